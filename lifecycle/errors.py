@@ -1,0 +1,30 @@
+"""Errors that teach: each names the problem and the fix.
+
+Pages show ``str(error)``; the CLI prints it on one line and exits 2.
+"""
+from __future__ import annotations
+
+
+class LifecycleError(Exception):
+    """Base class for every error a user can cause and fix."""
+
+    def __init__(self, problem: str, fix: str = ""):
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{problem} {fix}".strip())
+
+
+class InputError(LifecycleError):
+    """Bad input: a file, a column, a value or an option the user supplied."""
+
+
+class PermissionDenied(LifecycleError):
+    """The signed-in user's role does not allow the action."""
+
+
+class NotFound(LifecycleError):
+    """A project, dataset or other record that does not exist."""
+
+
+class WorkspaceLocked(LifecycleError):
+    """Another process holds the workspace file for writing."""

@@ -1,0 +1,140 @@
+"""The DuckDB handle: one connection per process, one cursor per thread.
+
+DuckDB lets a single process hold a database file for writing. Streamlit serves every
+session from one process, so the app opens the workspace once and each thread works on its
+own cursor. Writes are serialised by a process-wide lock so that the audit chain, which
+reads the last hash before appending, never forks.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from lifecycle.errors import WorkspaceLocked
+from lifecycle.store.migrations import migrate
+
+_LOCK_PATTERN = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def _describe_process(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return f"process {pid}"
+    command = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
+    return f"process {pid} ({command[:160]})"
+
+
+def _locked_error(path: Path, error: duckdb.Error) -> WorkspaceLocked:
+    match = _LOCK_PATTERN.search(str(error))
+    holder = _describe_process(int(match["pid"])) if match else "another process"
+    return WorkspaceLocked(
+        f"The workspace {path} is held for writing by {holder}; DuckDB allows one process at a time.",
+        "Stop that process (for the app: Ctrl+C in its terminal) and run the command again, "
+        "do the work in the running app, or point --workspace at a copy of the file.",
+    )
+
+
+class Database:
+    """A workspace file opened for this process."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._connection = duckdb.connect(str(self.path))
+        except duckdb.IOException as error:
+            if "lock" in str(error).lower():
+                raise _locked_error(self.path, error) from None
+            raise
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        with self.transaction() as cursor:
+            migrate(cursor)
+
+    # -- cursors -----------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._connection.cursor()
+            self._local.cursor = cursor
+        return cursor
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All writes inside commit together or not at all."""
+        with self._write_lock:
+            cursor = self.cursor()
+            depth = getattr(self._local, "depth", 0)
+            if depth:
+                # Nested use joins the outer transaction.
+                self._local.depth = depth + 1
+                try:
+                    yield cursor
+                finally:
+                    self._local.depth = depth
+                return
+            cursor.execute("BEGIN TRANSACTION")
+            self._local.depth = 1
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            else:
+                cursor.execute("COMMIT")
+            finally:
+                self._local.depth = 0
+
+    # -- reads -------------------------------------------------------------------------
+    def rows(self, sql: str, params: list[Any] | tuple = ()) -> list[dict[str, Any]]:
+        cursor = self.cursor()
+        result = cursor.execute(sql, list(params))
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, row)) for row in result.fetchall()]
+
+    def one(self, sql: str, params: list[Any] | tuple = ()) -> dict[str, Any] | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def value(self, sql: str, params: list[Any] | tuple = ()) -> Any:
+        row = self.cursor().execute(sql, list(params)).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+_open: dict[Path, Database] = {}
+_open_lock = threading.Lock()
+
+
+def open_database(path: Path | str) -> Database:
+    """The process-wide handle for a workspace file, opened on first use."""
+    key = Path(path).resolve()
+    with _open_lock:
+        database = _open.get(key)
+        if database is None:
+            database = Database(key)
+            _open[key] = database
+        return database
+
+
+def close_database(path: Path | str) -> None:
+    key = Path(path).resolve()
+    with _open_lock:
+        database = _open.pop(key, None)
+    if database is not None:
+        database.close()
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a column name that came from user data, for use in SQL text."""
+    if "\x00" in name:
+        raise ValueError("column names may not contain NUL characters")
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,47 @@
+"""Users and their roles."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import duckdb
+
+from lifecycle.records import User
+
+_COLUMNS = "name, role, created_at, active"
+
+
+def _user(row: tuple) -> User:
+    name, role, created_at, active = row
+    return User(name=name, role=role, created_at=created_at, active=active)
+
+
+def insert(cursor: duckdb.DuckDBPyConnection, *, name: str, role: str, password_hash: str | None) -> User:
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    cursor.execute("INSERT INTO users VALUES (?, ?, ?, ?, TRUE)", [name, role, password_hash, now])
+    return User(name=name, role=role, created_at=now)
+
+
+def get(cursor: duckdb.DuckDBPyConnection, name: str) -> User | None:
+    row = cursor.execute(f"SELECT {_COLUMNS} FROM users WHERE name = ?", [name]).fetchone()
+    return _user(row) if row else None
+
+
+def password_hash(cursor: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    row = cursor.execute("SELECT password_hash FROM users WHERE name = ? AND active", [name]).fetchone()
+    return row[0] if row else None
+
+
+def set_password_hash(cursor: duckdb.DuckDBPyConnection, name: str, digest: str) -> None:
+    cursor.execute("UPDATE users SET password_hash = ? WHERE name = ?", [digest, name])
+
+
+def set_role(cursor: duckdb.DuckDBPyConnection, name: str, role: str) -> None:
+    cursor.execute("UPDATE users SET role = ? WHERE name = ?", [role, name])
+
+
+def list_all(cursor: duckdb.DuckDBPyConnection) -> list[User]:
+    return [_user(r) for r in cursor.execute(f"SELECT {_COLUMNS} FROM users ORDER BY name").fetchall()]
+
+
+def count(cursor: duckdb.DuckDBPyConnection) -> int:
+    return cursor.execute("SELECT count(*) FROM users").fetchone()[0]
