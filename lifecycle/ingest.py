@@ -1,0 +1,281 @@
+"""Reading uploaded files into Arrow tables, refusing bad input with a message that teaches.
+
+Nothing here writes: a file is read and checked completely before the caller stores it, so a
+refused file leaves no trace.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import math
+import threading
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from lifecycle.config import Limits
+from lifecycle.errors import InputError
+
+# pyarrow's own list plus '?', which the UCI files use for "unknown".
+MISSING_TOKENS = ("", "?", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                  "1.#IND", "1.#QNAN", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null", "None")
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_MAX_TYPE_RETRIES = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadResult:
+    table: pa.Table
+    source_hash: str  # sha256 of the bytes as supplied (compressed, if they were)
+    source_bytes: int
+    notes: tuple[str, ...]
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:,.1f} MB"
+
+
+def _too_big(filename: str, size: int, limits: Limits, *, expanded: bool = False) -> InputError:
+    what = "expands to more than" if expanded else f"is {_mb(size)}, over"
+    return InputError(
+        f"{filename} {what} the upload limit of {_mb(limits.max_upload_bytes)}.",
+        "Upload a smaller extract (fewer rows or columns), or raise LIFECYCLE_MAX_UPLOAD_MB.",
+    )
+
+
+def _gunzip(data: bytes, filename: str, limits: Limits) -> bytes:
+    """Decompress with a cap, so a small gzip bomb cannot exhaust memory."""
+    decompressor = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    out = io.BytesIO()
+    view = memoryview(data)
+    step = 1 << 20
+    try:
+        for start in range(0, len(view), step):
+            chunk = view[start:start + step]
+            while chunk:
+                out.write(decompressor.decompress(chunk, limits.max_upload_bytes + 1 - out.tell()))
+                if out.tell() > limits.max_upload_bytes:
+                    raise _too_big(filename, 0, limits, expanded=True)
+                chunk = decompressor.unconsumed_tail
+        out.write(decompressor.flush())
+    except zlib.error as error:
+        raise InputError(f"{filename} is not a valid gzip file ({error}).",
+                         "Compress it again with gzip, or upload the plain CSV.") from None
+    if out.tell() > limits.max_upload_bytes:
+        raise _too_big(filename, 0, limits, expanded=True)
+    return out.getvalue()
+
+
+def _suffix(filename: str) -> tuple[str, bool]:
+    lower = filename.lower()
+    gz = lower.endswith(".gz")
+    if gz:
+        lower = lower[:-3]
+    for suffix in CSV_SUFFIXES + PARQUET_SUFFIXES:
+        if lower.endswith(suffix):
+            return suffix, gz
+    raise InputError(f"{filename} is neither CSV nor Parquet (by its name).",
+                     "Upload a .csv, .tsv, .csv.gz or .parquet file.")
+
+
+def check_column_names(names: list[str], filename: str, limits: Limits) -> None:
+    if len(names) > limits.max_columns:
+        raise InputError(
+            f"{filename} has {len(names):,} columns; Lifecycle takes at most {limits.max_columns:,}.",
+            "Keep the columns you need (for example with a SQL query before export), "
+            "or raise LIFECYCLE_MAX_COLUMNS.")
+    for position, name in enumerate(names, start=1):
+        if not name.strip():
+            raise InputError(f"Column {position} of {filename} has no name.",
+                             "Give every column a name in the header row.")
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name in seen:
+            raise InputError(f"Columns {seen[name]} and {position} of {filename} are both named {name!r}.",
+                             "Rename one of them in the header row.")
+        seen[name] = position
+
+
+def _header(data: bytes, delimiter: str, encoding: str, filename: str) -> list[str]:
+    first_line = data.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        text = first_line.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise _not_utf8(filename, data, encoding, error) from None
+    return [name.strip().lstrip("\ufeff") for name in next(csv.reader([text], delimiter=delimiter), [])]
+
+
+def _not_utf8(filename: str, data: bytes, encoding: str, error: UnicodeDecodeError | None = None) -> InputError:
+    if error is None:
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as found:
+            error = found
+    where = ""
+    if error is not None:
+        line = data.count(b"\n", 0, error.start) + 1
+        where = f" (byte 0x{data[error.start]:02x} on line {line})"
+    return InputError(f"{filename} is not {encoding} text{where}.",
+                      "Save it as UTF-8, or choose its encoding (for example latin-1) when you ingest it.")
+
+
+def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits: Limits) -> tuple[pa.Table, list[str]]:
+    notes: list[str] = []
+    if not data.strip():
+        raise InputError(f"{filename} is empty.", "Export it again with a header row and data rows.")
+    names = _header(data, delimiter, encoding, filename)
+    check_column_names(names, filename, limits)
+    if names != [n for n in _raw_header(data, delimiter, encoding)]:
+        notes.append("Leading and trailing spaces were trimmed from column names.")
+    bad_rows: list[pa_csv.InvalidRow] = []
+    lock = threading.Lock()
+
+    def on_bad_row(row: pa_csv.InvalidRow) -> str:
+        with lock:
+            bad_rows.append(row)
+        return "skip"
+
+    column_types: dict[str, pa.DataType] = {}
+    for _ in range(_MAX_TYPE_RETRIES):
+        bad_rows.clear()
+        try:
+            table = pa_csv.read_csv(
+                pa.BufferReader(data),
+                read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding,
+                                                block_size=4 << 20),
+                parse_options=pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_bad_row,
+                                                  newlines_in_values=False),
+                convert_options=pa_csv.ConvertOptions(null_values=list(MISSING_TOKENS),
+                                                      strings_can_be_null=True,
+                                                      quoted_strings_can_be_null=True,
+                                                      column_types=column_types),
+            )
+            break
+        except pa.ArrowInvalid as error:
+            column = _column_in_conversion_error(str(error), names)
+            if column is None or column in column_types:
+                raise InputError(f"{filename} could not be read: {error}.",
+                                 "Check the file is a delimited text file with one record per line.") from None
+            # Type inference looked at the first block only; a later value did not fit.
+            column_types[column] = pa.string()
+    if bad_rows:
+        first = bad_rows[0]
+        line = first.number or _line_of(data, first.text)
+        raise InputError(
+            f"{filename} has {len(bad_rows):,} row(s) with the wrong number of fields; the first, "
+            f"on line {line}, has {first.actual_columns} fields where the header has "
+            f"{first.expected_columns}: {first.text[:120]!r}.",
+            "Fix or remove those rows (often an unquoted delimiter inside a value), then upload again.")
+    for column in column_types:
+        notes.append(f"Column {column!r} mixes numbers and text; it was read as text.")
+    return table, notes
+
+
+def _raw_header(data: bytes, delimiter: str, encoding: str) -> list[str]:
+    first_line = data.split(b"\n", 1)[0].rstrip(b"\r").decode(encoding, errors="replace")
+    return [name.lstrip("\ufeff") for name in next(csv.reader([first_line], delimiter=delimiter), [])]
+
+
+def _line_of(data: bytes, text: str) -> int | str:
+    position = data.find(text.encode(errors="replace"))
+    return data.count(b"\n", 0, position) + 1 if position >= 0 else "?"
+
+
+def _column_in_conversion_error(message: str, names: list[str]) -> str | None:
+    # pyarrow: "In CSV column #3: CSV conversion error to int64: invalid value 'x'"
+    marker = "In CSV column #"
+    if marker not in message:
+        return None
+    try:
+        index = int(message.split(marker, 1)[1].split(":", 1)[0])
+    except ValueError:
+        return None
+    return names[index] if 0 <= index < len(names) else None
+
+
+def _read_parquet(data: bytes, filename: str, limits: Limits) -> pa.Table:
+    try:
+        parquet = pq.ParquetFile(pa.BufferReader(data))
+        names = parquet.schema_arrow.names
+        check_column_names(names, filename, limits)
+        return parquet.read()
+    except InputError:
+        raise
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(f"{filename} is not a readable Parquet file ({error}).",
+                         "Export it again, or upload it as CSV.") from None
+
+
+def _check_table(table: pa.Table, filename: str, data: bytes, encoding: str) -> list[str]:
+    notes = []
+    if table.num_rows == 0:
+        raise InputError(f"{filename} has a header but no data rows.",
+                         "Export it again with its rows, or pick another file.")
+    for field, column in zip(table.schema, table.columns):
+        if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+            raise _not_utf8(filename, data, encoding)
+        if pa.types.is_floating(field.type):
+            infinite = pc.sum(pc.is_inf(column)).as_py() or 0
+            if infinite:
+                notes.append(f"Column {field.name!r} holds {infinite:,} infinite value(s); "
+                             "recipes treat them as missing.")
+        if pa.types.is_null(field.type):
+            notes.append(f"Column {field.name!r} is empty in every row.")
+    return notes
+
+
+def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "utf-8") -> ReadResult:
+    """Read a CSV/TSV (optionally gzipped) or Parquet file supplied as bytes."""
+    if len(data) > limits.max_upload_bytes:
+        raise _too_big(filename, len(data), limits)
+    suffix, gz = _suffix(filename)
+    digest = hashlib.sha256()
+    hasher = threading.Thread(target=digest.update, args=(data,))  # overlaps with parsing
+    hasher.start()
+    try:
+        raw = data
+        if gz:
+            if not data:
+                raise InputError(f"{filename} is empty.", "Export it again with a header row and data rows.")
+            raw = _gunzip(data, filename, limits)
+        if suffix in PARQUET_SUFFIXES:
+            if not raw:
+                raise InputError(f"{filename} is empty.", "Export it again.")
+            table, notes = _read_parquet(raw, filename, limits), []
+        else:
+            delimiter = "\t" if suffix == ".tsv" else _sniff_delimiter(raw)
+            table, notes = _read_csv(raw, filename, delimiter, encoding, limits)
+        notes += _check_table(table, filename, raw, encoding)
+    finally:
+        hasher.join()
+    return ReadResult(table=table, source_hash=digest.hexdigest(), source_bytes=len(data),
+                      notes=tuple(notes))
+
+
+def _sniff_delimiter(data: bytes) -> str:
+    header = data.split(b"\n", 1)[0]
+    counts = {d: header.count(d.encode()) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def read_path(path: Path, limits: Limits, *, encoding: str = "utf-8") -> ReadResult:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path} does not exist or is not a file.", "Check the path.")
+    size = path.stat().st_size
+    if size > limits.max_upload_bytes:
+        raise _too_big(path.name, size, limits)
+    return read_upload(path.read_bytes(), path.name, limits, encoding=encoding)
+
+
+def finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
