@@ -132,3 +132,16 @@ def is_met(objective: Objective, value: float) -> bool:
     if value is None or not math.isfinite(value):
         return False
     return value >= objective.threshold if objective.comparator == ">=" else value <= objective.threshold
+
+
+def objective_from_row(metric: str, threshold: float, blocking: bool | None, *, task: str) -> Objective:
+    """An objective from an editor row: the comparator follows the metric's direction."""
+    spec = CATALOGUE.get(metric)
+    if spec is None:
+        raise InputError(f"Unknown objective metric {metric!r}.", f"Choose one of: {', '.join(CATALOGUE)}.")
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        raise InputError(f"The threshold for {metric} is {threshold!r}, not a number.", "Type a number.") from None
+    return make_objective(metric, spec.default_comparator, value, task=task,
+                          blocking=True if blocking is None or blocking != blocking else bool(blocking))

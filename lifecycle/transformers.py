@@ -34,8 +34,8 @@ def _as_float(X) -> np.ndarray:
     frame = _frame(X)
     columns = []
     for _, col in frame.items():
-        if pd.api.types.is_bool_dtype(col) or col.dtype == object:
-            col = col.map(lambda v: v if v is not None else np.nan)
+        if col.dtype == object:
+            col = col.map(lambda v: np.nan if v is None or v is pd.NA else v)
         col = pd.to_numeric(col, errors="raise")
         columns.append(col.to_numpy(dtype=float, na_value=np.nan))
     out = np.column_stack(columns) if columns else np.empty((len(frame), 0))
@@ -163,11 +163,11 @@ class DerivedColumnTransformer(TransformerMixin, BaseEstimator):
             col = _frame(X).iloc[:, 0]
             if not pd.api.types.is_datetime64_any_dtype(col):
                 col = pd.to_datetime(col.astype(object), errors="coerce", format="mixed")
-            parts = {"year": col.dt.year, "month": col.dt.month, "dayofweek": col.dt.dayofweek}
-            out = parts[self.op].to_numpy(dtype=float, na_value=np.nan)
+            attr = {"year": "year", "month": "month", "dayofweek": "day_of_week"}[self.op]
+            out = getattr(col.dt, attr).to_numpy(dtype=float, na_value=np.nan)
         else:
             out = self._arithmetic(_as_float(X))
-        out = np.asarray(out, dtype=float).reshape(-1, 1)
+        out = np.array(out, dtype=float).reshape(-1, 1)
         out[np.isinf(out)] = np.nan
         return out
 

@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export LIFECYCLE_WORKSPACE ?= $(CURDIR)/data/workspace.duckdb
+
+.PHONY: run test test-fast bench clean-workspace
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test: requirements-test.txt $(VENV)/.runtime
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(BIN)/streamlit run app.py
+
+test: $(VENV)/.test
+	$(BIN)/python -m pytest -q
+
+test-fast: $(VENV)/.test
+	$(BIN)/python -m pytest -q -m "not browser"
+
+bench: $(VENV)/.test
+	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/profile_bench.py
+	$(BIN)/python bench/pages_bench.py
+
+clean-workspace:
+	rm -rf data/workspace.duckdb data/workspace.duckdb.wal data/workspace.files

@@ -1,0 +1,26 @@
+"""Lifecycle — the entry script: workspace, sign-in, sidebar and navigation."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lifecycle import config
+from ui import login, sidebar, state
+
+st.set_page_config(page_title="Lifecycle", page_icon="♻️", layout="wide")
+
+workspace = state.workspace()
+if config.demo_enabled():
+    login.seed_demo_with_progress(workspace)
+
+user = state.current_user()
+if user is None:
+    st.navigation([st.Page(login.render, title="Sign in", icon="🔑")], position="hidden").run()
+    st.stop()
+
+sidebar.render(workspace, user)
+pages = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/problem.py", title="1 · Problem", icon="🎯"),
+    st.Page("pages/data.py", title="2 · Data", icon="🗃️"),
+]
+st.navigation(pages).run()

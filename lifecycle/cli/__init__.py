@@ -1,0 +1,114 @@
+"""``python -m lifecycle``: the app's operations, headless, for CI/CD pipelines.
+
+Global options come before the command. Exit codes: 0 success, 1 a check failed (audit
+verify), 2 bad input or a refused permission (one line on stderr, nothing written).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from lifecycle import config
+from lifecycle.cli import commands
+from lifecycle.errors import LifecycleError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m lifecycle", description=__doc__.split("\n")[0])
+    parser.add_argument("--workspace", type=Path, default=None,
+                        help="workspace file (default: $LIFECYCLE_WORKSPACE or data/workspace.duckdb)")
+    parser.add_argument("--user", default=os.environ.get("LIFECYCLE_USER"),
+                        help="who acts, for the audit trail and role checks (default: $LIFECYCLE_USER)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    groups = parser.add_subparsers(dest="group", required=True)
+
+    workspace = groups.add_parser("workspace", help="create a workspace").add_subparsers(dest="action", required=True)
+    init = workspace.add_parser("init", help="create the workspace file and its first admin")
+    init.add_argument("--admin", required=True)
+    init.add_argument("--password", default=None)
+    init.set_defaults(handler=commands.workspace_init, needs_actor=False, creates=True)
+
+    user = groups.add_parser("user", help="users and roles").add_subparsers(dest="action", required=True)
+    add = user.add_parser("add", help="add a user (admins only)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["analyst", "reviewer", "stakeholder", "admin"])
+    add.add_argument("--password", default=None)
+    add.set_defaults(handler=commands.user_add)
+    user.add_parser("list", help="list users").set_defaults(handler=commands.user_list)
+
+    project = groups.add_parser("project", help="stage 1: projects").add_subparsers(dest="action", required=True)
+    create = project.add_parser("create", help="create a project")
+    create.add_argument("name")
+    create.add_argument("--task", required=True, choices=["binary", "multiclass", "regression"])
+    create.add_argument("--target", required=True)
+    create.add_argument("--positive-class", default=None)
+    create.add_argument("--sensitive", action="append", default=[])
+    create.add_argument("--objective", action="append", default=[],
+                        help="e.g. 'roc_auc>=0.85'; prefix 'advisory:' for a non-blocking one")
+    create.add_argument("--statement", default="")
+    create.add_argument("--risk-tier", default="medium", choices=["low", "medium", "high"])
+    create.add_argument("--owner", default=None)
+    create.add_argument("--intended-use", default="")
+    create.add_argument("--out-of-scope", default="")
+    create.set_defaults(handler=commands.project_create)
+    show = project.add_parser("show", help="a project, its objectives and datasets")
+    show.add_argument("name")
+    show.set_defaults(handler=commands.project_show)
+    project.add_parser("list", help="every project").set_defaults(handler=commands.project_list)
+    feasibility = project.add_parser("feasibility", help="volume, balance, baseline and a quick model")
+    feasibility.add_argument("name")
+    feasibility.add_argument("--dataset", type=int, default=None)
+    feasibility.set_defaults(handler=commands.project_feasibility)
+
+    data = groups.add_parser("data", help="stage 2: datasets").add_subparsers(dest="action", required=True)
+    ingest = data.add_parser("ingest", help="ingest a CSV/TSV/Parquet file (optionally .gz)")
+    ingest.add_argument("file", type=Path)
+    ingest.add_argument("--project", required=True)
+    ingest.add_argument("--name", default=None)
+    ingest.add_argument("--auxiliary", action="store_true",
+                        help="a table without the target, to join in SQL")
+    ingest.add_argument("--encoding", default="utf-8")
+    ingest.set_defaults(handler=commands.data_ingest)
+    listing = data.add_parser("list", help="dataset versions of a project")
+    listing.add_argument("--project", required=True)
+    listing.set_defaults(handler=commands.data_list)
+    profile = data.add_parser("profile", help="profile a dataset version")
+    profile.add_argument("dataset_id", type=int)
+    profile.set_defaults(handler=commands.data_profile)
+    query = data.add_parser("query", help="read-only SQL over the project's datasets")
+    query.add_argument("--project", required=True)
+    query.add_argument("sql")
+    query.add_argument("--freeze", metavar="NAME", default=None, help="store the result as a dataset")
+    query.set_defaults(handler=commands.data_query)
+
+    audit = groups.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
+    audit.add_parser("verify", help="check the hash chain").set_defaults(handler=commands.audit_verify,
+                                                                       needs_actor=False)
+    log = audit.add_parser("log", help="recent events")
+    log.add_argument("--limit", type=int, default=50)
+    log.set_defaults(handler=commands.audit_log, needs_actor=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    path = args.workspace or config.workspace_path()
+    try:
+        if not getattr(args, "creates", False) and not Path(path).exists():
+            raise LifecycleError(f"No workspace at {path}.",
+                                 "Create one with `python -m lifecycle workspace init --admin NAME`, "
+                                 "or pass --workspace PATH.")
+        context = commands.Context(path=Path(path), user=args.user, as_json=args.json,
+                                   needs_actor=getattr(args, "needs_actor", True))
+        result = args.handler(context, args)
+    except LifecycleError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.data, default=str, indent=2))
+    elif result.text:
+        print(result.text)
+    return result.exit_code

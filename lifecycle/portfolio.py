@@ -1,0 +1,42 @@
+"""The Home page's portfolio: every project, the stage it has reached, its key numbers, in plain words."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lifecycle.datasets import list_datasets
+from lifecycle.projects import list_projects, objectives
+from lifecycle.records import Project
+from lifecycle.stages import StageState, reached, stage_states
+from lifecycle.workspace import Workspace
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectSummary:
+    project: Project
+    stages: tuple[StageState, ...]
+    stage_reached: str
+    datasets: int
+    latest_rows: int | None
+    objectives: tuple[str, ...]
+    next_step: str
+
+    @property
+    def health(self) -> str:
+        done = sum(1 for s in self.stages if s.state == "done")
+        return f"{done} of {len(self.stages)} stages done; next: {self.next_step}"
+
+
+def summarise(workspace: Workspace, project: Project) -> ProjectSummary:
+    states = stage_states(workspace, project)
+    primary = [d for d in list_datasets(workspace, project.id) if not d.auxiliary]
+    objective_set = objectives(workspace, project.id)
+    todo = next((s for s in states if s.state in ("ready", "blocked")), None)
+    return ProjectSummary(
+        project=project, stages=tuple(states), stage_reached=reached(states), datasets=len(primary),
+        latest_rows=primary[-1].rows if primary else None,
+        objectives=tuple(str(o) for o in objective_set.objectives) if objective_set else (),
+        next_step=f"{todo.stage}: {todo.reason}" if todo else "the Develop stage, in a later release")
+
+
+def portfolio(workspace: Workspace) -> list[ProjectSummary]:
+    return [summarise(workspace, p) for p in list_projects(workspace)]

@@ -1,0 +1,409 @@
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from lifecycle.errors import InputError
+from lifecycle.recipe import (ColumnStep, DerivedColumn, Recipe, RowFilter, apply_filters,
+                              compile_recipe, default_recipe, preview, recipe_warnings,
+                              source_column, validate_recipe)
+from lifecycle.transformers import DerivedColumnTransformer, OutlierClipper
+
+ADULT = Path(__file__).resolve().parents[2] / "data" / "adult_train.csv"
+
+
+def num(column, **kw):
+    return ColumnStep(column=column, kind="numeric", **kw)
+
+
+def cat(column, **kw):
+    kw.setdefault("encoding", "onehot")
+    return ColumnStep(column=column, kind="categorical", **kw)
+
+
+@pytest.fixture
+def messy():
+    return pd.DataFrame({
+        "age": [20.0, 30.0, np.inf, None, 50.0, -np.inf, 40.0, 35.0],
+        "sex": pd.Series(["F", "M", None, "F", "M", "F", np.nan, "M"], dtype="str"),
+        "flag": [True, False, None, True, True, False, True, False],
+        "hours": [40, 20, 0, 10, 45, 60, 38, 40],
+        "code": [1, 2, 1, 2, 1, 2, 1, 2],
+        "y": [0, 1, 0, 1, 0, 1, 0, 1],
+    })
+
+
+@pytest.fixture
+def messy_recipe():
+    return Recipe(steps=(
+        num("age", imputation="median", scaling="standard", clip="iqr"),
+        cat("sex", imputation="most_frequent"),
+        cat("flag", imputation="constant", fill_value="unknown"),
+        num("hours", imputation="mean", scaling="minmax"),
+        cat("code", encoding="ordinal"),
+        ColumnStep(column="y", role="target"),
+    ), derived=(DerivedColumn(name="age_per_hour", op="ratio", inputs=("age", "hours")),))
+
+
+def test_compiled_recipe_handles_nan_inf_none_and_pandas_strings(messy, messy_recipe):
+    out = compile_recipe(messy_recipe, messy).fit_transform(messy)
+    assert isinstance(out, pd.DataFrame) and len(out) == len(messy)
+    assert np.isfinite(out.to_numpy()).all()
+    assert list(out.index) == list(messy.index)
+    assert "y" not in {source_column(c) for c in out.columns}
+
+
+def test_output_names_map_back_to_source_columns(messy, messy_recipe):
+    out = compile_recipe(messy_recipe, messy).fit_transform(messy)
+    sources = {name: source_column(name) for name in out.columns}
+    assert sources["num__age"] == "age"
+    assert [n for n, s in sources.items() if s == "sex"] == ["cat__sex=F", "cat__sex=M"]
+    assert sources["ord__code"] == "code"
+    assert sources["derived__age_per_hour"] == "age_per_hour"
+    assert set(sources.values()) == {"age", "sex", "flag", "hours", "code", "age_per_hour"}
+
+
+@pytest.mark.parametrize("name", ["age", "foo__age", "num__", ""])
+def test_source_column_rejects_foreign_names(name):
+    with pytest.raises(InputError, match="did not come from a compiled recipe"):
+        source_column(name)
+
+
+def test_standard_scaling_gives_mean_zero_and_unit_variance():
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 10.0]})
+    out = compile_recipe(Recipe(steps=(num("x", scaling="standard"),)), df).fit_transform(df)
+    assert out["num__x"].mean() == pytest.approx(0.0)
+    assert out["num__x"].std(ddof=0) == pytest.approx(1.0)
+
+
+def test_minmax_scaling_maps_to_unit_interval():
+    df = pd.DataFrame({"x": [5.0, 7.0, 9.0]})
+    out = compile_recipe(Recipe(steps=(num("x", scaling="minmax"),)), df).fit_transform(df)
+    assert out["num__x"].tolist() == [0.0, 0.5, 1.0]
+
+
+def test_iqr_clipping_bounds_follow_the_formula():
+    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 100.0, -50.0])
+    df = pd.DataFrame({"x": values})
+    ct = compile_recipe(Recipe(steps=(num("x", clip="iqr", clip_k=1.5),)), df).fit(df)
+    q1, q3 = np.percentile(values, [25, 75])
+    low, high = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+    out = ct.transform(df)["num__x"].to_numpy()
+    np.testing.assert_allclose(out, np.clip(values, low, high))
+    assert out.max() == pytest.approx(high) and out.min() == pytest.approx(low)
+
+
+def test_quantile_clipping_learns_bounds_at_fit_time():
+    train = pd.DataFrame({"x": np.arange(101, dtype=float)})
+    clipper = OutlierClipper(method="quantile", lower_quantile=0.1, upper_quantile=0.9)
+    clipper.fit(train)
+    assert (clipper.lower_[0], clipper.upper_[0]) == pytest.approx((10.0, 90.0))
+    new = pd.DataFrame({"x": [-5.0, 50.0, 500.0, np.nan]})
+    out = clipper.transform(new)
+    np.testing.assert_array_equal(out[:3, 0], [10.0, 50.0, 90.0])
+    assert np.isnan(out[3, 0])
+
+
+def test_unseen_category_transforms_to_all_zeros(messy, messy_recipe):
+    ct = compile_recipe(messy_recipe, messy).fit(messy)
+    row = messy.iloc[:1].copy()
+    row["sex"] = pd.Series(["never seen"], dtype="str", index=row.index)
+    row["code"] = 99
+    out = ct.transform(row)
+    assert out[["cat__sex=F", "cat__sex=M"]].to_numpy().tolist() == [[0.0, 0.0]]
+    assert out["ord__code"].iloc[0] == -1
+
+
+def test_whole_floats_and_ints_are_one_category():
+    train = pd.DataFrame({"code": [1.0, 2.0, np.nan, 1.0]})
+    ct = compile_recipe(Recipe(steps=(cat("code", imputation="most_frequent"),)), train)
+    ct.fit(train)
+    assert list(ct.get_feature_names_out()) == ["cat__code=1", "cat__code=2"]
+    serving = pd.DataFrame({"code": [2]})
+    assert ct.transform(serving).to_numpy().tolist() == [[0.0, 1.0]]
+
+
+def test_bool_column_one_hot():
+    df = pd.DataFrame({"b": [True, False, None, True]})
+    out = compile_recipe(Recipe(steps=(cat("b", imputation="most_frequent"),)), df).fit_transform(df)
+    assert out.to_dict("list") == {"cat__b=False": [0.0, 1.0, 0.0, 0.0],
+                                   "cat__b=True": [1.0, 0.0, 1.0, 1.0]}
+
+
+def test_one_hot_max_categories_groups_rare_values():
+    df = pd.DataFrame({"c": list("aaaabbbcd")})
+    ct = compile_recipe(Recipe(steps=(cat("c", max_categories=3),)), df).fit(df)
+    names = list(ct.get_feature_names_out())
+    assert names == ["cat__c=a", "cat__c=b", "cat__c=infrequent_sklearn"]
+    assert {source_column(n) for n in names} == {"c"}
+
+
+def test_clone_and_pickle_of_compiled_transformer(messy, messy_recipe):
+    ct = compile_recipe(messy_recipe, messy)
+    fresh = clone(ct)
+    assert fresh.get_params()["transformers"][0][0] == "num"
+    fitted = ct.fit(messy)
+    restored = pickle.loads(pickle.dumps(fitted))
+    pd.testing.assert_frame_equal(restored.transform(messy), fitted.transform(messy))
+    pd.testing.assert_frame_equal(clone(ct).fit_transform(messy), fitted.transform(messy))
+
+
+def test_recipe_json_round_trip_is_equal(messy_recipe):
+    recipe = Recipe(steps=messy_recipe.steps + (
+        ColumnStep(column="city", role="ignore", kind="categorical", note="too many"),
+        num("w", clip="quantile", clip_quantiles=[0.05, 0.95])),
+        filters=(RowFilter(column="age", op=">=", value=18),
+                 RowFilter(column="sex", op="in", value=["F", "M"]),
+                 RowFilter(column="y", op="not_null")),
+        derived=messy_recipe.derived + (DerivedColumn(name="age_band", op="bin",
+                                                      inputs=("age",), edges=[18, 30, 65]),),
+        sensitive_as_feature=True)
+    text = json.dumps(recipe.to_dict())
+    assert Recipe.from_dict(json.loads(text)) == recipe
+    assert recipe.step("w").clip_quantiles == (0.05, 0.95)
+
+
+def test_from_dict_rejects_unknown_fields():
+    with pytest.raises(InputError, match="unknown fields.*colour"):
+        ColumnStep.from_dict({"column": "age", "colour": "red"})
+
+
+def test_derived_ops_closed_form():
+    df = pd.DataFrame({"a": [6.0, 1.0, -1.0, np.nan], "b": [3.0, 0.0, 2.0, 1.0]})
+
+    def run(op, inputs, **kw):
+        t = DerivedColumnTransformer(op=op, name="d", **kw)
+        return t.fit_transform(df[list(inputs)])[:, 0]
+
+    np.testing.assert_array_equal(run("ratio", "ab"), [2.0, np.nan, -0.5, np.nan])
+    np.testing.assert_array_equal(run("difference", "ab"), [3.0, 1.0, -3.0, np.nan])
+    np.testing.assert_array_equal(run("sum", "ab"), [9.0, 1.0, 1.0, np.nan])
+    np.testing.assert_array_equal(run("product", "ab"), [18.0, 0.0, -2.0, np.nan])
+    np.testing.assert_allclose(run("log1p", "a"), [np.log(7.0), np.log(2.0), np.nan, np.nan])
+    np.testing.assert_array_equal(run("bin", "a", edges=[0.0, 5.0]), [2.0, 1.0, 0.0, np.nan])
+    t = DerivedColumnTransformer(op="ratio", name="d").fit(df)
+    assert list(t.get_feature_names_out()) == ["d"]
+
+
+def test_date_parts_from_datetime_and_text():
+    dates = pd.DataFrame({"d": pd.to_datetime(["2024-03-04", None])})  # a Monday
+    text = pd.DataFrame({"d": pd.Series(["2024-03-04", "not a date"], dtype="str")})
+    for frame in (dates, text):
+        for op, expected in (("year", 2024.0), ("month", 3.0), ("dayofweek", 0.0)):
+            out = DerivedColumnTransformer(op=op, name=op).fit_transform(frame)[:, 0]
+            assert out[0] == expected and np.isnan(out[1])
+
+
+def test_sensitive_columns_are_kept_out_unless_allowed(messy):
+    steps = (num("age", imputation="median"), cat("sex", role="sensitive"),
+             ColumnStep(column="y", role="target"))
+    kept_out = compile_recipe(Recipe(steps=steps), messy).fit(messy)
+    assert {source_column(n) for n in kept_out.get_feature_names_out()} == {"age"}
+    allowed = compile_recipe(Recipe(steps=steps, sensitive_as_feature=True), messy).fit(messy)
+    assert {source_column(n) for n in allowed.get_feature_names_out()} == {"age", "sex"}
+
+
+# ----------------------------------------------------------------------------- filters
+
+def test_filters_keep_matching_rows_and_drop_missing_on_comparisons(messy):
+    def kept(*filters):
+        return apply_filters(messy, filters).index.tolist()
+
+    assert kept(RowFilter(column="hours", op=">=", value=40)) == [0, 4, 5, 7]
+    assert kept(RowFilter(column="hours", op="<", value="20")) == [2, 3]
+    assert kept(RowFilter(column="sex", op="!=", value="F")) == [1, 4, 7]
+    assert kept(RowFilter(column="sex", op="is_null")) == [2, 6]
+    assert kept(RowFilter(column="age", op="not_null")) == [0, 1, 2, 4, 5, 6, 7]
+    assert kept(RowFilter(column="code", op="in", value=[2])) == [1, 3, 5, 7]
+    assert kept(RowFilter(column="sex", op="not_in", value=["M"])) == [0, 3, 5]
+    assert kept(RowFilter(column="flag", op="==", value=True)) == [0, 3, 4, 6]
+    assert kept(RowFilter(column="hours", op=">", value=0),
+                RowFilter(column="y", op="==", value=1)) == [1, 3, 5, 7]
+    assert apply_filters(messy, ()).equals(messy)
+
+
+def test_filter_on_dates():
+    df = pd.DataFrame({"d": pd.to_datetime(["2024-01-01", "2024-06-01", None])})
+    assert apply_filters(df, [RowFilter(column="d", op=">", value="2024-03-01")]).index.tolist() == [1]
+
+
+def test_filter_unknown_column_names_it_and_lists_available(messy):
+    with pytest.raises(InputError) as err:
+        apply_filters(messy, [RowFilter(column="salary", op=">", value=1)])
+    assert "'salary'" in str(err.value) and "'age'" in err.value.fix
+
+
+@pytest.mark.parametrize("flt, words", [
+    (RowFilter(column="sex", op=">", value="F"), "'sex'.*compares numbers"),
+    (RowFilter(column="hours", op="==", value="forty"), "'hours'.*'forty'"),
+])
+def test_filter_type_mismatch_names_the_column(messy, flt, words):
+    with pytest.raises(InputError, match=words):
+        apply_filters(messy, [flt])
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(column="age", op="~"), "'age'.*unknown operator"),
+    (dict(column="age", op="in", value=[]), "'age'.*list of values"),
+    (dict(column="age", op=">"), "'age'.*needs one value"),
+    (dict(column="age", op="is_null", value=3), "'age'.*takes no value"),
+])
+def test_malformed_filters_name_the_column(kwargs, words):
+    with pytest.raises(InputError, match=words):
+        RowFilter(**kwargs)
+
+
+# ----------------------------------------------------------------------------- validation
+
+BAD_RECIPES = [
+    (dict(steps=(num("salary"),)), "'salary'.*not in the data"),
+    (dict(steps=(num("age"), num("y"))), "'y' is the target.*role 'feature'"),
+    (dict(steps=(num("age"), num("sex", scaling="standard"))), "'sex' holds text"),
+    (dict(steps=(num("age"), cat("sex", encoding="none"))), "'sex' is categorical but has no"),
+    (dict(steps=(num("age"), ColumnStep(column="hours", role="target"))), "'hours' has role 'target'"),
+    (dict(steps=(ColumnStep(column="age", role="ignore"),)), "feeds no column"),
+    (dict(steps=(num("age"),), derived=(DerivedColumn(name="hours", op="sum",
+                                                      inputs=("age", "code")),)),
+     "'hours' has the name of an existing column"),
+    (dict(steps=(num("age"),), derived=(DerivedColumn(name="r", op="ratio",
+                                                      inputs=("age", "sex")),)),
+     "'r'.*needs numbers.*'sex' holds text"),
+    (dict(steps=(num("age"),), derived=(DerivedColumn(name="r", op="ratio",
+                                                      inputs=("age", "nope")),)),
+     "'r' names column 'nope'"),
+    (dict(steps=(num("age"),), derived=(DerivedColumn(name="r", op="difference",
+                                                      inputs=("y", "age")),)),
+     "'r' uses the target column 'y'"),
+    (dict(steps=(num("age"), cat("sex", role="sensitive")),
+          derived=(DerivedColumn(name="m", op="month", inputs=("sex",)),)),
+     "'m' uses sensitive column 'sex'"),
+    (dict(steps=(num("age"),), filters=(RowFilter(column="nope", op="not_null"),)),
+     "'nope'.*not in the data"),
+]
+
+
+@pytest.mark.parametrize("kwargs, words", BAD_RECIPES)
+def test_validate_recipe_names_the_column(messy, kwargs, words):
+    with pytest.raises(InputError, match=words):
+        validate_recipe(Recipe(**kwargs), messy, "y")
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: num("age", encoding="onehot"), "'age' is numeric but has encoding"),
+    (lambda: cat("sex", scaling="standard"), "'sex' is categorical but has scaling"),
+    (lambda: cat("sex", imputation="median"), "'sex' is categorical; median"),
+    (lambda: num("age", role="label"), "'age' has unknown role 'label'"),
+    (lambda: num("age", clip_quantiles=(0.9, 0.1)), "'age' has clipping quantiles"),
+    (lambda: num("age", imputation="constant", fill_value="x"), "'age' is numeric but its fill"),
+    (lambda: DerivedColumn(name="r", op="ratio", inputs=("a",)), "'r'.*exactly 2 input"),
+    (lambda: DerivedColumn(name="r", op="bin", inputs=("a",), edges=[3, 1]), "'r': bin edges"),
+    (lambda: DerivedColumn(name="r", op="eval", inputs=("a",)), "'r' has unknown operation"),
+    (lambda: Recipe(steps=(num("age"), num("age"))), "column 'age' more than once"),
+])
+def test_bad_specs_fail_on_construction_naming_the_column(make, words):
+    with pytest.raises(InputError, match=words):
+        make()
+
+
+def test_validate_accepts_dtype_mapping_and_plain_names():
+    recipe = Recipe(steps=(num("age"), cat("city"), ColumnStep(column="y", role="target")))
+    validate_recipe(recipe, ["age", "city", "y"], "y")
+    validate_recipe(recipe, {"age": "BIGINT", "city": "VARCHAR", "y": "BOOLEAN"}, "y")
+    with pytest.raises(InputError, match="'city' holds text"):
+        validate_recipe(Recipe(steps=(num("city"),)), {"city": "VARCHAR"}, None)
+    with pytest.raises(InputError, match="'when' holds dates"):
+        validate_recipe(Recipe(steps=(num("when"),)), {"when": "TIMESTAMP"}, None)
+
+
+# ----------------------------------------------------------------------------- defaults
+
+def test_default_recipe_roles_and_reasons():
+    n = 120
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({
+        "customer_id": np.arange(1000, 1000 + n),
+        "email": [f"u{i}@x.org" for i in range(n)],
+        "city": [f"city{i % 60}" for i in range(n)],
+        "plan": rng.choice(["basic", "pro"], n),
+        "weight": rng.integers(10_000, 900_000, n),
+        "income": rng.normal(50, 10, n),
+        "active": rng.choice([True, False], n),
+        "country": ["NL"] * n,
+        "signup": pd.date_range("2024-01-01", periods=n, freq="D"),
+        "gender": rng.choice(["f", "m"], n),
+        "churn": rng.choice([0, 1], n),
+    })
+    recipe = default_recipe(df, target="churn", sensitive=("gender",))
+    role = {s.column: s.role for s in recipe.steps}
+    assert role == {"customer_id": "id", "email": "id", "city": "ignore", "plan": "feature",
+                    "weight": "feature", "income": "feature", "active": "feature",
+                    "country": "ignore", "signup": "ignore", "gender": "sensitive",
+                    "churn": "target"}
+    assert "60 distinct" in recipe.step("city").note
+    assert "Constant" in recipe.step("country").note
+    income, plan = recipe.step("income"), recipe.step("plan")
+    assert (income.imputation, income.scaling) == ("median", "standard")
+    assert (plan.imputation, plan.encoding) == ("most_frequent", "onehot")
+    assert recipe.step("active").kind == "categorical"
+    out = compile_recipe(recipe, df).fit_transform(df)
+    assert {source_column(c) for c in out.columns} == {"plan", "weight", "income", "active"}
+
+
+def test_default_recipe_unknown_target_names_it():
+    with pytest.raises(InputError, match="'label' is not in the data"):
+        default_recipe(pd.DataFrame({"x": [1]}), target="label")
+
+
+def test_recipe_warnings_for_missing_without_imputation(messy):
+    recipe = Recipe(steps=(num("age"), cat("sex", imputation="most_frequent"),
+                           ColumnStep(column="y", role="target")),
+                    derived=(DerivedColumn(name="r", op="ratio", inputs=("hours", "code"),
+                                           imputation="none"),
+                             DerivedColumn(name="q", op="ratio", inputs=("code", "hours"),
+                                           imputation="none")))
+    warnings = recipe_warnings(recipe, messy)
+    assert warnings[0] == ("Column 'age' is 38% empty and has no imputation; choose one in the "
+                           "recipe or the model must accept missing values.")
+    assert any("Derived column 'q' is 12% empty" in w for w in warnings)
+    assert not any("'r'" in w for w in warnings)
+    assert any("['flag', 'hours', 'code']" in w and "no step" in w for w in warnings)
+
+
+def test_preview_counts_rows_and_dropped_columns(messy, messy_recipe):
+    recipe = Recipe(steps=messy_recipe.steps[:2] + (ColumnStep(column="flag", role="ignore"),
+                                                    ColumnStep(column="y", role="target")),
+                    filters=(RowFilter(column="hours", op=">", value=10),),
+                    derived=messy_recipe.derived)
+    p = preview(recipe, messy, n=3)
+    assert (p.rows_before_filters, p.rows_after_filters) == (8, 6)
+    assert p.before.index.tolist() == p.after.index.tolist() == [0, 1, 4]
+    assert p.dropped_columns == ("flag", "code", "y")
+    assert list(p.after.columns) == ["num__age", "cat__sex=F", "cat__sex=M",
+                                     "derived__age_per_hour"]
+
+
+def test_preview_with_filters_that_keep_nothing(messy, messy_recipe):
+    recipe = Recipe(steps=messy_recipe.steps,
+                    filters=(RowFilter(column="hours", op=">", value=1000),))
+    with pytest.raises(InputError, match="keep none of the 8 rows"):
+        preview(recipe, messy)
+
+
+@pytest.mark.skipif(not ADULT.exists(), reason="Adult data not present")
+def test_default_recipe_on_adult():
+    df = pd.read_csv(ADULT, na_values=["?"], nrows=2000)
+    recipe = default_recipe(df, target="income", sensitive=("sex", "race"))
+    role = {s.column: s.role for s in recipe.steps}
+    assert role["income"] == "target"
+    assert role["sex"] == role["race"] == "sensitive"
+    assert role["fnlwgt"] == "feature"  # 97% distinct, but a census weight, not an id
+    assert all(role[c] == "feature" for c in ("age", "workclass", "occupation", "hours_per_week"))
+    assert recipe.step("native_country").max_categories == 20
+    out = compile_recipe(recipe, df).fit_transform(df)
+    assert len(out) == 2000 and not out.isna().any().any()
+    assert {"age", "workclass", "native_country"} <= {source_column(c) for c in out.columns}
+    assert recipe_warnings(recipe, df) == []

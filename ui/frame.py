@@ -1,0 +1,71 @@
+"""The frame every page shares: title, one-sentence purpose, the lifecycle strip, messages."""
+from __future__ import annotations
+
+import html
+from contextlib import contextmanager
+from typing import Iterator
+
+import streamlit as st
+
+from lifecycle import stages
+from lifecycle.errors import LifecycleError
+from lifecycle.projects import get_project
+from lifecycle.records import Project
+from ui import state
+
+ICONS = {"done": "✅", "ready": "🔵", "blocked": "⛔", "not reached": "⚪"}
+STATE_WORDS = {"done": "done", "ready": "to do", "blocked": "blocked", "not reached": "not reached"}
+PAGE_PATHS = {"Problem": "pages/problem.py", "Data": "pages/data.py"}
+
+
+def current_project() -> Project | None:
+    project_id = state.project_id()
+    if project_id is None:
+        return None
+    try:
+        return get_project(state.workspace(), project_id)
+    except LifecycleError:
+        state.set_project(None)
+        return None
+
+
+def strip(project: Project | None) -> None:
+    """The nine stages across the top: each marked done / to do / blocked / not reached."""
+    states = stages.stage_states(state.workspace(), project)
+    columns = st.columns(len(states))
+    for column, stage in zip(columns, states):
+        label = f"{ICONS[stage.state]} {stage.stage}"
+        with column:
+            if stage.stage in PAGE_PATHS:
+                st.page_link(PAGE_PATHS[stage.stage], label=label, help=f"{STATE_WORDS[stage.state]}: {stage.reason}")
+            else:
+                st.caption(f"{label}  \n{STATE_WORDS[stage.state]}", help=stage.reason)
+
+
+def header(stage: str, project: Project | None) -> None:
+    st.title(stage)
+    st.caption(stages.PURPOSE.get(stage, ""))
+    strip(project)
+    st.divider()
+
+
+def text(value: str) -> str:
+    """User data shown inside markdown: escape HTML and markdown control characters."""
+    escaped = html.escape(str(value))
+    for char in "\\`*_{}[]()#+-!|>~$":
+        escaped = escaped.replace(char, "\\" + char)
+    return escaped
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Show a LifecycleError as a message in the page, never a stack trace."""
+    try:
+        yield
+    except LifecycleError as error:
+        st.error(f"**{text(error.problem)}** {text(error.fix)}", icon="🚫")
+
+
+def disabled_reason(reason: str | None) -> None:
+    if reason:
+        st.caption(f"🔒 {reason}")

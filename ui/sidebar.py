@@ -1,0 +1,37 @@
+"""The sidebar: project picker, model version in focus, who is signed in."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lifecycle import auth, projects
+from lifecycle.records import User
+from lifecycle.workspace import Workspace
+from ui import state
+
+
+def render(workspace: Workspace, user: User) -> None:
+    with st.sidebar:
+        all_projects = projects.list_projects(workspace)
+        if all_projects:
+            ids = [p.id for p in all_projects]
+            names = {p.id: p.name for p in all_projects}
+            current = state.project_id()
+            if current not in ids:
+                current = ids[0]
+                state.set_project(current)
+            # Unkeyed on purpose: when a page switches the project, the new index makes a fresh widget.
+            chosen = st.selectbox("Project", ids, index=ids.index(current), format_func=names.get)
+            if chosen != current:
+                state.set_project(chosen)
+        else:
+            st.caption("No projects yet.")
+            state.set_project(None)
+        st.caption("Model version in focus: none yet — models arrive with the Develop stage.")
+        st.divider()
+        st.markdown(f"Signed in as **{user.name}** · {user.role}")
+        st.caption(auth.ROLE_SUMMARY[user.role])
+        if workspace.is_demo:
+            st.caption("🧪 Demo workspace")
+        if st.button("Sign out", key="sign_out"):
+            state.sign_out()
+            st.rerun()
