@@ -39,6 +39,8 @@ def column_kind(series: pd.Series) -> str:
 def dtype_kind(dtype: str) -> str | None:
     """Kind of a pandas or DuckDB type name ("int64", "VARCHAR", "TIMESTAMP"); None if unknown."""
     name = str(dtype).lower()
+    if "interval" in name:
+        return None
     if "bool" in name:
         return "bool"
     if "date" in name or "time" in name:

@@ -1,0 +1,75 @@
+"""Stage 2 — Data: sources, profile, recipe, frozen versions and splits."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lifecycle import datasets, preparation
+from ui import data_freeze, data_profile, data_recipe, data_sources, state
+from ui.frame import current_project, header, text
+
+workspace = state.workspace()
+user = state.current_user()
+project = current_project()
+header("Data", project)
+if project is None:
+    st.info("Data belongs to a project. Create one in stage 1 first.", icon="🎯")
+    st.page_link("pages/problem.py", label="Go to Problem", icon="🎯")
+    st.stop()
+
+versions = datasets.list_datasets(workspace, project.id)
+primary = [d for d in versions if not d.auxiliary]
+splits = sum(len(preparation.splits_for(workspace, d.id)) for d in primary)
+cards = st.columns(4)
+cards[0].metric("Dataset versions", len(versions))
+cards[1].metric("Rows (latest)", f"{primary[-1].rows:,}" if primary else "—")
+cards[2].metric("Columns (latest)", len(primary[-1].columns) if primary else "—")
+cards[3].metric("Splits", splits)
+
+sources_tab, versions_tab, profile_tab, recipe_tab, freeze_tab = st.tabs(
+    ["Add data", "Versions", "Profile", "Recipe", "Freeze & split"])
+with sources_tab:
+    data_sources.render(workspace, project, user)
+
+if not versions:
+    with versions_tab:
+        st.info("No datasets yet. Add one in the first tab: upload a file, pick a bundled dataset, or query.", icon="🗃️")
+    st.stop()
+
+with versions_tab:
+    st.dataframe(pd.DataFrame([{
+        "Id": d.id, "Name": d.name, "Version": d.version, "Rows": d.rows, "Columns": len(d.columns),
+        "Source": f"{d.lineage.kind}: {d.lineage.name}", "Recipe": d.lineage.recipe_id,
+        "Auxiliary": d.auxiliary, "Content hash": d.content_hash[:12], "By": d.created_by,
+        "At (UTC)": d.created_at} for d in reversed(versions)]),
+        hide_index=True, width="stretch", column_config={"Rows": st.column_config.NumberColumn(format="%d")})
+
+ids = [d.id for d in versions]
+by_id = {d.id: d for d in versions}
+focus = st.session_state.get("data_dataset")
+chosen = st.sidebar.selectbox("Dataset version in focus", ids, index=ids.index(focus) if focus in ids else len(ids) - 1,
+                              format_func=lambda i: by_id[i].label)
+dataset = by_id[chosen]
+st.session_state["data_dataset"] = chosen
+with versions_tab:
+    st.markdown(f"**Lineage of {text(dataset.label)}**")
+    lineage = dataset.lineage
+    st.markdown(f"- source: {lineage.kind} `{lineage.name}`"
+                + (f"\n- source hash: `{lineage.source_hash}`" if lineage.source_hash else "")
+                + (f"\n- parent: #{lineage.parent_id}" if lineage.parent_id else "")
+                + (f"\n- recipe: #{lineage.recipe_id}" if lineage.recipe_id else "")
+                + "".join(f"\n- {text(n)}" for n in lineage.notes))
+    if lineage.query:
+        st.code(lineage.query, language="sql")
+with profile_tab:
+    data_profile.render(workspace, project, dataset)
+with recipe_tab:
+    if dataset.auxiliary:
+        st.info("Auxiliary tables are joined in SQL, not prepared for a model. Pick a primary version.", icon="ℹ️")
+    else:
+        data_recipe.render(workspace, project, dataset, user)
+with freeze_tab:
+    if dataset.auxiliary:
+        st.info("Auxiliary tables are not split. Pick a primary version.", icon="ℹ️")
+    else:
+        data_freeze.render(workspace, project, dataset, user)
