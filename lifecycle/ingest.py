@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import io
 import math
+import re
 import threading
 import zlib
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ class ReadResult:
 
 
 def _mb(n: int) -> str:
+    if n < 100 * 1024:  # small limits (tests, tight deployments) would all read "0.0 MB"
+        return f"{n:,} bytes"
     return f"{n / 1024 / 1024:,.1f} MB"
 
 
@@ -261,7 +264,8 @@ def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "
 
 
 def _sniff_delimiter(data: bytes) -> str:
-    header = data.split(b"\n", 1)[0]
+    # Quoted names may hold any delimiter ('"a;b",y'): count only outside quotes.
+    header = re.sub(rb'"[^"]*"', b"", data.split(b"\n", 1)[0])
     counts = {d: header.count(d.encode()) for d in (",", ";", "\t", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","

@@ -124,30 +124,63 @@ def compile_recipe(recipe: Recipe, schema: Any = None) -> ColumnTransformer:
     """The unfitted ``ColumnTransformer`` for ``recipe`` (pandas output, remainder dropped).
 
     ``schema`` is a DataFrame, a {name: dtype} mapping, ``ColumnSchema`` records or names;
-    when given, the recipe is validated against it first. Each fed column gets its own
-    pipeline (numeric: inf->NaN, clip, impute, scale; categorical: to text, impute, encode),
-    grouped under the branches "num", "cat", "ord" and "derived".
+    when given, the recipe is validated against it first. Fed columns with identical
+    preparation settings share one pipeline (numeric: inf->NaN, clip, impute, scale;
+    categorical: to text, impute, encode); each derived column has its own. The top-level
+    branches are "num", "cat", "ord" and "derived", in that order; a branch is the one
+    pipeline of its kind, or a ``ColumnTransformer`` over several. Groups keep the order of
+    their first column in the recipe, and columns their recipe order within a group.
+
+    Only the outer transformer returns pandas; inner steps pass numpy arrays, which is much
+    cheaper. Calling ``set_output`` on the result again re-applies it to every inner step
+    (still correct, only slower).
     """
     if schema is None:
         schema = list(dict.fromkeys([s.column for s in recipe.steps]
                                     + [c for d in recipe.derived for c in d.inputs]))
     validate_recipe(recipe, schema, recipe.target)
-    groups: dict[str, list[tuple[str, Any, list[str]]]] = {p: [] for p in PREFIXES}
+    groups: dict[str, dict[tuple, list[ColumnStep]]] = {p: {} for p in PREFIXES}
     for step in recipe.model_steps:
         prefix = ("num" if step.kind == "numeric"
                   else "cat" if step.encoding == "onehot" else "ord")
-        groups[prefix].append((f"c{len(groups[prefix])}", _step_pipeline(step), [step.column]))
-    for i, derived in enumerate(recipe.derived):
-        groups["derived"].append((f"c{i}", _derived_pipeline(derived), list(derived.inputs)))
+        groups[prefix].setdefault(_settings_key(step), []).append(step)
+    pipelines: dict[str, list[tuple[Pipeline, list[str]]]] = {
+        prefix: [(_group_pipeline(steps), [s.column for s in steps])
+                 for steps in by_key.values()] for prefix, by_key in groups.items()}
+    pipelines["derived"] = [(_derived_pipeline(d), list(d.inputs)) for d in recipe.derived]
     branches = []
-    for prefix, inner in groups.items():
-        if inner:
-            columns = list(dict.fromkeys(c for _, _, cols in inner for c in cols))
-            branches.append((prefix, ColumnTransformer(inner, remainder="drop",
-                                                       verbose_feature_names_out=False),
-                             columns))
+    for prefix, inner in pipelines.items():
+        if len(inner) == 1:
+            branches.append((prefix, *inner[0]))
+        elif inner:
+            columns = list(dict.fromkeys(c for _, cols in inner for c in cols))
+            branches.append((prefix, ColumnTransformer(
+                [(f"g{i}", pipeline, cols) for i, (pipeline, cols) in enumerate(inner)],
+                remainder="drop", verbose_feature_names_out=False), columns))
     outer = ColumnTransformer(branches, remainder="drop", verbose_feature_names_out=True)
-    return outer.set_output(transform="pandas")
+    outer.set_output(transform="pandas")
+    for _, branch, _ in branches:  # set_output reached every inner step; undo that
+        branch.set_output(transform="default")
+    return outer
+
+
+def _settings_key(step: ColumnStep) -> tuple:
+    """What decides a fed column's pipeline; columns with equal keys share one pipeline.
+
+    Settings a step does not use are left out (clip_k without IQR clipping, a fill value
+    without constant imputation), and numbers keep their type where it changes meaning
+    (``min_frequency`` 1 is a count, 1.0 a share).
+    """
+    fill = step.fill_value if step.imputation == "constant" else None
+    if step.kind == "numeric":
+        clip = (step.clip, float(step.clip_k) if step.clip == "iqr" else None,
+                tuple(map(float, step.clip_quantiles)) if step.clip == "quantile" else None)
+        return ("numeric", clip, step.imputation,
+                None if fill is None else float(fill), step.scaling)
+    return ("categorical", step.encoding, step.imputation,
+            None if fill is None else str(fill), step.max_categories,
+            None if step.min_frequency is None else (type(step.min_frequency).__name__,
+                                                     step.min_frequency))
 
 
 def _imputer(strategy: str, fill_value: Any) -> SimpleImputer | None:
@@ -165,7 +198,9 @@ def _pipeline(steps: list[tuple[str, Any]]) -> Pipeline:
     return Pipeline([(name, est) for name, est in steps if est is not None])
 
 
-def _step_pipeline(step: ColumnStep) -> Pipeline:
+def _group_pipeline(steps: list[ColumnStep]) -> Pipeline:
+    """The pipeline for columns that share one settings key (built from the first step)."""
+    step = steps[0]
     if step.kind == "numeric":
         clipper = None if step.clip == "none" else OutlierClipper(
             method=step.clip, k=step.clip_k, lower_quantile=step.clip_quantiles[0],

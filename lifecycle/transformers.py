@@ -30,17 +30,31 @@ def _frame(X) -> pd.DataFrame:
 
 
 def _as_float(X) -> np.ndarray:
-    """Numbers (ints, floats, bools, nullable dtypes, None) as a float array; ±inf -> NaN."""
-    frame = _frame(X)
-    columns = []
-    for _, col in frame.items():
-        if col.dtype == object:
-            col = col.map(lambda v: np.nan if v is None or v is pd.NA else v)
-        col = pd.to_numeric(col, errors="raise")
-        columns.append(col.to_numpy(dtype=float, na_value=np.nan))
-    out = np.column_stack(columns) if columns else np.empty((len(frame), 0))
-    out[np.isinf(out)] = np.nan
-    return out
+    """Numbers (ints, floats, bools, nullable dtypes, None) as a float array; ±inf -> NaN.
+
+    Vectorised: a numeric numpy array is cast in one go, a DataFrame column by column with
+    pandas (object columns may hold None / pd.NA, numeric text is parsed, other text raises).
+    """
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
+        out = np.asarray(X, dtype=float)
+        out = out.reshape(len(out), -1) if out.ndim != 2 else out
+    else:
+        frame = _frame(X)
+        if all(dtype != object and (pd.api.types.is_numeric_dtype(dtype)
+                                    or pd.api.types.is_bool_dtype(dtype))
+               for dtype in frame.dtypes):
+            out = frame.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            columns = []
+            for _, col in frame.items():
+                if col.dtype == object:
+                    col = pd.to_numeric(col.where(col.notna(), np.nan), errors="raise")
+                elif not (pd.api.types.is_numeric_dtype(col.dtype)
+                          or pd.api.types.is_bool_dtype(col.dtype)):
+                    col = pd.to_numeric(col, errors="raise")
+                columns.append(col.to_numpy(dtype=float, na_value=np.nan))
+            out = np.column_stack(columns) if columns else np.empty((len(frame), 0))
+    return np.where(np.isinf(out), np.nan, out)  # a new array: X itself is never changed
 
 
 def _text(value: object) -> object:
@@ -54,6 +68,46 @@ def _text(value: object) -> object:
     if isinstance(value, (np.floating, np.integer, np.bool_)):
         return _text(value.item())
     return str(value)
+
+
+# Object columns whose values pandas can factorise without merging values that _text would
+# tell apart (True == 1 == 1.0 hash alike, so "mixed" columns take the per-cell path).
+_FACTORIZABLE = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float",
+                           "boolean"})
+_INT64_LIMIT = 2.0 ** 63
+
+
+def _text_values(values) -> np.ndarray:
+    """``_text`` of each distinct, non-missing value, vectorised for numeric and bool arrays."""
+    if isinstance(values, pd.api.extensions.ExtensionArray) and (
+            pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
+                values.dtype)):
+        values = np.asarray(values.to_numpy())
+    elif not isinstance(values, np.ndarray):  # strings, categories, dates: Python objects
+        values = np.asarray(values, dtype=object)
+    if isinstance(values, np.ndarray) and values.dtype.kind == "b":
+        return np.where(values, "True", "False").astype(object)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return values.astype(str).astype(object)
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        floats = values.astype(np.float64)  # float32 0.1 is 0.10000000149011612, as .item()
+        whole = (np.floor(floats) == floats) & (np.abs(floats) < _INT64_LIMIT)
+        out = floats.astype(str).astype(object)
+        out[whole] = floats[whole].astype(np.int64).astype(str)
+        huge = np.isfinite(floats) & (np.floor(floats) == floats) & ~whole
+        out[huge] = [str(int(v)) for v in floats[huge].tolist()]
+        return out
+    return np.array([v if type(v) is str else _text(v) for v in values.tolist()],
+                    dtype=object)
+
+
+def _text_column(col: pd.Series) -> np.ndarray:
+    """One column as ``_text`` would give cell by cell, computed on its distinct values."""
+    if col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) not in _FACTORIZABLE:
+        return np.array([_text(v) for v in col.tolist()], dtype=object)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    texts = np.append(_text_values(uniques), np.nan)  # code -1 (missing) takes the NaN
+    return texts[codes]
 
 
 class _Stateless(TransformerMixin, BaseEstimator):
@@ -79,6 +133,8 @@ class AsText(OneToOneFeatureMixin, _Stateless):
 
     Encoders need uniformly typed input; bools, integer codes and pandas ``str`` columns all
     arrive here. Whole floats become integers' text, so ``1.0`` and ``1`` are one category.
+    Each column is factorised and only its distinct values are converted (numbers with
+    numpy); object columns mixing kinds of values (``True`` next to ``1``) go cell by cell.
     """
 
     def transform(self, X):
@@ -86,7 +142,7 @@ class AsText(OneToOneFeatureMixin, _Stateless):
         frame = _frame(X)
         out = np.empty(frame.shape, dtype=object)
         for j, (_, col) in enumerate(frame.items()):
-            out[:, j] = [_text(v) for v in col.tolist()]
+            out[:, j] = _text_column(col)
         return out
 
 

@@ -45,6 +45,8 @@ def strip(project: Project | None) -> None:
 def header(stage: str, project: Project | None) -> None:
     st.title(stage)
     st.caption(stages.PURPOSE.get(stage, ""))
+    if project is not None:
+        st.markdown(f"Project **{text(project.name)}** · {project.task} · target {text(project.target)}")
     strip(project)
     st.divider()
 

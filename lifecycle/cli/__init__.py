@@ -23,24 +23,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--user", default=os.environ.get("LIFECYCLE_USER"),
                         help="who acts, for the audit trail and role checks (default: $LIFECYCLE_USER)")
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    # --json is also accepted after the command (`data ingest FILE --json`); SUPPRESS keeps a
+    # command without it from resetting a --json given before the command.
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="machine-readable output on stdout")
     groups = parser.add_subparsers(dest="group", required=True)
 
     workspace = groups.add_parser("workspace", help="create a workspace").add_subparsers(dest="action", required=True)
-    init = workspace.add_parser("init", help="create the workspace file and its first admin")
+    init = workspace.add_parser("init", parents=[output], help="create the workspace file and its first admin")
     init.add_argument("--admin", required=True)
     init.add_argument("--password", default=None)
     init.set_defaults(handler=commands.workspace_init, needs_actor=False, creates=True)
 
     user = groups.add_parser("user", help="users and roles").add_subparsers(dest="action", required=True)
-    add = user.add_parser("add", help="add a user (admins only)")
+    add = user.add_parser("add", parents=[output], help="add a user (admins only)")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["analyst", "reviewer", "stakeholder", "admin"])
     add.add_argument("--password", default=None)
     add.set_defaults(handler=commands.user_add)
-    user.add_parser("list", help="list users").set_defaults(handler=commands.user_list)
+    user.add_parser("list", parents=[output], help="list users").set_defaults(handler=commands.user_list)
 
     project = groups.add_parser("project", help="stage 1: projects").add_subparsers(dest="action", required=True)
-    create = project.add_parser("create", help="create a project")
+    create = project.add_parser("create", parents=[output], help="create a project")
     create.add_argument("name")
     create.add_argument("--task", required=True, choices=["binary", "multiclass", "regression"])
     create.add_argument("--target", required=True)
@@ -54,17 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--intended-use", default="")
     create.add_argument("--out-of-scope", default="")
     create.set_defaults(handler=commands.project_create)
-    show = project.add_parser("show", help="a project, its objectives and datasets")
+    show = project.add_parser("show", parents=[output], help="a project, its objectives and datasets")
     show.add_argument("name")
     show.set_defaults(handler=commands.project_show)
-    project.add_parser("list", help="every project").set_defaults(handler=commands.project_list)
-    feasibility = project.add_parser("feasibility", help="volume, balance, baseline and a quick model")
+    project.add_parser("list", parents=[output], help="every project").set_defaults(handler=commands.project_list)
+    feasibility = project.add_parser("feasibility", parents=[output], help="volume, balance, baseline and a quick model")
     feasibility.add_argument("name")
     feasibility.add_argument("--dataset", type=int, default=None)
     feasibility.set_defaults(handler=commands.project_feasibility)
 
     data = groups.add_parser("data", help="stage 2: datasets").add_subparsers(dest="action", required=True)
-    ingest = data.add_parser("ingest", help="ingest a CSV/TSV/Parquet file (optionally .gz)")
+    ingest = data.add_parser("ingest", parents=[output], help="ingest a CSV/TSV/Parquet file (optionally .gz)")
     ingest.add_argument("file", type=Path)
     ingest.add_argument("--project", required=True)
     ingest.add_argument("--name", default=None)
@@ -72,22 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a table without the target, to join in SQL")
     ingest.add_argument("--encoding", default="utf-8")
     ingest.set_defaults(handler=commands.data_ingest)
-    listing = data.add_parser("list", help="dataset versions of a project")
+    listing = data.add_parser("list", parents=[output], help="dataset versions of a project")
     listing.add_argument("--project", required=True)
     listing.set_defaults(handler=commands.data_list)
-    profile = data.add_parser("profile", help="profile a dataset version")
+    profile = data.add_parser("profile", parents=[output], help="profile a dataset version")
     profile.add_argument("dataset_id", type=int)
     profile.set_defaults(handler=commands.data_profile)
-    query = data.add_parser("query", help="read-only SQL over the project's datasets")
+    query = data.add_parser("query", parents=[output], help="read-only SQL over the project's datasets")
     query.add_argument("--project", required=True)
     query.add_argument("sql")
     query.add_argument("--freeze", metavar="NAME", default=None, help="store the result as a dataset")
     query.set_defaults(handler=commands.data_query)
 
     audit = groups.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
-    audit.add_parser("verify", help="check the hash chain").set_defaults(handler=commands.audit_verify,
+    audit.add_parser("verify", parents=[output], help="check the hash chain").set_defaults(handler=commands.audit_verify,
                                                                        needs_actor=False)
-    log = audit.add_parser("log", help="recent events")
+    log = audit.add_parser("log", parents=[output], help="recent events")
     log.add_argument("--limit", type=int, default=50)
     log.set_defaults(handler=commands.audit_log, needs_actor=False)
     return parser
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                                    needs_actor=getattr(args, "needs_actor", True))
         result = args.handler(context, args)
     except LifecycleError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print("error: " + " ".join(str(error).splitlines()), file=sys.stderr)  # always one line
         return 2
     if args.json:
         print(json.dumps(result.data, default=str, indent=2))

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lifecycle import audit, auth, datasets, feasibility, profile, projects, query
+from lifecycle import audit, auth, datasets, projects, query
 from lifecycle.errors import LifecycleError
 from lifecycle.records import DatasetVersion, Project, User
 from lifecycle.workspace import Workspace, open_workspace
@@ -108,6 +108,8 @@ def project_list(context: Context, args: argparse.Namespace) -> Result:
 
 
 def project_feasibility(context: Context, args: argparse.Namespace) -> Result:
+    from lifecycle import feasibility  # scikit-learn is slow to import; only this command needs it
+
     project = projects.find_project(context.workspace, args.name)
     report = feasibility.check_feasibility(context.workspace, project, dataset_id=args.dataset)
     return Result(feasibility.summary_text(report), report.to_dict())
@@ -130,6 +132,8 @@ def data_list(context: Context, args: argparse.Namespace) -> Result:
 
 
 def data_profile(context: Context, args: argparse.Namespace) -> Result:
+    from lifecycle import profile
+
     dataset = datasets.get_dataset(context.workspace, args.dataset_id)
     project = projects.get_project(context.workspace, dataset.project_id)
     report = profile.get_profile(context.workspace, dataset, target=project.target if not dataset.auxiliary else None,

@@ -26,7 +26,8 @@ def _describe_process(pid: int) -> str:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return f"process {pid}"
-    command = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
+    # One line: an argument may itself hold newlines (python -c "...").
+    command = " ".join(" ".join(part.decode(errors="replace").split()) for part in raw.split(b"\0") if part)
     return f"process {pid} ({command[:160]})"
 
 

@@ -6,24 +6,28 @@ data (bin edges, bounds, means) is bound as a parameter. Generated aliases (``c3
 are ours, never the user's.
 
 * ``summarise`` — one aggregate over all columns: counts, NULLs, NaN and ±inf, distinct
-  values, min/max/mean/std, quantiles, and the number of distinct rows (a 64-bit hash of
-  the whole row; a collision needs ~4·10⁹ rows to become likely).
-* ``distributions`` — one ``UNION ALL`` of one ``GROUP BY`` per column: numeric columns
-  are grouped by (histogram bin, IQR-outlier flag, leakage bucket, target), categorical
-  ones by (value, target). Rare values beyond the ``max_values`` most frequent are lumped
-  in SQL so a high-cardinality column returns a bounded number of rows.
+  values, min/max/mean/std. ``quantiles`` — exact quantiles over every row or over a
+  seeded Bernoulli sample. ``duplicate_rows`` — a hash of the whole row. (Kept apart:
+  DuckDB plans a DISTINCT or FILTERed aggregate inside the big aggregate much more slowly.)
+* ``distributions`` — one ``UNION ALL`` of ``GROUP BY``s: numeric columns by (histogram
+  bin, IQR-outlier flag) over every row and by (leakage bucket, target) over a sample;
+  categorical ones by (value, target). Values beyond the ``max_values`` most frequent are
+  lumped in SQL, so a high-cardinality column returns a bounded number of rows.
+  ``class_counts`` — rows per class of the target.
 
 Both return plain Python data; the statistics built from them live in ``lifecycle.profile``.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import duckdb
 
 from lifecycle.store.db import quote_identifier
+
+
+_SEED = 20240601  # the quantile sample is the same on every run
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +47,7 @@ class ColumnPlan:
     outlier_lo: float | None = None
     outlier_hi: float | None = None
     edges: tuple[float, ...] = ()  # sorted, distinct; bucket i holds edges[i-1] <= x < edges[i]
+    finite: bool = False  # no NaN or ±inf in the column: skip the cleaning CASE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,138 +73,200 @@ def _value_expr(column: ColumnInput) -> str:
 
 
 def _class_expr(column: ColumnInput) -> str:
-    """A classification target as text labels; a float target loses NaN/±inf."""
+    """A classification target as stored (grouping by it is cheaper than by its text);
+    a float target loses NaN/±inf."""
     quoted = quote_identifier(column.name)
     if column.dtype == "float":
-        return f"CASE WHEN isfinite(CAST({quoted} AS DOUBLE)) THEN CAST({quoted} AS VARCHAR) END"
-    return f"CAST({quoted} AS VARCHAR)"
+        return f"CASE WHEN isfinite(CAST({quoted} AS DOUBLE)) THEN {quoted} END"
+    return quoted
 
 
 def summarise(cursor: duckdb.DuckDBPyConnection, view: str, columns: Sequence[ColumnInput], *,
-              quantiles: Sequence[float], exact: bool) -> dict[str, Any]:
-    """Pass 1. ``exact`` selects count(DISTINCT)/quantile_cont over the approximate
-    HyperLogLog/T-digest functions. Returns ``{"rows", "distinct_rows", "columns": [...]}``."""
-    quantile_list = "[" + ", ".join(repr(float(q)) for q in quantiles) + "]"
-    distinct_fn = "count(DISTINCT {})" if exact else "approx_count_distinct({})"
-    quantile_fn = "quantile_cont" if exact else "approx_quantile"
-    inner = []
-    outer = ["count(*) AS rows_"]
-    everything = ", ".join(quote_identifier(c.name) for c in columns)
-    inner.append(f"hash({everything}) AS row_hash_")
-    outer.append("count(DISTINCT row_hash_) AS distinct_rows_")
+              exact_distinct: bool) -> dict[str, Any]:
+    """Pass 1: one aggregate over every column. Distinct counts are exact, or HyperLogLog
+    estimates when ``exact_distinct`` is false. Returns ``{"rows", "columns": [{name,
+    non_null, nan, inf, distinct, min, max, mean, std}]}``; ``non_null`` excludes NaN, ±inf."""
+    distinct_fn = "count(DISTINCT {})" if exact_distinct else "approx_count_distinct({})"
+    inner, outer = [], ["count(*) AS rows_"]
     for k, column in enumerate(columns):
         quoted = quote_identifier(column.name)
-        inner.append(f"{_value_expr(column)} AS c{k}")
+        plain = column.dtype in ("string", "boolean") or column.kind == "empty"
+        inner.append(f"{quoted if plain else _value_expr(column)} AS c{k}")
         outer.append(f"count(c{k}) AS n{k}")
         if column.kind == "empty":
             continue
         outer.append(distinct_fn.format(f"c{k}") + f" AS d{k}")
         if column.kind == "numeric":
             outer += [f"min(c{k}) AS min{k}", f"max(c{k}) AS max{k}", f"avg(c{k}) AS mean{k}",
-                      f"stddev_samp(c{k}) AS std{k}", f"{quantile_fn}(c{k}, {quantile_list}) AS q{k}"]
+                      f"stddev_samp(c{k}) AS std{k}"]
             if column.dtype == "float":
-                inner.append(f"isnan(CAST({quoted} AS DOUBLE)) AS nan{k}")
-                inner.append(f"isinf(CAST({quoted} AS DOUBLE)) AS inf{k}")
-                outer += [f"count_if(nan{k}) AS nan{k}", f"count_if(inf{k}) AS inf{k}"]
+                inner += [f"{quoted} AS raw{k}", f"isinf(CAST({quoted} AS DOUBLE)) AS inf{k}"]
+                outer += [f"count(raw{k}) AS raw{k}", f"count_if(inf{k}) AS inf{k}"]
         elif column.kind == "datetime":
             inner.append(f"{quoted} AS t{k}")
-            outer += [f"CAST(min(t{k}) AS VARCHAR) AS min{k}", f"CAST(max(t{k}) AS VARCHAR) AS max{k}",
-                      f"{quantile_fn}(c{k}, {quantile_list}) AS q{k}"]
-        elif column.kind == "boolean":
-            outer.append(f"count_if(c{k} = 'true') AS true{k}")
-    sql = f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {quote_identifier(view)})"
-    result = cursor.execute(sql)
-    names = [d[0] for d in result.description]
-    row = dict(zip(names, result.fetchone()))
+            outer += [f"CAST(min(t{k}) AS VARCHAR) AS min{k}", f"CAST(max(t{k}) AS VARCHAR) AS max{k}"]
+    result = cursor.execute(f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} "
+                            f"FROM {quote_identifier(view)})")
+    row = dict(zip([d[0] for d in result.description], result.fetchall()[0]))
     out = []
     for k, column in enumerate(columns):
-        stats: dict[str, Any] = {"name": column.name, "non_null": row[f"n{k}"],
-                                 "nan": row.get(f"nan{k}") or 0, "inf": row.get(f"inf{k}") or 0,
+        infinite = row.get(f"inf{k}") or 0
+        stats: dict[str, Any] = {"name": column.name, "non_null": row[f"n{k}"], "inf": infinite,
+                                 "nan": (row[f"raw{k}"] - row[f"n{k}"] - infinite) if f"raw{k}" in row else 0,
                                  "distinct": row.get(f"d{k}", 0) or 0}
-        for key in ("min", "max", "mean", "std", "true"):
-            if f"{key}{k}" in row:
-                stats[key] = row[f"{key}{k}"]
-        if f"q{k}" in row:
-            values = row[f"q{k}"]
-            stats["quantiles"] = (None if values is None else
-                                  {q: (None if v is None else float(v)) for q, v in zip(quantiles, values)})
+        stats.update({key: row[f"{key}{k}"] for key in ("min", "max", "mean", "std") if f"{key}{k}" in row})
         out.append(stats)
-    return {"rows": row["rows_"], "distinct_rows": row["distinct_rows_"], "columns": out}
+    return {"rows": row["rows_"], "columns": out}
 
 
-def _bucket_case(expr: str, edges: Sequence[float], params: list[Any], offset: int = 0) -> str:
-    """A balanced CASE tree: the bucket index of ``expr`` against sorted ``edges``."""
-    if not edges:
-        return str(offset)
-    middle = len(edges) // 2
-    params.append(float(edges[middle]))
-    low_branch = _bucket_case(expr, edges[:middle], params, offset)
-    high_branch = _bucket_case(expr, edges[middle + 1:], params, offset + middle + 1)
-    return f"CASE WHEN {expr} < ? THEN {low_branch} ELSE {high_branch} END"
+def quantiles(cursor: duckdb.DuckDBPyConnection, view: str, columns: Sequence[ColumnInput],
+              probabilities: Sequence[float], *, sample_percent: float = 100.0) -> dict[str, list[float | None]]:
+    """Exact quantiles (numeric; datetime as epoch seconds) over every row, or over a
+    Bernoulli sample of ``sample_percent`` % of rows with a fixed seed (repeatable). A column
+    the sample misses altogether is computed over every row."""
+    if not columns:
+        return {}
+    listed = "[" + ", ".join(repr(float(p)) for p in probabilities) + "]"
+    source = quote_identifier(view)
+
+    def run(chosen: Sequence[ColumnInput], sample: str) -> list[Any]:
+        inner = ", ".join(f"{_value_expr(c)} AS c{k}" for k, c in enumerate(chosen))
+        outer = ", ".join(f"quantile_cont(c{k}, {listed})" for k in range(len(chosen)))
+        return list(cursor.execute(f"SELECT {outer} FROM (SELECT {inner} FROM {source}{sample})").fetchall()[0])
+
+    if sample_percent < 100:
+        found = run(columns, f" USING SAMPLE {float(sample_percent)!r} PERCENT (bernoulli, {_SEED})")
+        missed = [k for k, values in enumerate(found) if values is None]
+        if missed:
+            for k, values in zip(missed, run([columns[k] for k in missed], "")):
+                found[k] = values
+    else:
+        found = run(columns, "")
+    return {c.name: (None if values is None else [None if v is None else float(v) for v in values])
+            for c, values in zip(columns, found)}
 
 
-def _branch(k: int, plan: ColumnPlan, view: str, target: TargetPlan | None,
-            params: list[Any]) -> str:
-    column = plan.column
-    value = _value_expr(column)
-    if target is None:
-        y_inner, y_key, y_aggs = "NULL AS yv", "NULL AS y", "NULL::BIGINT AS ny, NULL::DOUBLE AS s"
+def _view_columns(cursor: duckdb.DuckDBPyConnection, view: str) -> list[str]:
+    result = cursor.execute(f"SELECT * FROM {quote_identifier(view)} LIMIT 0")
+    names = [d[0] for d in result.description]
+    result.fetchall()
+    return names
+
+
+def duplicate_rows(cursor: duckdb.DuckDBPyConnection, view: str) -> int:
+    """Rows that repeat an earlier row exactly, by a 64-bit hash of the whole row (a false
+    match needs ~4·10⁹ rows to become likely)."""
+    everything = ", ".join(quote_identifier(c) for c in _view_columns(cursor, view))
+    return cursor.execute(f"SELECT count(*) - count(DISTINCT hash({everything})) "
+                          f"FROM {quote_identifier(view)}").fetchall()[0][0]
+
+
+def _bucket_case(expr: str, edges: Sequence[float], params: list[Any]) -> str:
+    """The bucket index of ``expr`` against sorted ``edges`` (a flat CASE: each WHEN only
+    sees the rows the earlier ones left)."""
+    params += [float(e) for e in edges]
+    whens = " ".join(f"WHEN {expr} < ? THEN {i}" for i in range(len(edges)))
+    return f"CASE WHEN {expr} IS NULL THEN NULL {whens} ELSE {len(edges)} END"
+
+
+def _select(k: int, keys: str, key_params: list[Any], value: str, *, view: str, leak: bool,
+            target: TargetPlan | None, sample: str, params: list[Any]) -> str:
+    """One GROUP BY of the UNION: columns col, h, o, q, v, leak, y, n, ny, s, ss."""
+    nulls = "NULL::BIGINT AS ny, NULL::DOUBLE AS s, NULL::DOUBLE AS ss"
+    if target is None or not leak:
+        y_inner, y_key, aggs, agg_params = "NULL AS yv", "NULL AS y", nulls, []
     elif target.mode == "classes":
-        y_inner = f"{_class_expr(target.column)} AS yv"
-        y_key, y_aggs = "yv AS y", "NULL::BIGINT AS ny, NULL::DOUBLE AS s"
-    else:
-        y_inner = f"{_value_expr(target.column)} AS yv"
-        y_key, y_aggs = "NULL AS y", "count(yv) AS ny, sum(yv - ?) AS s"
-    select_params: list[Any] = []
-    if column.kind in ("categorical", "boolean"):
-        keys = "NULL::INTEGER AS h, NULL::BOOLEAN AS o, NULL::INTEGER AS q, x AS v"
-    else:
-        if plan.hist_bins:
-            h = "least(greatest(CAST(floor((x - ?) / ?) AS INTEGER), 0), ?)"
-            select_params += [plan.hist_lo, plan.hist_width, plan.hist_bins - 1]
-            o = "(x < ? OR x > ?)"
-            select_params += [plan.outlier_lo, plan.outlier_hi]
-        else:
-            h, o = "NULL::INTEGER", "NULL::BOOLEAN"
-        q = f"CASE WHEN x IS NULL THEN NULL ELSE {_bucket_case('x', plan.edges, select_params)} END"
-        keys = f"{h} AS h, {o} AS o, CAST({q} AS INTEGER) AS q, NULL::VARCHAR AS v"
-    params += select_params
-    if target is not None and target.mode == "values":
-        params.append(target.mean)
-    return (f"SELECT {k} AS col, {keys}, {y_key}, count(*) AS n, {y_aggs} "
-            f"FROM (SELECT {value} AS x, {y_inner} FROM {quote_identifier(view)}) GROUP BY ALL")
+        y_inner, y_key, aggs, agg_params = f"{_class_expr(target.column)} AS yv", "yv AS y", nulls, []
+    else:  # sums of (y - mean) and its square per bucket: R² needs nothing else
+        y_inner, y_key = f"{_value_expr(target.column)} AS yv", "NULL AS y"
+        aggs = "count(yv) AS ny, sum(yv - ?) AS s, sum((yv - ?) * (yv - ?)) AS ss"
+        agg_params = [target.mean] * 3
+    params += key_params + agg_params
+    return (f"SELECT {k} AS col, {keys}, {str(leak).upper()} AS leak, {y_key}, count(*) AS n, {aggs} "
+            f"FROM (SELECT {value} AS x, {y_inner} FROM {quote_identifier(view)}{sample}) GROUP BY ALL")
+
+
+def _branches(k: int, plan: ColumnPlan, view: str, target: TargetPlan | None, sample: str,
+              params: list[Any]) -> list[str]:
+    column = plan.column
+    if column.kind in ("categorical", "boolean"):  # value counts and leakage buckets at once
+        return [_select(k, "NULL::INTEGER AS h, NULL::BOOLEAN AS o, NULL::INTEGER AS q, x AS v", [],
+                        _value_expr(column), view=view, leak=True, target=target, sample="",
+                        params=params)]
+    value = (f"CAST({quote_identifier(column.name)} AS DOUBLE)" if column.kind == "numeric" and plan.finite
+             else _value_expr(column))
+    # The caller sizes the bins so min..max fall in 0..bins-1 and clamps a stray rounding
+    # (least/greatest would turn NULL into a bin: they skip NULLs in DuckDB).
+    bin_sql, bin_params = "TRY_CAST(floor((x - ?) / ?) AS INTEGER)", [plan.hist_lo, plan.hist_width]
+    out = []
+    if plan.hist_bins:  # exact histogram and outlier counts over every row
+        out.append(_select(k, f"{bin_sql} AS h, (x < ? OR x > ?) AS o, NULL::INTEGER AS q, NULL::VARCHAR AS v",
+                           [*bin_params, plan.outlier_lo, plan.outlier_hi], value, view=view, leak=False,
+                           target=None, sample="", params=params))
+    if target is not None and column.name != target.column.name:  # leakage buckets, on the sample
+        if plan.edges or not plan.hist_bins:
+            bucket_params: list[Any] = []
+            bucket = _bucket_case("x", plan.edges, bucket_params)
+        else:  # one histogram bin per integer value: the bins are the buckets
+            bucket, bucket_params = bin_sql, list(bin_params)
+        out.append(_select(k, f"NULL::INTEGER AS h, NULL::BOOLEAN AS o, CAST({bucket} AS INTEGER) AS q, "
+                              "NULL::VARCHAR AS v", bucket_params, value, view=view, leak=True,
+                           target=target, sample=sample, params=params))
+    return out
+
+
+def _label(value: Any) -> str:
+    """A class label as text, spelled as DuckDB casts it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def distributions(cursor: duckdb.DuckDBPyConnection, view: str, plans: Sequence[ColumnPlan], *,
-                  target: TargetPlan | None, max_values: int = 1000) -> dict[str, dict[str, Any]]:
-    """Pass 2. For each planned column: ``{"rows": [{h, o, q, v, other, y, n, ny, s}, ...]}``
-    where ``v`` is one of the column's ``max_values`` most frequent values (or NULL, with
-    ``other`` true for the lumped rest), ``ny``/``s`` are the count and sum of (y - mean)
-    for a regression target, and ``y`` the class for a classification target."""
+                  target: TargetPlan | None, sample_percent: float = 100.0,
+                  max_values: int = 1000) -> dict[str, list[dict[str, Any]]]:
+    """Pass 2: for each planned column, rows ``{h, o, q, v, other, leak, y, n, ny, s, ss}``.
+
+    * ``leak`` false: numeric histogram bin ``h`` and IQR-outlier flag ``o``, every row.
+    * ``leak`` true: leakage buckets with the target — ``q`` (numeric/datetime bucket, on a
+      Bernoulli sample of ``sample_percent`` %) or ``v`` (categorical value, every row;
+      one of the ``max_values`` most frequent, else NULL with ``other`` true). ``y`` is the
+      class for a classification target; for regression ``ny``, ``s``, ``ss`` are the count,
+      sum and sum of squares of (y - target mean).
+    """
     if not plans:
         return {}
     params: list[Any] = []
-    branches = [_branch(k, plan, view, target, params) for k, plan in enumerate(plans)]
+    sample = (f" USING SAMPLE {float(sample_percent)!r} PERCENT (bernoulli, {_SEED})"
+              if sample_percent < 100 else "")
+    branches = [b for k, plan in enumerate(plans) for b in _branches(k, plan, view, target, sample, params)]
+    if not branches:
+        return {plan.column.name: [] for plan in plans}
     params += [max_values, max_values]
     sql = f"""
         WITH g AS MATERIALIZED ({' UNION ALL '.join(branches)}),
         ranked AS (
             SELECT col, v, row_number() OVER (PARTITION BY col ORDER BY sum(n) DESC, v) AS r
             FROM g WHERE v IS NOT NULL GROUP BY col, v)
-        SELECT g.col, g.h, g.o, g.q,
-               CASE WHEN ranked.r <= ? THEN g.v END AS v,
-               coalesce(ranked.r > ?, false) AS other,
-               g.y, sum(g.n) AS n, sum(g.ny) AS ny, sum(g.s) AS s
+        SELECT g.col, g.h, g.o, g.q, CASE WHEN ranked.r <= ? THEN g.v END AS v,
+               coalesce(ranked.r > ?, false) AS other, g.leak, g.y,
+               sum(g.n) AS n, sum(g.ny) AS ny, sum(g.s) AS s, sum(g.ss) AS ss
         FROM g LEFT JOIN ranked ON g.col = ranked.col AND g.v = ranked.v
-        GROUP BY ALL
-        ORDER BY g.col"""
+        GROUP BY ALL"""
     result = cursor.execute(sql, params)
     names = [d[0] for d in result.description]
-    out: dict[str, dict[str, Any]] = {plan.column.name: {"rows": []} for plan in plans}
+    out: dict[str, list[dict[str, Any]]] = {plan.column.name: [] for plan in plans}
     for values in result.fetchall():
         row = dict(zip(names, values))
         col = row.pop("col")
-        if row["s"] is not None and not math.isfinite(row["s"]):
-            row["s"] = None
-        out[plans[col].column.name]["rows"].append(row)
+        if target is not None and target.mode == "classes" and row["y"] is not None:
+            row["y"] = _label(row["y"])
+        out[plans[col].column.name].append(row)
     return out
+
+
+def class_counts(cursor: duckdb.DuckDBPyConnection, view: str, target: ColumnInput) -> list[tuple[str, int]]:
+    """Rows per class of a classification target (missing labels left out)."""
+    rows = cursor.execute(f"SELECT y, count(*) FROM (SELECT {_class_expr(target)} AS y "
+                          f"FROM {quote_identifier(view)}) WHERE y IS NOT NULL GROUP BY y").fetchall()
+    return [(_label(y), n) for y, n in rows]

@@ -6,12 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from lifecycle.errors import InputError
 from lifecycle.recipe import (ColumnStep, DerivedColumn, Recipe, RowFilter, apply_filters,
                               compile_recipe, default_recipe, preview, recipe_warnings,
                               source_column, validate_recipe)
-from lifecycle.transformers import DerivedColumnTransformer, OutlierClipper
+from lifecycle.transformers import (AsText, DerivedColumnTransformer, OutlierClipper, _as_float,
+                                    _text)
 
 ADULT = Path(__file__).resolve().parents[2] / "data" / "adult_train.csv"
 
@@ -150,6 +154,160 @@ def test_clone_and_pickle_of_compiled_transformer(messy, messy_recipe):
     restored = pickle.loads(pickle.dumps(fitted))
     pd.testing.assert_frame_equal(restored.transform(messy), fitted.transform(messy))
     pd.testing.assert_frame_equal(clone(ct).fit_transform(messy), fitted.transform(messy))
+
+
+@pytest.fixture
+def grouped():
+    """Columns sharing settings (a and b; s and t) around ones that do not (h, k, m)."""
+    df = pd.DataFrame({
+        "a": [1.0, 5.0, np.inf, None, 3.0, 100.0, 2.0, 4.0, -40.0, 3.5],
+        "h": [40.0, None, 20.0, 10.0, 45.0, 60.0, 38.0, 40.0, 0.0, 41.0],
+        "s": pd.Series(["F", "M", None, "F", "M", "F", np.nan, "M", "X", "F"], dtype="str"),
+        "k": [1, 2, 1, 2, 1, 2, 1, 2, 3, 1],
+        "b": [10, 20, 30, 40, 50, 60, 70, 80, 900, 15],
+        "t": pd.Series(["u", None, "v", "v", "u", "w", "v", None, "u", "v"], dtype=object),
+        "m": [1.0, 2.0, np.nan, 3.0, 1.0, 1.0, 2.0, 2.0, 3.0, 1.0],
+        "y": [0, 1] * 5,
+    })
+    recipe = Recipe(steps=(
+        num("a", imputation="median", scaling="standard", clip="iqr"),
+        num("h", imputation="mean", scaling="minmax"),
+        cat("s", imputation="most_frequent"),
+        cat("k", encoding="ordinal"),
+        num("b", imputation="median", scaling="standard", clip="iqr", note="same as a"),
+        cat("t", imputation="most_frequent"),
+        cat("m", encoding="ordinal", imputation="most_frequent"),
+        ColumnStep(column="y", role="target"),
+    ), derived=(DerivedColumn(name="ratio", op="ratio", inputs=("a", "h")),
+                DerivedColumn(name="log_b", op="log1p", inputs=("b",), scaling="standard")))
+    return df, recipe
+
+
+def _by_hand(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each output column from its own plain scikit-learn pipeline (per-column semantics)."""
+    def numbers(column):
+        values = df[column].to_numpy(dtype=float)
+        return np.where(np.isinf(values), np.nan, values).reshape(-1, 1)
+
+    def clipped(values):
+        q1, q3 = np.nanpercentile(values, [25, 75])
+        return np.clip(values, q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1))
+
+    def text(column):
+        return np.array([[_text(v)] for v in df[column].tolist()], dtype=object)
+
+    expected = {}
+    for column in ("a", "b"):
+        steps = Pipeline([("impute", SimpleImputer(strategy="median")),
+                          ("scale", StandardScaler())])
+        expected[f"num__{column}"] = steps.fit_transform(clipped(numbers(column)))[:, 0]
+    expected["num__h"] = Pipeline([("impute", SimpleImputer(strategy="mean")),
+                                   ("scale", MinMaxScaler())]).fit_transform(numbers("h"))[:, 0]
+    for column in ("s", "t"):
+        encoder = OneHotEncoder(sparse_output=False)
+        onehot = encoder.fit_transform(SimpleImputer(strategy="most_frequent").fit_transform(
+            text(column)))
+        for j, category in enumerate(encoder.categories_[0]):
+            expected[f"cat__{column}={category}"] = onehot[:, j]
+    expected["ord__k"] = OrdinalEncoder().fit_transform(text("k"))[:, 0]
+    expected["ord__m"] = OrdinalEncoder().fit_transform(SimpleImputer(
+        strategy="most_frequent").fit_transform(text("m")))[:, 0]
+    a, h = numbers("a")[:, 0], numbers("h")[:, 0]
+    ratio = np.where(h == 0, np.nan, a / np.where(h == 0, 1.0, h)).reshape(-1, 1)
+    expected["derived__ratio"] = SimpleImputer(strategy="median").fit_transform(ratio)[:, 0]
+    log_b = SimpleImputer(strategy="median").fit_transform(np.log1p(numbers("b")))
+    expected["derived__log_b"] = StandardScaler().fit_transform(log_b)[:, 0]
+    return expected
+
+
+def test_grouped_transformer_matches_per_column_pipelines(grouped):
+    df, recipe = grouped
+    out = compile_recipe(recipe, df).fit_transform(df)
+    expected = _by_hand(df)
+    assert sorted(out.columns) == sorted(expected)
+    for name, values in expected.items():
+        np.testing.assert_allclose(out[name].to_numpy(), values, rtol=1e-12, atol=1e-12,
+                                   err_msg=name)
+
+
+def test_columns_with_identical_settings_share_one_pipeline(grouped):
+    df, recipe = grouped
+    ct = compile_recipe(recipe, df)
+    branches = {name: (est, cols) for name, est, cols in ct.transformers}
+    assert list(branches) == ["num", "cat", "ord", "derived"]
+    num_groups = [cols for _, _, cols in branches["num"][0].transformers]
+    assert num_groups == [["a", "b"], ["h"]]  # a's group first; b joins it despite its note
+    assert isinstance(branches["cat"][0], Pipeline) and branches["cat"][1] == ["s", "t"]
+    assert [cols for _, _, cols in branches["ord"][0].transformers] == [["k"], ["m"]]
+    names = list(ct.fit(df).get_feature_names_out())
+    assert names[:3] == ["num__a", "num__b", "num__h"]
+    assert names[-4:] == ["ord__k", "ord__m", "derived__ratio", "derived__log_b"]
+    assert list(compile_recipe(recipe, df).fit_transform(df).columns) == names  # deterministic
+    again = compile_recipe(recipe, df)
+    pd.testing.assert_frame_equal(clone(again).fit(df).transform(df.iloc[::-1]),
+                                  ct.transform(df.iloc[::-1]))
+
+
+def test_settings_that_differ_in_meaning_are_not_grouped():
+    df = pd.DataFrame({"u": list("aabbbc"), "v": list("aabbbc"), "w": list("aabbbc")})
+    recipe = Recipe(steps=(cat("u", min_frequency=2), cat("v", min_frequency=0.5),
+                           cat("w", min_frequency=2)))
+    ct = compile_recipe(recipe, df)
+    assert [cols for _, _, cols in ct.transformers[0][1].transformers] == [["u", "w"], ["v"]]
+    out = ct.fit_transform(df)
+    assert [c for c in out.columns if c.startswith("cat__v")] == ["cat__v=b",
+                                                                  "cat__v=infrequent_sklearn"]
+    assert [c for c in out.columns if c.startswith("cat__u")] == [
+        "cat__u=a", "cat__u=b", "cat__u=infrequent_sklearn"]
+
+
+def _cellwise(value_frame: pd.DataFrame) -> np.ndarray:
+    return np.array([[_text(v) for v in col.tolist()] for _, col in value_frame.items()],
+                    dtype=object).T.reshape(value_frame.shape)
+
+
+@pytest.mark.parametrize("series", [
+    pd.Series([3, -1, 3, 0]),
+    pd.Series([1.0, 2.5, np.nan, -0.0, 1e20, np.inf, 1e-7, 3.0]),
+    pd.Series([0.1, 2.0, np.nan], dtype="float32"),
+    pd.Series([True, False, True]),
+    pd.Series([True, None, False], dtype="boolean"),
+    pd.Series([1, None, 2], dtype="Int64"),
+    pd.Series(["a", None, "b"], dtype="str"),
+    pd.Series(["a", None, np.nan, pd.NA, np.str_("a")], dtype=object),
+    pd.Series([True, 1, 1.0, "1", None, 2], dtype=object),  # mixed: per-cell path
+    pd.Series([1, 2.0, 2.5, None, np.float32(0.1), np.int64(3)], dtype=object),
+    pd.Series(["p", None, "q"], dtype="category"),
+    pd.Series([1.0, None, 2.5]).astype("category"),
+    pd.Series([None, None], dtype=object),
+], ids=lambda s: str(s.dtype) + "-" + pd.api.types.infer_dtype(s, skipna=True))
+def test_as_text_matches_the_cellwise_rule(series):
+    frame = series.to_frame("c")
+    out, expected = AsText().fit_transform(frame), _cellwise(frame)
+    assert out.shape == expected.shape
+    for got, want in zip(out[:, 0], expected[:, 0]):
+        if isinstance(want, float):
+            assert isinstance(got, float) and np.isnan(got)
+        else:
+            assert type(got) is str and got == want
+
+
+def test_as_float_casts_numbers_and_turns_inf_to_nan():
+    frame = pd.DataFrame({"i": [1, 2, 3], "f": [np.inf, 0.5, np.nan], "b": [True, False, True],
+                          "n": pd.Series([1, None, 3], dtype="Int64"),
+                          "o": pd.Series([1, None, pd.NA], dtype=object),
+                          "t": pd.Series(["1", "2.5", None], dtype=object)})
+    expected = np.array([[1, np.nan, 1, 1, 1, 1], [2, 0.5, 0, np.nan, np.nan, 2.5],
+                         [3, np.nan, 1, 3, np.nan, np.nan]])
+    np.testing.assert_array_equal(_as_float(frame), expected)
+    numbers = frame[["i", "f", "b", "n"]]  # all numeric dtypes: the one-call path
+    np.testing.assert_array_equal(_as_float(numbers), expected[:, :4])
+    assert np.isinf(numbers["f"]).sum() == 1  # the input is not changed in place
+    raw = np.array([[1.0, -np.inf]])
+    np.testing.assert_array_equal(_as_float(raw), [[1.0, np.nan]])
+    assert np.isinf(raw[0, 1])
+    with pytest.raises(ValueError):
+        _as_float(pd.DataFrame({"x": ["a", "b"]}))
 
 
 def test_recipe_json_round_trip_is_equal(messy_recipe):

@@ -1,0 +1,45 @@
+"""Clicked through as a user would: sign in, create a project, upload a CSV, see its profile."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+TIMEOUT = 60_000
+
+
+def sign_in(page: Page, url: str, user: str = "ana") -> None:
+    page.goto(url)
+    expect(page.get_by_text("Demo workspace: sign in as")).to_be_visible(timeout=TIMEOUT)
+    page.get_by_label("User name").fill(user)
+    page.get_by_role("textbox", name="Password").fill("lifecycle-demo")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Portfolio")).to_be_visible(timeout=TIMEOUT)
+
+
+def test_create_project_upload_csv_and_see_profile(page: Page, app_url, tmp_path):
+    sign_in(page, app_url)
+    expect(page.get_by_text("Income over 50K").first).to_be_visible(timeout=TIMEOUT)
+
+    page.get_by_role("link", name=re.compile("Problem")).first.click()
+    expect(page.get_by_role("heading", name="Problem")).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("button", name="New project").click()
+    page.get_by_label("Name", exact=True).fill("Browser churn")
+    page.get_by_label("Target column").fill("churned")
+    page.get_by_label("Positive class (binary only)").fill("yes")
+    page.get_by_role("button", name="Create project").click()
+    expect(page.get_by_text("Browser churn").first).to_be_visible(timeout=TIMEOUT)
+
+    csv = tmp_path / "churn.csv"
+    rows = ["tenure,plan,churned"] + [f"{i % 48},{'basic' if i % 3 else 'pro'},{'yes' if i % 4 == 0 else 'no'}"
+                                      for i in range(200)]
+    csv.write_text("\n".join(rows) + "\n")
+    page.get_by_role("link", name=re.compile("Data")).first.click()
+    expect(page.get_by_role("heading", name="Data")).to_be_visible(timeout=TIMEOUT)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(csv))
+    page.get_by_role("button", name="Ingest", exact=True).click()
+    expect(page.get_by_text("Ingested churn v1")).to_be_visible(timeout=TIMEOUT)
+
+    page.get_by_role("tab", name="Profile").click()
+    expect(page.get_by_text("Findings").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=TIMEOUT)

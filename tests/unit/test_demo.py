@@ -1,0 +1,69 @@
+"""The demo workspace: one user per role, two projects, a frozen version and a split."""
+from __future__ import annotations
+
+import pytest
+
+from lifecycle import audit, auth, datasets, demo, preparation, projects
+from lifecycle.store.db import close_database
+from lifecycle.workspace import open_workspace
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    workspace = open_workspace(path)
+    steps = []
+    assert demo.seed_demo(workspace, progress=lambda fraction, message: steps.append((fraction, message)))
+    yield workspace, steps
+    close_database(path)
+
+
+def test_one_user_of_each_role(seeded):
+    workspace, _ = seeded
+    users = auth.list_users(workspace)
+    assert {u.name: u.role for u in users} == demo.DEMO_USERS
+    assert sorted(u.role for u in users) == sorted(auth.ROLES)
+    assert auth.authenticate(workspace, "ana", demo.DEMO_PASSWORD).role == "analyst"
+    assert workspace.is_demo
+    assert "`rey` (reviewer)" in demo.demo_login_hint()
+
+
+def test_two_projects(seeded):
+    workspace, _ = seeded
+    found = {p.name: p for p in projects.list_projects(workspace)}
+    assert set(found) == {"Income over 50K", "German credit risk"}
+    income = found["Income over 50K"]
+    assert (income.target, income.positive_class, income.sensitive) == ("income", ">50K", ("sex", "race"))
+    assert [str(o) for o in projects.objectives(workspace, income.id).objectives][:2] == [
+        "roc_auc >= 0.88", "recall >= 0.6"]
+    credit = datasets.list_datasets(workspace, found["German credit risk"].id)
+    assert len(credit) == 1 and credit[0].rows == 1000
+
+
+def test_income_has_a_frozen_version_and_a_split(seeded):
+    workspace, _ = seeded
+    income = projects.find_project(workspace, "Income over 50K")
+    raw, frozen = datasets.list_datasets(workspace, income.id)
+    assert raw.rows == 32_561 and raw.lineage.kind == "bundled"
+    assert frozen.lineage.kind == "derived" and frozen.lineage.parent_id == raw.id
+    recipe = preparation.get_recipe(workspace, frozen.lineage.recipe_id)
+    assert recipe.name == "adult-default"
+    assert preparation.recipe_of(recipe).step("fnlwgt").role == "ignore"
+    (split,) = preparation.splits_for(workspace, frozen.id)
+    assert split.method == "stratified" and sum(split.counts.values()) == frozen.rows
+    assert datasets.verify_dataset(workspace, raw) and datasets.verify_dataset(workspace, frozen)
+
+
+def test_second_call_returns_false_and_changes_nothing(seeded):
+    workspace, _ = seeded
+    events = audit.verify_chain(workspace).events
+    assert demo.seed_demo(workspace) is False
+    assert audit.verify_chain(workspace).events == events
+
+
+def test_audit_chain_verifies_and_progress_ends_at_one(seeded):
+    workspace, steps = seeded
+    verdict = audit.verify_chain(workspace)
+    assert verdict.ok and verdict.events > 10
+    fractions = [f for f, _ in steps]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0

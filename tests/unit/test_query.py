@@ -1,0 +1,120 @@
+"""The read-only SQL sandbox over a project's frozen datasets."""
+from __future__ import annotations
+
+import pytest
+
+from lifecycle import audit, datasets, query
+from lifecycle.errors import InputError
+
+TABLES = "cities, cities_v1, customers, customers_v1"
+
+
+@pytest.fixture
+def loaded(workspace, actors, project):
+    analyst = actors["analyst"]
+    customers = datasets.ingest_bytes(workspace, analyst, project.id,
+                                      b"id,city,y\n1,Oslo,yes\n2,Rome,no\n3,Oslo,no\n4,Oslo,yes\n",
+                                      "customers.csv")
+    cities = datasets.ingest_bytes(workspace, analyst, project.id, b"city,country\nOslo,NO\nRome,IT\n",
+                                   "cities.csv", auxiliary=True)
+    return customers, cities
+
+
+def test_views_name_latest_and_each_version(workspace, project, loaded):
+    customers, cities = loaded
+    views = query.available_views(workspace, project.id)
+    assert views == {"customers": customers, "customers_v1": customers, "cities": cities, "cities_v1": cities}
+
+
+def test_join_and_aggregate_over_two_datasets(workspace, project, loaded):
+    result = query.run_query(workspace, project.id, """
+        SELECT cities.country, count(*) AS n, sum(CASE WHEN y = 'yes' THEN 1 ELSE 0 END) AS positives
+        FROM customers JOIN cities USING (city) GROUP BY 1 ORDER BY 1""")
+    assert result.table.to_pylist() == [{"country": "IT", "n": 1, "positives": 0},
+                                        {"country": "NO", "n": 3, "positives": 2}]
+    assert not result.truncated
+
+
+def test_preview_is_truncated(workspace, project, loaded):
+    result = query.run_query(workspace, project.id, "SELECT * FROM range(50)", limit=10)
+    assert result.table.num_rows == 10 and result.truncated
+
+
+@pytest.mark.parametrize("sql", [
+    "DROP TABLE customers",
+    "INSERT INTO customers VALUES (5, 'Oslo', 'yes')",
+    "COPY customers TO '/tmp/leak.csv'",
+    "ATTACH '/tmp/other.duckdb' AS other",
+    "CREATE TABLE t AS SELECT 1",
+    "SET enable_external_access = true",
+    "INSTALL httpfs",
+])
+def test_writes_are_refused(workspace, project, loaded, sql):
+    with pytest.raises(InputError) as caught:
+        query.run_query(workspace, project.id, sql)
+    assert "Only SELECT queries are allowed; this one would change data" in str(caught.value)
+    assert f"Query only these tables: {TABLES}" in str(caught.value)
+
+
+@pytest.mark.parametrize("sql", ["SELECT * FROM read_csv('/etc/passwd')",
+                                 "SELECT * FROM read_text('/etc/passwd')",
+                                 "SELECT * FROM '/etc/passwd.csv'"])
+def test_the_file_system_is_out_of_reach(workspace, project, loaded, sql):
+    with pytest.raises(InputError) as caught:
+        query.run_query(workspace, project.id, sql)
+    assert "The query was refused" in str(caught.value)
+    assert "file system operations are disabled" in str(caught.value)
+
+
+def test_two_statements_are_refused(workspace, project, loaded):
+    with pytest.raises(InputError, match="Write one SELECT statement; this text holds 2"):
+        query.run_query(workspace, project.id, "SELECT 1; SELECT 2")
+
+
+@pytest.mark.parametrize("table", ["nope", "audit_log", "users"])
+def test_unknown_table_lists_the_available_ones(workspace, project, loaded, table):
+    with pytest.raises(InputError) as caught:
+        query.run_query(workspace, project.id, f"SELECT * FROM {table}")
+    assert f"Table with name {table} does not exist" in str(caught.value)
+    assert f"Query only these tables: {TABLES}" in str(caught.value)
+
+
+def test_empty_query_and_empty_project(workspace, project):
+    with pytest.raises(InputError, match="The query is empty. Write a SELECT"):
+        query.run_query(workspace, project.id, "  ")
+    with pytest.raises(InputError, match="no datasets to query yet. Ingest a file"):
+        query.run_query(workspace, project.id, "SELECT 1")
+
+
+def test_freezing_a_result_makes_a_dataset_with_query_lineage(workspace, actors, project, loaded):
+    sql = "SELECT customers.*, cities.country FROM customers JOIN cities USING (city) ORDER BY id"
+    dataset = query.freeze_query(workspace, actors["analyst"], project.id, sql, name="joined")
+    assert (dataset.name, dataset.rows) == ("joined", 4)
+    assert dataset.column_names == ["id", "city", "y", "country"]
+    assert dataset.lineage.kind == "query" and dataset.lineage.query == sql
+    assert datasets.verify_dataset(workspace, dataset)
+    assert audit.recent_events(workspace, limit=1)[0].details["source"] == "query"
+    assert "joined" in query.available_views(workspace, project.id)
+
+
+def test_freezing_an_empty_result_is_refused(workspace, actors, project, loaded):
+    before = workspace.db.value("SELECT count(*) FROM dataset_versions")
+    with pytest.raises(InputError, match="The query returned no rows. Loosen its WHERE clause"):
+        query.freeze_query(workspace, actors["analyst"], project.id,
+                           "SELECT * FROM customers WHERE id > 100", name="none")
+    assert workspace.db.value("SELECT count(*) FROM dataset_versions") == before
+
+
+def test_freezing_needs_the_target_unless_auxiliary(workspace, actors, project, loaded):
+    with pytest.raises(InputError, match="Column 'y' \\(the target of project 'Churn'\\) is not in joined"):
+        query.freeze_query(workspace, actors["analyst"], project.id, "SELECT city FROM customers", name="joined")
+    aux = query.freeze_query(workspace, actors["analyst"], project.id, "SELECT city FROM customers",
+                             name="just_cities", auxiliary=True)
+    assert aux.auxiliary and aux.rows == 4
+
+
+def test_a_reader_cannot_freeze(workspace, actors, project, loaded):
+    from lifecycle.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied, match="stakeholder \\(stakeholder\\) may not ingest data"):
+        query.freeze_query(workspace, actors["stakeholder"], project.id, "SELECT * FROM customers", name="x")
