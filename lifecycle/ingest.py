@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import io
 import math
+import mmap
 import re
 import threading
 import zlib
@@ -108,7 +109,7 @@ def check_column_names(names: list[str], filename: str, limits: Limits) -> None:
 
 
 def _header(data: bytes, delimiter: str, encoding: str, filename: str) -> list[str]:
-    first_line = data.split(b"\n", 1)[0].rstrip(b"\r")
+    first_line = _first_line(data)
     try:
         text = first_line.decode(encoding)
     except UnicodeDecodeError as error:
@@ -116,7 +117,14 @@ def _header(data: bytes, delimiter: str, encoding: str, filename: str) -> list[s
     return [name.strip().lstrip("\ufeff") for name in next(csv.reader([text], delimiter=delimiter), [])]
 
 
-def _not_utf8(filename: str, data: bytes, encoding: str, error: UnicodeDecodeError | None = None) -> InputError:
+def _first_line(data) -> bytes:
+    """The header line, without copying the rest of a large buffer."""
+    end = data.find(b"\n")
+    return bytes(data[: end if end >= 0 else len(data)]).rstrip(b"\r")
+
+
+def _not_utf8(filename: str, data, encoding: str, error: UnicodeDecodeError | None = None) -> InputError:
+    data = bytes(data)  # error path only: a memory-mapped file becomes bytes here
     if error is None:
         try:
             data.decode(encoding)
@@ -132,7 +140,7 @@ def _not_utf8(filename: str, data: bytes, encoding: str, error: UnicodeDecodeErr
 
 def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits: Limits) -> tuple[pa.Table, list[str]]:
     notes: list[str] = []
-    if not data.strip():
+    if re.search(rb"\S", data) is None:  # stops at the first visible byte; no copy
         raise InputError(f"{filename} is empty.", "Export it again with a header row and data rows.")
     names = _header(data, delimiter, encoding, filename)
     check_column_names(names, filename, limits)
@@ -183,11 +191,12 @@ def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits:
 
 
 def _raw_header(data: bytes, delimiter: str, encoding: str) -> list[str]:
-    first_line = data.split(b"\n", 1)[0].rstrip(b"\r").decode(encoding, errors="replace")
+    first_line = _first_line(data).decode(encoding, errors="replace")
     return [name.lstrip("\ufeff") for name in next(csv.reader([first_line], delimiter=delimiter), [])]
 
 
-def _line_of(data: bytes, text: str) -> int | str:
+def _line_of(data, text: str) -> int | str:
+    data = bytes(data)
     position = data.find(text.encode(errors="replace"))
     return data.count(b"\n", 0, position) + 1 if position >= 0 else "?"
 
@@ -265,7 +274,7 @@ def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "
 
 def _sniff_delimiter(data: bytes) -> str:
     # Quoted names may hold any delimiter ('"a;b",y'): count only outside quotes.
-    header = re.sub(rb'"[^"]*"', b"", data.split(b"\n", 1)[0])
+    header = re.sub(rb'"[^"]*"', b"", _first_line(data))
     counts = {d: header.count(d.encode()) for d in (",", ";", "\t", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
@@ -278,7 +287,11 @@ def read_path(path: Path, limits: Limits, *, encoding: str = "utf-8") -> ReadRes
     size = path.stat().st_size
     if size > limits.max_upload_bytes:
         raise _too_big(path.name, size, limits)
-    return read_upload(path.read_bytes(), path.name, limits, encoding=encoding)
+    if size == 0:
+        return read_upload(b"", path.name, limits, encoding=encoding)
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        # Memory-mapped: no copy of a large file into Python; the table is built before unmapping.
+        return read_upload(mapped, path.name, limits, encoding=encoding)
 
 
 def finite_or_none(value: float | None) -> float | None:

@@ -1,7 +1,10 @@
 """Stage 2 — Profile: what a dataset version holds, and what to fix before modelling.
 
-``profile_dataset`` computes a ``DatasetProfile`` once, in two scans of the frozen Arrow file
-by DuckDB (SQL in ``lifecycle.store.profiling``); afterwards the profile is only read.
+``profile_dataset`` computes a ``DatasetProfile`` once, in five DuckDB queries over the
+memory-mapped Arrow file (SQL in ``lifecycle.store.profiling``); afterwards it is only read.
+Above ``EXACT_MAX_ROWS`` rows, distinct counts are HyperLogLog estimates and quantiles and
+leakage buckets come from a seeded ~``EXACT_MAX_ROWS``-row sample; counts, missing values,
+histograms, outliers, duplicates and class balance are always exact.
 ``get_profile`` returns the cached JSON copy when it matches the target and task.
 
 Target leakage — one column that predicts the target almost perfectly on its own:
@@ -40,9 +43,7 @@ FORMAT_VERSION = 1
 HIST_BINS = 30
 LEAK_BUCKETS = 20
 TOP_VALUES = 10
-EXACT_MAX_ROWS = 100_000  # up to here distinct counts and quantiles are exact; above, distinct
-#                           counts are HyperLogLog estimates and quantiles come from a
-#                           seeded random sample of about EXACT_MAX_ROWS rows
+EXACT_MAX_ROWS = 100_000  # above this, approximate distinct counts and a sample (see above)
 IQR_FACTOR = 1.5
 LEAKAGE_MIN_ROWS = 30
 MIN_BUCKET_ROWS = 5

@@ -104,8 +104,8 @@ class Database:
         return found[0] if found else None
 
     def value(self, sql: str, params: list[Any] | tuple = ()) -> Any:
-        row = self.cursor().execute(sql, list(params)).fetchone()
-        return row[0] if row else None
+        rows = self.cursor().execute(sql, list(params)).fetchall()  # fetchall: leave no pending result
+        return rows[0][0] if rows else None
 
     def close(self) -> None:
         self._connection.close()

@@ -1,4 +1,4 @@
-"""Analytical SQL for dataset profiles: two scans of a registered view.
+"""Analytical SQL for dataset profiles: a few scans of a registered view.
 
 The caller opens ``datasets.view(...)`` and passes the view name. Column names come from
 user data, so every one is quoted with ``quote_identifier``; every value derived from the
@@ -15,7 +15,7 @@ are ours, never the user's.
   lumped in SQL, so a high-cardinality column returns a bounded number of rows.
   ``class_counts`` — rows per class of the target.
 
-Both return plain Python data; the statistics built from them live in ``lifecycle.profile``.
+All return plain Python data; the statistics built from them live in ``lifecycle.profile``.
 """
 from __future__ import annotations
 
@@ -26,8 +26,7 @@ import duckdb
 
 from lifecycle.store.db import quote_identifier
 
-
-_SEED = 20240601  # the quantile sample is the same on every run
+_SEED = 20240601  # the Bernoulli sample draws the same rows on every run
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,8 @@ from lifecycle.charts import profile_charts, theme
 from lifecycle.errors import InputError
 from lifecycle.profile import (IMBALANCE_SHARE, LEAKAGE_THRESHOLD, DatasetProfile, get_profile,
                                profile_dataset)
-from lifecycle.store import profile_cache
+from lifecycle.store import datasets as dataset_store
+from lifecycle.store import profile_cache, profiling
 
 N = 2000
 INJECTION = 'x"; DROP TABLE audit_log; --'
@@ -195,6 +196,37 @@ def test_one_row_and_no_target(workspace, admin):
     a = profile.column("a")
     assert (a.min, a.max, a.p50, a.std, a.histogram.counts) == (1.5, 1.5, 1.5, None, (1,))
     assert json.loads(json.dumps(profile.to_dict(), allow_nan=False))["rows"] == 1
+
+
+def test_large_data_path_samples_quantiles_and_buckets(workspace, admin, monkeypatch):
+    """Above EXACT_MAX_ROWS: HyperLogLog distinct counts, quantiles and leakage buckets from a
+    seeded sample; counts, histograms and outliers stay exact."""
+    monkeypatch.setattr("lifecycle.profile.EXACT_MAX_ROWS", 300)
+    frame = _synthetic()
+    frame["sparse"] = np.where(np.arange(N) < 3, 1.0, np.nan)  # likely missed by the sample
+    _, dataset = _ingest(workspace, admin, frame)
+    profile = profile_dataset(workspace, dataset, target="y", task="binary")
+    again = profile_dataset(workspace, dataset, target="y", task="binary")
+    assert profile.approximate
+    assert [c.p50 for c in profile.columns] == [c.p50 for c in again.columns]  # repeatable sample
+    assert profile.column("sparse").p50 == 1.0 and profile.column("sparse").missing == N - 3
+    measure = profile.column("measure")
+    assert measure.missing == 40 and sum(measure.histogram.counts) == N - 40
+    assert measure.p50 == pytest.approx(frame["measure"].median(), abs=1.0)
+    values = frame["measure"].dropna().to_numpy()
+    low, high = measure.outlier_bounds
+    assert measure.outliers == ((values < low) | (values > high)).sum()
+    assert measure.distinct == pytest.approx(N - 40, rel=0.05)
+    assert {f.column for f in profile.findings if f.kind == "leakage"} == {"leak"}
+
+
+def test_quantiles_fall_back_to_every_row_when_the_sample_misses(synthetic, workspace):
+    frame, dataset, _ = synthetic
+    column = profiling.ColumnInput(name="honest", kind="numeric", dtype="float")
+    cursor = workspace.db.cursor().cursor()
+    with dataset_store.view(cursor, workspace.path, dataset, name="q") as view:
+        found = profiling.quantiles(cursor, view, [column], [0.5], sample_percent=1e-9)
+    assert found["honest"][0] == pytest.approx(frame["honest"].median())
 
 
 def test_edge_columns(workspace, admin):
