@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import tempfile
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,17 +20,33 @@ _BATCH_ROWS = 128 * 1024
 
 
 class _HashingSink:
-    """A writable file object that hashes every byte it passes on."""
+    """A writable file object that hashes every byte it passes on.
+
+    Hashing runs on a second thread (hashlib releases the GIL), overlapping with the writes;
+    each chunk's memoryview keeps its buffer alive until it has been hashed.
+    """
 
     def __init__(self, raw):
         self._raw = raw
-        self.digest = hashlib.sha256()
+        self._digest = hashlib.sha256()
+        self._chunks: queue.SimpleQueue = queue.SimpleQueue()
+        self._hasher = threading.Thread(target=self._hash_chunks, daemon=True)
+        self._hasher.start()
         self.closed = False
+
+    def _hash_chunks(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            self._digest.update(chunk)
 
     def write(self, data) -> int:
         view = memoryview(data)
-        self.digest.update(view)
+        self._chunks.put(view)
         return self._raw.write(view)
+
+    def hexdigest(self) -> str:
+        self._chunks.put(None)
+        self._hasher.join()
+        return self._digest.hexdigest()
 
     def flush(self) -> None:
         self._raw.flush()
@@ -53,11 +71,16 @@ def write_table(table: pa.Table, directory: Path) -> tuple[Path, str]:
     try:
         with os.fdopen(fd, "wb", buffering=0) as raw:
             sink = _HashingSink(raw)
-            with ipc.new_file(pa.PythonFile(sink, mode="w"), table.schema) as writer:
-                writer.write_table(table, max_chunksize=_BATCH_ROWS)
-        content_hash = sink.digest.hexdigest()
+            try:
+                with ipc.new_file(pa.PythonFile(sink, mode="w"), table.schema) as writer:
+                    writer.write_table(table, max_chunksize=_BATCH_ROWS)
+            finally:
+                content_hash = sink.hexdigest()  # also stops the hashing thread on failure
         final = directory / f"{content_hash}.arrow"
-        os.replace(temporary, final)
+        if final.exists():  # the same content is already frozen; keep the file on record
+            Path(temporary).unlink()
+        else:
+            os.replace(temporary, final)
         return final, content_hash
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
