@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export LIFECYCLE_WORKSPACE ?= $(CURDIR)/data/workspace.duckdb
 
-.PHONY: run test test-fast bench clean-workspace
+.PHONY: run test test-fast bench bench-env clean-workspace
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 2; }
@@ -28,9 +28,17 @@ test: $(VENV)/.test
 test-fast: $(VENV)/.test
 	$(BIN)/python -m pytest -q -m "not browser"
 
-bench: $(VENV)/.test
+# Tools the benchmarks compare against live in their own venvs, never in requirements.txt.
+bench-env: bench/.venv-ydata/bin/python
+
+bench/.venv-ydata/bin/python: bench/requirements-ydata.txt
+	$(PYTHON) -m venv bench/.venv-ydata
+	bench/.venv-ydata/bin/pip install --quiet -r bench/requirements-ydata.txt
+
+bench: $(VENV)/.test bench-env
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/profile_bench.py
+	$(BIN)/python bench/recipe_bench.py
 	$(BIN)/python bench/pages_bench.py
 
 clean-workspace:

@@ -20,10 +20,14 @@ if project is None:
 versions = datasets.list_datasets(workspace, project.id)
 primary = [d for d in versions if not d.auxiliary]
 splits = sum(len(preparation.splits_for(workspace, d.id)) for d in primary)
+previous = primary[-2] if len(primary) > 1 else None
 cards = st.columns(4)
 cards[0].metric("Dataset versions", len(versions))
-cards[1].metric("Rows (latest)", f"{primary[-1].rows:,}" if primary else "—")
-cards[2].metric("Columns (latest)", len(primary[-1].columns) if primary else "—")
+cards[1].metric("Rows (latest)", f"{primary[-1].rows:,}" if primary else "—",
+                delta=f"{primary[-1].rows - previous.rows:+,} vs previous" if previous else None, delta_color="off")
+cards[2].metric("Columns (latest)", len(primary[-1].columns) if primary else "—",
+                delta=f"{len(primary[-1].columns) - len(previous.columns):+} vs previous" if previous else None,
+                delta_color="off")
 cards[3].metric("Splits", splits)
 
 sources_tab, versions_tab, profile_tab, recipe_tab, freeze_tab = st.tabs(

@@ -125,3 +125,20 @@ def test_feasibility_check_shows_a_verdict(demo_app):
     verdicts = table.set_index("Metric")["Verdict"]
     assert verdicts["roc_auc"] in ("reachable", "borderline", "out of reach")
     assert any("badge" in m.value and "roc" in m.value for m in app.markdown)
+
+
+def test_html_and_sql_in_column_names_are_shown_as_text(empty_app):
+    workspace, project = _project(empty_app)
+    hostile = b'<b>age</b>,"x""; DROP TABLE audit_log; --",<script>alert(1)</script>,y\n' + b"".join(
+        f"{i},{i % 3},{i % 2},{'yes' if i % 3 else 'no'}\n".encode() for i in range(40))
+    app = signed_in("admin")
+    app.switch_page("pages/data.py").run()
+    app.file_uploader(key="data_upload").upload("hostile.csv", hostile, "text/csv")
+    _button(app, "Ingest").click().run()
+    no_exceptions(app)
+    [dataset] = datasets.list_datasets(workspace, project.id)
+    assert dataset.column_names[:3] == ["<b>age</b>", 'x"; DROP TABLE audit_log; --', "<script>alert(1)</script>"]
+    rendered = " ".join(m.value for m in app.markdown)
+    assert "<script>" not in rendered and "<b>" not in rendered  # escaped wherever names reach markdown
+    from lifecycle import audit
+    assert audit.verify_chain(workspace).ok
