@@ -29,17 +29,23 @@ test-fast: $(VENV)/.test
 	$(BIN)/python -m pytest -q -m "not browser"
 
 # Tools the benchmarks compare against live in their own venvs, never in requirements.txt.
-bench-env: bench/.venv-ydata/bin/python
+bench-env: bench/.venv-ydata/bin/python bench/.venv-mlflow/bin/python
 
 bench/.venv-ydata/bin/python: bench/requirements-ydata.txt
 	$(PYTHON) -m venv bench/.venv-ydata
 	bench/.venv-ydata/bin/pip install --quiet -r bench/requirements-ydata.txt
+
+bench/.venv-mlflow/bin/python: bench/requirements-mlflow.txt
+	$(PYTHON) -m venv bench/.venv-mlflow
+	bench/.venv-mlflow/bin/pip install --quiet -r bench/requirements-mlflow.txt
 
 bench: $(VENV)/.test bench-env
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/profile_bench.py
 	$(BIN)/python bench/recipe_bench.py
 	$(BIN)/python bench/pages_bench.py
+	$(BIN)/python bench/tracking_bench.py
+	$(BIN)/python bench/runs_bench.py
 
 clean-workspace:
 	rm -rf data/workspace.duckdb data/workspace.duckdb.wal data/workspace.files

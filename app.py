@@ -22,5 +22,7 @@ pages = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/problem.py", title="1 · Problem", icon="🎯"),
     st.Page("pages/data.py", title="2 · Data", icon="🗃️"),
+    st.Page("pages/develop.py", title="3 · Develop", icon="🛠️"),
+    st.Page("pages/validate.py", title="4 · Validate", icon="⚖️"),
 ]
 st.navigation(pages).run()

@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from lifecycle import demo  # noqa: E402
 from lifecycle.workspace import open_workspace  # noqa: E402
 
-PAGES = ["pages/home.py", "pages/problem.py", "pages/data.py"]
+PAGES = ["pages/home.py", "pages/problem.py", "pages/data.py", "pages/develop.py", "pages/validate.py"]
 GOAL = 0.5
 
 

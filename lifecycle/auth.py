@@ -33,13 +33,15 @@ class Permission(Enum):
     EDIT_DATA = "ingest data, edit recipes, freeze dataset versions and splits"
     MANAGE_USERS = "add users and change roles"
     READ = "read projects and reports"
+    TRAIN = "train models and register model versions"
 
 
 _GRANTS = {
-    "analyst": {Permission.EDIT_PROJECT, Permission.EDIT_DATA, Permission.READ},
+    "analyst": {Permission.EDIT_PROJECT, Permission.EDIT_DATA, Permission.TRAIN, Permission.READ},
     "reviewer": {Permission.READ},
     "stakeholder": {Permission.READ},
-    "admin": {Permission.EDIT_PROJECT, Permission.EDIT_DATA, Permission.MANAGE_USERS, Permission.READ},
+    "admin": {Permission.EDIT_PROJECT, Permission.EDIT_DATA, Permission.TRAIN, Permission.MANAGE_USERS,
+              Permission.READ},
 }
 
 

@@ -10,6 +10,8 @@ from lifecycle.store import audit_log, settings
 from lifecycle.workspace import Workspace
 
 DEMO_PASSWORD = "lifecycle-demo"
+DEMO_TRIALS = 3
+DEMO_SPACE = {"learning_rate": {"log_uniform": [0.05, 0.3]}, "max_leaf_nodes": [15, 31, 63]}  # small: seeding stays fast
 DEMO_USERS = {"admin": "admin", "ana": "analyst", "rey": "reviewer", "sam": "stakeholder"}
 _seed_lock = threading.Lock()
 
@@ -62,8 +64,26 @@ def _income_project(workspace: Workspace, analyst: User, progress) -> None:
         workspace, analyst, project.id, "adult-default",
         preparation.suggested_recipe(workspace, dataset, project, ignore=("fnlwgt",)))
     frozen = preparation.freeze_dataset(workspace, analyst, dataset.id, recipe.id)
-    preparation.create_split(workspace, analyst, frozen.id, method="stratified", seed=42, test_size=0.2,
-                             validation_size=0.1)
+    split = preparation.create_split(workspace, analyst, frozen.id, method="stratified", seed=42, test_size=0.2,
+                                     validation_size=0.1)
+    _train_and_validate(workspace, analyst, project.id, frozen.id, split.id, progress)
+
+
+def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, dataset_id: int, split_id: int,
+                        progress) -> None:
+    """A small tracked search, the best run registered and validated: the demo's model."""
+    from lifecycle import registry, search, validate_stage  # scikit-learn work, only when seeding
+
+    progress(0.55, "Training: a baseline and a small random search (tracked runs)")
+    common = dict(project_id=project_id, dataset_id=dataset_id, split_id=split_id, seed=0, cv_folds=3)
+    search.run_search(workspace, analyst, algorithm="dummy", method="none", **common)
+    search.run_search(workspace, analyst, algorithm="linear", method="none", **common)
+    result = search.run_search(workspace, analyst, algorithm="hist_gradient_boosting", method="random",
+                               trials=DEMO_TRIALS, space=DEMO_SPACE, **common)
+    progress(0.62, "Registering the best run as model v1")
+    version = registry.register_run(workspace, analyst, result.best_run_id)
+    progress(0.66, "Validating model v1 on the test split")
+    validate_stage.validate_version(workspace, analyst, version.id, n_bootstrap=200)
 
 
 def _credit_project(workspace: Workspace, analyst: User, progress) -> None:

@@ -289,9 +289,11 @@ def read_path(path: Path, limits: Limits, *, encoding: str = "utf-8") -> ReadRes
         raise _too_big(path.name, size, limits)
     if size == 0:
         return read_upload(b"", path.name, limits, encoding=encoding)
-    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-        # Memory-mapped: no copy of a large file into Python; the table is built before unmapping.
-        return read_upload(mapped, path.name, limits, encoding=encoding)
+    with open(path, "rb") as handle:
+        # Memory-mapped: no copy of a large file into Python. Not closed explicitly: Arrow may
+        # still reference the mapping; it is unmapped when the last reference goes.
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    return read_upload(mapped, path.name, limits, encoding=encoding)
 
 
 def finite_or_none(value: float | None) -> float | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from lifecycle.datasets import list_datasets
 from lifecycle.projects import objectives
 from lifecycle.records import Project
+from lifecycle.store import models as model_store
 from lifecycle.store import preparation as preparation_store
 from lifecycle.workspace import Workspace
 
@@ -13,7 +14,11 @@ STAGES = ("Problem", "Data", "Develop", "Validate", "Deploy", "Monitor", "Retrai
 PURPOSE = {
     "Problem": "States the problem, the target and the measurable objectives every later stage is judged by.",
     "Data": "Brings data in, profiles it, defines the preprocessing recipe and freezes a dataset version and split.",
+    "Develop": "Trains and tunes models, every trial a run on record; compares runs and registers a model version.",
+    "Validate": "Judges a model version on held-out data, with intervals, robustness and slices, against every "
+                "objective; only a passing version becomes validated.",
 }
+VALIDATED_OR_LATER = ("validated", "approved", "staging", "production", "retired")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,8 +45,22 @@ def stage_states(workspace: Workspace, project: Project | None) -> list[StageSta
         states.append(StageState(stage="Data", state="ready", reason="Freeze a dataset version with a recipe and a split."))
     else:
         states.append(StageState(stage="Data", state="ready", reason="Ingest a dataset."))
-    gate = "Needs a frozen dataset version and split (Data)." if not splits else "Arrives in a later release."
-    states += [StageState(stage=s, state="not reached", reason=gate) for s in STAGES[2:]]
+    versions = model_store.versions_for(workspace.db.cursor(), project.id)
+    if not splits:
+        states.append(StageState(stage="Develop", state="blocked", reason="Needs a frozen dataset version and split (Data)."))
+    elif versions:
+        states.append(StageState(stage="Develop", state="done", reason=f"{len(versions)} model version(s) registered."))
+    else:
+        states.append(StageState(stage="Develop", state="ready", reason="Train runs and register the best as a model version."))
+    validated = [v for v in versions if v.state in VALIDATED_OR_LATER]
+    if validated:
+        states.append(StageState(stage="Validate", state="done", reason=f"Model v{validated[-1].version} is {validated[-1].state}."))
+    elif versions:
+        states.append(StageState(stage="Validate", state="ready", reason="Validate a model version against the objectives."))
+    else:
+        states.append(StageState(stage="Validate", state="blocked", reason="Needs a registered model version (Develop)."))
+    gate = "Needs a validated model version (Validate)." if not validated else "Arrives in a later release."
+    states += [StageState(stage=s, state="not reached", reason=gate) for s in STAGES[4:]]
     return states
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lifecycle import auth, projects
+from lifecycle import auth, projects, registry
 from lifecycle.records import User
 from lifecycle.workspace import Workspace
 from ui import state
@@ -26,7 +26,7 @@ def render(workspace: Workspace, user: User) -> None:
         else:
             st.caption("No projects yet.")
             state.set_project(None)
-        st.caption("Model version in focus: none yet — models arrive with the Develop stage.")
+        _model_picker(workspace)
         st.divider()
         st.markdown(f"Signed in as **{user.name}** · {user.role}")
         st.caption(auth.ROLE_SUMMARY[user.role])
@@ -35,3 +35,21 @@ def render(workspace: Workspace, user: User) -> None:
         if st.button("Sign out", key="sign_out"):
             state.sign_out()
             st.rerun()
+
+
+def _model_picker(workspace: Workspace) -> None:
+    project_id = state.project_id()
+    versions = registry.list_versions(workspace, project_id) if project_id is not None else []
+    if not versions:
+        st.caption("Model version in focus: none yet — register a run in Develop.")
+        state.set_model_version(None)
+        return
+    ids = [v.id for v in versions]
+    labels = {v.id: v.label for v in versions}
+    current = state.model_version_id()
+    if current not in ids:
+        current = ids[-1]
+        state.set_model_version(current)
+    chosen = st.selectbox("Model version in focus", ids, index=ids.index(current), format_func=labels.get)
+    if chosen != current:
+        state.set_model_version(chosen)

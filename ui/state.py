@@ -14,6 +14,7 @@ from lifecycle.workspace import Workspace, open_workspace
 
 USER = "user"
 PROJECT = "project_id"
+MODEL_VERSION = "model_version_id"
 
 
 @st.cache_resource(show_spinner=False)
@@ -41,7 +42,7 @@ def sign_in(user: User) -> None:
 
 
 def sign_out() -> None:
-    for key in (USER, PROJECT):
+    for key in (USER, PROJECT, MODEL_VERSION):
         st.session_state.pop(key, None)
 
 
@@ -51,3 +52,11 @@ def project_id() -> int | None:
 
 def set_project(project_id: int | None) -> None:
     st.session_state[PROJECT] = project_id
+
+
+def model_version_id() -> int | None:
+    return st.session_state.get(MODEL_VERSION)
+
+
+def set_model_version(version_id: int | None) -> None:
+    st.session_state[MODEL_VERSION] = version_id

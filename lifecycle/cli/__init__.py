@@ -1,7 +1,8 @@
 """``python -m lifecycle``: the app's operations, headless, for CI/CD pipelines.
 
 Global options come before the command. Exit codes: 0 success, 1 a check failed (audit
-verify), 2 bad input or a refused permission (one line on stderr, nothing written).
+verify, or validate with a failing blocking objective), 2 bad input or a refused permission
+(one line on stderr, nothing written).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 from lifecycle import config
-from lifecycle.cli import commands
+from lifecycle.cli import commands, model_commands
 from lifecycle.errors import LifecycleError
 
 
@@ -88,6 +89,22 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--freeze", metavar="NAME", default=None, help="store the result as a dataset")
     query.set_defaults(handler=commands.data_query)
+
+    model_commands.add_parsers(groups, output)
+
+    freeze = data.add_parser("freeze", parents=[output],
+                             help="freeze a prepared version with a recipe (default: a new suggested recipe)")
+    freeze.add_argument("dataset_id", type=int)
+    freeze.add_argument("--recipe", type=int, default=None, help="a saved recipe id")
+    freeze.set_defaults(handler=commands.data_freeze)
+    split = data.add_parser("split", parents=[output], help="split a dataset version, reproducibly")
+    split.add_argument("dataset_id", type=int)
+    split.add_argument("--method", default="stratified", choices=["random", "stratified", "group", "time"])
+    split.add_argument("--seed", type=int, default=42)
+    split.add_argument("--test-size", type=float, default=0.2)
+    split.add_argument("--validation-size", type=float, default=0.0)
+    split.add_argument("--column", default=None, help="group or time column")
+    split.set_defaults(handler=commands.data_split)
 
     audit = groups.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
     audit.add_parser("verify", parents=[output], help="check the hash chain").set_defaults(handler=commands.audit_verify,

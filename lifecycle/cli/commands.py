@@ -155,6 +155,30 @@ def data_query(context: Context, args: argparse.Namespace) -> Result:
     return Result(frame.to_string(max_rows=50), frame.to_dict(orient="records"))
 
 
+def data_freeze(context: Context, args: argparse.Namespace) -> Result:
+    from lifecycle import preparation
+
+    dataset = datasets.get_dataset(context.workspace, args.dataset_id)
+    recipe_id = args.recipe
+    if recipe_id is None:
+        project = projects.get_project(context.workspace, dataset.project_id)
+        suggested = preparation.suggested_recipe(context.workspace, dataset, project)
+        recipe_id = preparation.save_recipe(context.workspace, context.actor, project.id, f"{dataset.name}-suggested",
+                                            suggested, dataset).id
+    frozen = preparation.freeze_dataset(context.workspace, context.actor, dataset.id, recipe_id)
+    return Result(f"Froze {frozen.label} with recipe #{recipe_id}: {frozen.rows:,} rows.", _dataset_json(frozen))
+
+
+def data_split(context: Context, args: argparse.Namespace) -> Result:
+    from lifecycle import preparation
+
+    split = preparation.create_split(context.workspace, context.actor, args.dataset_id, method=args.method,
+                                     seed=args.seed, test_size=args.test_size,
+                                     validation_size=args.validation_size, column=args.column)
+    return Result(f"Split #{split.id} of dataset #{split.dataset_id}: "
+                  + ", ".join(f"{k} {v:,}" for k, v in split.counts.items()), asdict(split))
+
+
 def audit_verify(context: Context, args: argparse.Namespace) -> Result:
     verdict = audit.verify_chain(context.workspace)
     text = (f"Audit chain intact: {verdict.events} events." if verdict.ok

@@ -59,7 +59,57 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
 ]
 
-LATEST = MIGRATIONS[-1][0]
+MIGRATIONS.append((
+    2,
+    "hyperparameter searches, runs and step-wise run metrics",
+    [
+        """CREATE SEQUENCE search_ids START 1""",
+        """CREATE TABLE searches (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, dataset_id INTEGER NOT NULL,
+            split_id INTEGER NOT NULL, recipe_id INTEGER NOT NULL, algorithm VARCHAR NOT NULL,
+            method VARCHAR NOT NULL, trials_requested INTEGER NOT NULL, cv_folds INTEGER NOT NULL,
+            seed BIGINT NOT NULL, status VARCHAR NOT NULL, space VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL, created_by VARCHAR NOT NULL, finished_at TIMESTAMP,
+            message VARCHAR NOT NULL DEFAULT '')""",
+        """CREATE SEQUENCE run_ids START 1""",
+        # Runs are written once and never updated. No index but the key, so inserts stay cheap;
+        # scanning tens of thousands of runs takes milliseconds.
+        """CREATE TABLE runs (
+            id BIGINT PRIMARY KEY, search_id INTEGER, project_id INTEGER NOT NULL,
+            dataset_id INTEGER NOT NULL, split_id INTEGER NOT NULL, recipe_id INTEGER NOT NULL,
+            algorithm VARCHAR NOT NULL, params VARCHAR NOT NULL, seed BIGINT NOT NULL,
+            cv_folds INTEGER NOT NULL, n_samples BIGINT NOT NULL, halving_round INTEGER,
+            status VARCHAR NOT NULL, error VARCHAR, cv_metrics VARCHAR NOT NULL,
+            primary_metric VARCHAR NOT NULL, primary_score DOUBLE, fit_seconds DOUBLE,
+            score_seconds DOUBLE, library_versions VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL, created_by VARCHAR NOT NULL, rerun_of BIGINT)""",
+        """CREATE TABLE run_metrics (
+            run_id BIGINT NOT NULL, "key" VARCHAR NOT NULL, "value" DOUBLE NOT NULL,
+            step BIGINT NOT NULL, recorded_at TIMESTAMP NOT NULL)""",
+        """CREATE INDEX run_metrics_run ON run_metrics (run_id)""",
+    ],
+))
+
+MIGRATIONS.append((
+    3,
+    "model versions and validation reports",
+    [
+        """CREATE SEQUENCE model_version_ids START 1""",
+        """CREATE TABLE model_versions (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, run_id INTEGER NOT NULL,
+            version INTEGER NOT NULL, state VARCHAR NOT NULL, artifact_hash VARCHAR NOT NULL,
+            input_schema VARCHAR NOT NULL, trained_by VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL, created_by VARCHAR NOT NULL,
+            state_changed_at TIMESTAMP NOT NULL, UNIQUE (project_id, version))""",
+        """CREATE SEQUENCE validation_report_ids START 1""",
+        """CREATE TABLE validation_reports (
+            id INTEGER PRIMARY KEY, model_version_id INTEGER NOT NULL,
+            objectives_version INTEGER, passed BOOLEAN NOT NULL, report VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL, created_by VARCHAR NOT NULL)""",
+    ],
+))
+
+LATEST = max(number for number, _, _ in MIGRATIONS)
 
 
 def current_version(cursor: duckdb.DuckDBPyConnection) -> int:
@@ -71,11 +121,16 @@ def current_version(cursor: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(cursor: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply every migration newer than the file's version; return the ones applied."""
+    """Apply every migration the file lacks, in number order; return the ones applied.
+
+    Missing numbers below the file's latest are applied too: migrations written side by side
+    may land in either order, and a file that got 3 before 2 existed still needs 2.
+    """
     applied = []
-    start = current_version(cursor)
-    for version, description, statements in MIGRATIONS:
-        if version <= start:
+    current_version(cursor)  # creates the bookkeeping table on a fresh file
+    done = {row[0] for row in cursor.execute("SELECT version FROM schema_migrations").fetchall()}
+    for version, description, statements in sorted(MIGRATIONS):
+        if version in done:
             continue
         for statement in statements:
             cursor.execute(statement)

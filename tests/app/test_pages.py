@@ -27,7 +27,7 @@ def test_home_lists_every_demo_project(demo_app):
     no_exceptions(app)
     table = app.dataframe[0].value
     assert list(table["Project"]) == ["Income over 50K", "German credit risk"]
-    assert list(table["Stage reached"]) == ["Data", "Problem"]
+    assert list(table["Stage reached"]) == ["Validate", "Problem"]
 
 
 def test_sign_in_screen_shows_demo_users_only_in_demo_mode(demo_app):

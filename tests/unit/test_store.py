@@ -36,7 +36,7 @@ def test_reopening_applies_nothing(tmp_path):
     close_database(path)
     db = open_database(path)
     try:
-        assert _applied(db) == [migrations.LATEST]
+        assert _applied(db) == sorted(v for v, _, _ in migrations.MIGRATIONS)
         assert migrations.migrate(db.cursor()) == []
     finally:
         close_database(path)
@@ -48,17 +48,38 @@ def test_opening_an_older_file_applies_only_the_missing_migration(tmp_path, monk
     first_applied = db.value("SELECT applied_at FROM schema_migrations WHERE version = 1")
     close_database(path)
 
+    extra = migrations.LATEST + 1
     newer = [*migrations.MIGRATIONS,
-             (2, "model notes", ["CREATE TABLE model_notes (id INTEGER PRIMARY KEY, note VARCHAR)"])]
+             (extra, "model notes", ["CREATE TABLE model_notes (id INTEGER PRIMARY KEY, note VARCHAR)"])]
     monkeypatch.setattr(migrations, "MIGRATIONS", newer)
     db = open_database(path)
     try:
-        assert _applied(db) == [1, 2]
+        assert _applied(db) == sorted(v for v, _, _ in newer)
         # Migration 1 did not run again: its row is the original one.
         assert db.value("SELECT applied_at FROM schema_migrations WHERE version = 1") == first_applied
-        assert db.value("SELECT description FROM schema_migrations WHERE version = 2") == "model notes"
+        assert db.value("SELECT description FROM schema_migrations WHERE version = ?", [extra]) == "model notes"
         db.cursor().execute("INSERT INTO model_notes VALUES (1, 'ok')")
         assert db.value("SELECT note FROM model_notes") == "ok"
+    finally:
+        close_database(path)
+
+
+def test_a_missing_lower_numbered_migration_is_still_applied(tmp_path, monkeypatch):
+    """Migrations written side by side may land out of order; a file that has 1 and 3 gets 2."""
+    path = tmp_path / "gap.duckdb"
+    first, *rest = sorted(migrations.MIGRATIONS)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [first])
+    db = open_database(path)
+    close_database(path)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [first, (90, "later", ["CREATE TABLE later (x INTEGER)"])])
+    db = open_database(path)
+    close_database(path)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [first, (50, "earlier", ["CREATE TABLE earlier (x INTEGER)"]),
+                                                   (90, "later", ["CREATE TABLE later (x INTEGER)"])])
+    db = open_database(path)
+    try:
+        assert _applied(db) == [1, 50, 90]
+        assert db.value("SELECT count(*) FROM earlier") == 0
     finally:
         close_database(path)
 

@@ -1,0 +1,97 @@
+"""Step-wise metrics of a run (a loss per epoch, a score per boosting round).
+
+Two ways in, both through :func:`lifecycle.store.runs.record_metrics`:
+
+- :func:`log_metrics` writes a batch now, in one transaction (any number of points; many go in
+  as one Arrow batch);
+- :class:`MetricLogger` buffers single points in memory and writes them as one batch every
+  ``flush_every`` points, every ``flush_seconds``, on :meth:`~MetricLogger.flush` and when its
+  ``with`` block ends, so a training loop pays microseconds per point. Points logged since
+  the last flush are lost if the process dies: the same trade MLflow's asynchronous logging
+  makes.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Iterable, Mapping
+
+from lifecycle.auth import Permission, require
+from lifecycle.errors import InputError, NotFound
+from lifecycle.records import User
+from lifecycle.store import runs as run_store
+from lifecycle.workspace import Workspace
+
+Point = tuple[str, float, int]
+
+
+def _checked(points: Iterable[Point]) -> list[Point]:
+    out = []
+    for key, value, step in points:
+        if not isinstance(key, str) or not key or len(key) > 250:
+            raise InputError(f"Metric name {key!r} is empty, not text or longer than 250 characters.",
+                             "Use a short name such as 'loss'.")
+        value = float(value)
+        if math.isinf(value):
+            raise InputError(f"Metric {key!r} has the infinite value {value} at step {step}.",
+                             "Log a finite number (NaN is allowed for a missing value).")
+        out.append((key, value, int(step)))
+    return out
+
+
+def _check_run(workspace: Workspace, run_id: int) -> None:
+    if run_store.get_run(workspace.db.cursor(), run_id) is None:
+        raise NotFound(f"No run with id {run_id}.", "Log metrics to a run on record.")
+
+
+def log_metrics(workspace: Workspace, actor: User, run_id: int, points: Iterable[Point]) -> int:
+    """Write (name, value, step) points of a run now; returns how many were written."""
+    require(actor, Permission.TRAIN)
+    checked = _checked(points)
+    with workspace.db.transaction() as cursor:
+        return run_store.record_metrics(cursor, run_id, checked)
+
+
+def history(workspace: Workspace, run_id: int, key: str) -> list[tuple[int, float]]:
+    """(step, value) of one metric of a run, by step."""
+    return run_store.metric_history(workspace.db.cursor(), run_id, key)
+
+
+class MetricLogger:
+    """Buffered metric points of one run; use as a context manager so the rest is flushed."""
+
+    def __init__(self, workspace: Workspace, actor: User, run_id: int, *, flush_every: int = 5000,
+                 flush_seconds: float = 1.0):
+        require(actor, Permission.TRAIN)
+        _check_run(workspace, run_id)
+        self.workspace, self.run_id = workspace, run_id
+        self.flush_every, self.flush_seconds = flush_every, flush_seconds
+        self._buffer: list[Point] = []
+        self._last_flush = time.monotonic()
+        self.written = 0
+
+    def log_metric(self, key: str, value: float, step: int = 0) -> None:
+        self._buffer.extend(_checked([(key, value, step)]))
+        if len(self._buffer) >= self.flush_every or time.monotonic() - self._last_flush >= self.flush_seconds:
+            self.flush()
+
+    def log_metrics(self, values: Mapping[str, float], step: int = 0) -> None:
+        for key, value in values.items():
+            self.log_metric(key, value, step)
+
+    def flush(self) -> int:
+        """Write what is buffered (one transaction); returns how many points were written."""
+        points, self._buffer = self._buffer, []
+        self._last_flush = time.monotonic()
+        if not points:
+            return 0
+        with self.workspace.db.transaction() as cursor:
+            written = run_store.record_metrics(cursor, self.run_id, points)
+        self.written += written
+        return written
+
+    def __enter__(self) -> MetricLogger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.flush()

@@ -1,0 +1,82 @@
+"""Stage 4 — Validate: held-out evidence for a model version and a verdict on every objective."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lifecycle import auth, model_states, registry, validate_stage
+from ui import state, validate_panels
+from ui.badges import badge
+from ui.frame import current_project, disabled_reason, header, reported_errors, text
+
+workspace = state.workspace()
+user = state.current_user()
+project = current_project()
+header("Validate", project)
+if project is None:
+    st.info("Validation belongs to a project. Create one in stage 1 first.", icon="🎯")
+    st.stop()
+version_id = state.model_version_id()
+if version_id is None:
+    st.info("No model version yet. Train runs and register the best one in Develop.", icon="🧪")
+    st.page_link("pages/develop.py", label="Go to Develop", icon="🛠️")
+    st.stop()
+version = registry.get_version(workspace, version_id)
+cannot = auth.why_not(user, auth.Permission.TRAIN)
+latest = validate_stage.latest_report(workspace, version.id)
+
+top = st.columns([2, 1, 1, 1])
+top[0].markdown(f"### Model {text(version.label)}")
+top[0].caption(f"Trained by {text(version.trained_by)}, registered by {text(version.created_by)} "
+               f"on {version.created_at:%Y-%m-%d %H:%M} UTC · artifact `{version.artifact_hash[:12]}…`")
+if latest is None:
+    top[1].metric("Verdict", "not validated")
+else:
+    stored, report = latest
+    top[1].markdown("**Verdict**  \n" + badge("pass" if report.passed else "fail"))
+    top[2].metric("Test rows", f"{report.n_test:,}")
+    primary = report.metrics.get(report.primary_metric)
+    if primary and primary.value is not None:
+        top[3].metric(report.primary_metric, f"{primary.value:.3f}",
+                      help=f"95% bootstrap interval {primary.low:.3f} – {primary.high:.3f}")
+
+with st.form("validate_form"):
+    left, middle, right = st.columns(3)
+    seed = left.number_input("Bootstrap seed", min_value=0, value=0, step=1, key="validate_seed")
+    n_bootstrap = left.select_slider("Bootstrap resamples", [50, 100, 200, 500, 1000], value=200, key="validate_n")
+    cost_fn = middle.number_input("Cost of a missed positive (FN)", min_value=0.0, value=1.0, step=0.5,
+                                  key="validate_cost_fn", disabled=project.task != "binary")
+    cost_fp = middle.number_input("Cost of a false alarm (FP)", min_value=0.0, value=1.0, step=0.5,
+                                  key="validate_cost_fp", disabled=project.task != "binary")
+    right.caption("German credit's documented cost: predicting good for a bad customer costs 5, the reverse 1 "
+                  "(positive class 'bad': FN 5, FP 1).")
+    go = st.form_submit_button("Validate on the test split", type="primary", disabled=cannot is not None)
+disabled_reason(cannot)
+if go:
+    with reported_errors(), st.status("Validating: test metrics, bootstrap, robustness, slices…") as status:
+        outcome = validate_stage.validate_version(
+            workspace, user, version.id, seed=int(seed), n_bootstrap=int(n_bootstrap),
+            cost_fn=cost_fn if project.task == "binary" else None, cost_fp=cost_fp if project.task == "binary" else None)
+        status.update(label=f"Validated: {'every blocking objective passes' if outcome.report.passed else 'objectives fail'}",
+                      state="complete")
+        st.rerun()
+
+if latest is not None:
+    validate_panels.render(latest[1], latest[0])
+
+st.divider()
+st.markdown("**State** — " + " → ".join(f"**{s}**" if s == version.state else s for s in
+                                        ("candidate", "validated", "approved", "staging", "production", "retired")))
+moves = model_states.possible_moves(workspace, user, version)
+if moves:
+    reason = st.text_input("Reason for the move (goes to the audit trail)", key=f"move_reason_{version.id}")
+    columns = st.columns(len(moves))
+    for column, move in zip(columns, moves):
+        with column:
+            if st.button(f"Move to {move.to_state}", key=f"move_{move.to_state}", disabled=not move.allowed,
+                         help=None if move.allowed else move.reason):
+                with reported_errors():
+                    model_states.transition(workspace, user, version.id, move.to_state, reason)
+                    st.toast(f"Moved to {move.to_state}", icon="✅")
+                    st.rerun()
+            if not move.allowed:
+                st.caption(f"🔒 {text(move.reason)}")

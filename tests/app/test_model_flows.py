@@ -1,0 +1,79 @@
+"""Develop and Validate, clicked as an analyst and a reviewer would."""
+from __future__ import annotations
+
+import time
+
+from lifecycle import jobs, projects, registry, runs
+from lifecycle.workspace import open_workspace
+from tests.app.conftest import no_exceptions, signed_in
+
+
+def _button(app, label):
+    return next(b for b in app.button if b.label == label)
+
+
+def _wait_for_jobs(project_id: int, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while any(j.state.running for j in jobs.recent_for(project_id)):
+        assert time.time() < deadline, "the search did not finish"
+        time.sleep(0.2)
+
+
+def test_train_register_and_validate_a_model(demo_app):
+    workspace = open_workspace(demo_app)
+    income = projects.find_project(workspace, "Income over 50K")
+    before = runs.leaderboard(workspace, income.id).total
+    app = signed_in("ana")
+    app.session_state["project_id"] = income.id
+    app.switch_page("pages/develop.py").run()
+    no_exceptions(app)
+    app.selectbox(key="develop_algorithm").set_value("linear").run()
+    app.selectbox(key="develop_method").set_value("none").run()
+    app.number_input(key="develop_folds").set_value(2).run()
+    _button(app, "Start").click().run()
+    no_exceptions(app)
+    _wait_for_jobs(income.id)
+    app.run()
+    board = runs.leaderboard(workspace, income.id)
+    assert board.total == before + 1
+    new_run = max(r.id for r in board.runs)
+    app.selectbox(key="register_run").set_value(new_run).run()
+    _button(app, "Register as model version").click().run()
+    no_exceptions(app)
+    version = registry.list_versions(workspace, income.id)[-1]
+    assert version.run_id == new_run and version.state == "candidate"
+
+    app.switch_page("pages/validate.py").run()
+    no_exceptions(app)
+    app.select_slider(key="validate_n").set_value(50).run()
+    _button(app, "Validate on the test split").click().run()
+    no_exceptions(app)
+    assert any("Verdict" in m.value for m in app.markdown)
+    assert registry.get_version(workspace, version.id).state in ("candidate", "validated")
+
+
+def test_reviewer_approves_the_demo_model_and_cannot_validate(demo_app):
+    workspace = open_workspace(demo_app)
+    income = projects.find_project(workspace, "Income over 50K")
+    [version] = registry.list_versions(workspace, income.id)
+    assert version.state == "validated"
+    app = signed_in("rey")
+    app.session_state["project_id"] = income.id
+    app.switch_page("pages/validate.py").run()
+    no_exceptions(app)
+    assert _button(app, "Validate on the test split").disabled
+    app.text_input(key=f"move_reason_{version.id}").input("Evidence reviewed: objectives met").run()
+    _button(app, "Move to approved").click().run()
+    no_exceptions(app)
+    assert registry.get_version(workspace, version.id).state == "approved"
+
+
+def test_analyst_cannot_approve_and_sees_why(demo_app):
+    workspace = open_workspace(demo_app)
+    income = projects.find_project(workspace, "Income over 50K")
+    app = signed_in("ana")
+    app.session_state["project_id"] = income.id
+    app.switch_page("pages/validate.py").run()
+    no_exceptions(app)
+    assert _button(app, "Move to approved").disabled
+    assert any("Only a reviewer who did not train" in c.value for c in app.caption)

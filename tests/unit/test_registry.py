@@ -1,0 +1,151 @@
+"""Model registry: skops artifacts named by content hash, refused when changed or untrusted; state machine."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from lifecycle import audit, model_states, registry
+from lifecycle.errors import InputError, PermissionDenied
+from lifecycle.model_records import InputColumn
+from lifecycle.recipe import compile_recipe, default_recipe
+from lifecycle.store import audit_log
+from lifecycle.store import models as model_store
+
+SCHEMA = (InputColumn(name="x", dtype="float", kind="numeric"),
+          InputColumn(name="c", dtype="string", kind="categorical", categories=("a", "b")))
+
+
+class Untrusted(ClassifierMixin, BaseEstimator):
+    """A class skops does not know: loading a file that holds it must be refused."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.zeros(len(X), dtype=int)
+
+
+def _frame(n=80):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=n), "c": rng.choice(["a", "b"], n)})
+    return frame, (frame["x"] > 0).astype(int)
+
+
+def _pipeline(estimator=None):
+    frame, y = _frame()
+    recipe = default_recipe(frame.assign(y=y), target="y")
+    return Pipeline([("recipe", compile_recipe(recipe, frame.assign(y=y))), ("model", estimator or LogisticRegression())]).fit(frame, y)
+
+
+def _register(workspace, actor, pipeline=None, trained_by="analyst"):
+    return registry.register_pipeline(workspace, actor, project_id=1, run_id=7, pipeline=pipeline or _pipeline(),
+                                      schema=SCHEMA, trained_by=trained_by)
+
+
+def test_register_saves_a_skops_file_named_by_its_hash_and_loads_it_back(workspace, actors):
+    version = _register(workspace, actors["analyst"])
+    path = registry.artifact_path(workspace, version)
+    assert path.name == f"{version.artifact_hash}.skops" and path.exists()
+    assert (version.state, version.version, version.input_schema) == ("candidate", 1, SCHEMA)
+    loaded = registry.load_pipeline(workspace, version)
+    frame, _ = _frame()
+    np.testing.assert_array_equal(loaded.predict_proba(frame), _pipeline().predict_proba(frame))
+    assert audit.recent_events(workspace, limit=1)[0].action == "model.registered"
+
+
+def test_a_changed_artifact_is_refused_with_an_audit_event(workspace, actors):
+    version = _register(workspace, actors["analyst"])
+    path = registry.artifact_path(workspace, version)
+    path.write_bytes(path.read_bytes() + b"tampered")
+    with pytest.raises(InputError, match="changed after it was registered"):
+        registry.load_pipeline(workspace, version, actor_name="rey")
+    event = audit.recent_events(workspace, limit=1)[0]
+    assert (event.action, event.actor, event.entity) == ("model.load_refused", "rey", f"model:{version.id}")
+    assert audit.verify_chain(workspace).ok
+
+
+def test_an_untrusted_type_is_refused_with_an_audit_event(workspace, actors):
+    version = _register(workspace, actors["analyst"], _pipeline(Untrusted()))
+    with pytest.raises(InputError, match="does not trust: .*Untrusted"):
+        registry.load_pipeline(workspace, version)
+    assert audit.recent_events(workspace, limit=1)[0].action == "model.load_refused"
+
+
+def test_a_reviewer_cannot_register(workspace, actors):
+    with pytest.raises(PermissionDenied):
+        _register(workspace, actors["reviewer"])
+
+
+def _validated(workspace, actor, passed=True, trained_by="analyst"):
+    version = _register(workspace, actor, trained_by=trained_by)
+    with workspace.db.transaction() as cursor:
+        model_store.insert_validation(cursor, model_version_id=version.id, objectives_version=1, passed=passed,
+                                      report={"verdicts": [{"objective": "roc_auc >= 0.9", "blocking": True,
+                                                            "status": "pass" if passed else "fail",
+                                                            "kind": "performance"}]},
+                                      created_by=actor.name)
+    return version
+
+
+def test_validation_gate(workspace, actors):
+    failing = _validated(workspace, actors["analyst"], passed=False)
+    with pytest.raises(InputError, match="fails blocking objective.*roc_auc >= 0.9"):
+        model_states.transition(workspace, actors["analyst"], failing.id, "validated", "looks fine")
+    passing = _validated(workspace, actors["analyst"])
+    moved = model_states.transition(workspace, actors["analyst"], passing.id, "validated", "all objectives pass")
+    assert moved.state == "validated"
+    event = audit.recent_events(workspace, limit=1)[0]
+    assert event.action == "model.validated" and event.details["reason"] == "all objectives pass"
+
+
+def test_no_validation_report_blocks_the_move(workspace, actors):
+    version = _register(workspace, actors["analyst"])
+    with pytest.raises(InputError, match="no validation report"):
+        model_states.transition(workspace, actors["analyst"], version.id, "validated", "why not")
+
+
+def test_four_eyes_approval(workspace, actors):
+    version = _validated(workspace, actors["admin"], trained_by="reviewer")
+    model_states.transition(workspace, actors["admin"], version.id, "validated", "passes")
+    with pytest.raises(PermissionDenied, match="Only a reviewer who did not train"):
+        model_states.transition(workspace, actors["analyst"], version.id, "approved", "ok")
+    with pytest.raises(PermissionDenied, match="trained or registered"):
+        model_states.transition(workspace, actors["reviewer"], version.id, "approved", "my own model")
+    current = registry.get_version(workspace, version.id)
+    moves = {m.to_state: m for m in model_states.possible_moves(workspace, actors["reviewer"], current)
+             if m.to_state == "approved"}
+    assert not moves["approved"].allowed and "four eyes" in moves["approved"].reason
+
+
+def test_approval_by_another_reviewer_and_the_path_to_retirement(workspace, actors):
+    version = _validated(workspace, actors["analyst"])
+    model_states.transition(workspace, actors["analyst"], version.id, "validated", "passes")
+    model_states.transition(workspace, actors["reviewer"], version.id, "approved", "evidence reviewed")
+    for state in ("staging", "production", "retired"):
+        version = model_states.transition(workspace, actors["analyst"], version.id, state, f"to {state}")
+    assert version.state == "retired"
+    with pytest.raises(InputError, match="nowhere"):
+        model_states.transition(workspace, actors["analyst"], version.id, "production", "again")
+
+
+def test_rejected_is_a_dead_end_and_every_move_needs_a_reason(workspace, actors):
+    version = _register(workspace, actors["analyst"])
+    with pytest.raises(InputError, match="needs a reason"):
+        model_states.transition(workspace, actors["reviewer"], version.id, "rejected", "  ")
+    model_states.transition(workspace, actors["reviewer"], version.id, "rejected", "leaks the target")
+    with pytest.raises(InputError, match="cannot move from rejected"):
+        model_states.transition(workspace, actors["analyst"], version.id, "candidate", "undo")
+
+
+def test_a_refused_move_writes_nothing(workspace, actors):
+    version = _register(workspace, actors["analyst"])
+    before = len(audit_log.events(workspace.db.cursor()))
+    with pytest.raises(PermissionDenied):
+        model_states.transition(workspace, actors["stakeholder"], version.id, "rejected", "no")
+    assert len(audit_log.events(workspace.db.cursor())) == before
+    assert registry.get_version(workspace, version.id).state == "candidate"
