@@ -47,8 +47,8 @@ with st.form("validate_form"):
                                   key="validate_cost_fn", disabled=project.task != "binary")
     cost_fp = middle.number_input("Cost of a false alarm (FP)", min_value=0.0, value=1.0, step=0.5,
                                   key="validate_cost_fp", disabled=project.task != "binary")
-    right.caption("German credit's documented cost: predicting good for a bad customer costs 5, the reverse 1 "
-                  "(positive class 'bad': FN 5, FP 1).")
+    right.caption("Costs set the decision threshold. Example: for German credit (positive class 'bad'), "
+                  "predicting good for a bad customer costs 5 and the reverse 1, so FN 5, FP 1.")
     go = st.form_submit_button("Validate on the test split", type="primary", disabled=cannot is not None)
 disabled_reason(cannot)
 if go:

@@ -15,6 +15,7 @@ from ui import state
 from ui.frame import reported_errors, text
 
 PAGE_SIZE = 50
+LAST_REGISTERED = "develop_last_registered"  # session key: the last registration's message, kept across reruns
 
 
 @st.fragment(run_every=1.0)
@@ -95,7 +96,11 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
             st.plotly_chart(run_charts.learning_curve_figure(cached[1]), width="stretch")
     with register:
         cannot = auth.why_not(user, auth.Permission.TRAIN)
-        run_id = st.selectbox("Run to register", [r.id for r in finished], key="register_run",
+        registered = {v.run_id for v in registry.list_versions(workspace, project.id)}
+        options = [r.id for r in finished]
+        first_new = next((i for i, r in enumerate(finished) if r.id not in registered), 0)
+        run_id = st.selectbox("Run to register (best unregistered run first)", options, index=first_new,
+                              key="register_run",
                               format_func=lambda i: f"#{i} " + next(f"{r.algorithm} {board.metric}="
                                                                      f"{r.metric(board.metric):.4f}"
                                                                      for r in finished if r.id == i))
@@ -105,8 +110,11 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
             with reported_errors(), st.spinner("Fitting and saving…"):
                 version = registry.register_run(workspace, user, run_id)
                 state.set_model_version(version.id)
-                st.toast(f"Registered model {version.label}", icon="✅")
+                st.session_state[LAST_REGISTERED] = f"Registered model {version.label} from run #{run_id}."
                 st.rerun()
+        if st.session_state.get(LAST_REGISTERED):
+            st.success(st.session_state[LAST_REGISTERED], icon="✅")
+            st.page_link("pages/validate.py", label="Validate it", icon="⚖️")
         if cannot:
             st.caption(f"🔒 {text(cannot)}")
         versions = registry.list_versions(workspace, project.id)

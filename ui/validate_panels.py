@@ -26,10 +26,8 @@ def render(report: ValidationReport, stored: StoredValidation) -> None:
          "Latency & fairness"])
     with verdict:
         for item in report.verdicts:
-            interval = "" if item.low is None else f" (95% interval {_number(item.low)} – {_number(item.high)})"
             st.markdown(f"{badge(_STATUS.get(item.status, item.status))} **{text(item.objective)}**"
-                        f"{'' if item.blocking else ' · advisory'} — measured {_number(item.value)}{interval}. "
-                        f"{text(item.reason)}")
+                        f"{'' if item.blocking else ' · advisory'} — {text(item.reason)}")
         if not report.verdicts:
             st.info("The project has no objectives; add them in Problem so a verdict means something.", icon="🎯")
         for note in report.notes:

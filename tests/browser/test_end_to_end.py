@@ -43,3 +43,29 @@ def test_create_project_upload_csv_and_see_profile(page: Page, app_url, tmp_path
     page.get_by_role("tab", name="Profile").click()
     expect(page.get_by_text("Findings").first).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=TIMEOUT)
+
+
+def test_train_a_model_on_the_demo_data_and_see_the_verdict(page: Page, app_url):
+    sign_in(page, app_url)
+    page.get_by_role("link", name=re.compile("Develop")).first.click()
+    expect(page.get_by_role("heading", name="Develop")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Runs on record")).to_be_visible(timeout=TIMEOUT)
+    for label, value in (("Trials (random / halving)", "2"), ("Cross-validation folds", "2")):
+        field = page.get_by_label(label)
+        field.fill(value)
+        field.press("Enter")
+    page.get_by_role("button", name="Start").click()  # a random search of gradient boosting, in the background
+    expect(page.get_by_text(re.compile(r"search of hist_gradient_boosting finished"))).to_be_visible(timeout=300_000)
+
+    page.get_by_role("tab", name="Register model").click()
+    page.get_by_role("button", name="Register as model version").click()
+    expect(page.get_by_text(re.compile(r"Registered model v2"))).to_be_visible(timeout=120_000)
+
+    page.get_by_role("link", name=re.compile("Validate")).first.click()
+    expect(page.get_by_role("heading", name="Validate")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text(re.compile(r"Model v2"))).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("button", name="Validate on the test split").click()
+    expect(page.get_by_text(re.compile(r"Report #\d+ by ana"))).to_be_visible(timeout=300_000)
+    page.get_by_role("tab", name="Verdict").click()
+    expect(page.get_by_text(re.compile(r"roc_auc ≥ 0\.88 — 0\.9\d+ ≥ 0\.88")).filter(visible=True).first).to_be_visible(
+        timeout=TIMEOUT)
