@@ -43,9 +43,9 @@ bench: $(VENV)/.test bench-env
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/profile_bench.py
 	$(BIN)/python bench/recipe_bench.py
-	$(BIN)/python bench/pages_bench.py
 	$(BIN)/python bench/tracking_bench.py
 	$(BIN)/python bench/runs_bench.py
+	$(BIN)/python bench/pages_bench.py
 
 clean-workspace:
 	rm -rf data/workspace.duckdb data/workspace.duckdb.wal data/workspace.files
