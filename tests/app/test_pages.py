@@ -61,3 +61,12 @@ def test_first_start_without_demo_asks_for_an_admin(tmp_path, monkeypatch):
     app.button[0].click().run()
     no_exceptions(app)
     assert app.title[0].value == "Portfolio"
+
+
+def test_first_start_seeds_the_demo_with_progress(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIFECYCLE_WORKSPACE", str(tmp_path / "first.duckdb"))
+    monkeypatch.setenv("LIFECYCLE_DEMO", "1")
+    app = AppTest.from_file(str(APP), default_timeout=300).run()
+    no_exceptions(app)
+    assert app.status[0].label == "Demo workspace ready"
+    assert any("lifecycle-demo" in info.value for info in app.info)

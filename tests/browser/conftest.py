@@ -33,6 +33,13 @@ def app_url(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: `apt-get install -y chromium` (.ci/run does this).")
     workspace = tmp_path_factory.mktemp("browser") / "workspace.duckdb"
+    # Seed here, so the app starts on a ready demo (the seeding progress itself is an AppTest's job).
+    from lifecycle import demo
+    from lifecycle.store.db import close_database
+    from lifecycle.workspace import open_workspace
+
+    demo.seed_demo(open_workspace(workspace))
+    close_database(workspace)
     port = _free_port()
     env = {**os.environ, "LIFECYCLE_WORKSPACE": str(workspace), "LIFECYCLE_DEMO": "1"}
     process = subprocess.Popen(

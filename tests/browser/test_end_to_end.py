@@ -10,7 +10,7 @@ TIMEOUT = 60_000
 
 def sign_in(page: Page, url: str, user: str = "ana") -> None:
     page.goto(url)
-    expect(page.get_by_text("Demo workspace: sign in as")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Demo workspace: sign in as")).to_be_visible(timeout=3 * TIMEOUT)
     page.get_by_label("User name").fill(user)
     page.get_by_role("textbox", name="Password").fill("lifecycle-demo")
     page.get_by_role("button", name="Sign in").click()
