@@ -70,8 +70,12 @@ def validate_version(workspace: Workspace, actor: User, version_id: int, *, seed
     return ValidationOutcome(stored=stored, report=report, version=version)
 
 
+def latest_stored(workspace: Workspace, version_id: int) -> StoredValidation | None:
+    return model_store.latest_validation(workspace.db.cursor(), version_id)
+
+
 def latest_report(workspace: Workspace, version_id: int) -> tuple[StoredValidation, ValidationReport] | None:
-    stored = model_store.latest_validation(workspace.db.cursor(), version_id)
+    stored = latest_stored(workspace, version_id)
     if stored is None:
         return None
     return stored, ValidationReport.from_dict(stored.report)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lifecycle import auth, model_states, registry, validate_stage
+from lifecycle.validation import ValidationReport
 from ui import state, validate_panels
 from ui.badges import badge
 from ui.frame import current_project, disabled_reason, header, reported_errors, text
@@ -22,7 +23,16 @@ if version_id is None:
     st.stop()
 version = registry.get_version(workspace, version_id)
 cannot = auth.why_not(user, auth.Permission.TRAIN)
-latest = validate_stage.latest_report(workspace, version.id)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _parsed(report_id: int, _payload: dict) -> ValidationReport:
+    """A stored report never changes, so its parsed form is kept per report id (read-only)."""
+    return ValidationReport.from_dict(_payload)
+
+
+stored_report = validate_stage.latest_stored(workspace, version.id)
+latest = None if stored_report is None else (stored_report, _parsed(stored_report.id, stored_report.report))
 
 top = st.columns([2, 1, 1, 1])
 top[0].markdown(f"### Model {text(version.label)}")
