@@ -6,18 +6,11 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from lifecycle.charts.theme import empty_note as _empty
 from lifecycle.charts.theme import FAIL, MUTED, PENDING, PRIMARY, apply_theme
 from lifecycle.profile import IMBALANCE_SHARE, ColumnProfile, DatasetProfile
 
 _BAR_HEIGHT = 22
-
-
-def _empty(fig: go.Figure, note: str) -> go.Figure:
-    fig.add_annotation(text=note, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                       font={"color": MUTED})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
 
 
 def _format(value: float) -> str:

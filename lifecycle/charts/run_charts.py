@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import plotly.graph_objects as go
 
+from lifecycle.charts.theme import empty_note as _empty
 from lifecycle.charts.theme import FAIL, MUTED, PASS, PRIMARY, apply_theme
 from lifecycle.objectives import CATALOGUE as METRICS
 from lifecycle.records import Objective
@@ -24,14 +25,6 @@ def _label(metric: str) -> str:
     if spec is None:
         return metric
     return f"{spec.label} ({spec.unit})" if spec.unit else spec.label
-
-
-def _empty(fig: go.Figure, note: str) -> go.Figure:
-    fig.add_annotation(text=note, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                       font={"color": MUTED})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
 
 
 def run_label(run: Run) -> str:

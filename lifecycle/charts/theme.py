@@ -35,3 +35,12 @@ def apply_theme(fig: go.Figure, title: str, x_title: str, y_title: str, *,
     fig.update_xaxes(title_text=x_title, showgrid=False, zeroline=False)
     fig.update_yaxes(title_text=y_title, gridcolor="#eaeef2", zeroline=False)
     return fig
+
+
+def empty_note(fig: go.Figure, note: str) -> go.Figure:
+    """A chart with nothing to draw says why, in the middle, with its axes hidden."""
+    fig.add_annotation(text=note, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                       font={"color": MUTED})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig

@@ -6,6 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lifecycle.charts.theme import empty_note as _empty
 from lifecycle.charts.theme import (MUTED, PENDING, PRIMARY, STATUS_COLOURS, STATUS_ICONS,
                                     apply_theme)
 from lifecycle.objectives import CATALOGUE
@@ -17,14 +18,6 @@ from lifecycle.validation_threshold import ThresholdAnalysis
 
 _ROW_HEIGHT = 80
 _VERDICT_STATUS = {"pass": "pass", "fail": "fail", "not judged": "pending"}
-
-
-def _empty(fig: go.Figure, note: str) -> go.Figure:
-    fig.add_annotation(text=note, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                       font={"color": MUTED})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
 
 
 def _label(metric: str) -> str:
