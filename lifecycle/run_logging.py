@@ -2,8 +2,8 @@
 
 Two ways in, both through :func:`lifecycle.store.runs.record_metrics`:
 
-- :func:`log_metrics` writes a batch now, in one transaction (any number of points; many go in
-  as one Arrow batch);
+- :func:`log_metrics` writes a batch now, in one INSERT (any number of points; many go in as
+  one Arrow batch);
 - :class:`MetricLogger` buffers single points in memory and writes them as one batch every
   ``flush_every`` points, every ``flush_seconds``, on :meth:`~MetricLogger.flush` and when its
   ``with`` block ends, so a training loop pays microseconds per point. Points logged since
@@ -47,9 +47,8 @@ def _check_run(workspace: Workspace, run_id: int) -> None:
 def log_metrics(workspace: Workspace, actor: User, run_id: int, points: Iterable[Point]) -> int:
     """Write (name, value, step) points of a run now; returns how many were written."""
     require(actor, Permission.TRAIN)
-    checked = _checked(points)
-    with workspace.db.transaction() as cursor:
-        return run_store.record_metrics(cursor, run_id, checked)
+    # One INSERT (of values, or from an Arrow batch): atomic on its own, no transaction needed.
+    return run_store.record_metrics(workspace.db.cursor(), run_id, _checked(points))
 
 
 def history(workspace: Workspace, run_id: int, key: str) -> list[tuple[int, float]]:
@@ -80,13 +79,12 @@ class MetricLogger:
             self.log_metric(key, value, step)
 
     def flush(self) -> int:
-        """Write what is buffered (one transaction); returns how many points were written."""
+        """Write what is buffered (one INSERT); returns how many points were written."""
         points, self._buffer = self._buffer, []
         self._last_flush = time.monotonic()
         if not points:
             return 0
-        with self.workspace.db.transaction() as cursor:
-            written = run_store.record_metrics(cursor, self.run_id, points)
+        written = run_store.record_metrics(self.workspace.db.cursor(), self.run_id, points)
         self.written += written
         return written
 

@@ -281,13 +281,16 @@ def trial(data: TrainingData, *, algorithm: Algorithm, params: dict[str, Any], s
 
 def record_run(workspace: Workspace, actor: User, fields: dict[str, Any], *, search_id: int | None,
                halving_round: int | None = None, rerun_of: int | None = None) -> Run:
+    """Store one run. A search trial is one INSERT, atomic on its own (its search's audit events
+    bracket it); a rerun also writes its audit event, in the same transaction."""
+    values = dict(fields, search_id=search_id, halving_round=halving_round, rerun_of=rerun_of,
+                  created_by=actor.name)
+    if rerun_of is None:
+        return run_store.insert_run(workspace.db.cursor(), **values)
     with workspace.db.transaction() as cursor:
-        run = run_store.insert_run(cursor, **fields, search_id=search_id, halving_round=halving_round,
-                                   rerun_of=rerun_of, created_by=actor.name)
-        if rerun_of is not None:
-            audit_log.append(cursor, actor=actor.name, action="run.rerun", entity=f"run:{run.id}",
-                             details={"rerun_of": rerun_of, "status": run.status,
-                                      "primary_score": run.primary_score})
+        run = run_store.insert_run(cursor, **values)
+        audit_log.append(cursor, actor=actor.name, action="run.rerun", entity=f"run:{run.id}",
+                         details={"rerun_of": rerun_of, "status": run.status, "primary_score": run.primary_score})
     return run
 
 

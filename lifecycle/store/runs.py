@@ -1,5 +1,8 @@
 """Searches, runs and step-wise run metrics.
 
+Every statement's result is fetched in full, so the thread's cursor is never left with a
+pending result (DuckDB refuses ``register`` and other work on it until then).
+
 Runs are written once and never updated. Sorting, filtering and paging happen in SQL; JSON
 columns (params, cv_metrics, library versions) are parsed only for the rows returned.
 """
@@ -16,13 +19,20 @@ from lifecycle.run_records import Run, Search
 
 _SEARCH_COLUMNS = ("id, project_id, dataset_id, split_id, recipe_id, algorithm, method, trials_requested, "
                    "cv_folds, seed, status, space, created_at, created_by, finished_at, message")
-_RUN_FIELDS = ("search_id", "project_id", "dataset_id", "split_id", "recipe_id", "algorithm", "params",
-               "seed", "cv_folds", "n_samples", "halving_round", "status", "error", "cv_metrics",
-               "primary_metric", "primary_score", "fit_seconds", "score_seconds", "library_versions",
-               "created_at", "created_by", "rerun_of")
+_RUN_FIELDS = ("search_id", "project_id", "dataset_id", "split_id", "recipe_id", "algorithm", "status",
+               "primary_metric", "primary_score", "params", "cv_metrics", "details", "created_at", "created_by")
 _RUN_COLUMNS = "id, " + ", ".join(_RUN_FIELDS)
-_JSON_FIELDS = ("params", "cv_metrics", "library_versions")
+# Fields of a Run kept together in the JSON column ``details`` (read back, never filtered on).
+_DETAILS = ("seed", "cv_folds", "n_samples", "halving_round", "error", "fit_seconds", "score_seconds",
+            "library_versions", "rerun_of")
+_JSON_FIELDS = ("params", "cv_metrics")
 BULK_THRESHOLD = 64  # more rows than this go in through Arrow, fewer as one statement
+
+
+def _register(cursor: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Register an Arrow batch; first finish any result another module left pending on the cursor."""
+    cursor.execute("SELECT 1").fetchall()
+    cursor.register(name, table)
 
 
 def now() -> datetime:
@@ -52,19 +62,19 @@ def insert_search(cursor: duckdb.DuckDBPyConnection, *, project_id: int, dataset
         f"INSERT INTO searches ({_SEARCH_COLUMNS}) VALUES (nextval('search_ids'), ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         f"?, ?, ?, ?, NULL, '') RETURNING {_SEARCH_COLUMNS}",
         [project_id, dataset_id, split_id, recipe_id, algorithm, method, trials_requested, cv_folds, seed,
-         status, _dumps(space), now(), created_by]).fetchone()
-    return _search(row)
+         status, _dumps(space), now(), created_by]).fetchall()
+    return _search(row[0])
 
 
 def finish_search(cursor: duckdb.DuckDBPyConnection, search_id: int, status: str, message: str = "") -> Search:
     row = cursor.execute(f"UPDATE searches SET status = ?, finished_at = ?, message = ? WHERE id = ? "
-                         f"RETURNING {_SEARCH_COLUMNS}", [status, now(), message, search_id]).fetchone()
-    return _search(row)
+                         f"RETURNING {_SEARCH_COLUMNS}", [status, now(), message, search_id]).fetchall()
+    return _search(row[0])
 
 
 def get_search(cursor: duckdb.DuckDBPyConnection, search_id: int) -> Search | None:
-    row = cursor.execute(f"SELECT {_SEARCH_COLUMNS} FROM searches WHERE id = ?", [search_id]).fetchone()
-    return _search(row) if row else None
+    row = cursor.execute(f"SELECT {_SEARCH_COLUMNS} FROM searches WHERE id = ?", [search_id]).fetchall()
+    return _search(row[0]) if row else None
 
 
 def searches_for(cursor: duckdb.DuckDBPyConnection, project_id: int, limit: int = 100) -> list[Search]:
@@ -79,11 +89,15 @@ def _run(row: tuple) -> Run:
     values = dict(zip(("id", *_RUN_FIELDS), row))
     for name in _JSON_FIELDS:
         values[name] = json.loads(values[name])
-    return Run(**values)
+    details = json.loads(values.pop("details"))
+    return Run(**values, **{name: details.get(name) for name in _DETAILS})
 
 
 def _row_values(fields: dict[str, Any]) -> list[Any]:
-    return [_dumps(fields[f]) if f in _JSON_FIELDS else fields.get(f) for f in _RUN_FIELDS]
+    """Column values of a run in ``_RUN_FIELDS`` order (``fields`` holds the Run's fields)."""
+    details = _dumps({name: fields.get(name) for name in _DETAILS})
+    return [details if f == "details" else _dumps(fields[f]) if f in _JSON_FIELDS else fields.get(f)
+            for f in _RUN_FIELDS]
 
 
 def insert_run(cursor: duckdb.DuckDBPyConnection, **fields: Any) -> Run:
@@ -92,8 +106,8 @@ def insert_run(cursor: duckdb.DuckDBPyConnection, **fields: Any) -> Run:
     fields.setdefault("rerun_of", None)
     run_id = cursor.execute(
         f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (nextval('run_ids'), {', '.join(['?'] * len(_RUN_FIELDS))}) "
-        "RETURNING id", _row_values(fields)).fetchone()[0]
-    return Run(id=run_id, **{f: fields.get(f) for f in _RUN_FIELDS})
+        "RETURNING id", _row_values(fields)).fetchall()[0][0]
+    return Run(id=run_id, **{f: fields.get(f) for f in (*_RUN_FIELDS, *_DETAILS) if f != "details"})
 
 
 def insert_runs(cursor: duckdb.DuckDBPyConnection, runs: Sequence[dict[str, Any]]) -> list[int]:
@@ -105,12 +119,10 @@ def insert_runs(cursor: duckdb.DuckDBPyConnection, runs: Sequence[dict[str, Any]
     for fields in runs:
         for name, value in zip(_RUN_FIELDS, _row_values({"created_at": stamp, "rerun_of": None, **fields})):
             columns[name].append(value)
-    types = {"params": pa.string(), "cv_metrics": pa.string(), "library_versions": pa.string(),
-             "primary_score": pa.float64(), "fit_seconds": pa.float64(), "score_seconds": pa.float64(),
-             "error": pa.string(), "created_at": pa.timestamp("us"), "search_id": pa.int64(),
-             "halving_round": pa.int64(), "rerun_of": pa.int64()}
+    types = {"params": pa.string(), "cv_metrics": pa.string(), "details": pa.string(),
+             "primary_score": pa.float64(), "created_at": pa.timestamp("us"), "search_id": pa.int64()}
     batch = pa.table({name: pa.array(values, type=types.get(name)) for name, values in columns.items()})
-    cursor.register("_runs_batch", batch)
+    _register(cursor, "_runs_batch", batch)
     try:
         rows = cursor.execute(f"INSERT INTO runs ({_RUN_COLUMNS}) SELECT nextval('run_ids'), "
                               f"{', '.join(_RUN_FIELDS)} FROM _runs_batch RETURNING id").fetchall()
@@ -120,8 +132,8 @@ def insert_runs(cursor: duckdb.DuckDBPyConnection, runs: Sequence[dict[str, Any]
 
 
 def get_run(cursor: duckdb.DuckDBPyConnection, run_id: int) -> Run | None:
-    row = cursor.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", [run_id]).fetchone()
-    return _run(row) if row else None
+    row = cursor.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", [run_id]).fetchall()
+    return _run(row[0]) if row else None
 
 
 def get_runs(cursor: duckdb.DuckDBPyConnection, run_ids: Sequence[int]) -> list[Run]:
@@ -163,7 +175,7 @@ def list_runs(cursor: duckdb.DuckDBPyConnection, project_id: int, *, search_id: 
 def count_runs(cursor: duckdb.DuckDBPyConnection, project_id: int, *, search_id: int | None = None,
                algorithm: str | None = None, statuses: Iterable[str] | None = None) -> int:
     where, params = _filters(project_id, search_id, algorithm, statuses)
-    return cursor.execute(f"SELECT count(*) FROM runs WHERE {where}", params).fetchone()[0]
+    return cursor.execute(f"SELECT count(*) FROM runs WHERE {where}", params).fetchall()[0][0]
 
 
 def _score_sql(metric: str, primary: bool) -> tuple[str, list[Any]]:
@@ -183,7 +195,7 @@ def leaderboard(cursor: duckdb.DuckDBPyConnection, project_id: int, *, metric: s
         where += " AND primary_metric = ?"
         params.append(metric)
     direction = "DESC" if descending else "ASC"
-    total = cursor.execute(f"SELECT count(*) FROM runs WHERE {where}", params).fetchone()[0]
+    total = cursor.execute(f"SELECT count(*) FROM runs WHERE {where}", params).fetchall()[0][0]
     rows = cursor.execute(
         f"SELECT {_RUN_COLUMNS} FROM runs WHERE {where} ORDER BY {score} {direction} NULLS LAST, id "
         "LIMIT ? OFFSET ?", [*params, *score_params, limit, offset]).fetchall()
@@ -212,16 +224,16 @@ def record_metrics(cursor: duckdb.DuckDBPyConnection, run_id: int,
     if len(points) <= BULK_THRESHOLD:
         placeholders = ", ".join(["(?, ?, ?, ?, ?)"] * len(points))
         flat = [v for key, value, step in points for v in (run_id, key, float(value), int(step), stamp)]
-        cursor.execute(f"INSERT INTO run_metrics VALUES {placeholders}", flat)
+        cursor.execute(f"INSERT INTO run_metrics VALUES {placeholders}", flat).fetchall()
         return len(points)
     keys, values, steps = zip(*points)
     batch = pa.table({"run_id": pa.array([run_id] * len(points), pa.int64()),
                       "key": pa.array(keys, pa.string()), "value": pa.array(values, pa.float64()),
                       "step": pa.array(steps, pa.int64()),
                       "recorded_at": pa.array([stamp] * len(points), pa.timestamp("us"))})
-    cursor.register("_metrics_batch", batch)
+    _register(cursor, "_metrics_batch", batch)
     try:
-        cursor.execute("INSERT INTO run_metrics SELECT * FROM _metrics_batch")
+        cursor.execute("INSERT INTO run_metrics SELECT * FROM _metrics_batch").fetchall()
     finally:
         cursor.unregister("_metrics_batch")
     return len(points)

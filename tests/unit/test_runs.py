@@ -218,3 +218,13 @@ def test_metric_logger_buffers_and_flushes(workspace, actors, project, many):
         run_logging.MetricLogger(workspace, analyst, 10**9)
     with pytest.raises(PermissionDenied):
         run_logging.log_metrics(workspace, actors["reviewer"], ids[1], [("loss", 0.1, 0)])
+
+
+def test_bulk_writes_survive_a_result_left_pending_on_the_cursor(workspace, actors, project, many):
+    _, ids = many
+    workspace.db.cursor().execute("SELECT 1 UNION ALL SELECT 2").fetchone()  # as some store reads do
+    points = [("loss", 0.1, step) for step in range(200)]
+    assert run_logging.log_metrics(workspace, actors["analyst"], ids[0], points) == 200
+    workspace.db.cursor().execute("SELECT 1 UNION ALL SELECT 2").fetchone()
+    with workspace.db.transaction() as cursor:
+        assert len(run_store.insert_runs(cursor, [_fake_run(project.id, 0.5)] * 70)) == 70

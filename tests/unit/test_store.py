@@ -168,3 +168,27 @@ def test_lock_is_released_after_the_holder_stops(tmp_path):
     close_database(opened.path)
     again = Database(path)  # would raise if the first handle still held the file
     again.close()
+
+
+def test_runs_written_before_migration_4_read_back_whole(tmp_path, monkeypatch):
+    from lifecycle.store import runs as run_store
+    path = tmp_path / "runs_v3.duckdb"
+    full = list(migrations.MIGRATIONS)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [m for m in full if m[0] <= 3])
+    db = open_database(path)
+    db.cursor().execute(
+        "INSERT INTO runs VALUES (7, 2, 1, 1, 1, 1, 'forest', '{\"max_depth\": 3}', 42, 5, 900, 1, "
+        "'done', NULL, '{\"roc_auc\": {\"mean\": 0.9}}', 'roc_auc', 0.9, 1.5, 0.25, "
+        "'{\"sklearn\": \"1.9.1\"}', TIMESTAMP '2026-01-01 10:00:00', 'ana', NULL)")
+    close_database(path)
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", full)
+    db = open_database(path)
+    try:
+        run = run_store.get_run(db.cursor(), 7)
+        assert (run.algorithm, run.params, run.seed, run.cv_folds, run.n_samples) == ("forest", {"max_depth": 3},
+                                                                                      42, 5, 900)
+        assert (run.halving_round, run.fit_seconds, run.score_seconds, run.rerun_of) == (1, 1.5, 0.25, None)
+        assert run.library_versions == {"sklearn": "1.9.1"} and run.cv_metrics == {"roc_auc": {"mean": 0.9}}
+    finally:
+        close_database(path)
