@@ -44,3 +44,21 @@ class StoredValidation:
     report: dict[str, Any]
     created_at: datetime
     created_by: str
+
+
+EVIDENCE_KINDS = ("explanation", "fairness", "mitigation")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evidence:
+    """A stored piece of review evidence for a model version (JSON ``payload``), keyed by what
+    it was computed from (``cache_key``) so the same request is answered from the store."""
+
+    id: int
+    model_version_id: int
+    kind: str  # one of EVIDENCE_KINDS
+    cache_key: str
+    summary: str  # one line for lists and the audit trail
+    payload: dict[str, Any]
+    created_at: datetime
+    created_by: str

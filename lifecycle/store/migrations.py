@@ -135,6 +135,22 @@ MIGRATIONS.append((
     ],
 ))
 
+MIGRATIONS.append((
+    5,
+    "evidence of a model version: explanations, fairness reviews, mitigation trade-offs",
+    [
+        """CREATE SEQUENCE evidence_ids START 1""",
+        # Evidence is computed once per (version, kind, cache key) and never updated; it is
+        # JSON in the workspace, not tied to the model file, so it stays readable after the
+        # version is retired and its artifact removed.
+        """CREATE TABLE evidence (
+            id INTEGER PRIMARY KEY, model_version_id INTEGER NOT NULL, kind VARCHAR NOT NULL,
+            cache_key VARCHAR NOT NULL, summary VARCHAR NOT NULL, payload VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL, created_by VARCHAR NOT NULL,
+            UNIQUE (model_version_id, kind, cache_key))""",
+    ],
+))
+
 LATEST = max(number for number, _, _ in MIGRATIONS)
 
 
