@@ -1,7 +1,10 @@
 """Step-wise metrics of a run (a loss per epoch, a score per boosting round).
 
-Two ways in, both through :func:`lifecycle.store.runs.record_metrics`:
+Three ways in:
 
+- :func:`log_metric` writes one point durably now: it is appended to the workspace's metric
+  journal (:mod:`lifecycle.metric_journal`) and fsynced, which is several times cheaper than a
+  one-row database commit; the journal is folded into the table in batches and before reads;
 - :func:`log_metrics` writes a batch now, in one INSERT (any number of points; many go in as
   one Arrow batch);
 - :class:`MetricLogger` buffers single points in memory and writes them as one batch every
@@ -14,10 +17,12 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Iterable, Mapping
 
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError, NotFound
+from lifecycle.metric_journal import journal_for
 from lifecycle.records import User
 from lifecycle.store import runs as run_store
 from lifecycle.workspace import Workspace
@@ -39,20 +44,39 @@ def _checked(points: Iterable[Point]) -> list[Point]:
     return out
 
 
+# Runs are never deleted, so a run once found stays found (per workspace file).
+_known_runs: set[tuple[Path, int]] = set()
+
+
 def _check_run(workspace: Workspace, run_id: int) -> None:
+    key = (workspace.path, run_id)
+    if key in _known_runs:
+        return
     if run_store.get_run(workspace.db.cursor(), run_id) is None:
         raise NotFound(f"No run with id {run_id}.", "Log metrics to a run on record.")
+    _known_runs.add(key)
+
+
+def log_metric(workspace: Workspace, actor: User, run_id: int, key: str, value: float, step: int = 0) -> None:
+    """Write one point of a run durably before returning (through the metric journal)."""
+    require(actor, Permission.TRAIN)
+    ((key, value, step),) = _checked([(key, value, step)])
+    _check_run(workspace, run_id)
+    journal_for(workspace).append(run_id, key, value, step)
 
 
 def log_metrics(workspace: Workspace, actor: User, run_id: int, points: Iterable[Point]) -> int:
     """Write (name, value, step) points of a run now; returns how many were written."""
     require(actor, Permission.TRAIN)
+    checked = _checked(points)
+    _check_run(workspace, run_id)
     # One INSERT (of values, or from an Arrow batch): atomic on its own, no transaction needed.
-    return run_store.record_metrics(workspace.db.cursor(), run_id, _checked(points))
+    return run_store.record_metrics(workspace.db.cursor(), run_id, checked)
 
 
 def history(workspace: Workspace, run_id: int, key: str) -> list[tuple[int, float]]:
-    """(step, value) of one metric of a run, by step."""
+    """(step, value) of one metric of a run, by step (journalled points included)."""
+    journal_for(workspace).fold()
     return run_store.metric_history(workspace.db.cursor(), run_id, key)
 
 

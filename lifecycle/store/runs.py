@@ -239,6 +239,23 @@ def record_metrics(cursor: duckdb.DuckDBPyConnection, run_id: int,
     return len(points)
 
 
+def record_journalled_metrics(cursor: duckdb.DuckDBPyConnection,
+                              rows: Sequence[tuple[int, str, float, int, datetime]]) -> int:
+    """Insert (run_id, key, value, step, recorded_at) rows of several runs as one Arrow batch."""
+    if not rows:
+        return 0
+    run_ids, keys, values, steps, stamps = zip(*rows)
+    batch = pa.table({"run_id": pa.array(run_ids, pa.int64()), "key": pa.array(keys, pa.string()),
+                      "value": pa.array(values, pa.float64()), "step": pa.array(steps, pa.int64()),
+                      "recorded_at": pa.array(stamps, pa.timestamp("us"))})
+    _register(cursor, "_journal_batch", batch)
+    try:
+        cursor.execute("INSERT INTO run_metrics SELECT * FROM _journal_batch").fetchall()
+    finally:
+        cursor.unregister("_journal_batch")
+    return len(rows)
+
+
 def metric_history(cursor: duckdb.DuckDBPyConnection, run_id: int, key: str) -> list[tuple[int, float]]:
     rows = cursor.execute("SELECT step, value FROM run_metrics WHERE run_id = ? AND key = ? ORDER BY step, "
                           "recorded_at", [run_id, key]).fetchall()

@@ -228,3 +228,62 @@ def test_bulk_writes_survive_a_result_left_pending_on_the_cursor(workspace, acto
     workspace.db.cursor().execute("SELECT 1 UNION ALL SELECT 2").fetchone()
     with workspace.db.transaction() as cursor:
         assert len(run_store.insert_runs(cursor, [_fake_run(project.id, 0.5)] * 70)) == 70
+
+
+def test_single_points_are_journalled_durably_and_read_back(workspace, actors, project, many):
+    from lifecycle import metric_journal
+    _, ids = many
+    analyst = actors["analyst"]
+    for step in range(5):
+        run_logging.log_metric(workspace, analyst, ids[0], "loss", 1.0 / (step + 1), step)
+    journal = metric_journal.journal_for(workspace)
+    assert journal.path.read_bytes().count(b"\n") == 5  # on disk before any fold
+    assert run_store.metric_history(workspace.db.cursor(), ids[0], "loss") == []
+    assert run_logging.history(workspace, ids[0], "loss") == [(s, 1.0 / (s + 1)) for s in range(5)]
+    assert journal.path.read_bytes() == b""
+    with pytest.raises(NotFound):
+        run_logging.log_metric(workspace, analyst, 10**9, "loss", 0.1)
+    with pytest.raises(PermissionDenied):
+        run_logging.log_metric(workspace, actors["reviewer"], ids[0], "loss", 0.1)
+    with pytest.raises(InputError, match="infinite"):
+        run_logging.log_metric(workspace, analyst, ids[0], "loss", float("inf"))
+
+
+def test_journal_folds_in_batches(workspace, actors, project, many, monkeypatch):
+    from lifecycle import metric_journal
+    monkeypatch.setattr(metric_journal, "FOLD_EVERY", 10)
+    _, ids = many
+    for step in range(25):
+        run_logging.log_metric(workspace, actors["analyst"], ids[1], "acc", 0.5, step)
+    assert len(run_store.metric_history(workspace.db.cursor(), ids[1], "acc")) == 20  # two folds so far
+    assert len(run_logging.history(workspace, ids[1], "acc")) == 25
+
+
+def test_a_crashed_process_leaves_nothing_lost_nothing_doubled(workspace, actors, project, many):
+    """A new process replays what the journal holds, skips what was already folded and drops a
+    torn last line (an append that never returned)."""
+    from lifecycle import metric_journal
+    _, ids = many
+    for step in range(3):
+        run_logging.log_metric(workspace, actors["analyst"], ids[2], "loss", 0.5, step)
+    journal = metric_journal.journal_for(workspace)
+    journal.fold()
+    for step in range(3, 6):
+        run_logging.log_metric(workspace, actors["analyst"], ids[2], "loss", 0.5, step)
+    # Simulate: the fold's commit happened but the file was not emptied, then a torn append.
+    with open(journal.path, "rb+") as handle:
+        lines = handle.read()
+        handle.seek(0)
+        handle.write(lines + b'[99, 1, "lo')
+    journal.close()
+    metric_journal._journals.clear()  # a new process: fresh journal object
+    fresh = metric_journal.journal_for(workspace)
+    assert fresh.fold() == 3
+    assert [s for s, _ in run_logging.history(workspace, ids[2], "loss")] == [0, 1, 2, 3, 4, 5]
+    # Folding again (as after a crash between commit and truncation) doubles nothing.
+    fresh.path.write_bytes(lines)
+    fresh._pending = 1
+    assert fresh.fold() == 0
+    assert len(run_logging.history(workspace, ids[2], "loss")) == 6
+    run_logging.log_metric(workspace, actors["analyst"], ids[2], "loss", 0.5, 6)
+    assert len(run_logging.history(workspace, ids[2], "loss")) == 7
