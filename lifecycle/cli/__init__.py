@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from lifecycle import config
-from lifecycle.cli import commands, model_commands
+from lifecycle.cli import commands, explain_commands, model_commands
 from lifecycle.errors import LifecycleError
 
 
@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.set_defaults(handler=commands.data_query)
 
     model_commands.add_parsers(groups, output)
+    explain_commands.add_parsers(groups, output)
 
     freeze = data.add_parser("freeze", parents=[output],
                              help="freeze a prepared version with a recipe (default: a new suggested recipe)")
