@@ -356,3 +356,31 @@ def test_bad_columns_are_refused_before_any_work(workspace, actors, version, sen
     with pytest.raises(InputError, match=message):
         review_version(workspace, actors["analyst"], version.id, sensitive=sensitive, n_bootstrap=5)
     assert evidence.latest(workspace, version.id, "fairness") is None
+
+
+# ----------------------------------------------------------------------------- command line
+
+def test_cli_prints_groups_and_intervals_and_reads_the_evidence_back(workspace, version, capsys):
+    from lifecycle.cli import main
+    prefix = ["--workspace", str(workspace.path), "--user", "reviewer"]
+    assert main([*prefix, "fairness", str(version.id), "--bootstrap", "20", "--sensitive", "group",
+                 "--sensitive", "tiny"]) == 0
+    text = capsys.readouterr().out
+    assert "computed now" in text and f"group{INTERSECTION}tiny" in text
+    assert "rare" in text and "(small: not compared)" in text
+    assert "Demographic parity difference:" in text and "objective <= 0.3:" in text
+    assert main([*prefix, "fairness", str(version.id), "--bootstrap", "20", "--sensitive", "group",
+                 "--sensitive", "tiny", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["from_store"] is True
+    report = FairnessReport.from_dict(data["report"])
+    assert report.attributes == ("group", "tiny") and report.n_bootstrap == 20
+
+
+def test_cli_bad_column_is_one_line_with_the_fix(workspace, version, capsys):
+    from lifecycle.cli import main
+    assert main(["--workspace", str(workspace.path), "--user", "reviewer", "fairness", str(version.id),
+                 "--sensitive", "postcode"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: Sensitive column 'postcode' is not in") and "Pick one of:" in error
+    assert len(error.strip().splitlines()) == 1
