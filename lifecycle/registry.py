@@ -25,6 +25,9 @@ from lifecycle.workspace import Workspace
 
 # Types skops does not trust by default that our pipelines legitimately contain.
 TRUSTED_TYPES = frozenset({
+    "fairlearn.preprocessing._correlation_remover.CorrelationRemover",
+    "lifecycle.fair_models.GroupThresholdClassifier",
+    "lifecycle.fair_models.MixtureClassifier",
     "lifecycle.transformers.AsText",
     "lifecycle.transformers.DerivedColumnTransformer",
     "lifecycle.transformers.InfToNaN",

@@ -308,13 +308,33 @@ def data_for_run(workspace: Workspace, run: Run) -> TrainingData:
     if data.recipe_id != run.recipe_id:
         raise InputError(f"Run #{run.id} used recipe #{run.recipe_id}, but {data.dataset.label} now points at "
                          f"recipe #{data.recipe_id}.", "Train a new run on this dataset version.")
-    return data
+    extra = [c for c in (run.params.get("extra_inputs") or ()) if c not in data.feature_columns]
+    return with_input_columns(workspace, data, extra) if "mitigation" in run.params and extra else data
+
+
+def with_input_columns(workspace: Workspace, data: TrainingData, columns: list[str]) -> TrainingData:
+    """``data`` whose frames also carry ``columns`` of its dataset version, row by row: a fairness-mitigated
+    model reads the sensitive attribute at prediction time even when the recipe does not feed it."""
+    import dataclasses
+
+    frame = load_frame(workspace, data.dataset, columns=list(columns))
+
+    def widen(X: pd.DataFrame) -> pd.DataFrame:
+        return pd.concat([X, frame.loc[X.index, list(columns)]], axis=1)
+
+    return dataclasses.replace(data, X_train=widen(data.X_train), X_validation=widen(data.X_validation),
+                               X_test=widen(data.X_test), feature_columns=(*data.feature_columns, *columns))
 
 
 def rerun(workspace: Workspace, actor: User, run_id: int) -> Run:
     """Reproduce a run from its record (data, split, recipe, params, seed, folds, rows); a new run."""
     require(actor, Permission.TRAIN)
     original = get_run(workspace, run_id)
+    if "mitigation" in original.params:
+        raise InputError(f"Run #{original.id} is a fairness mitigation ({original.algorithm}) of model "
+                         f"#{original.params.get('base_version')}, not a trained search trial; it is not re-run.",
+                         "Create a new mitigated candidate from the base model on the Validate page (Fairness), "
+                         "or with `python -m lifecycle mitigate`.")
     data = data_for_run(workspace, original)
     metrics = sorted(original.cv_metrics) or run_metrics(workspace, data.project)
     fields = trial(data, algorithm=get_algorithm(original.algorithm), params=dict(original.params),
