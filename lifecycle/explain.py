@@ -276,6 +276,7 @@ class Explanation:
     seed: int
     seconds: float
     notes: tuple[str, ...] = ()
+    requested_rows: int = 0  # what was asked for (``rows`` may be fewer: the split's size)
 
     @property
     def summary(self) -> str:
@@ -302,7 +303,8 @@ class Explanation:
                 "drivers": [{"column": d.column, "importance": _round(d.importance), "direction": d.direction,
                              "statement": d.statement} for d in self.drivers],
                 "rows": self.rows, "available_rows": self.available_rows, "background_rows": self.background_rows,
-                "seed": self.seed, "seconds": _round(self.seconds), "notes": list(self.notes)}
+                "seed": self.seed, "seconds": _round(self.seconds), "notes": list(self.notes),
+                "requested_rows": self.requested_rows or self.rows}
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> "Explanation":
@@ -316,7 +318,8 @@ class Explanation:
                    importance=dict(payload["importance"]), interactions=dict(payload["interactions"]),
                    drivers=tuple(Driver(**d) for d in payload["drivers"]), rows=int(payload["rows"]),
                    available_rows=int(payload["available_rows"]), background_rows=int(payload["background_rows"]),
-                   seed=int(payload["seed"]), seconds=float(payload["seconds"]), notes=tuple(payload["notes"]))
+                   seed=int(payload["seed"]), seconds=float(payload["seconds"]), notes=tuple(payload["notes"]),
+                   requested_rows=int(payload.get("requested_rows", payload["rows"])))
 
 
 def _kind(series: pd.Series | None) -> str:
@@ -355,7 +358,7 @@ def predictions(pipeline: Pipeline, X: pd.DataFrame, task: str, positive_label: 
 
 def explain_rows(explainer: PipelineExplainer, pipeline: Pipeline, X: pd.DataFrame, *,
                  available_rows: int | None = None, positive_label: str | None = None,
-                 notes: Sequence[str] = ()) -> Explanation:
+                 notes: Sequence[str] = (), requested_rows: int = 0) -> Explanation:
     """Explain the rows of ``X`` and derive importance, interactions and drivers from the values."""
     start = time.perf_counter()
     result = explainer.explain(X)
@@ -372,7 +375,8 @@ def explain_rows(explainer: PipelineExplainer, pipeline: Pipeline, X: pd.DataFra
         interactions=explain_summary.interactions(result.values, features, columns),
         drivers=explain_summary.drivers(result.values, features, kinds, ranked, explainer.output),
         rows=len(X), available_rows=available_rows if available_rows is not None else len(X),
-        background_rows=explainer.background_rows, seed=explainer.seed, seconds=seconds, notes=tuple(notes))
+        background_rows=explainer.background_rows, seed=explainer.seed, seconds=seconds, notes=tuple(notes),
+        requested_rows=requested_rows or len(X))
 
 
 # ----------------------------------------------------------------------------- a model version's data
@@ -449,7 +453,8 @@ def explain_inputs(inputs: ExplainInputs, *, rows: int = DEFAULT_ROWS, seed: int
                    target_class: str | None = None) -> Explanation:
     sample, notes = sample_rows(inputs.X_test, rows, seed)
     return explain_rows(inputs.explainer(target_class, seed), inputs.pipeline, sample,
-                        available_rows=len(inputs.X_test), positive_label=inputs.positive_class, notes=notes)
+                        available_rows=len(inputs.X_test), positive_label=inputs.positive_class, notes=notes,
+                        requested_rows=rows)
 
 
 @dataclass(frozen=True, kw_only=True)
