@@ -100,6 +100,14 @@ def stored_review(workspace: Workspace, version_id: int, *, sensitive=None, seed
     return StoredReview(report=FairnessReport.from_dict(found.payload), evidence=found, from_store=True)
 
 
+def latest_review(workspace: Workspace, version_id: int) -> StoredReview | None:
+    """The newest stored fairness review of a version, whatever its settings."""
+    found = evidence.latest(workspace, version_id, KIND)
+    if found is None:
+        return None
+    return StoredReview(report=FairnessReport.from_dict(found.payload), evidence=found, from_store=True)
+
+
 def _decisions(pipeline, task: str, X, threshold: float | None) -> tuple[np.ndarray, tuple | None, str]:
     if task == "binary" and threshold is not None:
         classes = list(pipeline.classes_)

@@ -19,8 +19,8 @@ import pandas as pd
 from lifecycle import fairness_bootstrap as fb
 from lifecycle.dataclass_json import from_jsonable, to_jsonable
 from lifecycle.errors import InputError
-from lifecycle.objectives import CATALOGUE
-from lifecycle.records import TASKS
+from lifecycle.objectives import CATALOGUE, is_met
+from lifecycle.records import TASKS, Objective
 from lifecycle.validation_fairness import MISSING_GROUP
 
 MIN_GROUP_SIZE = 30  # groups below this are flagged and not compared
@@ -154,6 +154,19 @@ class FairnessReport:
             raise InputError("This stored fairness review is in an unknown format.",
                              "Compute the fairness review again.")
         return from_jsonable(cls, data)
+
+
+def judge(objective: Objective | None, disparity: Disparity | None) -> str:
+    """'pass' or 'fail' against a fairness objective, 'uncertain' when the value meets it but
+    its interval straddles the threshold, '' without an objective."""
+    if objective is None or disparity is None:
+        return ""
+    if disparity.value is None or not is_met(objective, disparity.value):
+        return "fail"
+    if disparity.low is not None and disparity.high is not None and not (
+            is_met(objective, disparity.low) and is_met(objective, disparity.high)):
+        return "uncertain"
+    return "pass"
 
 
 # ----------------------------------------------------------------------------- inputs

@@ -7,8 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lifecycle.charts.theme import MUTED, PENDING, PRIMARY, STATUS_COLOURS, apply_theme, empty_note
-from lifecycle.fairness_review import FairnessReport, GroupingReview, label
-from lifecycle.objectives import is_met
+from lifecycle.fairness_review import FairnessReport, GroupingReview, judge, label
 from lifecycle.records import Objective
 
 _BAR_METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate")
@@ -55,18 +54,15 @@ def group_metrics_figure(grouping: GroupingReview | None, metrics: tuple[str, ..
     return fig
 
 
-def _colour(objective: Objective | None, value, low, high) -> str:
-    if objective is None or value is None:
-        return PRIMARY
-    if low is not None and high is not None and is_met(objective, low) != is_met(objective, high):
-        return PENDING  # the interval straddles the threshold
-    return STATUS_COLOURS["pass" if is_met(objective, value) else "fail"]
+_JUDGED_COLOURS = {"": PRIMARY, "pass": STATUS_COLOURS["pass"], "fail": STATUS_COLOURS["fail"],
+                   "uncertain": PENDING}
 
 
 def disparities_figure(report: FairnessReport | None, objectives: tuple[Objective, ...] = ()) -> go.Figure:
     """One panel per difference or ratio: each grouping's value with its bootstrap interval
     (error bars); a dashed line at the threshold of any fairness objective on that metric.
-    Points are green when the interval meets the objective, amber when it straddles it."""
+    Points are green when the interval meets the objective, amber when it straddles the
+    threshold, red when the value fails."""
     if report is None or not any(d.value is not None for g in report.groupings for d in g.disparities):
         fig = apply_theme(go.Figure(), "Differences and ratios", "Value", "Grouping")
         return empty_note(fig, "No grouping has two groups large enough to compare.")
@@ -81,8 +77,8 @@ def disparities_figure(report: FairnessReport | None, objectives: tuple[Objectiv
         objective = by_metric.get(metric)
         fig.add_scatter(
             x=values, y=groupings, mode="markers", row=1, col=col, name=label(metric),
-            marker={"size": 11, "color": [_colour(objective, d.value, d.low, d.high) if d else MUTED
-                                          for d in found]},
+            marker={"size": 11, "color": [_JUDGED_COLOURS[judge(objective, d)] if d and d.value is not None
+                                          else MUTED for d in found]},
             error_x={"type": "data", "symmetric": False, "color": MUTED,
                      "array": [(d.high - d.value) if d and d.value is not None and d.high is not None else 0
                                for d in found],

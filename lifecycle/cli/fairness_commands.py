@@ -4,8 +4,7 @@ from __future__ import annotations
 import argparse
 
 from lifecycle.cli.commands import Context, Result
-from lifecycle.fairness_review import DEFAULT_BOOTSTRAP, MIN_GROUP_SIZE, FairnessReport, label
-from lifecycle.objectives import is_met
+from lifecycle.fairness_review import DEFAULT_BOOTSTRAP, MIN_GROUP_SIZE, FairnessReport, judge, label
 from lifecycle.records import Objective
 
 
@@ -27,11 +26,9 @@ def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f}"
 
 
-def _verdict(objective: Objective | None, value: float | None) -> str:
-    if objective is None:
-        return ""
-    status = "pass" if value is not None and is_met(objective, value) else "fail"
-    return f"  objective {objective.comparator} {objective.threshold:g}: {status}"
+def _verdict(objective: Objective | None, disparity) -> str:
+    status = judge(objective, disparity)
+    return f"  objective {objective.comparator} {objective.threshold:g}: {status}" if status else ""
 
 
 def report_text(report: FairnessReport, objectives: tuple[Objective, ...] = ()) -> list[str]:
@@ -52,7 +49,7 @@ def report_text(report: FairnessReport, objectives: tuple[Objective, ...] = ()) 
         for disparity in grouping.disparities:
             interval = "" if disparity.low is None else f" [{_number(disparity.low)}, {_number(disparity.high)}]"
             lines.append(f"  {label(disparity.metric)}: {_number(disparity.value)}{interval}"
-                         + _verdict(by_metric.get(disparity.metric), disparity.value))
+                         + _verdict(by_metric.get(disparity.metric), disparity))
         lines += [f"  note: {note}" for note in grouping.notes]
     lines += [f"note: {note}" for note in report.notes]
     return lines

@@ -384,3 +384,16 @@ def test_cli_bad_column_is_one_line_with_the_fix(workspace, version, capsys):
     error = capsys.readouterr().err
     assert error.startswith("error: Sensitive column 'postcode' is not in") and "Pick one of:" in error
     assert len(error.strip().splitlines()) == 1
+
+
+def test_judging_against_an_objective_reads_the_interval():
+    from lifecycle.fairness_review import Disparity, judge
+    objective = parse_objective("demographic_parity_difference<=0.1", task="binary")
+
+    def disparity(value, low, high):
+        return Disparity(metric="demographic_parity_difference", value=value, low=low, high=high, defined_resamples=9)
+    assert judge(objective, disparity(0.05, 0.02, 0.08)) == "pass"
+    assert judge(objective, disparity(0.08, 0.03, 0.14)) == "uncertain"
+    assert judge(objective, disparity(0.12, 0.09, 0.15)) == "fail"
+    assert judge(objective, disparity(None, None, None)) == "fail"
+    assert judge(None, disparity(0.5, 0.4, 0.6)) == ""

@@ -1,0 +1,12 @@
+"""A tiny app that renders only the fairness panel, for AppTest: the demo workspace's
+'Income over 50K' project and its newest model version, as the signed-in user."""
+import streamlit as st
+
+from lifecycle import auth, projects, registry
+from ui import fairness_panel, state
+
+workspace = state.workspace()
+user = auth.get_user(workspace, st.session_state["user"])
+project = projects.find_project(workspace, "Income over 50K")
+version = registry.list_versions(workspace, project.id)[-1]
+fairness_panel.render(workspace, user, project, version)

@@ -1,0 +1,73 @@
+"""The fairness panel on the demo model: compute once with progress, then read the evidence back."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from lifecycle import evidence, projects, registry
+from lifecycle.workspace import open_workspace
+from tests.app.conftest import no_exceptions
+
+SCRIPT = Path(__file__).with_name("fairness_panel_app.py")
+
+
+def _panel(user: str) -> AppTest:
+    app = AppTest.from_file(str(SCRIPT), default_timeout=120)
+    app.session_state["user"] = user
+    return app.run()
+
+
+def _charts(app: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+
+
+def test_compute_shows_tables_and_charts_then_reads_the_stored_evidence(demo_app):
+    workspace = open_workspace(demo_app)
+    income = projects.find_project(workspace, "Income over 50K")
+    version = registry.list_versions(workspace, income.id)[-1]
+    app = _panel("rey")
+    no_exceptions(app)
+    assert app.multiselect(key=f"fairness_sensitive_{version.id}").value == ["sex", "race"]
+    assert any("No fairness review with these settings yet" in i.value for i in app.info)
+    assert not app.get("plotly_chart")
+
+    app.select_slider(key="fairness_n_bootstrap").set_value(20)
+    next(b for b in app.button if b.label == "Compute fairness review").click().run()
+    no_exceptions(app)
+    stored = evidence.latest(workspace, version.id, "fairness")
+    assert stored is not None and stored.created_by == "rey"
+    assert [t.label for t in app.tabs] == ["sex", "race", "sex × race"]
+    assert len(app.dataframe) == 1 + 3  # the differences, then one group table per grouping
+    differences = app.dataframe[0].value
+    assert set(differences["Grouping"]) == {"sex", "race", "sex × race"}
+    sex_table = app.dataframe[1].value
+    assert set(sex_table["Group"]) == {"Female", "Male"} and sex_table["Rows"].sum() > 1000
+    intersection = app.dataframe[3].value
+    assert (intersection["Small"] != "").any()  # e.g. the demo's test rows hold few 'Female × Other'
+    assert any("not compared" in w.value for w in app.warning)
+    titles = [c["layout"]["title"]["text"] for c in _charts(app)]
+    assert titles[0].startswith("Differences and ratios") and "Metrics by group — sex" in titles
+    assert any("computed now" in c.value for c in app.caption)
+
+    again = _panel("sam")  # another user, another session: the latest stored review is shown
+    no_exceptions(again)
+    assert any("Showing the latest stored review" in i.value for i in again.info)
+    assert any("read from the stored evidence" in c.value and f"Evidence #{stored.id}" in c.value
+               for c in again.caption)
+    again.select_slider(key="fairness_n_bootstrap").set_value(20)
+    next(b for b in again.button if b.label == "Compute fairness review").click().run()
+    no_exceptions(again)
+    assert not any("Showing the latest" in i.value for i in again.info)  # exactly these settings, stored
+    assert any(f"Evidence #{stored.id}" in c.value for c in again.caption)
+    assert [e.id for e in evidence.for_version(workspace, version.id) if e.kind == "fairness"] == [stored.id]
+
+
+def test_no_attribute_picked_teaches(demo_app):
+    app = _panel("rey")
+    key = next(m.key for m in app.multiselect if m.key.startswith("fairness_sensitive_"))
+    app.multiselect(key=key).set_value([])
+    next(b for b in app.button if b.label == "Compute fairness review").click().run()
+    no_exceptions(app)
+    assert any("Pick at least one sensitive attribute" in i.value for i in app.info)
