@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from lifecycle import config
-from lifecycle.cli import commands, explain_commands, fairness_commands, model_commands
+from lifecycle.cli import commands, explain_commands, fairness_commands, mitigation_commands, model_commands
 from lifecycle.errors import LifecycleError
 
 
@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.add_parsers(groups, output)
     explain_commands.add_parsers(groups, output)
     fairness_commands.add_parsers(groups, output)
+    mitigation_commands.add_parsers(groups, output)
 
     freeze = data.add_parser("freeze", parents=[output],
                              help="freeze a prepared version with a recipe (default: a new suggested recipe)")

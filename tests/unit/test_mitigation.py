@@ -181,7 +181,9 @@ def test_trade_off_numbers_are_fairlearns_and_sklearns_and_stored_once(world, co
     workspace, users, base, made = world
     result, from_store = mitigation.trade_off(workspace, users["reviewer"], base.id, constraint=constraint)
     assert not from_store
-    assert [p.version_id for p in result.points] == [base.id, *sorted(m.version.id for m in made.values())]
+    ids = [p.version_id for p in result.points]
+    assert ids == [base.id, *[v.id for v, _ in mitigation.candidates(workspace, base.id)]]
+    assert {m.version.id for m in made.values()} <= set(ids)
     assert result.points[0].is_base and result.metric == mitigation.CONSTRAINT_METRICS[constraint]
     for point in result.points:
         version = registry.get_version(workspace, point.version_id)
@@ -316,3 +318,28 @@ def test_group_keys_join_attributes_and_name_missing_values():
     frame = pd.DataFrame({"sex": ["F", None, "M"], "band": [1.0, 2.0, np.nan]})
     assert group_keys(frame, ["sex"]).tolist() == ["F", "(missing)", "M"]
     assert group_keys(frame, ["sex", "band"]).tolist() == ["F · 1", "(missing) · 2", "M · (missing)"]
+
+
+# ----------------------------------------------------------------------------- command line
+
+def test_the_mitigate_command_prints_the_new_version_and_the_trade_off(world, capsys):
+    import json
+
+    from lifecycle.cli import main
+
+    workspace, _, base, made = world
+    prefix = ["--workspace", str(workspace.db.path), "--user", "analyst"]
+    code = main([*prefix, "--json", "mitigate", str(base.id), "--method", "threshold_optimizer",
+                 "--constraint", "demographic_parity", "--sensitive", "sex"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["base_version_id"] == base.id
+    created = registry.get_version(workspace, out["version_id"])
+    assert training.get_run(workspace, created.run_id).params["constraints"] == "demographic_parity"
+    ids = [p["version_id"] for p in out["trade_off"]["points"]]
+    assert ids[0] == base.id and created.id in ids and made["threshold_optimizer"].version.id in ids
+    code = main([*prefix, "mitigate", str(base.id), "--method", "threshold_optimizer", "--constraint",
+                 "equalized_odds", "--sensitive", "age"])
+    assert code == 2 and "'age' is not a sensitive attribute" in capsys.readouterr().err
+    code = main(["--workspace", str(workspace.db.path), "--user", "reviewer", "mitigate", str(base.id),
+                 "--method", "correlation_remover", "--constraint", "demographic_parity"])
+    assert code == 2 and "may not train" in capsys.readouterr().err
