@@ -35,6 +35,13 @@ TRUSTED_TYPES = frozenset({
     "lifecycle.transformers.category_feature_name",
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    # k-nearest neighbours: the fitted search tree and its distance (the catalogue's knn uses
+    # the default Minkowski metric; p=1 and p=2 pick these).
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.metrics._dist_metrics.ManhattanDistance64",
+    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.neighbors._kd_tree.KDTree",
     "sklearn.tree._tree.Tree",
 })
 

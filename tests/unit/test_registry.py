@@ -149,3 +149,22 @@ def test_a_refused_move_writes_nothing(workspace, actors):
         model_states.transition(workspace, actors["stakeholder"], version.id, "rejected", "no")
     assert len(audit_log.events(workspace.db.cursor())) == before
     assert registry.get_version(workspace, version.id).state == "candidate"
+
+
+@pytest.mark.parametrize("kind", ["classification", "regression"])
+def test_every_catalogue_algorithm_loads_back_through_the_allow_list(workspace, actors, kind):
+    """A fitted model of each family holds only trusted types (knn keeps a KD tree and a metric)."""
+    from lifecycle.catalogue import CATALOGUE
+    frame, y = _frame()
+    target = y if kind == "classification" else frame["x"] * 2.0
+    for algorithm in CATALOGUE.values():
+        builder = algorithm.builders.get(kind)
+        if builder is None:
+            continue
+        for params in ({}, {"p": 1}) if algorithm.name == "knn" else ({},):
+            recipe = default_recipe(frame.assign(y=target), target="y")
+            pipeline = Pipeline([("recipe", compile_recipe(recipe, frame.assign(y=target))),
+                                 ("model", builder(**params))]).fit(frame, target)
+            version = _register(workspace, actors["analyst"], pipeline)
+            loaded = registry.load_pipeline(workspace, version)
+            np.testing.assert_array_equal(loaded.predict(frame), pipeline.predict(frame), err_msg=algorithm.name)
