@@ -171,7 +171,7 @@ def judge(objective: Objective | None, disparity: Disparity | None) -> str:
 
 # ----------------------------------------------------------------------------- inputs
 
-def group_labels(values, name: str) -> np.ndarray:
+def group_labels(values) -> np.ndarray:
     """Sensitive values as text; an empty value is the explicit group '(missing)'."""
     array = np.asarray(values, dtype=object)
     missing = pd.isna(array)
@@ -259,7 +259,7 @@ def _stratum_counts(task, strata, cells, n_strata, n_cells, error, rows=None) ->
     return np.concatenate(parts, axis=-1).astype(float)
 
 
-def _grouping_notes(task, name, groups, counts, small, compared, min_group_size, n_rows) -> list[str]:
+def _grouping_notes(name, groups, counts, small, compared, min_group_size, n_rows) -> list[str]:
     notes = []
     if len(groups) < 2:
         notes.append(f"{name!r} has a single group ({groups[0]!r}) in the {n_rows:,} test rows; "
@@ -277,17 +277,14 @@ def _grouping_notes(task, name, groups, counts, small, compared, min_group_size,
 
 def _one_grouping(task, name, attributes, group_of_stratum, group_names, stratum_counts,
                   replicate_counts, classes, min_group_size, n_rows) -> GroupingReview:
-    n_groups = len(group_names)
-    counts = fb.to_groups(stratum_counts, group_of_stratum, n_groups)
-    present = counts.sum(axis=-1) > 0 if task != "regression" else counts[..., 0] > 0
-    counts, names = counts[present], [g for g, p in zip(group_names, present) if p]
-    remap = np.cumsum(present) - 1  # stratum -> index among present groups
-    group_of_stratum = remap[group_of_stratum]
+    # Every group holds rows: group names come from the values seen in the test rows.
+    names = list(group_names)
+    counts = fb.to_groups(stratum_counts, group_of_stratum, len(names))
     values = _metrics_of(task, counts, classes)
     sizes = values["count"].astype(int)
     small = sizes < min_group_size
     compared = ~small
-    notes = _grouping_notes(task, name, names, sizes, small, compared, min_group_size, n_rows)
+    notes = _grouping_notes(name, names, sizes, small, compared, min_group_size, n_rows)
     groups = tuple(GroupMetrics(group=g, count=int(sizes[i]), small=bool(small[i]),
                                 metrics={m: _number(v[i]) for m, v in values.items() if m != "count"})
                    for i, g in enumerate(names))
@@ -354,7 +351,7 @@ def review(task: str, y_true, y_pred, sensitive: pd.DataFrame, *, classes=None, 
     notes: list[str] = []
     codes, names = [], []
     for column in attributes:
-        labels = group_labels(sensitive[column], column)
+        labels = group_labels(sensitive[column])
         found, code = np.unique(labels, return_inverse=True)
         if len(found) > MAX_GROUPS:
             raise InputError(f"Sensitive column {column!r} has {len(found):,} distinct values in the "
