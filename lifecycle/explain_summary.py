@@ -16,6 +16,7 @@ import shap
 DRIVERS = 3  # how many columns the plain-language summary names
 CLEAR_TREND = 0.2  # |correlation| of value vs SHAP below which a numeric effect is called mixed
 MIN_CATEGORY_ROWS = 5  # categories seen fewer times are too noisy to name as the strongest push
+INTERACTION_ROWS = 1000  # enough rows to pick a colour column; the search is quadratic in columns
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,13 +49,18 @@ def numeric_codes(feature: Sequence) -> np.ndarray:
 
 def interactions(values: np.ndarray, features: Mapping[str, Sequence], columns: Sequence[str]) -> dict[str, str | None]:
     """For each column, the other column whose values best explain the spread of its SHAP values
-    (``shap.utils.approximate_interactions``): the colour of its dependence plot."""
+    (``shap.utils.approximate_interactions``): the colour of its dependence plot. Uses at most
+    ``INTERACTION_ROWS`` rows, evenly spaced, so the choice is deterministic."""
     if len(columns) < 2 or len(values) < 2:
         return {c: None for c in columns}
     matrix = np.column_stack([np.nan_to_num(numeric_codes(features[c]), nan=-1.0) for c in columns])
+    values = np.asarray(values, dtype=float)
+    if len(values) > INTERACTION_ROWS:
+        kept = np.linspace(0, len(values) - 1, INTERACTION_ROWS).astype(int)
+        values, matrix = values[kept], matrix[kept]
     found = {}
     for index, column in enumerate(columns):
-        order = shap.utils.approximate_interactions(index, np.asarray(values, dtype=float), matrix)
+        order = shap.utils.approximate_interactions(index, values, matrix)
         found[column] = next((columns[i] for i in order if i != index), None)
     return found
 
