@@ -5,7 +5,7 @@ import streamlit as st
 
 from lifecycle import auth, model_states, registry, validate_stage
 from lifecycle.validation import ValidationReport
-from ui import state, validate_panels
+from ui import explain_panel, fairness_panel, mitigation_panel, state, validate_panels
 from ui.badges import badge
 from ui.frame import current_project, disabled_reason, header, reported_errors, text
 
@@ -70,8 +70,23 @@ if go:
                       state="complete")
         st.rerun()
 
-if latest is not None:
-    validate_panels.render(latest[1], latest[0])
+REVIEW_SECTIONS = ("Explain", "Fairness")
+section = st.radio("Section", (*validate_panels.REPORT_SECTIONS, *REVIEW_SECTIONS), horizontal=True,
+                   key="validate_section", label_visibility="collapsed")
+if section == "Explain":
+    explain_panel.render(workspace, user, project, version)
+elif section == "Fairness":
+    if latest is not None:
+        with st.expander("Fairness values in the verdict", expanded=False):
+            validate_panels.verdict_fairness(latest[1])
+    fairness_panel.render(workspace, user, project, version)
+    st.divider()
+    mitigation_panel.render(workspace, user, project, version)
+elif latest is None:
+    st.info("No validation report yet: validate the model on its test split above to see this section.", icon="🧪")
+else:
+    validate_panels.caption(latest[1], latest[0])
+    validate_panels.render(section, latest[1])
 
 st.divider()
 st.markdown("**State** — " + " → ".join(f"**{s}**" if s == version.state else s for s in
