@@ -2,7 +2,9 @@
 ``shap.Explainer(model, background)`` with default settings on the same transformed rows.
 
 Lifecycle's side is ``explain.explain_rows`` (recipe transform, path-dependent TreeExplainer,
-values summed onto source columns, importance, interactions and drivers). The default side is
+values summed onto source columns, importance, interactions and drivers); SHAP's tree kernel
+holds the GIL, so Lifecycle spreads the rows over one forked worker per core
+(``lifecycle/row_parallel.py``). The default side is
 ``shap.Explainer(model, background)(rows)`` on the recipe's output, which for a tree model picks
 the interventional TreeExplainer against the 100-row background. Both explain the same
 histogram gradient boosting pipeline (the demo recipe, fitted on the training split). Repetitions

@@ -39,7 +39,7 @@ from sklearn.ensemble import (ExtraTreesClassifier, ExtraTreesRegressor, Gradien
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from lifecycle import evidence, explain_summary, registry, training
+from lifecycle import evidence, explain_summary, registry, row_parallel, training
 from lifecycle.datasets import get_dataset
 from lifecycle.errors import InputError
 from lifecycle.explain_summary import Driver
@@ -216,7 +216,8 @@ class PipelineExplainer:
         if self.method == "permutation":
             result = self._explainer(array, max_evals=PERMUTATIONS * (2 * array.shape[1] + 1), silent=True)
             return float(np.atleast_1d(result.base_values)[0]), np.asarray(result.values, dtype=float)
-        values = np.asarray(self._explainer.shap_values(array), dtype=float)
+        values = np.asarray(row_parallel.map_rows(
+            lambda rows: np.asarray(self._explainer.shap_values(rows), dtype=float), array), dtype=float)
         base = np.atleast_1d(np.asarray(self._explainer.expected_value, dtype=float))
         if values.ndim == 3:  # one slice per class
             values = values[:, :, self.class_index_]
