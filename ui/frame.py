@@ -54,7 +54,9 @@ def header(stage: str, project: Project | None) -> None:
 
 def text(value: str) -> str:
     """User data shown inside markdown: escape HTML and markdown control characters."""
-    escaped = html.escape(str(value))
+    # quote=False: quotes are plain text in markdown, and their entities (&#x27;) would have
+    # their '#' escaped below and show literally.
+    escaped = html.escape(str(value), quote=False)
     for char in "\\`*_{}[]()#+-!|>~$":
         escaped = escaped.replace(char, "\\" + char)
     return escaped
