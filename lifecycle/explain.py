@@ -43,6 +43,7 @@ from lifecycle import evidence, explain_summary, registry, row_parallel, trainin
 from lifecycle.datasets import get_dataset
 from lifecycle.errors import InputError
 from lifecycle.explain_summary import Driver
+from lifecycle.fair_models import GroupThresholdClassifier
 from lifecycle.model_records import Evidence, ModelVersion
 from lifecycle.recipe import source_column
 from lifecycle.records import User
@@ -110,6 +111,12 @@ class ShapValues:
     transformed: pd.DataFrame  # the rows after the recipe (derived columns are read from here)
 
 
+def _source(feature_name: str) -> str:
+    """The user's column behind a model feature; a mitigation pipeline nests the recipe's
+    outputs under ``recipe__`` (beside the sensitive one-hot columns it decorrelates and drops)."""
+    return source_column(str(feature_name).removeprefix("recipe__"))
+
+
 class PipelineExplainer:
     """SHAP for a fitted ``recipe → model`` pipeline, built once (explainer, background, class),
     then asked for any rows with :meth:`explain`. Values are in source columns."""
@@ -128,10 +135,10 @@ class PipelineExplainer:
         self.output = self._output_words()
         background_frame = self._transform(background)
         self.feature_names_ = [str(c) for c in background_frame.columns]
-        self.columns = tuple(dict.fromkeys(source_column(name) for name in self.feature_names_))
+        self.columns = tuple(dict.fromkeys(_source(name) for name in self.feature_names_))
         self._grouping = np.zeros((len(self.feature_names_), len(self.columns)))
         for row, name in enumerate(self.feature_names_):
-            self._grouping[row, self.columns.index(source_column(name))] = 1.0
+            self._grouping[row, self.columns.index(_source(name))] = 1.0
         self.background_rows = len(background_frame)
         self.seed = seed
         self._explainer = self._guarded(self._build, background_frame.to_numpy(dtype=float))
@@ -393,6 +400,8 @@ class ExplainInputs:
     X_train: pd.DataFrame
     X_test: pd.DataFrame
     positive_class: str | None
+    explained: Pipeline | None = None  # what SHAP explains when not ``pipeline`` itself
+    notes: tuple[str, ...] = ()
     _explainers: dict = field(default_factory=dict, repr=False)  # (class, seed) -> PipelineExplainer
 
     @property
@@ -409,7 +418,7 @@ class ExplainInputs:
         key = (target_class, seed)
         if key not in self._explainers:
             self._explainers[key] = PipelineExplainer(
-                self.pipeline, background_sample(self.X_train, seed), task=self.task, target_class=target_class,
+                self.explained or self.pipeline, background_sample(self.X_train, seed), task=self.task, target_class=target_class,
                 positive_label=self.positive_class, seed=seed)
         return self._explainers[key]
 
@@ -421,8 +430,15 @@ def load_inputs(workspace: Workspace, version: ModelVersion, *, actor_name: str 
         raise InputError(f"Split #{data.split.id} has no test rows to explain.",
                          "Create a split with a test share in the Data stage.")
     pipeline = registry.load_pipeline(workspace, version, actor_name=actor_name)
+    explained, notes = None, ()
+    if isinstance(pipeline, GroupThresholdClassifier):
+        # Its decisions are the base model's scores cut at a threshold per group: explain the scores.
+        explained = pipeline.estimator
+        notes = (f"This candidate only moves the decision threshold per group of "
+                 f"{', '.join(pipeline.sensitive_columns)}; the values explain the base model's scores, "
+                 "which those thresholds cut.",)
     return ExplainInputs(version=version, pipeline=pipeline, task=data.task, X_train=data.X_train, X_test=data.X_test,
-                         positive_class=data.positive_class)
+                         positive_class=data.positive_class, explained=explained, notes=notes)
 
 
 def background_sample(X_train: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
@@ -454,7 +470,8 @@ def explain_inputs(inputs: ExplainInputs, *, rows: int = DEFAULT_ROWS, seed: int
                    target_class: str | None = None) -> Explanation:
     sample, notes = sample_rows(inputs.X_test, rows, seed)
     return explain_rows(inputs.explainer(target_class, seed), inputs.pipeline, sample,
-                        available_rows=len(inputs.X_test), positive_label=inputs.positive_class, notes=notes,
+                        available_rows=len(inputs.X_test), positive_label=inputs.positive_class,
+                        notes=(*inputs.notes, *notes),
                         requested_rows=rows)
 
 

@@ -343,3 +343,16 @@ def test_the_mitigate_command_prints_the_new_version_and_the_trade_off(world, ca
     code = main(["--workspace", str(workspace.db.path), "--user", "reviewer", "mitigate", str(base.id),
                  "--method", "correlation_remover", "--constraint", "demographic_parity"])
     assert code == 2 and "may not train" in capsys.readouterr().err
+
+
+def test_every_candidate_is_explained_in_source_columns(world):
+    """The explanation panel works on candidates: the threshold optimizer's scores come from the
+    base model (said in a note), the others are explained as they are."""
+    from lifecycle import explain
+    workspace, users, base, made = world
+    for method, made_candidate in made.items():
+        explanation, _, _ = explain.explain_version(workspace, users["analyst"], made_candidate.version, rows=40)
+        assert set(explanation.columns) <= {"a", "b", "c", "sex"}, method
+        np.testing.assert_allclose(explanation.base_value + explanation.values.sum(axis=1), explanation.outputs,
+                                   rtol=1e-4, atol=1e-4, err_msg=method)  # stored at 6 significant digits
+        assert any("threshold per group" in n for n in explanation.notes) == (method == "threshold_optimizer")
