@@ -72,7 +72,8 @@ def _income_project(workspace: Workspace, analyst: User, progress) -> None:
 def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, dataset_id: int, split_id: int,
                         progress) -> None:
     """A small tracked search, the best run registered and validated: the demo's model."""
-    from lifecycle import registry, search, validate_stage  # scikit-learn work, only when seeding
+    # scikit-learn, SHAP and Fairlearn work: imported only when seeding
+    from lifecycle import explain, fairness_evidence, registry, search, validate_stage
 
     progress(0.55, "Training: a baseline and a small random search (tracked runs)")
     common = dict(project_id=project_id, dataset_id=dataset_id, split_id=split_id, seed=0, cv_folds=3)
@@ -84,6 +85,10 @@ def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, da
     version = registry.register_run(workspace, analyst, result.best_run_id)
     progress(0.66, "Validating model v1 on the test split")
     validate_stage.validate_version(workspace, analyst, version.id, n_bootstrap=200)
+    progress(0.67, "Explaining model v1 (SHAP on 500 test rows)")
+    explain.explain_version(workspace, analyst, version, rows=explain.DEFAULT_ROWS)
+    progress(0.69, "Reviewing model v1's fairness by sex, race and both (Fairlearn)")
+    fairness_evidence.review_version(workspace, analyst, version.id)
 
 
 def _credit_project(workspace: Workspace, analyst: User, progress) -> None:

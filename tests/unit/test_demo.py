@@ -67,3 +67,17 @@ def test_audit_chain_verifies_and_progress_ends_at_one(seeded):
     assert verdict.ok and verdict.events > 10
     fractions = [f for f, _ in steps]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_demo_model_has_its_explanation_and_fairness_review_on_record(seeded):
+    from lifecycle import evidence, explain, fairness_evidence, registry
+    workspace, _ = seeded
+    income = projects.find_project(workspace, "Income over 50K")
+    (version,) = registry.list_versions(workspace, income.id)
+    assert version.state == "validated"
+    # What the panels ask for by default is answered from the store, without computing.
+    assert explain.stored_explanation(workspace, version, rows=explain.DEFAULT_ROWS) is not None
+    review = fairness_evidence.latest_review(workspace, version.id)
+    assert review is not None
+    assert {g.name for g in review.report.groupings} == {"sex", "race", "sex × race"}
+    assert {e.kind for e in evidence.for_version(workspace, version.id)} == {"explanation", "fairness"}
