@@ -45,6 +45,23 @@ def test_create_project_upload_csv_and_see_profile(page: Page, app_url, tmp_path
     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=TIMEOUT)
 
 
+def test_reviewer_opens_the_explanation_and_fairness_panels_of_the_demo_model(page: Page, app_url):
+    """Runs before the training test registers v2: the demo's v1 is the version in focus."""
+    sign_in(page, app_url, user="rey")
+    page.get_by_role("link", name=re.compile("Validate")).first.click()
+    expect(page.get_by_role("heading", name="Validate")).to_be_visible(timeout=TIMEOUT)
+    sections = page.locator('[data-testid="stRadio"]').first
+    sections.get_by_text("Explain", exact=True).click()
+    expect(page.get_by_text("What drives the model most")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("button", name="Compute explanation")).to_have_count(0)  # read from the store
+
+    sections.get_by_text("Fairness", exact=True).click()
+    expect(page.get_by_text(re.compile(r"read from the stored evidence")).first).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Differences and ratios").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("button", name="Create mitigated candidate")).to_be_disabled(timeout=TIMEOUT)
+
+
 def test_train_a_model_on_the_demo_data_and_see_the_verdict(page: Page, app_url):
     sign_in(page, app_url)
     page.get_by_role("link", name=re.compile("Develop")).first.click()
@@ -66,6 +83,5 @@ def test_train_a_model_on_the_demo_data_and_see_the_verdict(page: Page, app_url)
     expect(page.get_by_text(re.compile(r"Model v2"))).to_be_visible(timeout=TIMEOUT)
     page.get_by_role("button", name="Validate on the test split").click()
     expect(page.get_by_text(re.compile(r"Report #\d+ by ana"))).to_be_visible(timeout=300_000)
-    page.get_by_role("tab", name="Verdict").click()
     expect(page.get_by_text(re.compile(r"roc_auc ≥ 0\.88 — 0\.9\d+ ≥ 0\.88")).filter(visible=True).first).to_be_visible(
         timeout=TIMEOUT)
