@@ -81,3 +81,20 @@ def test_demo_model_has_its_explanation_and_fairness_review_on_record(seeded):
     assert review is not None
     assert {g.name for g in review.report.groupings} == {"sex", "race", "sex × race"}
     assert {e.kind for e in evidence.for_version(workspace, version.id)} == {"explanation", "fairness"}
+
+
+def test_evidence_stays_readable_after_retirement_without_the_model_file(seeded):
+    """Runs last in this module: it retires the demo model and deletes its artifact."""
+    from lifecycle import explain, fairness_evidence, registry
+    from lifecycle.store import models as model_store
+    workspace, _ = seeded
+    income = projects.find_project(workspace, "Income over 50K")
+    (version,) = registry.list_versions(workspace, income.id)
+    with workspace.db.transaction() as cursor:
+        model_store.set_state(cursor, version.id, "retired")
+    registry.artifact_path(workspace, version).unlink()
+    retired = registry.get_version(workspace, version.id)
+    explanation, _ = explain.latest_explanation(workspace, retired.id)
+    assert explanation.importance and explanation.drivers
+    assert explain.stored_explanation(workspace, retired, rows=explain.DEFAULT_ROWS) is not None
+    assert fairness_evidence.latest_review(workspace, retired.id).report.groupings
