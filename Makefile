@@ -46,6 +46,8 @@ bench: $(VENV)/.test bench-env
 	$(BIN)/python bench/tracking_bench.py
 	$(BIN)/python bench/runs_bench.py
 	$(BIN)/python bench/pages_bench.py
+	$(BIN)/python bench/shap_bench.py
+	$(BIN)/python bench/fairness_bench.py
 
 clean-workspace:
 	rm -rf data/workspace.duckdb data/workspace.duckdb.wal data/workspace.files
