@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
-from lifecycle import explain, registry, search
+from lifecycle import explain, registry, search, shap_explainer
 from lifecycle.charts import explain_charts as charts
 from lifecycle.cli import main
 from lifecycle.errors import InputError
@@ -133,7 +133,7 @@ def test_other_models_use_the_permutation_explainer_with_a_background():
     background = pipeline[:-1].transform(X.iloc[:100]).to_numpy(dtype=float)
     rows = pipeline[:-1].transform(X.iloc[:5])
     reference = shap.PermutationExplainer(explainer.model_output, shap.maskers.Independent(background, 100), seed=3)
-    expected = reference(rows.to_numpy(dtype=float), max_evals=explain.PERMUTATIONS * (2 * rows.shape[1] + 1),
+    expected = reference(rows.to_numpy(dtype=float), max_evals=shap_explainer.PERMUTATIONS * (2 * rows.shape[1] + 1),
                          silent=True)
     np.testing.assert_allclose(result.values, _by_source(expected.values, rows.columns).to_numpy(), atol=1e-10)
     dummy, _ = _pipeline(DummyClassifier())
