@@ -34,12 +34,12 @@ import pandas as pd  # noqa: E402
 from fairlearn import metrics as flm  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
-from lifecycle import auth, datasets, fairness_bootstrap, preparation, projects, registry  # noqa: E402
+from _adult import adult_project  # noqa: E402
+from lifecycle import datasets, fairness_bootstrap, registry  # noqa: E402
 from lifecycle.fairness_evidence import review_version  # noqa: E402
 from lifecycle.fairness_review import INTERSECTION, review  # noqa: E402
 from lifecycle.search import run_search  # noqa: E402
 from lifecycle.training import data_for_run, get_run  # noqa: E402
-from lifecycle.workspace import open_workspace  # noqa: E402
 
 SENSITIVE = ["sex", "race"]
 DISPARITIES = (flm.demographic_parity_difference, flm.demographic_parity_ratio,
@@ -48,18 +48,8 @@ DISPARITIES = (flm.demographic_parity_difference, flm.demographic_parity_ratio,
 
 def prepare(folder: Path):
     """The Adult project of bench/tracking_bench.py, with a linear model registered."""
-    workspace = open_workspace(folder / "bench.duckdb")
-    admin = auth.init_admin(workspace, "admin")
-    analyst = auth.add_user(workspace, admin, "ana", "analyst")
-    project = projects.create_project(workspace, analyst, name="Income", task="binary", target="income",
-                                      positive_class=">50K", sensitive=SENSITIVE,
-                                      objectives=["roc_auc>=0.85", "demographic_parity_difference<=0.1"])
-    raw = datasets.ingest_bundled(workspace, analyst, project.id, "adult_train")
-    recipe = preparation.save_recipe(workspace, analyst, project.id, "adult-default",
-                                     preparation.suggested_recipe(workspace, raw, project, ignore=("fnlwgt",)))
-    frozen = preparation.freeze_dataset(workspace, analyst, raw.id, recipe.id)
-    split = preparation.create_split(workspace, analyst, frozen.id, method="stratified", seed=42, test_size=0.2,
-                                     validation_size=0.1)
+    workspace, analyst, project, frozen, split = adult_project(
+        folder, objectives=("roc_auc>=0.85", "demographic_parity_difference<=0.1"))
     result = run_search(workspace, analyst, project_id=project.id, dataset_id=frozen.id, split_id=split.id,
                         algorithm="linear", method="none", cv_folds=2)
     return workspace, analyst, registry.register_run(workspace, analyst, result.best_run_id)

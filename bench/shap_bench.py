@@ -30,25 +30,15 @@ import pandas as pd  # noqa: E402
 import shap  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from lifecycle import auth, datasets, explain, preparation, projects  # noqa: E402
+from _adult import adult_project  # noqa: E402
+from lifecycle import explain  # noqa: E402
 from lifecycle.training import build_pipeline, training_frames  # noqa: E402
-from lifecycle.workspace import open_workspace  # noqa: E402
 
 ALGORITHM = "hist_gradient_boosting"
 
 
 def prepare(folder: Path):
-    workspace = open_workspace(folder / "bench.duckdb")
-    admin = auth.init_admin(workspace, "admin")
-    analyst = auth.add_user(workspace, admin, "ana", "analyst")
-    project = projects.create_project(workspace, analyst, name="Income", task="binary", target="income",
-                                      positive_class=">50K", sensitive=["sex", "race"])
-    raw = datasets.ingest_bundled(workspace, analyst, project.id, "adult_train")
-    recipe = preparation.save_recipe(workspace, analyst, project.id, "adult-default",
-                                     preparation.suggested_recipe(workspace, raw, project, ignore=("fnlwgt",)))
-    frozen = preparation.freeze_dataset(workspace, analyst, raw.id, recipe.id)
-    split = preparation.create_split(workspace, analyst, frozen.id, method="stratified", seed=42, test_size=0.2,
-                                     validation_size=0.1)
+    workspace, _, project, frozen, split = adult_project(folder, objectives=())
     return training_frames(workspace, project, frozen.id, split.id)
 
 

@@ -29,30 +29,18 @@ sys.path.insert(0, str(ROOT))
 from sklearn.model_selection import RandomizedSearchCV  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from lifecycle import auth, datasets, metrics, preparation, projects  # noqa: E402
+from _adult import adult_project  # noqa: E402
+from lifecycle import metrics  # noqa: E402
 from lifecycle.catalogue import get_algorithm, parse_space  # noqa: E402
 from lifecycle.search import candidates, run_search  # noqa: E402
 from lifecycle.store.db import close_database  # noqa: E402
 from lifecycle.training import build_pipeline, run_metrics, splitter, training_frames  # noqa: E402
-from lifecycle.workspace import open_workspace  # noqa: E402
 
 ALGORITHM = "hist_gradient_boosting"
 
 
 def prepare(folder: Path):
-    workspace = open_workspace(folder / "bench.duckdb")
-    admin = auth.init_admin(workspace, "admin")
-    analyst = auth.add_user(workspace, admin, "ana", "analyst")
-    project = projects.create_project(workspace, analyst, name="Income", task="binary", target="income",
-                                      positive_class=">50K", sensitive=["sex", "race"],
-                                      objectives=["roc_auc>=0.88", "recall>=0.6"])
-    raw = datasets.ingest_bundled(workspace, analyst, project.id, "adult_train")
-    recipe = preparation.save_recipe(workspace, analyst, project.id, "adult-default",
-                                     preparation.suggested_recipe(workspace, raw, project, ignore=("fnlwgt",)))
-    frozen = preparation.freeze_dataset(workspace, analyst, raw.id, recipe.id)
-    split = preparation.create_split(workspace, analyst, frozen.id, method="stratified", seed=42, test_size=0.2,
-                                     validation_size=0.1)
-    return workspace, analyst, project, frozen, split
+    return adult_project(folder)
 
 
 def main() -> None:
