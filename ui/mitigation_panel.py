@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lifecycle import auth, mitigation
+from lifecycle import auth, mitigation, mitigation_tradeoff
 from lifecycle.charts import mitigation_charts
 from lifecycle.fair_models import CONSTRAINTS
 from lifecycle.model_records import ModelVersion
@@ -39,7 +39,7 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
         return
     base = None
     with reported_errors():
-        base = mitigation.base_of(workspace, version)
+        base = mitigation_tradeoff.base_of(workspace, version)
     if base is None:
         return
     if base.id != version.id:
@@ -90,7 +90,7 @@ def _trade_off(workspace: Workspace, user: User, base: ModelVersion, sensitive: 
     st.markdown("##### Accuracy–fairness trade-off")
     found = []
     with reported_errors():
-        found = mitigation.candidates(workspace, base.id)
+        found = mitigation_tradeoff.candidates(workspace, base.id)
     if not found:
         st.info("No mitigated candidate of this model yet: create one above to compare it with the model.", icon="⚖️")
         return
@@ -98,7 +98,7 @@ def _trade_off(workspace: Workspace, user: User, base: ModelVersion, sensitive: 
                           .replace("_", " ").capitalize(), horizontal=True, key=f"mitigation_measure_{base.id}")
     with reported_errors():
         with st.spinner("Measuring every candidate on the test split…"):
-            result, from_store = mitigation.trade_off(workspace, user, base.id, constraint=constraint,
+            result, from_store = mitigation_tradeoff.trade_off(workspace, user, base.id, constraint=constraint,
                                                       sensitive=sensitive)
         st.plotly_chart(mitigation_charts.trade_off_chart(result), width="stretch",
                         key=f"mitigation_chart_{base.id}_{constraint}")

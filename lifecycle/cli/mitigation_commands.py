@@ -28,12 +28,12 @@ def _number(value: float | None) -> str:
 
 
 def mitigate_command(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle import mitigation  # scikit-learn and Fairlearn, only for this command
+    from lifecycle import mitigation, mitigation_tradeoff  # scikit-learn and Fairlearn, only for this command
 
     made = mitigation.create_candidate(context.workspace, context.actor, args.version_id, method=args.method,
                                        constraint=args.constraint, sensitive=args.sensitive, max_iter=args.max_iter,
                                        eps=args.eps)
-    result, _ = mitigation.trade_off(context.workspace, context.actor, made.base.id, constraint=args.constraint,
+    result, _ = mitigation_tradeoff.trade_off(context.workspace, context.actor, made.base.id, constraint=args.constraint,
                                      sensitive=made.run.params["sensitive"])
     lines = [f"Created model {made.version.label}: {mitigation.describe(made.run)} of {made.base.label} "
              f"(run #{made.run.id}).", *[f"note: {n}" for n in made.notes], "",

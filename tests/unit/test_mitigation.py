@@ -14,8 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 
-from lifecycle import (audit, auth, datasets, evidence, mitigation, model_states, preparation, projects, registry,
-                       search, training, validate_stage)
+from lifecycle import (audit, auth, datasets, evidence, mitigation, mitigation_tradeoff, model_states, preparation,
+                       projects, registry, search, training, validate_stage)
 from lifecycle.charts import mitigation_charts
 from lifecycle.errors import InputError, PermissionDenied
 from lifecycle.fair_models import GroupThresholdClassifier, MixtureClassifier, group_keys
@@ -179,10 +179,10 @@ def test_correlation_remover_candidate_equals_fairlearn_on_the_one_hot_sensitive
                                                   ("equalized_odds", flm.equalized_odds_difference)])
 def test_trade_off_numbers_are_fairlearns_and_sklearns_and_stored_once(world, constraint, function):
     workspace, users, base, made = world
-    result, from_store = mitigation.trade_off(workspace, users["reviewer"], base.id, constraint=constraint)
+    result, from_store = mitigation_tradeoff.trade_off(workspace, users["reviewer"], base.id, constraint=constraint)
     assert not from_store
     ids = [p.version_id for p in result.points]
-    assert ids == [base.id, *[v.id for v, _ in mitigation.candidates(workspace, base.id)]]
+    assert ids == [base.id, *[v.id for v, _ in mitigation_tradeoff.candidates(workspace, base.id)]]
     assert {m.version.id for m in made.values()} <= set(ids)
     assert result.points[0].is_base and result.metric == mitigation.CONSTRAINT_METRICS[constraint]
     for point in result.points:
@@ -193,7 +193,7 @@ def test_trade_off_numbers_are_fairlearns_and_sklearns_and_stored_once(world, co
         assert point.accuracy == pytest.approx(accuracy_score(y, predictions), abs=1e-12)
         assert point.fairness == pytest.approx(function(y, predictions, sensitive_features=sex), abs=1e-12)
         assert point.selection_rate == pytest.approx(np.mean(predictions), abs=1e-12)
-    again, from_store = mitigation.trade_off(workspace, users["analyst"], base.id, constraint=constraint)
+    again, from_store = mitigation_tradeoff.trade_off(workspace, users["analyst"], base.id, constraint=constraint)
     assert from_store and again == result
     stored = evidence.latest(workspace, base.id, "mitigation")
     assert stored.kind == "mitigation" and result.metric.replace("_", " ") in stored.summary
@@ -201,7 +201,7 @@ def test_trade_off_numbers_are_fairlearns_and_sklearns_and_stored_once(world, co
 
 def test_trade_off_chart_marks_the_base_and_labels_every_candidate(world):
     workspace, users, base, made = world
-    result, _ = mitigation.trade_off(workspace, users["analyst"], base.id, constraint="demographic_parity")
+    result, _ = mitigation_tradeoff.trade_off(workspace, users["analyst"], base.id, constraint="demographic_parity")
     figure = mitigation_charts.trade_off_chart(result)
     names = [trace.name for trace in figure.data]
     assert names == ["base model", "candidates"]
@@ -221,8 +221,8 @@ def test_a_mitigation_run_is_not_rerun_and_its_version_is_known_to_the_base(worl
         training.rerun(workspace, users["analyst"], run.id)
     with pytest.raises(InputError, match="already registered"):
         registry.register_run(workspace, users["analyst"], run.id)
-    assert mitigation.base_of(workspace, made["threshold_optimizer"].version).id == base.id
-    assert mitigation.base_of(workspace, base).id == base.id
+    assert mitigation_tradeoff.base_of(workspace, made["threshold_optimizer"].version).id == base.id
+    assert mitigation_tradeoff.base_of(workspace, base).id == base.id
     with pytest.raises(InputError, match="already a mitigated candidate"):
         mitigation.create_candidate(workspace, users["analyst"], made["threshold_optimizer"].version.id,
                                     method="threshold_optimizer", constraint="demographic_parity")
