@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lifecycle import evidence
 from lifecycle.datasets import list_datasets
 from lifecycle.projects import list_projects, objectives
 from lifecycle.records import Project
+from lifecycle.store import models as model_store
 from lifecycle.stages import StageState, reached, stage_states
 from lifecycle.workspace import Workspace
 
@@ -19,6 +21,8 @@ class ProjectSummary:
     latest_rows: int | None
     objectives: tuple[str, ...]
     next_step: str
+    model: str | None = None  # the newest model version's label
+    drivers: tuple[str, ...] = ()  # what drives that model most, in plain words (from its stored explanation)
 
     @property
     def health(self) -> str:
@@ -31,7 +35,12 @@ def summarise(workspace: Workspace, project: Project) -> ProjectSummary:
     primary = [d for d in list_datasets(workspace, project.id) if not d.auxiliary]
     objective_set = objectives(workspace, project.id)
     todo = next((s for s in states if s.state in ("ready", "blocked")), None)
+    versions = model_store.versions_for(workspace.db.cursor(), project.id)
+    newest = versions[-1] if versions else None
+    explained = evidence.latest(workspace, newest.id, "explanation") if newest else None
     return ProjectSummary(
+        model=newest.label if newest else None,
+        drivers=tuple(d["statement"] for d in explained.payload.get("drivers", ())) if explained else (),
         project=project, stages=tuple(states), stage_reached=reached(states), datasets=len(primary),
         latest_rows=primary[-1].rows if primary else None,
         objectives=tuple(str(o) for o in objective_set.objectives) if objective_set else (),

@@ -47,6 +47,9 @@ for summary in summaries:
         left, right = st.columns([3, 1])
         left.markdown(f"**{text(summary.project.name)}** — {text(summary.project.statement) or '_no statement yet_'}")
         left.caption(text(summary.health))
+        if summary.drivers:
+            left.markdown(f"What drives model {text(summary.model)} most:  \n"
+                          + "  \n".join(f"- {text(statement)}" for statement in summary.drivers))
         if right.button("Open", key=f"open_{summary.project.id}"):
             state.set_project(summary.project.id)
             st.switch_page("pages/problem.py")

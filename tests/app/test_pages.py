@@ -28,6 +28,9 @@ def test_home_lists_every_demo_project(demo_app):
     table = app.dataframe[0].value
     assert list(table["Project"]) == ["Income over 50K", "German credit risk"]
     assert list(table["Stage reached"]) == ["Validate", "Problem"]
+    # A stakeholder reads, in plain words, what drives the demo model (from its stored explanation).
+    drivers = next(m.value for m in app.markdown if m.value.startswith("What drives model v1"))
+    assert drivers.count("\n- ") == 3 and "higher" in drivers.lower()
 
 
 def test_sign_in_screen_shows_demo_users_only_in_demo_mode(demo_app):
