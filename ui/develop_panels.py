@@ -39,6 +39,9 @@ def _params(run) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(run.params.items()))
 
 
+SECTIONS = ("Leaderboard", "Compare runs", "Tuning & learning curve", "Register model")
+
+
 def results(workspace: Workspace, project: Project, user: User) -> None:
     page = st.session_state.get("leaderboard_page", 0)
     board = runs.leaderboard(workspace, project.id, limit=PAGE_SIZE, offset=page * PAGE_SIZE, include_failed=True)
@@ -55,9 +58,11 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
                         help=f"run #{best.id}, ± {best.metric_std(board.metric):.3f} over folds")
         if target is not None:
             cards[2].metric("Objective", str(target))
-    leaderboard, compare, tuning, register = st.tabs(["Leaderboard", "Compare runs", "Tuning & learning curve",
-                                                      "Register model"])
-    with leaderboard:
+    # One section renders at a time: with thousands of runs, building every chart on each rerun
+    # (the parallel coordinates hold a line per run) is what makes a page slow.
+    section = st.radio("Section", SECTIONS, horizontal=True, key="develop_section", label_visibility="collapsed")
+    finished = [r for r in board.runs if r.ok]
+    if section == "Leaderboard":
         st.plotly_chart(run_charts.leaderboard_figure(board, objective=target), width="stretch")
         st.dataframe(pd.DataFrame([{
             "Rank": rank, "Run": run.id, "Algorithm": run.algorithm, board.metric: run.metric(board.metric),
@@ -73,15 +78,14 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
             if chosen - 1 != page:
                 st.session_state["leaderboard_page"] = chosen - 1
                 st.rerun()
-    finished = [r for r in board.runs if r.ok]
-    with compare:
+    elif section == "Compare runs":
         chosen = st.multiselect("Runs", [r.id for r in finished], default=[r.id for r in finished[:3]],
                                 key="compare_runs")
         if chosen:
             st.dataframe(pd.DataFrame(runs.compare(workspace, chosen)), hide_index=True, width="stretch")
             st.plotly_chart(run_charts.fold_comparison_figure(runs.compared_runs(workspace, chosen), board.metric),
                             width="stretch")
-    with tuning:
+    elif section == "Tuning & learning curve":
         algorithms = sorted({r.algorithm for r in finished})
         if algorithms:
             algorithm = st.selectbox("Algorithm", algorithms, key="tuning_algorithm")
@@ -94,7 +98,7 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
         cached = st.session_state.get("learning_curve")
         if cached and cached[0] == run_id:
             st.plotly_chart(run_charts.learning_curve_figure(cached[1]), width="stretch")
-    with register:
+    else:
         cannot = auth.why_not(user, auth.Permission.TRAIN)
         registered = {v.run_id for v in registry.list_versions(workspace, project.id)}
         options = [r.id for r in finished]

@@ -20,6 +20,7 @@ from ui.frame import reported_errors, text
 
 SEED = 0  # one seed for everyone, so the same request finds the same stored evidence
 WHAT_IF = "explain_what_if"  # session key: the last what-if result, kept across reruns
+VIEWS = ("Importance", "Beeswarm", "Dependence", "One row", "What-if")
 
 
 def _key(version: ModelVersion, name: str) -> str:
@@ -92,23 +93,37 @@ def _show(workspace: Workspace, version: ModelVersion, explanation: Explanation,
                 + "  \n".join(f"- {text(d.statement)}" for d in explanation.drivers))
     for note in explanation.notes:
         st.caption(f"ℹ️ {text(note)}")
-    importance, swarm, dependence, one_row, what_if = st.tabs(
-        ["Importance", "Beeswarm", "Dependence", "One row", "What-if"])
-    with importance:
-        st.plotly_chart(charts.importance_figure(explanation), width="stretch", key=_key(version, "importance"))
-    with swarm:
-        st.plotly_chart(charts.beeswarm_figure(explanation), width="stretch", key=_key(version, "beeswarm"))
-    with dependence:
-        _dependence(version, explanation)
-    with one_row:
+    # One view at a time, its figure built once per stored explanation: a rerun stays fast.
+    view = st.radio("View", VIEWS, horizontal=True, key=_key(version, "view"), label_visibility="collapsed")
+    if view == "Importance":
+        st.plotly_chart(_figure("importance", stored.cache_key, explanation), width="stretch",
+                        key=_key(version, "importance"))
+    elif view == "Beeswarm":
+        st.plotly_chart(_figure("beeswarm", stored.cache_key, explanation), width="stretch", key=_key(version, "beeswarm"))
+    elif view == "Dependence":
+        _dependence(version, explanation, stored.cache_key)
+    else:
         position = _row_picker(version, explanation)
-        st.plotly_chart(charts.waterfall_figure(explanation.row(position), title=f"Row {explanation.row_ids[position]}"),
-                        width="stretch", key=_key(version, "waterfall"))
-    with what_if:
-        _what_if(workspace, version, explanation, position)
+        if view == "One row":
+            st.plotly_chart(charts.waterfall_figure(explanation.row(position),
+                                                    title=f"Row {explanation.row_ids[position]}"),
+                            width="stretch", key=_key(version, "waterfall"))
+        else:
+            _what_if(workspace, version, explanation, position)
 
 
-def _dependence(version: ModelVersion, explanation: Explanation) -> None:
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _figure(kind: str, evidence_key: str, _explanation: Explanation, *args: str | None):
+    """A chart of a stored explanation. Evidence never changes and its key names the model, data
+    and sample it came from, so the chart is built once per key (and only read afterwards)."""
+    if kind == "importance":
+        return charts.importance_figure(_explanation)
+    if kind == "beeswarm":
+        return charts.beeswarm_figure(_explanation)
+    return charts.dependence_figure(_explanation, *args)
+
+
+def _dependence(version: ModelVersion, explanation: Explanation, evidence_key: str) -> None:
     columns = list(explanation.importance)
     left, right = st.columns(2)
     column = left.selectbox("Column", columns, key=_key(version, "dependence"))
@@ -118,7 +133,7 @@ def _dependence(version: ModelVersion, explanation: Explanation) -> None:
                              key=_key(version, f"colour_{column}"),
                              help="Default: the column whose values best explain the spread (strongest "
                                   "interaction).") if others else None
-    st.plotly_chart(charts.dependence_figure(explanation, column, colour), width="stretch",
+    st.plotly_chart(_figure("dependence", evidence_key, explanation, column, colour), width="stretch",
                     key=_key(version, "dependence_chart"))
 
 
@@ -142,7 +157,7 @@ def _input(version: ModelVersion, column, value: Any, position: int) -> Any:
 
 def _what_if(workspace: Workspace, version: ModelVersion, explanation: Explanation, position: int) -> None:
     original = explanation.row(position)
-    st.caption(f"Start from row {explanation.row_ids[position]} (chosen under One row), change any value and "
+    st.caption(f"Start from row {explanation.row_ids[position]}, change any value and "
                "see the prediction and its explanation change.")
     with st.form(_key(version, "what_if_form")):
         columns = st.columns(3)

@@ -77,8 +77,8 @@ def show(stored: StoredReview, objectives: tuple[Objective, ...]) -> None:
     for note in report.notes:
         st.caption(f"ℹ️ {text(note)}")
     by_metric = {o.metric: o for o in objectives}
-    st.plotly_chart(fairness_charts.disparities_figure(report, objectives), width="stretch",
-                    key=f"fairness_disparities_{found.id}")
+    st.plotly_chart(_disparities_figure(found.cache_key, tuple(str(o) for o in objectives), report, objectives),
+                    width="stretch", key=f"fairness_disparities_{found.id}")
     rows = []
     for grouping in report.groupings:
         for disparity in grouping.disparities:
@@ -92,10 +92,23 @@ def show(stored: StoredReview, objectives: tuple[Objective, ...]) -> None:
     tabs = st.tabs([text(g.name) for g in report.groupings])
     for tab, grouping in zip(tabs, report.groupings):
         with tab:
-            _grouping(grouping, report.metric_names, report.min_group_size, found.id)
+            _grouping(grouping, report.metric_names, report.min_group_size, found.id, found.cache_key)
 
 
-def _grouping(grouping: GroupingReview, metric_names: tuple[str, ...], min_group_size: int, evidence_id: int) -> None:
+# Stored evidence never changes and its key names what it came from, so each chart is built once
+# per key (and only read afterwards); objectives can change, so they are part of that chart's key.
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _disparities_figure(evidence_key: str, objective_texts: tuple[str, ...], _report, _objectives):
+    return fairness_charts.disparities_figure(_report, _objectives)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _groups_figure(evidence_key: str, grouping_name: str, _grouping: GroupingReview, min_group_size: int):
+    return fairness_charts.group_metrics_figure(_grouping, min_group_size=min_group_size)
+
+
+def _grouping(grouping: GroupingReview, metric_names: tuple[str, ...], min_group_size: int, evidence_id: int,
+              evidence_key: str) -> None:
     for note in grouping.notes:
         st.warning(text(note), icon="⚠️")
     if grouping.excluded:
@@ -104,5 +117,5 @@ def _grouping(grouping: GroupingReview, metric_names: tuple[str, ...], min_group
                            **{label(m): g.metrics.get(m) for m in metric_names if m != "count"}}
                           for g in grouping.groups])
     st.dataframe(table, hide_index=True, width="stretch")
-    st.plotly_chart(fairness_charts.group_metrics_figure(grouping, min_group_size=min_group_size), width="stretch",
+    st.plotly_chart(_groups_figure(evidence_key, grouping.name, grouping, min_group_size), width="stretch",
                     key=f"fairness_groups_{evidence_id}_{grouping.name}")

@@ -40,7 +40,7 @@ def test_cost_is_shown_then_computing_draws_charts_and_a_summary(demo_app):
     app = _open()
     no_exceptions(app)
     # The demo arrives explained: the default sample is read from the store, charts and all.
-    assert not app.info and len(app.get("plotly_chart")) == 4
+    assert not app.info and len(app.get("plotly_chart")) == 1  # one view at a time: importance first
     assert any("Read from the store" in c.value and "by ana" in c.value for c in app.caption)
     app.number_input(key=f"explain_{version.id}_rows").set_value(60).run()
     assert "Tree SHAP on 60 of 6,513 test rows" in app.info[0].value
@@ -48,7 +48,10 @@ def test_cost_is_shown_then_computing_draws_charts_and_a_summary(demo_app):
     no_exceptions(app)
     summary = next(m.value for m in app.markdown if m.value.startswith("**What drives the model most**"))
     assert summary.count("\n- ") == 3 and "log\\-odds of" in summary and "50K" in summary
-    assert len(app.get("plotly_chart")) == 4  # importance, beeswarm, dependence, waterfall
+    for view in ("Importance", "Beeswarm", "Dependence", "One row"):
+        app.radio(key=f"explain_{version.id}_view").set_value(view).run()
+        no_exceptions(app)
+        assert len(app.get("plotly_chart")) == 1, view
     stored = evidence.latest(workspace, version.id, "explanation")
     assert stored.created_by == "rey" and stored.payload["rows"] == 60
     assert list(stored.payload["importance"])[0] in {c.name for c in version.input_schema}
@@ -59,12 +62,13 @@ def test_what_if_changes_the_prediction(demo_app):
     app = _open("ana")
     app.number_input(key=f"explain_{version.id}_rows").set_value(50).run()
     app.button(key=f"explain_{version.id}_compute").click().run()
+    app.radio(key=f"explain_{version.id}_view").set_value("What-if").run()
     app.number_input(key=f"explain_{version.id}_what_if_0_capital_gain").set_value(99999.0)
     app.button(key=f"explain_{version.id}_what_if_submit").click().run()
     no_exceptions(app)
     before, after = app.metric[0], app.metric[1]
     assert before.label == "Prediction for the original row" and after.value != before.value
-    assert after.value.startswith(">50K") and len(app.get("plotly_chart")) == 5
+    assert after.value.startswith(">50K") and len(app.get("plotly_chart")) == 1  # the edited row's waterfall
 
 
 def test_a_second_visit_reads_from_the_store(demo_app, monkeypatch):
@@ -81,7 +85,7 @@ def test_a_second_visit_reads_from_the_store(demo_app, monkeypatch):
     app = _open("sam")  # a stakeholder
     no_exceptions(app)
     assert app.number_input(key=f"explain_{version.id}_rows").value == 50  # the latest stored request
-    assert not app.info and len(app.get("plotly_chart")) == 4
+    assert not app.info and len(app.get("plotly_chart")) == 1
     assert any("Read from the store" in c.value for c in app.caption)
 
 
@@ -91,4 +95,5 @@ def _fresh_panel_caches():
     from ui import explain_panel
     explain_panel._inputs.clear()
     explain_panel._estimate.clear()
+    explain_panel._figure.clear()
     yield

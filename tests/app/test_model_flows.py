@@ -37,6 +37,7 @@ def test_train_register_and_validate_a_model(demo_app):
     board = runs.leaderboard(workspace, income.id)
     assert board.total == before + 1
     new_run = max(r.id for r in board.runs)
+    app.radio(key="develop_section").set_value("Register model").run()
     app.selectbox(key="register_run").set_value(new_run).run()
     _button(app, "Register as model version").click().run()
     no_exceptions(app)
@@ -77,3 +78,23 @@ def test_analyst_cannot_approve_and_sees_why(demo_app):
     no_exceptions(app)
     assert _button(app, "Move to approved").disabled
     assert any("Only a reviewer who did not train" in c.value for c in app.caption)
+
+
+def test_every_develop_section_renders_on_the_demo(demo_app):
+    workspace = open_workspace(demo_app)
+    income = projects.find_project(workspace, "Income over 50K")
+    app = signed_in("ana")
+    app.session_state["project_id"] = income.id
+    app.switch_page("pages/develop.py").run()
+    no_exceptions(app)
+    section = app.radio(key="develop_section")
+    assert section.value == "Leaderboard" and len(app.get("plotly_chart")) == 1
+    section.set_value("Compare runs").run()
+    no_exceptions(app)
+    assert len(app.multiselect(key="compare_runs").value) == 3 and len(app.get("plotly_chart")) == 1
+    app.radio(key="develop_section").set_value("Tuning & learning curve").run()
+    no_exceptions(app)
+    assert app.selectbox(key="tuning_algorithm").value and len(app.get("plotly_chart")) == 1
+    app.radio(key="develop_section").set_value("Register model").run()
+    no_exceptions(app)
+    assert _button(app, "Register as model version") is not None

@@ -74,7 +74,7 @@ def test_train_a_model_on_the_demo_data_and_see_the_verdict(page: Page, app_url)
     page.get_by_role("button", name="Start").click()  # a random search of gradient boosting, in the background
     expect(page.get_by_text(re.compile(r"search of hist_gradient_boosting finished"))).to_be_visible(timeout=300_000)
 
-    page.get_by_role("tab", name="Register model").click()
+    page.locator('[data-testid="stRadio"]').get_by_text("Register model", exact=True).click()
     page.get_by_role("button", name="Register as model version").click()
     expect(page.get_by_text(re.compile(r"Registered model v2"))).to_be_visible(timeout=120_000)
 
