@@ -55,7 +55,7 @@ def _income_project(workspace: Workspace, analyst: User, progress) -> None:
                   "pre-screen applicants for a financial-literacy programme.",
         intended_use="Ranking applicants for outreach; a human decides who is contacted.",
         out_of_scope="Credit, hiring or any decision about an individual without human review.",
-        objectives=["roc_auc>=0.88", "recall>=0.6", "demographic_parity_difference<=0.2",
+        objectives=["roc_auc>=0.88", "recall>=0.6", "advisory:demographic_parity_difference<=0.2",
                     "advisory:latency_p95_ms<=100"])
     progress(0.3, "Ingesting the Adult training data (32,561 rows)")
     dataset = datasets.ingest_bundled(workspace, analyst, project.id, "adult_train")

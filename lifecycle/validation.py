@@ -20,6 +20,7 @@ import sklearn
 
 from lifecycle.dataclass_json import from_jsonable, to_jsonable
 from lifecycle.errors import InputError
+from lifecycle.fairness_review import FairnessReport, review
 from lifecycle.metrics import PRIMARY
 from lifecycle.objectives import CATALOGUE, is_met
 from lifecycle.records import TASKS, Objective
@@ -137,8 +138,13 @@ _OPPOSITE = {">=": "<", "<=": ">"}
 
 
 def judge(objective: Objective, *, task: str, metrics: dict[str, MetricEstimate],
-          fairness_results: tuple[FairnessResult, ...], latency: Latency) -> ObjectiveVerdict:
-    """Judge one objective; a number that cannot be computed fails, with the reason."""
+          fairness_results: tuple[FairnessResult, ...], latency: Latency,
+          fairness_review: FairnessReport | None = None) -> ObjectiveVerdict:
+    """Judge one objective; a number that cannot be computed fails, with the reason.
+
+    Fairness objectives are judged on ``fairness_review`` when given — the worst grouping,
+    intersections included, small groups left out, with its bootstrap interval: the numbers
+    the Fairness panel shows — else on the Fairlearn values of ``fairness_results``."""
     spec = CATALOGUE.get(objective.metric)
     base = dict(objective=str(objective), metric=objective.metric,
                 comparator=objective.comparator, threshold=float(objective.threshold),
@@ -159,6 +165,15 @@ def judge(objective: Objective, *, task: str, metrics: dict[str, MetricEstimate]
                                                                       estimate.note)
         if estimate is not None:
             low, high = estimate.low, estimate.high
+    elif spec.kind == "fairness" and fairness_review is not None:
+        found = fairness_review.worst(objective.metric)
+        if found is None:
+            value, why = None, ("no grouping of the sensitive attributes has two groups of at least "
+                                f"{fairness_review.min_group_size} test rows to compare")
+        else:
+            disparity, grouping = found
+            value, low, high, why = disparity.value, disparity.low, disparity.high, ""
+            context = f" (worst grouping: {grouping})"
     elif spec.kind == "fairness":
         value, attribute = worst(fairness_results, objective.metric)
         why, context = (attribute, "") if value is None else ("", f" (worst attribute: "
@@ -220,6 +235,26 @@ def _check_inputs(task, X_train, y_train, X_test, y_test, objectives, n_bootstra
         raise InputError(f"The decision threshold is {threshold!r}.",
                          "Use a probability strictly between 0 and 1, such as 0.5.")
     validate_cost_matrix(cost_matrix)
+
+
+def _fairness_review(task: str, p, decisions: np.ndarray, sensitive: dict[str, pd.Series] | None, *,
+                     seed: int, n_bootstrap: int, notes: list[str]) -> FairnessReport | None:
+    """The review the Fairness panel shows, on the same decisions; None (with a note) when the
+    sensitive values cannot be reviewed, so the verdict falls back to Fairlearn's values."""
+    if not sensitive:
+        return None
+    frame = pd.DataFrame({name: np.asarray(values, dtype=object) for name, values in sensitive.items()})
+    if task == "binary":
+        y_true, y_pred, classes = p.y.astype(int), decisions.astype(int), None
+    elif task == "multiclass":
+        y_true, y_pred, classes = p.y, decisions, tuple(p.classes)
+    else:
+        y_true, y_pred, classes = p.y, p.labels, None
+    try:
+        return review(task, y_true, y_pred, frame, classes=classes, seed=seed, n_bootstrap=n_bootstrap)
+    except InputError as error:
+        notes.append(f"Fairness objectives are judged on Fairlearn's values over all groups: {error.problem}")
+        return None
 
 
 def evaluate(pipeline, *, task: str, X_train: pd.DataFrame, y_train, X_test: pd.DataFrame,
@@ -288,8 +323,10 @@ def evaluate(pipeline, *, task: str, X_train: pd.DataFrame, y_train, X_test: pd.
     latency = measure_latency(pipeline, task, X_test, batch_seconds=batch_seconds,
                               rows=latency_rows)
     fair = fairness(task, p, np.asarray(decisions), sensitive)
+    review = _fairness_review(task, p, np.asarray(decisions), sensitive, seed=seed, n_bootstrap=n_bootstrap,
+                              notes=notes)
     verdicts = tuple(judge(o, task=task, metrics=metrics, fairness_results=fair,
-                           latency=latency) for o in objectives)
+                           latency=latency, fairness_review=review) for o in objectives)
     if not objectives:
         notes.append("No objectives were set; the verdict passes vacuously. Set objectives "
                      "in stage 1.")

@@ -77,11 +77,7 @@ if section == "Explain":
     explain_panel.render(workspace, user, project, version)
 elif section == "Fairness":
     if latest is not None:
-        with st.expander("Fairness values in the verdict", expanded=False):
-            st.caption("The verdict compares every group of each attribute, small ones included (Fairlearn's "
-                       "point values); the review below leaves out groups under its minimum size and gives "
-                       "bootstrap intervals, so the two can differ when a group is small.")
-            validate_panels.verdict_fairness(latest[1])
+        validate_panels.fairness_verdicts(latest[1])
     fairness_panel.render(workspace, user, project, version)
     st.divider()
     mitigation_panel.render(workspace, user, project, version)

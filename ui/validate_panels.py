@@ -117,13 +117,9 @@ _RENDERERS = {"Verdict": _verdict, "Metrics & curves": _performance, "Threshold 
               "Latency": _latency}
 
 
-def verdict_fairness(report: ValidationReport) -> None:
-    """The fairness values the verdict judged (one line per sensitive attribute)."""
-    for result in report.fairness:
-        st.markdown(f"**{text(result.attribute)}** — groups: "
-                    + text(", ".join(f"{g} ({n:,})" for g, n in result.groups.items())))
-        st.dataframe(pd.DataFrame([result.values]), hide_index=True, width="stretch")
-        if result.note:
-            st.caption(text(result.note))
-    if not report.fairness:
-        st.caption("No sensitive attributes are declared for this project.")
+def fairness_verdicts(report: ValidationReport) -> None:
+    """The fairness objectives as the verdict judged them: on the review below (same decisions,
+    small groups left out, the worst grouping with its interval)."""
+    for item in (v for v in report.verdicts if v.kind == "fairness"):
+        st.markdown(f"{badge(_STATUS.get(item.status, item.status))} **{text(item.objective)}**"
+                    f"{'' if item.blocking else ' · advisory'} — {text(item.reason)}")

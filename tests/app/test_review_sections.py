@@ -47,6 +47,9 @@ def test_reviewer_reads_the_demo_explanation_and_fairness_review_without_waiting
 
     app.radio(key="validate_section").set_value("Fairness").run()
     no_exceptions(app)
+    # The verdict's fairness objective, judged on the same review, with its interval and grouping.
+    judged = next(m.value for m in app.markdown if "demographic\\_parity\\_difference" in m.value)
+    assert "advisory" in judged and "worst grouping" in judged and "95% interval" in judged
     titles = _titles(app)
     assert any(t.startswith("Differences and ratios") for t in titles)
     assert any(t.startswith("Metrics by group") for t in titles)

@@ -435,3 +435,23 @@ def test_other_tasks_render_and_empty_states_teach(fixture, request):
                 charts.metrics_figure(report.metrics, report.verdicts)):
         fig.to_json()
     assert charts.roc_figure(None).layout.annotations[0].text.startswith("The ROC curve needs")
+
+
+def test_fairness_objectives_are_judged_on_the_review_the_panel_shows(binary):
+    """Same decisions, small groups left out, the worst grouping with its bootstrap interval."""
+    from lifecycle.fairness_review import review
+    (pipeline, _, _, X_test, y_test), report = binary
+    verdict = next(v for v in report.verdicts if v.metric == "demographic_parity_difference")
+    expected = review("binary", y_test.to_numpy().astype(int), pipeline.predict(X_test).astype(int),
+                      pd.DataFrame({"sex": X_test["sex"].to_numpy(dtype=object)}), seed=report.seed,
+                      n_bootstrap=report.n_bootstrap)
+    disparity, grouping = expected.worst("demographic_parity_difference")
+    assert (verdict.value, verdict.low, verdict.high) == (disparity.value, disparity.low, disparity.high)
+    assert verdict.low <= verdict.value <= verdict.high and f"worst grouping: {grouping}" in verdict.reason
+    # With every group under the minimum size nothing is compared, and the verdict says why.
+    tiny = review("binary", y_test.to_numpy().astype(int)[:20], pipeline.predict(X_test).astype(int)[:20],
+                  pd.DataFrame({"sex": X_test["sex"].to_numpy(dtype=object)[:20]}), n_bootstrap=10)
+    objective = parse_objective("demographic_parity_difference<=0.5", task="binary")
+    judged = judge(objective, task="binary", metrics=report.metrics, fairness_results=report.fairness,
+                   latency=report.latency, fairness_review=tiny)
+    assert judged.status == "fail" and "at least 30 test rows" in judged.reason
