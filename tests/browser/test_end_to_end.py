@@ -49,7 +49,7 @@ def test_reviewer_opens_the_explanation_and_fairness_panels_of_the_demo_model(pa
     """Runs before the training test registers v2: the demo's v1 is the version in focus."""
     sign_in(page, app_url, user="rey")
     page.get_by_role("link", name=re.compile("Validate")).first.click()
-    expect(page.get_by_role("heading", name="Validate")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("heading", name="Validate", exact=True)).to_be_visible(timeout=TIMEOUT)
     sections = page.locator('[data-testid="stRadio"]').first
     sections.get_by_text("Explain", exact=True).click()
     expect(page.get_by_text("What drives the model most")).to_be_visible(timeout=TIMEOUT)
@@ -79,8 +79,8 @@ def test_train_a_model_on_the_demo_data_and_see_the_verdict(page: Page, app_url)
     expect(page.get_by_text(re.compile(r"Registered model v2"))).to_be_visible(timeout=120_000)
 
     page.get_by_role("link", name=re.compile("Validate")).first.click()
-    expect(page.get_by_role("heading", name="Validate")).to_be_visible(timeout=TIMEOUT)
-    expect(page.get_by_text(re.compile(r"Model v2"))).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("heading", name="Validate", exact=True)).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("heading", name=re.compile(r"Model v2"))).to_be_visible(timeout=TIMEOUT)
     page.get_by_role("button", name="Validate on the test split").click()
     expect(page.get_by_text(re.compile(r"Report #\d+ by ana"))).to_be_visible(timeout=300_000)
     expect(page.get_by_text(re.compile(r"roc_auc ≥ 0\.88 — 0\.9\d+ ≥ 0\.88")).filter(visible=True).first).to_be_visible(
