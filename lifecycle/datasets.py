@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import pyarrow as pa
@@ -12,23 +11,19 @@ from lifecycle import config
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError, NotFound
 from lifecycle.ingest import ReadResult, read_path, read_upload
+from lifecycle.progress import Progress, quiet
 from lifecycle.projects import get_project
 from lifecycle.records import DatasetVersion, Lineage, Project, User
 from lifecycle.store import audit_log, dataset_files
 from lifecycle.store import datasets as dataset_store
 from lifecycle.workspace import Workspace
 
-Progress = Callable[[float, str], None]
 
 BUNDLED = {
     "adult_train": ("adult_train.csv", "UCI Adult (Census Income), original train split; CC BY 4.0"),
     "adult_test": ("adult_test.csv", "UCI Adult (Census Income), original test split; CC BY 4.0"),
     "german_credit": ("german_credit.csv", "UCI Statlog German Credit, Hofmann 1994; CC BY 4.0"),
 }
-
-
-def _quiet(_fraction: float, _message: str) -> None:
-    pass
 
 
 def check_target(project: Project, table: pa.Table, source: str) -> None:
@@ -103,7 +98,7 @@ def _dataset_name(filename: str, name: str | None) -> str:
 
 def ingest_bytes(workspace: Workspace, actor: User, project_id: int, data: bytes, filename: str, *,
                  name: str | None = None, auxiliary: bool = False, encoding: str = "utf-8",
-                 progress: Progress = _quiet) -> DatasetVersion:
+                 progress: Progress = quiet) -> DatasetVersion:
     """Ingest an uploaded CSV/Parquet file as a new dataset version of the project."""
     require(actor, Permission.EDIT_DATA)
     project = get_project(workspace, project_id)
@@ -117,7 +112,7 @@ def ingest_bytes(workspace: Workspace, actor: User, project_id: int, data: bytes
 
 def ingest_path(workspace: Workspace, actor: User, project_id: int, path: Path, *,
                 name: str | None = None, auxiliary: bool = False, encoding: str = "utf-8",
-                progress: Progress = _quiet) -> DatasetVersion:
+                progress: Progress = quiet) -> DatasetVersion:
     require(actor, Permission.EDIT_DATA)
     project = get_project(workspace, project_id)
     name = _dataset_name(Path(path).name, name)
@@ -130,7 +125,7 @@ def ingest_path(workspace: Workspace, actor: User, project_id: int, path: Path, 
 
 def ingest_bundled(workspace: Workspace, actor: User, project_id: int, key: str, *,
                    name: str | None = None, auxiliary: bool = False,
-                   progress: Progress = _quiet) -> DatasetVersion:
+                   progress: Progress = quiet) -> DatasetVersion:
     if key not in BUNDLED:
         raise InputError(f"No bundled dataset {key!r}.", f"Choose one of: {', '.join(BUNDLED)}.")
     require(actor, Permission.EDIT_DATA)
@@ -155,7 +150,7 @@ def store_query_result(workspace: Workspace, actor: User, project_id: int, table
     result = ReadResult(table=table, source_hash=None, source_bytes=0, notes=())
     lineage = Lineage(kind="query", name=name, query=sql)
     return _store(workspace, actor, project, result, name=_dataset_name(name, name), lineage=lineage,
-                  auxiliary=auxiliary, progress=_quiet)
+                  auxiliary=auxiliary, progress=quiet)
 
 
 def list_datasets(workspace: Workspace, project_id: int) -> list[DatasetVersion]:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable
 
 from lifecycle import auth, datasets, preparation, projects
+from lifecycle.progress import Progress, quiet
 from lifecycle.records import User
 from lifecycle.store import audit_log, settings
 from lifecycle.workspace import Workspace
@@ -16,16 +16,12 @@ DEMO_USERS = {"admin": "admin", "ana": "analyst", "rey": "reviewer", "sam": "sta
 _seed_lock = threading.Lock()
 
 
-def _quiet(_fraction: float, _message: str) -> None:
-    pass
-
-
 def demo_login_hint() -> str:
     people = ", ".join(f"`{name}` ({role})" for name, role in DEMO_USERS.items())
     return f"Demo workspace: sign in as {people} with the password `{DEMO_PASSWORD}`."
 
 
-def seed_demo(workspace: Workspace, progress: Callable[[float, str], None] = _quiet) -> bool:
+def seed_demo(workspace: Workspace, progress: Progress = quiet) -> bool:
     """Fill an empty workspace with the demo; return False when it already has users."""
     with _seed_lock:
         if auth.has_users(workspace):

@@ -7,7 +7,6 @@ stored evidence instead of computing it twice.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,15 +18,11 @@ from lifecycle.fairness_review import (DEFAULT_BOOTSTRAP, FORMAT_VERSION, MIN_GR
                                        FairnessReport, review)
 from lifecycle.model_records import Evidence, ModelVersion
 from lifecycle.objectives import CATALOGUE
+from lifecycle.progress import Progress, quiet
 from lifecycle.records import Objective, Project, User
 from lifecycle.workspace import Workspace
 
 KIND = "fairness"
-Progress = Callable[[float, str], None]
-
-
-def _quiet(_fraction: float, _message: str) -> None:
-    pass
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +115,7 @@ def _decisions(pipeline, task: str, X, threshold: float | None) -> tuple[np.ndar
 
 def review_version(workspace: Workspace, actor: User, version_id: int, *, sensitive=None,
                    seed: int = 0, n_bootstrap: int = DEFAULT_BOOTSTRAP,
-                   min_group_size: int = MIN_GROUP_SIZE, progress: Progress = _quiet) -> StoredReview:
+                   min_group_size: int = MIN_GROUP_SIZE, progress: Progress = quiet) -> StoredReview:
     """The fairness review of a model version on its test rows: read from the store when these
     settings were reviewed before, else computed, stored as evidence and audited.
     ``sensitive`` defaults to the project's sensitive attributes."""

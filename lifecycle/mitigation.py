@@ -22,7 +22,6 @@ import time
 import warnings
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -40,6 +39,7 @@ from lifecycle.errors import InputError
 from lifecycle.fair_models import CONSTRAINTS, MISSING_GROUP, GroupThresholdClassifier, MixtureClassifier, group_keys
 from lifecycle.metrics import PRIMARY
 from lifecycle.model_records import InputColumn, ModelVersion
+from lifecycle.progress import Progress, quiet
 from lifecycle.recipe import compile_recipe
 from lifecycle.records import User
 from lifecycle.run_records import Run
@@ -53,11 +53,6 @@ METHOD_LABELS = {"threshold_optimizer": "Threshold optimizer", "exponentiated_gr
 CONSTRAINT_METRICS = {"demographic_parity": "demographic_parity_difference",
                       "equalized_odds": "equalized_odds_difference"}
 MAX_GROUPS = 20
-Progress = Callable[[float, str], None]
-
-
-def _quiet(_fraction: float, _message: str) -> None:
-    return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -226,7 +221,7 @@ def create_candidate(workspace: Workspace, actor: User, base_version_id: int, *,
     """Mitigate model ``base_version_id`` with ``method`` under ``constraint`` for the ``sensitive``
     attributes (default: all the project's), register the result as a new candidate version."""
     require(actor, Permission.TRAIN)
-    progress = progress or _quiet
+    progress = progress or quiet
     check_choice(method, METHODS, "mitigation method")
     check_choice(constraint, CONSTRAINTS, "fairness constraint")
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or not 1 <= max_iter <= 500:
