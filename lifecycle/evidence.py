@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError
-from lifecycle.model_records import EVIDENCE_KINDS, Evidence
+from lifecycle.records import EVIDENCE_KINDS, Evidence
 from lifecycle.records import User
 from lifecycle.store import audit_log
 from lifecycle.store import evidence as evidence_store

@@ -39,7 +39,7 @@ from lifecycle.datasets import get_dataset
 from lifecycle.errors import InputError
 from lifecycle.explain_summary import Driver
 from lifecycle.fair_models import GroupThresholdClassifier
-from lifecycle.model_records import Evidence, ModelVersion
+from lifecycle.records import Evidence, ModelVersion
 from lifecycle.shap_explainer import PipelineExplainer
 from lifecycle.records import User
 from lifecycle.workspace import Workspace

@@ -16,7 +16,7 @@ from lifecycle.datasets import get_dataset, load_frame
 from lifecycle.errors import InputError
 from lifecycle.fairness_review import (DEFAULT_BOOTSTRAP, FORMAT_VERSION, MIN_GROUP_SIZE,
                                        FairnessReport, review)
-from lifecycle.model_records import Evidence, ModelVersion
+from lifecycle.records import Evidence, ModelVersion
 from lifecycle.objectives import CATALOGUE
 from lifecycle.progress import Progress, quiet
 from lifecycle.records import Objective, Project, User

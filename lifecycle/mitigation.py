@@ -38,11 +38,11 @@ from lifecycle.catalogue import get_algorithm
 from lifecycle.errors import InputError
 from lifecycle.fair_models import CONSTRAINTS, MISSING_GROUP, GroupThresholdClassifier, MixtureClassifier, group_keys
 from lifecycle.metrics import PRIMARY
-from lifecycle.model_records import InputColumn, ModelVersion
+from lifecycle.records import InputColumn, ModelVersion
 from lifecycle.progress import Progress, quiet
 from lifecycle.recipe import compile_recipe
 from lifecycle.records import User
-from lifecycle.run_records import Run
+from lifecycle.records import Run
 from lifecycle.store import audit_log
 from lifecycle.transformers import AsText
 from lifecycle.workspace import Workspace

@@ -21,9 +21,9 @@ from lifecycle.errors import InputError
 from lifecycle.fair_models import CONSTRAINTS, group_keys
 from lifecycle.metrics import PRIMARY
 from lifecycle.mitigation import CONSTRAINT_METRICS, check_choice, describe, is_mitigation, sensitive_columns
-from lifecycle.model_records import ModelVersion
+from lifecycle.records import ModelVersion
 from lifecycle.records import User
-from lifecycle.run_records import Run
+from lifecycle.records import Run
 from lifecycle.validation_metrics import compute_metric, predict_for
 from lifecycle.workspace import Workspace
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from lifecycle.errors import InputError, NotFound, PermissionDenied
-from lifecycle.model_records import ModelVersion
+from lifecycle.records import ModelVersion
 from lifecycle.records import User
 from lifecycle.store import audit_log
 from lifecycle.store import models as model_store

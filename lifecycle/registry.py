@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError, NotFound
-from lifecycle.model_records import InputColumn, ModelVersion
+from lifecycle.records import InputColumn, ModelVersion
 from lifecycle.records import User
 from lifecycle.store import audit_log
 from lifecycle.store import models as model_store

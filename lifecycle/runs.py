@@ -10,7 +10,7 @@ from lifecycle import metrics as metric_lib
 from lifecycle.errors import InputError, NotFound
 from lifecycle.objectives import CATALOGUE as METRICS
 from lifecycle.projects import get_project
-from lifecycle.run_records import RUN_STATUSES, Leaderboard, Run, Search
+from lifecycle.records import RUN_STATUSES, Leaderboard, Run, Search
 from lifecycle.store import runs as run_store
 from lifecycle.training import build_pipeline, data_for_run, get_run, splitter, subsample
 from lifecycle.workspace import Workspace

@@ -27,7 +27,7 @@ from lifecycle.errors import InputError
 from lifecycle.objectives import CATALOGUE as METRICS
 from lifecycle.projects import get_project
 from lifecycle.records import User
-from lifecycle.run_records import Run
+from lifecycle.records import Run
 from lifecycle.store import audit_log
 from lifecycle.store import runs as run_store
 from lifecycle.training import (TrainingData, check_folds, python_params, record_run, run_metrics, trial,

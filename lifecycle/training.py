@@ -30,7 +30,7 @@ from lifecycle.projects import get_project
 from lifecycle.projects import objectives as project_objectives
 from lifecycle.recipe import Recipe, compile_recipe
 from lifecycle.records import DatasetVersion, Project, RecipeVersion, Split, User
-from lifecycle.run_records import Run
+from lifecycle.records import Run
 from lifecycle.store import audit_log
 from lifecycle.store import preparation as preparation_store
 from lifecycle.store import runs as run_store

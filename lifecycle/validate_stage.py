@@ -8,7 +8,7 @@ from lifecycle import model_states, projects, registry, training
 from lifecycle.auth import Permission, require
 from lifecycle.datasets import load_frame
 from lifecycle.errors import InputError
-from lifecycle.model_records import ModelVersion, StoredValidation
+from lifecycle.records import ModelVersion, StoredValidation
 from lifecycle.records import User
 from lifecycle.store import audit_log
 from lifecycle.store import models as model_store

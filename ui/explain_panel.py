@@ -13,7 +13,7 @@ import streamlit as st
 from lifecycle import explain
 from lifecycle.charts import explain_charts as charts
 from lifecycle.explain import ExplainInputs, Explanation
-from lifecycle.model_records import Evidence, ModelVersion
+from lifecycle.records import Evidence, ModelVersion
 from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
 from ui.frame import reported_errors, text

@@ -9,7 +9,7 @@ from lifecycle import fairness_evidence
 from lifecycle.charts import fairness_charts
 from lifecycle.fairness_evidence import StoredReview
 from lifecycle.fairness_review import DEFAULT_BOOTSTRAP, MIN_GROUP_SIZE, GroupingReview, judge, label
-from lifecycle.model_records import ModelVersion
+from lifecycle.records import ModelVersion
 from lifecycle.records import Objective, Project, User
 from lifecycle.workspace import Workspace
 from ui.frame import reported_errors, text

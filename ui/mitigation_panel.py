@@ -8,7 +8,7 @@ import streamlit as st
 from lifecycle import auth, mitigation, mitigation_tradeoff
 from lifecycle.charts import mitigation_charts
 from lifecycle.fair_models import CONSTRAINTS
-from lifecycle.model_records import ModelVersion
+from lifecycle.records import ModelVersion
 from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
 from ui import state

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from lifecycle.charts import validation_charts as charts
-from lifecycle.model_records import StoredValidation
+from lifecycle.records import StoredValidation
 from lifecycle.validation import ValidationReport
 from ui.badges import badge
 from ui.frame import text

@@ -14,7 +14,7 @@ from lifecycle.charts.theme import empty_note as _empty
 from lifecycle.charts.theme import FAIL, MUTED, PASS, PRIMARY, apply_theme
 from lifecycle.objectives import CATALOGUE as METRICS
 from lifecycle.records import Objective
-from lifecycle.run_records import Leaderboard, Run
+from lifecycle.records import Leaderboard, Run
 
 PALETTE = ("#0969da", "#bc4c00", "#1a7f37", "#8250df", "#cf222e", "#116329", "#9a6700", "#57606a")
 _BAR_HEIGHT = 26

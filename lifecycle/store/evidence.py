@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from lifecycle.model_records import Evidence
+from lifecycle.records import Evidence
 
 _COLUMNS = "id, model_version_id, kind, cache_key, summary, payload, created_at, created_by"
 

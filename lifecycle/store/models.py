@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from lifecycle.model_records import InputColumn, ModelVersion, StoredValidation
+from lifecycle.records import InputColumn, ModelVersion, StoredValidation
 
 _COLUMNS = ("id, project_id, run_id, version, state, artifact_hash, input_schema, trained_by, created_at, "
             "created_by, state_changed_at")

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 import duckdb
 import pyarrow as pa
 
-from lifecycle.run_records import Run, Search
+from lifecycle.records import Run, Search
 
 _SEARCH_COLUMNS = ("id, project_id, dataset_id, split_id, recipe_id, algorithm, method, trials_requested, "
                    "cv_folds, seed, status, space, created_at, created_by, finished_at, message")

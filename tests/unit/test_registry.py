@@ -10,7 +10,7 @@ from sklearn.pipeline import Pipeline
 
 from lifecycle import audit, model_states, registry
 from lifecycle.errors import InputError, PermissionDenied
-from lifecycle.model_records import InputColumn
+from lifecycle.records import InputColumn
 from lifecycle.recipe import compile_recipe, default_recipe
 from lifecycle.store import audit_log
 from lifecycle.store import models as model_store

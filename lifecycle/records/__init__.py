@@ -1,0 +1,15 @@
+"""The records of the spine: frozen, keyword-only dataclasses that the store builds and every stage reads.
+
+``core`` holds users, projects, objectives, dataset versions, recipes, splits and audit events;
+``runs`` the tracked runs and searches; ``models`` model versions, their states, stored
+validations and evidence. Import any of them from here.
+"""
+from lifecycle.records.core import (RISK_TIERS, TASKS, AuditEvent, ColumnSchema, DatasetVersion, Lineage, Objective,
+                                    ObjectiveSet, Project, RecipeVersion, Split, User)
+from lifecycle.records.models import EVIDENCE_KINDS, STATES, Evidence, InputColumn, ModelVersion, StoredValidation
+from lifecycle.records.runs import RUN_STATUSES, SEARCH_METHODS, SEARCH_STATUSES, Leaderboard, Run, Search
+
+__all__ = ["RISK_TIERS", "TASKS", "AuditEvent", "ColumnSchema", "DatasetVersion", "Lineage", "Objective",
+           "ObjectiveSet", "Project", "RecipeVersion", "Split", "User",
+           "EVIDENCE_KINDS", "STATES", "Evidence", "InputColumn", "ModelVersion", "StoredValidation",
+           "RUN_STATUSES", "SEARCH_METHODS", "SEARCH_STATUSES", "Leaderboard", "Run", "Search"]
