@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lifecycle import auth, datasets, preparation, projects
+from lifecycle import auth
+from lifecycle.data import datasets
+from lifecycle.data import preparation
+from lifecycle.problem import projects
 from lifecycle.workspace import open_workspace
 
 

@@ -35,11 +35,13 @@ from fairlearn import metrics as flm  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
 from _adult import adult_project  # noqa: E402
-from lifecycle import datasets, fairness_bootstrap, registry  # noqa: E402
-from lifecycle.fairness_evidence import review_version  # noqa: E402
-from lifecycle.fairness_review import INTERSECTION, review  # noqa: E402
-from lifecycle.search import run_search  # noqa: E402
-from lifecycle.training import data_for_run, get_run  # noqa: E402
+from lifecycle.validate import fairness_bootstrap  # noqa: E402
+from lifecycle.models import registry
+from lifecycle.data import datasets
+from lifecycle.review.fairness_evidence import review_version  # noqa: E402
+from lifecycle.validate.fairness_review import INTERSECTION, review  # noqa: E402
+from lifecycle.develop.search import run_search  # noqa: E402
+from lifecycle.develop.training import data_for_run, get_run  # noqa: E402
 
 SENSITIVE = ["sex", "race"]
 DISPARITIES = (flm.demographic_parity_difference, flm.demographic_parity_ratio,

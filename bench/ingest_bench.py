@@ -20,7 +20,9 @@ import pandas as pd  # noqa: E402
 import pyarrow.csv as pa_csv  # noqa: E402
 
 from bench._data import wide_csv  # noqa: E402
-from lifecycle import auth, datasets, projects  # noqa: E402
+from lifecycle import auth  # noqa: E402
+from lifecycle.data import datasets
+from lifecycle.problem import projects
 from lifecycle.store.db import close_database  # noqa: E402
 from lifecycle.workspace import open_workspace  # noqa: E402
 

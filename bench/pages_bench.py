@@ -21,7 +21,8 @@ os.environ["LIFECYCLE_WORKSPACE"] = str(Path(tempfile.mkdtemp(prefix="lifecycle-
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from lifecycle import demo, projects  # noqa: E402
+from lifecycle import demo  # noqa: E402
+from lifecycle.problem import projects
 from lifecycle.store import runs as run_store  # noqa: E402
 from lifecycle.workspace import open_workspace  # noqa: E402
 

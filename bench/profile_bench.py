@@ -48,8 +48,10 @@ def make_csv(path: Path, rows: int = 1_000_000, seed: int = SEED) -> Path:
 def time_lifecycle(csv_path: Path, repeat: int = 3) -> float:
     """Median seconds of ``profile_dataset`` over ``repeat`` fresh runs (ingest not timed)."""
     os.environ.setdefault("LIFECYCLE_MAX_UPLOAD_MB", "2000")
-    from lifecycle import auth, datasets, projects
-    from lifecycle.profile import profile_dataset
+    from lifecycle import auth
+    from lifecycle.data import datasets
+    from lifecycle.problem import projects
+    from lifecycle.data.profile import profile_dataset
     from lifecycle.store.db import close_database
     from lifecycle.workspace import open_workspace
 

@@ -30,7 +30,7 @@ from sklearn.model_selection import StratifiedKFold, cross_validate  # noqa: E40
 from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 
-from lifecycle.recipe import compile_recipe, default_recipe  # noqa: E402
+from lifecycle.data.recipe.compiler import compile_recipe, default_recipe  # noqa: E402
 
 ADULT = ROOT / "data" / "adult_train.csv"
 TARGET, SENSITIVE = "income", ("sex", "race")

@@ -39,7 +39,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lifecycle import auth, projects, run_logging, runs, training  # noqa: E402
+from lifecycle import auth  # noqa: E402
+from lifecycle.develop import run_logging
+from lifecycle.develop import runs
+from lifecycle.develop import training
+from lifecycle.problem import projects
 from lifecycle.store import runs as run_store  # noqa: E402
 from lifecycle.store.db import close_database  # noqa: E402
 from lifecycle.workspace import open_workspace  # noqa: E402

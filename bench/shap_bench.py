@@ -31,8 +31,8 @@ import shap  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from _adult import adult_project  # noqa: E402
-from lifecycle import explain  # noqa: E402
-from lifecycle.training import build_pipeline, training_frames  # noqa: E402
+from lifecycle.review import explain  # noqa: E402
+from lifecycle.develop.training import build_pipeline, training_frames  # noqa: E402
 
 ALGORITHM = "hist_gradient_boosting"
 

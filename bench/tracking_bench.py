@@ -30,11 +30,11 @@ from sklearn.model_selection import RandomizedSearchCV  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from _adult import adult_project  # noqa: E402
-from lifecycle import metrics  # noqa: E402
-from lifecycle.catalogue import get_algorithm, parse_space  # noqa: E402
-from lifecycle.search import candidates, run_search  # noqa: E402
+from lifecycle.problem import metrics  # noqa: E402
+from lifecycle.develop.catalogue import get_algorithm, parse_space  # noqa: E402
+from lifecycle.develop.search import candidates, run_search  # noqa: E402
 from lifecycle.store.db import close_database  # noqa: E402
-from lifecycle.training import build_pipeline, run_metrics, splitter, training_frames  # noqa: E402
+from lifecycle.develop.training import build_pipeline, run_metrics, splitter, training_frames  # noqa: E402
 
 ALGORITHM = "hist_gradient_boosting"
 

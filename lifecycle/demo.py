@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import threading
 
-from lifecycle import auth, datasets, preparation, projects
+from lifecycle import auth
+from lifecycle.data import datasets
+from lifecycle.data import preparation
+from lifecycle.problem import projects
 from lifecycle.progress import Progress, quiet
 from lifecycle.records import User
 from lifecycle.store import audit_log, settings
@@ -69,7 +72,11 @@ def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, da
                         progress) -> None:
     """A small tracked search, the best run registered and validated: the demo's model."""
     # scikit-learn, SHAP and Fairlearn work: imported only when seeding
-    from lifecycle import explain, fairness_evidence, registry, search, validate_stage
+    from lifecycle.review import explain
+    from lifecycle.review import fairness_evidence
+    from lifecycle.validate import stage as validate_stage
+    from lifecycle.models import registry
+    from lifecycle.develop import search
 
     progress(0.55, "Training: a baseline and a small random search (tracked runs)")
     common = dict(project_id=project_id, dataset_id=dataset_id, split_id=split_id, seed=0, cv_folds=3)

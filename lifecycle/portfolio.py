@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lifecycle import evidence
-from lifecycle.datasets import list_datasets
-from lifecycle.projects import list_projects, objectives
+from lifecycle.data.datasets import list_datasets
+from lifecycle.problem.projects import list_projects, objectives
 from lifecycle.records import Project
 from lifecycle.store import models as model_store
 from lifecycle.stages import StageState, reached, stage_states

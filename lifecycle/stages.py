@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lifecycle.datasets import list_datasets
-from lifecycle.projects import objectives
+from lifecycle.data.datasets import list_datasets
+from lifecycle.problem.projects import objectives
 from lifecycle.records import Project
 from lifecycle.store import models as model_store
 from lifecycle.store import preparation as preparation_store

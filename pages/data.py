@@ -4,8 +4,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lifecycle import datasets, preparation
-from ui import data_freeze, data_profile, data_recipe, data_sources, state
+from lifecycle.data import datasets
+from lifecycle.data import preparation
+from ui import state
+from ui.data import freeze as data_freeze
+from ui.data import profile as data_profile
+from ui.data import recipe as data_recipe
+from ui.data import sources as data_sources
 from ui.frame import current_project, header, text
 
 workspace = state.workspace()

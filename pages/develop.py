@@ -5,8 +5,13 @@ import json
 
 import streamlit as st
 
-from lifecycle import auth, catalogue, datasets, jobs, preparation, search
-from ui import develop_panels, state
+from lifecycle import auth, jobs
+from lifecycle.develop import catalogue
+from lifecycle.develop import search
+from lifecycle.data import datasets
+from lifecycle.data import preparation
+from ui import state
+from ui.develop import panels as develop_panels
 from ui.frame import current_project, disabled_reason, header, reported_errors
 
 workspace = state.workspace()

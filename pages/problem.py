@@ -4,9 +4,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lifecycle import auth, objectives, projects
+from lifecycle import auth
+from lifecycle.problem import objectives
+from lifecycle.problem import projects
 from lifecycle.records import RISK_TIERS, TASKS
-from ui import feasibility_panel, state
+from ui import state
+from ui.problem import feasibility as feasibility_panel
 from ui.frame import current_project, disabled_reason, header, reported_errors, text
 
 workspace = state.workspace()

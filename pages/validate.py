@@ -3,9 +3,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lifecycle import auth, model_states, registry, validate_stage
-from lifecycle.validation import ValidationReport
-from ui import explain_panel, fairness_panel, mitigation_panel, state, validate_panels
+from lifecycle import auth
+from lifecycle.validate import stage as validate_stage
+from lifecycle.models import states as model_states
+from lifecycle.models import registry
+from lifecycle.validate.report import ValidationReport
+from ui import state
+from ui.review import explain as explain_panel
+from ui.review import fairness as fairness_panel
+from ui.review import mitigation as mitigation_panel
+from ui.validate import panels as validate_panels
 from ui.badges import badge
 from ui.frame import current_project, disabled_reason, header, reported_errors, text
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle import auth, projects
+from lifecycle import auth
+from lifecycle.problem import projects
 from lifecycle.store.db import close_database
 from lifecycle.workspace import open_workspace
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from lifecycle import stages
 from lifecycle.errors import LifecycleError
-from lifecycle.projects import get_project
+from lifecycle.problem.projects import get_project
 from lifecycle.records import Project
 from ui import state
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lifecycle import auth, projects, registry
+from lifecycle import auth
+from lifecycle.models import registry
+from lifecycle.problem import projects
 from lifecycle.records import User
 from lifecycle.workspace import Workspace
 from ui import state

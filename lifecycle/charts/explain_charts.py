@@ -7,8 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lifecycle.charts.theme import FAIL, MUTED, PRIMARY, apply_theme, empty_note
-from lifecycle.explain import Explanation, LocalExplanation
-from lifecycle.explain_summary import numeric_codes
+from lifecycle.review.explain import Explanation, LocalExplanation
+from lifecycle.review.explain_summary import numeric_codes
 
 TOP_COLUMNS = 12  # columns shown before the rest are folded into "other columns"
 _ROW_HEIGHT = 34

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lifecycle.charts.theme import MUTED, PENDING, PRIMARY, STATUS_COLOURS, apply_theme, empty_note
-from lifecycle.fairness_review import FairnessReport, GroupingReview, judge, label
+from lifecycle.validate.fairness_review import FairnessReport, GroupingReview, judge, label
 from lifecycle.records import Objective
 
 _BAR_METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from lifecycle.charts.theme import MUTED, PRIMARY, apply_theme, empty_note
-from lifecycle.mitigation import METHOD_LABELS
-from lifecycle.mitigation_tradeoff import TradeOff, TradeOffPoint
+from lifecycle.review.mitigation import METHOD_LABELS
+from lifecycle.review.mitigation_tradeoff import TradeOff, TradeOffPoint
 
 _METRIC_TITLES = {"demographic_parity_difference": "Demographic parity difference",
                   "equalized_odds_difference": "Equalized odds difference"}

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from lifecycle.charts.theme import empty_note as _empty
 from lifecycle.charts.theme import FAIL, MUTED, PENDING, PRIMARY, apply_theme
-from lifecycle.profile import IMBALANCE_SHARE, ColumnProfile, DatasetProfile
+from lifecycle.data.profile import IMBALANCE_SHARE, ColumnProfile, DatasetProfile
 
 _BAR_HEIGHT = 22
 

@@ -1,6 +1,6 @@
 """Charts of stage 3: the leaderboard, params against the score, learning curves, per-fold comparison.
 
-Each function reads run records or the plain dicts of :mod:`lifecycle.runs` and returns a
+Each function reads run records or the plain dicts of :mod:`lifecycle.develop.runs` and returns a
 plotly Figure.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from lifecycle.charts.theme import empty_note as _empty
 from lifecycle.charts.theme import FAIL, MUTED, PASS, PRIMARY, apply_theme
-from lifecycle.objectives import CATALOGUE as METRICS
+from lifecycle.problem.objectives import CATALOGUE as METRICS
 from lifecycle.records import Objective
 from lifecycle.records import Leaderboard, Run
 

@@ -9,12 +9,12 @@ from plotly.subplots import make_subplots
 from lifecycle.charts.theme import empty_note as _empty
 from lifecycle.charts.theme import (MUTED, PENDING, PRIMARY, STATUS_COLOURS, STATUS_ICONS,
                                     apply_theme)
-from lifecycle.objectives import CATALOGUE
-from lifecycle.validation_curves import CalibrationCurve, ConfusionMatrix, Curve, Residuals
-from lifecycle.validation_metrics import MetricEstimate
-from lifecycle.validation_robustness import RobustnessCheck
-from lifecycle.validation_slices import MIN_SLICE, SliceMetrics
-from lifecycle.validation_threshold import ThresholdAnalysis
+from lifecycle.problem.objectives import CATALOGUE
+from lifecycle.validate.curves import CalibrationCurve, ConfusionMatrix, Curve, Residuals
+from lifecycle.validate.metrics import MetricEstimate
+from lifecycle.validate.robustness import RobustnessCheck
+from lifecycle.validate.slices import MIN_SLICE, SliceMetrics
+from lifecycle.validate.threshold import ThresholdAnalysis
 
 _ROW_HEIGHT = 80
 _VERDICT_STATUS = {"pass": "pass", "fail": "fail", "not judged": "pending"}

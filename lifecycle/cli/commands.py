@@ -6,7 +6,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lifecycle import audit, auth, datasets, projects, query
+from lifecycle import audit, auth
+from lifecycle.data import datasets
+from lifecycle.data import query
+from lifecycle.problem import projects
 from lifecycle.errors import LifecycleError
 from lifecycle.records import DatasetVersion, Project, User
 from lifecycle.workspace import Workspace, open_workspace
@@ -108,7 +111,7 @@ def project_list(context: Context, args: argparse.Namespace) -> Result:
 
 
 def project_feasibility(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle import feasibility  # scikit-learn is slow to import; only this command needs it
+    from lifecycle.develop import feasibility  # scikit-learn is slow to import; only this command needs it
 
     project = projects.find_project(context.workspace, args.name)
     report = feasibility.check_feasibility(context.workspace, project, dataset_id=args.dataset)
@@ -132,7 +135,7 @@ def data_list(context: Context, args: argparse.Namespace) -> Result:
 
 
 def data_profile(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle import profile
+    from lifecycle.data import profile
 
     dataset = datasets.get_dataset(context.workspace, args.dataset_id)
     project = projects.get_project(context.workspace, dataset.project_id)
@@ -156,7 +159,7 @@ def data_query(context: Context, args: argparse.Namespace) -> Result:
 
 
 def data_freeze(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle import preparation
+    from lifecycle.data import preparation
 
     dataset = datasets.get_dataset(context.workspace, args.dataset_id)
     recipe_id = args.recipe
@@ -170,7 +173,7 @@ def data_freeze(context: Context, args: argparse.Namespace) -> Result:
 
 
 def data_split(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle import preparation
+    from lifecycle.data import preparation
 
     split = preparation.create_split(context.workspace, context.actor, args.dataset_id, method=args.method,
                                      seed=args.seed, test_size=args.test_size,

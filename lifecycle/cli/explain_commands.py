@@ -20,7 +20,8 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
 
 
 def explain_command(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle import explain, registry
+    from lifecycle.review import explain
+    from lifecycle.models import registry
 
     version = registry.get_version(context.workspace, args.version_id)
     explanation, stored, from_store = explain.explain_version(

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from lifecycle.cli.commands import Context, Result
-from lifecycle.fairness_review import DEFAULT_BOOTSTRAP, MIN_GROUP_SIZE, FairnessReport, judge, label
+from lifecycle.validate.fairness_review import DEFAULT_BOOTSTRAP, MIN_GROUP_SIZE, FairnessReport, judge, label
 from lifecycle.records import Objective
 
 
@@ -56,7 +56,8 @@ def report_text(report: FairnessReport, objectives: tuple[Objective, ...] = ()) 
 
 
 def fairness_command(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle import fairness_evidence, registry
+    from lifecycle.review import fairness_evidence
+    from lifecycle.models import registry
 
     version = registry.get_version(context.workspace, args.version_id)
     stored = fairness_evidence.review_version(context.workspace, context.actor, version.id,

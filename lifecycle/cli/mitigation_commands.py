@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from lifecycle.cli.commands import Context, Result
-from lifecycle.fair_models import CONSTRAINTS
+from lifecycle.review.fair_models import CONSTRAINTS
 
-METHODS = ("threshold_optimizer", "exponentiated_gradient", "correlation_remover")  # lifecycle.mitigation.METHODS
+METHODS = ("threshold_optimizer", "exponentiated_gradient", "correlation_remover")  # lifecycle.review.mitigation.METHODS
 
 
 def add_parsers(groups, output: argparse.ArgumentParser) -> None:
@@ -28,7 +28,8 @@ def _number(value: float | None) -> str:
 
 
 def mitigate_command(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle import mitigation, mitigation_tradeoff  # scikit-learn and Fairlearn, only for this command
+    from lifecycle.review import mitigation  # scikit-learn and Fairlearn, only for this command
+    from lifecycle.review import mitigation_tradeoff
 
     made = mitigation.create_candidate(context.workspace, context.actor, args.version_id, method=args.method,
                                        constraint=args.constraint, sensitive=args.sensitive, max_iter=args.max_iter,

@@ -5,7 +5,8 @@ import argparse
 from dataclasses import asdict
 from typing import Any
 
-from lifecycle import preparation, projects
+from lifecycle.data import preparation
+from lifecycle.problem import projects
 from lifecycle.cli.commands import Context, Result
 from lifecycle.errors import InputError
 
@@ -63,7 +64,7 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
 
 
 def train_command(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle import search
+    from lifecycle.develop import search
 
     project = projects.find_project(context.workspace, args.project)
     split_id = args.split
@@ -85,7 +86,7 @@ def train_command(context: Context, args: argparse.Namespace) -> Result:
 
 
 def runs_list(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle import runs
+    from lifecycle.develop import runs
 
     project = projects.find_project(context.workspace, args.project)
     board = runs.leaderboard(context.workspace, project.id, metric=args.metric, limit=args.limit)
@@ -96,7 +97,7 @@ def runs_list(context: Context, args: argparse.Namespace) -> Result:
 
 
 def register_command(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle import registry
+    from lifecycle.models import registry
 
     version = registry.register_run(context.workspace, context.actor, args.run_id)
     return Result(f"Registered run #{args.run_id} as model version {version.id} ({version.label}).",
@@ -105,7 +106,7 @@ def register_command(context: Context, args: argparse.Namespace) -> Result:
 
 
 def validate_command(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle import validate_stage
+    from lifecycle.validate import stage as validate_stage
 
     outcome = validate_stage.validate_version(context.workspace, context.actor, args.version_id, seed=args.seed,
                                               n_bootstrap=args.bootstrap, cost_fn=args.cost_fn, cost_fp=args.cost_fp)
@@ -131,7 +132,7 @@ def move_command(context: Context, args: argparse.Namespace) -> Result:
 
 
 def _move(context: Context, version_id: int, state: str, reason: str) -> Result:
-    from lifecycle import model_states
+    from lifecycle.models import states as model_states
 
     version = model_states.transition(context.workspace, context.actor, version_id, state, reason)
     return Result(f"Model version {version.id} is now {version.state}.",

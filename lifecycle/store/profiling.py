@@ -15,7 +15,7 @@ are ours, never the user's.
   lumped in SQL, so a high-cardinality column returns a bounded number of rows.
   ``class_counts`` — rows per class of the target.
 
-All return plain Python data; the statistics built from them live in ``lifecycle.profile``.
+All return plain Python data; the statistics built from them live in ``lifecycle.data.profile``.
 """
 from __future__ import annotations
 

@@ -2,8 +2,11 @@
 'Income over 50K' project and its newest model version, as the signed-in user."""
 import streamlit as st
 
-from lifecycle import auth, projects, registry
-from ui import fairness_panel, state
+from lifecycle import auth
+from lifecycle.models import registry
+from lifecycle.problem import projects
+from ui import state
+from ui.review import fairness as fairness_panel
 
 workspace = state.workspace()
 user = auth.get_user(workspace, st.session_state["user"])

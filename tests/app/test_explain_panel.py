@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lifecycle import auth, evidence, explain, projects, registry
+from lifecycle import auth, evidence
+from lifecycle.review import explain
+from lifecycle.models import registry
+from lifecycle.problem import projects
 from lifecycle.workspace import open_workspace
 from tests.app.conftest import no_exceptions
 
@@ -13,8 +16,11 @@ from tests.app.conftest import no_exceptions
 def _panel_script() -> None:
     import streamlit as st
 
-    from lifecycle import auth, projects, registry
-    from ui import explain_panel, state
+    from lifecycle import auth
+    from lifecycle.models import registry
+    from lifecycle.problem import projects
+    from ui import state
+    from ui.review import explain as explain_panel
 
     workspace = state.workspace()
     user = auth.get_user(workspace, st.session_state["user"])
@@ -92,7 +98,7 @@ def test_a_second_visit_reads_from_the_store(demo_app, monkeypatch):
 @pytest.fixture(autouse=True)
 def _fresh_panel_caches():
     """Each test has its own workspace copy: drop loaded models and estimates of the last one."""
-    from ui import explain_panel
+    from ui.review import explain as explain_panel
     explain_panel._inputs.clear()
     explain_panel._estimate.clear()
     explain_panel._figure.clear()

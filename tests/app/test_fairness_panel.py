@@ -6,7 +6,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from lifecycle import evidence, projects, registry
+from lifecycle import evidence
+from lifecycle.models import registry
+from lifecycle.problem import projects
 from lifecycle.workspace import open_workspace
 from tests.app.conftest import no_exceptions
 

@@ -1,7 +1,10 @@
 """The main action of each page, clicked as a user would."""
 from __future__ import annotations
 
-from lifecycle import auth, datasets, preparation, projects
+from lifecycle import auth
+from lifecycle.data import datasets
+from lifecycle.data import preparation
+from lifecycle.problem import projects
 from lifecycle.store import audit_log
 from lifecycle.workspace import open_workspace
 from tests.app.conftest import no_exceptions, signed_in

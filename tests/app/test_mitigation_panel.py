@@ -6,7 +6,10 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-from lifecycle import evidence, projects, registry, training
+from lifecycle import evidence
+from lifecycle.models import registry
+from lifecycle.develop import training
+from lifecycle.problem import projects
 from lifecycle.workspace import open_workspace
 from tests.app.conftest import no_exceptions
 
@@ -15,8 +18,11 @@ def _script():
     """Only the panel: the 'Income over 50K' model in focus (its first version unless one was opened)."""
     import streamlit as st
 
-    from lifecycle import auth, projects, registry
-    from ui import mitigation_panel, state
+    from lifecycle import auth
+    from lifecycle.models import registry
+    from lifecycle.problem import projects
+    from ui import state
+    from ui.review import mitigation as mitigation_panel
 
     workspace = state.workspace()
     user = auth.get_user(workspace, st.session_state["user"])

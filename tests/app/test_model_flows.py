@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import time
 
-from lifecycle import jobs, projects, registry, runs
+from lifecycle import jobs
+from lifecycle.models import registry
+from lifecycle.develop import runs
+from lifecycle.problem import projects
 from lifecycle.workspace import open_workspace
 from tests.app.conftest import no_exceptions, signed_in
 

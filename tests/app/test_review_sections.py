@@ -2,7 +2,9 @@
 explanation and fairness review read from the store, mitigation offered only to analysts."""
 from __future__ import annotations
 
-from lifecycle import evidence, projects, registry
+from lifecycle import evidence
+from lifecycle.models import registry
+from lifecycle.problem import projects
 from lifecycle.workspace import open_workspace
 from tests.app.conftest import no_exceptions, signed_in
 

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from lifecycle import audit, projects
+from lifecycle import audit
+from lifecycle.problem import projects
 from lifecycle.errors import InputError
 from lifecycle.hashing import GENESIS, audit_event_hash
 from lifecycle.store import audit_log

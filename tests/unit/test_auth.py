@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle import auth, datasets, projects
+from lifecycle import auth
+from lifecycle.data import datasets
+from lifecycle.problem import projects
 from lifecycle.auth import Permission
 from lifecycle.errors import InputError, NotFound, PermissionDenied
 

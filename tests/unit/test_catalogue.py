@@ -8,12 +8,12 @@ import pytest
 from scipy.stats import loguniform, randint
 from sklearn.base import is_classifier, is_regressor
 
-from lifecycle import catalogue
-from lifecycle.catalogue import CATALOGUE, get_algorithm, parse_space
+from lifecycle.develop import catalogue
+from lifecycle.develop.catalogue import CATALOGUE, get_algorithm, parse_space
 from lifecycle.errors import InputError
-from lifecycle.recipe import default_recipe
-from lifecycle.search import candidates, halving_schedule
-from lifecycle.training import build_pipeline
+from lifecycle.data.recipe.compiler import default_recipe
+from lifecycle.develop.search import candidates, halving_schedule
+from lifecycle.develop.training import build_pipeline
 from tests.unit.training_data import csv_bytes
 
 CASES = [(name, task) for name, algorithm in CATALOGUE.items() for task in algorithm.tasks]

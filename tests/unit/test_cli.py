@@ -117,7 +117,7 @@ def test_data_ingest_json_list_and_profile(capsys, ready):
     code, out, _ = run(capsys, "--workspace", path, "--json", "data", "list", "--project", "Churn")
     assert [d["content_hash"] for d in json.loads(out)] == [data["content_hash"]]
 
-    pytest.importorskip("lifecycle.profile")
+    pytest.importorskip("lifecycle.data.profile")
     code, out, err = run(capsys, "--workspace", path, "data", "profile", "1")
     assert code == 0, err
     assert out.startswith("churn v1 (#1): 4 rows × 3 columns")

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle import audit, auth, datasets, demo, preparation, projects
+from lifecycle import audit, auth, demo
+from lifecycle.data import datasets
+from lifecycle.data import preparation
+from lifecycle.problem import projects
 from lifecycle.store.db import close_database
 from lifecycle.workspace import open_workspace
 
@@ -70,7 +73,10 @@ def test_audit_chain_verifies_and_progress_ends_at_one(seeded):
 
 
 def test_demo_model_has_its_explanation_and_fairness_review_on_record(seeded):
-    from lifecycle import evidence, explain, fairness_evidence, registry
+    from lifecycle import evidence
+    from lifecycle.review import explain
+    from lifecycle.review import fairness_evidence
+    from lifecycle.models import registry
     workspace, _ = seeded
     income = projects.find_project(workspace, "Income over 50K")
     (version,) = registry.list_versions(workspace, income.id)
@@ -85,7 +91,9 @@ def test_demo_model_has_its_explanation_and_fairness_review_on_record(seeded):
 
 def test_evidence_stays_readable_after_retirement_without_the_model_file(seeded):
     """Runs last in this module: it retires the demo model and deletes its artifact."""
-    from lifecycle import explain, fairness_evidence, registry
+    from lifecycle.review import explain
+    from lifecycle.review import fairness_evidence
+    from lifecycle.models import registry
     from lifecycle.store import models as model_store
     workspace, _ = seeded
     income = projects.find_project(workspace, "Income over 50K")

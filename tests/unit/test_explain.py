@@ -16,12 +16,15 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
-from lifecycle import explain, registry, search, shap_explainer
+from lifecycle.review import explain
+from lifecycle.review import shap_explainer
+from lifecycle.models import registry
+from lifecycle.develop import search
 from lifecycle.charts import explain_charts as charts
 from lifecycle.cli import main
 from lifecycle.errors import InputError
-from lifecycle.explain import Explanation, PipelineExplainer
-from lifecycle.recipe import compile_recipe, default_recipe
+from lifecycle.review.explain import Explanation, PipelineExplainer
+from lifecycle.data.recipe.compiler import compile_recipe, default_recipe
 from tests.unit.training_data import csv_bytes, frozen_split, make_project
 
 
@@ -46,7 +49,7 @@ def _pipeline(estimator, target="y", frame=None) -> tuple[Pipeline, pd.DataFrame
 
 
 def _by_source(values: np.ndarray, names) -> pd.DataFrame:
-    """Sum transformed-feature values onto source columns, independently of lifecycle.recipe."""
+    """Sum transformed-feature values onto source columns, independently of lifecycle.data.recipe.compiler."""
     sources = [name.split("__", 1)[1].split("=")[0] for name in names]
     return pd.DataFrame(values, columns=sources).T.groupby(level=0, sort=False).sum().T
 

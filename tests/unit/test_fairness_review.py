@@ -13,14 +13,19 @@ import pytest
 from fairlearn import metrics as flm
 from sklearn import metrics as skm
 
-from lifecycle import audit, datasets, evidence, fairness_bootstrap, preparation, projects, registry
+from lifecycle import audit, evidence
+from lifecycle.validate import fairness_bootstrap
+from lifecycle.models import registry
+from lifecycle.data import datasets
+from lifecycle.data import preparation
+from lifecycle.problem import projects
 from lifecycle.charts import fairness_charts
 from lifecycle.errors import InputError
-from lifecycle.fairness_evidence import fairness_objectives, review_version, stored_review
-from lifecycle.objectives import parse_objective
-from lifecycle.fairness_review import INTERSECTION, MAX_GROUPS, FairnessReport, review
-from lifecycle.search import run_search
-from lifecycle.validation_fairness import MISSING_GROUP
+from lifecycle.review.fairness_evidence import fairness_objectives, review_version, stored_review
+from lifecycle.problem.objectives import parse_objective
+from lifecycle.validate.fairness_review import INTERSECTION, MAX_GROUPS, FairnessReport, review
+from lifecycle.develop.search import run_search
+from lifecycle.validate.fairness_metrics import MISSING_GROUP
 
 FAIRLEARN_DISPARITIES = {
     "demographic_parity_difference": flm.demographic_parity_difference,
@@ -339,7 +344,7 @@ def test_review_of_a_version_is_stored_once_and_read_back(workspace, actors, ver
 
 
 def test_review_numbers_match_fairlearn_on_the_models_test_rows(workspace, actors, version):
-    from lifecycle import training
+    from lifecycle.develop import training
     stored = review_version(workspace, actors["analyst"], version.id, n_bootstrap=0)
     data = training.data_for_run(workspace, training.get_run(workspace, version.run_id))
     decisions = registry.load_pipeline(workspace, version).predict(data.X_test)
@@ -387,7 +392,7 @@ def test_cli_bad_column_is_one_line_with_the_fix(workspace, version, capsys):
 
 
 def test_judging_against_an_objective_reads_the_interval():
-    from lifecycle.fairness_review import Disparity, judge
+    from lifecycle.validate.fairness_review import Disparity, judge
     objective = parse_objective("demographic_parity_difference<=0.1", task="binary")
 
     def disparity(value, low, high):

@@ -10,10 +10,12 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import Pipeline
 
-from lifecycle import auth, datasets, projects
+from lifecycle import auth
+from lifecycle.data import datasets
+from lifecycle.problem import projects
 from lifecycle.errors import InputError
-from lifecycle.feasibility import FOLDS, check_feasibility, summary_text
-from lifecycle.recipe import compile_recipe, default_recipe
+from lifecycle.develop.feasibility import FOLDS, check_feasibility, summary_text
+from lifecycle.data.recipe.compiler import compile_recipe, default_recipe
 from lifecycle.store.db import close_database
 from lifecycle.workspace import open_workspace
 

@@ -10,7 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lifecycle import audit, datasets, projects
+from lifecycle import audit
+from lifecycle.data import datasets
+from lifecycle.problem import projects
 from lifecycle.errors import InputError, NotFound
 from lifecycle.store import datasets as dataset_store
 

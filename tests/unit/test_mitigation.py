@@ -14,12 +14,21 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 
-from lifecycle import (audit, auth, datasets, evidence, mitigation, mitigation_tradeoff, model_states, preparation,
-                       projects, registry, search, training, validate_stage)
+from lifecycle import audit, auth, evidence
+from lifecycle.review import mitigation
+from lifecycle.review import mitigation_tradeoff
+from lifecycle.validate import stage as validate_stage
+from lifecycle.models import states as model_states
+from lifecycle.models import registry
+from lifecycle.develop import search
+from lifecycle.develop import training
+from lifecycle.data import datasets
+from lifecycle.data import preparation
+from lifecycle.problem import projects
 from lifecycle.charts import mitigation_charts
 from lifecycle.errors import InputError, PermissionDenied
-from lifecycle.fair_models import GroupThresholdClassifier, MixtureClassifier, group_keys
-from lifecycle.recipe import compile_recipe, default_recipe
+from lifecycle.review.fair_models import GroupThresholdClassifier, MixtureClassifier, group_keys
+from lifecycle.data.recipe.compiler import compile_recipe, default_recipe
 from lifecycle.store.db import close_database
 from lifecycle.workspace import open_workspace
 
@@ -348,7 +357,7 @@ def test_the_mitigate_command_prints_the_new_version_and_the_trade_off(world, ca
 def test_every_candidate_is_explained_in_source_columns(world):
     """The explanation panel works on candidates: the threshold optimizer's scores come from the
     base model (said in a note), the others are explained as they are."""
-    from lifecycle import explain
+    from lifecycle.review import explain
     workspace, users, base, made = world
     for method, made_candidate in made.items():
         explanation, _, _ = explain.explain_version(workspace, users["analyst"], made_candidate.version, rows=40)

@@ -5,10 +5,13 @@ import dataclasses
 
 import pytest
 
-from lifecycle import audit, datasets, preparation, projects
+from lifecycle import audit
+from lifecycle.data import datasets
+from lifecycle.data import preparation
+from lifecycle.problem import projects
 from lifecycle.errors import InputError
-from lifecycle.recipe import ColumnStep, Recipe, RowFilter
-from lifecycle.splits import assignment_hash, split_counts
+from lifecycle.data.recipe.compiler import ColumnStep, Recipe, RowFilter
+from lifecycle.data.splits import assignment_hash, split_counts
 
 
 def _csv(n: int = 40, extra: str = "") -> bytes:

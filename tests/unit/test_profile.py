@@ -11,10 +11,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lifecycle import auth, datasets, projects
+from lifecycle import auth
+from lifecycle.data import datasets
+from lifecycle.problem import projects
 from lifecycle.charts import profile_charts, theme
 from lifecycle.errors import InputError
-from lifecycle.profile import (IMBALANCE_SHARE, LEAKAGE_THRESHOLD, DatasetProfile, get_profile,
+from lifecycle.data.profile import (IMBALANCE_SHARE, LEAKAGE_THRESHOLD, DatasetProfile, get_profile,
                                profile_dataset)
 from lifecycle.store import datasets as dataset_store
 from lifecycle.store import profile_cache, profiling
@@ -201,7 +203,7 @@ def test_one_row_and_no_target(workspace, admin):
 def test_large_data_path_samples_quantiles_and_buckets(workspace, admin, monkeypatch):
     """Above EXACT_MAX_ROWS: HyperLogLog distinct counts, quantiles and leakage buckets from a
     seeded sample; counts, histograms and outliers stay exact."""
-    monkeypatch.setattr("lifecycle.profile.EXACT_MAX_ROWS", 300)
+    monkeypatch.setattr("lifecycle.data.profile.EXACT_MAX_ROWS", 300)
     frame = _synthetic()
     frame["sparse"] = np.where(np.arange(N) < 3, 1.0, np.nan)  # likely missed by the sample
     _, dataset = _ingest(workspace, admin, frame)

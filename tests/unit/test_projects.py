@@ -5,9 +5,10 @@ import math
 
 import pytest
 
-from lifecycle import audit, projects
+from lifecycle import audit
+from lifecycle.problem import projects
 from lifecycle.errors import InputError, NotFound
-from lifecycle.objectives import (CATALOGUE, is_met, make_objective, metrics_for, objective_from_row,
+from lifecycle.problem.objectives import (CATALOGUE, is_met, make_objective, metrics_for, objective_from_row,
                                   parse_objective)
 from lifecycle.records import Objective
 

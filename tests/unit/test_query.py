@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle import audit, datasets, query
+from lifecycle import audit
+from lifecycle.data import datasets
+from lifecycle.data import query
 from lifecycle.errors import InputError
 
 TABLES = "cities, cities_v1, customers, customers_v1"

@@ -11,10 +11,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from lifecycle.errors import InputError
-from lifecycle.recipe import (ColumnStep, DerivedColumn, Recipe, RowFilter, apply_filters,
+from lifecycle.data.recipe.compiler import (ColumnStep, DerivedColumn, Recipe, RowFilter, apply_filters,
                               compile_recipe, default_recipe, preview, recipe_warnings,
                               source_column, validate_recipe)
-from lifecycle.transformers import (AsText, DerivedColumnTransformer, OutlierClipper, _as_float,
+from lifecycle.data.recipe.transformers import (AsText, DerivedColumnTransformer, OutlierClipper, _as_float,
                                     _text)
 
 ADULT = Path(__file__).resolve().parents[2] / "data" / "adult_train.csv"

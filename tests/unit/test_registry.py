@@ -8,10 +8,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from lifecycle import audit, model_states, registry
+from lifecycle import audit
+from lifecycle.models import states as model_states
+from lifecycle.models import registry
 from lifecycle.errors import InputError, PermissionDenied
 from lifecycle.records import InputColumn
-from lifecycle.recipe import compile_recipe, default_recipe
+from lifecycle.data.recipe.compiler import compile_recipe, default_recipe
 from lifecycle.store import audit_log
 from lifecycle.store import models as model_store
 
@@ -154,7 +156,7 @@ def test_a_refused_move_writes_nothing(workspace, actors):
 @pytest.mark.parametrize("kind", ["classification", "regression"])
 def test_every_catalogue_algorithm_loads_back_through_the_allow_list(workspace, actors, kind):
     """A fitted model of each family holds only trusted types (knn keeps a KD tree and a metric)."""
-    from lifecycle.catalogue import CATALOGUE
+    from lifecycle.develop.catalogue import CATALOGUE
     frame, y = _frame()
     target = y if kind == "classification" else frame["x"] * 2.0
     for algorithm in CATALOGUE.values():
@@ -168,3 +170,26 @@ def test_every_catalogue_algorithm_loads_back_through_the_allow_list(workspace, 
             version = _register(workspace, actors["analyst"], pipeline)
             loaded = registry.load_pipeline(workspace, version)
             np.testing.assert_array_equal(loaded.predict(frame), pipeline.predict(frame), err_msg=algorithm.name)
+
+
+def test_an_artifact_saved_before_the_stage_packages_loads_through_the_legacy_aliases(workspace, actors):
+    """tests/unit/data/legacy_pipeline.skops was written when the recipe's transformers lived in
+    ``lifecycle.transformers``; it must load (same hash and allow-list checks) and predict as it did."""
+    import shutil
+    from pathlib import Path
+
+    import skops.io as sio
+
+    data = Path(__file__).parent / "data"
+    legacy = data / "legacy_pipeline.skops"
+    assert any(t.startswith("lifecycle.transformers.") for t in sio.get_untrusted_types(file=legacy))
+    digest = registry._file_hash(legacy)
+    registry.models_dir(workspace).mkdir(parents=True, exist_ok=True)
+    shutil.copy(legacy, registry.models_dir(workspace) / f"{digest}.skops")
+    with workspace.db.transaction() as cursor:
+        version = model_store.insert_version(cursor, project_id=1, run_id=1, artifact_hash=digest, input_schema=SCHEMA,
+                                             trained_by="analyst", created_by="analyst")
+    rows = pd.read_csv(data / "legacy_pipeline_rows.csv")
+    loaded = registry.load_pipeline(workspace, version)
+    proba = loaded.predict_proba(rows.drop(columns=["y", "expected_proba"]))[:, 1]
+    np.testing.assert_allclose(proba, rows["expected_proba"], rtol=1e-12)

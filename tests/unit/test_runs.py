@@ -9,10 +9,13 @@ import plotly.graph_objects as go
 import pytest
 from sklearn.model_selection import learning_curve as sklearn_learning_curve
 
-from lifecycle import run_logging, runs, search, training
+from lifecycle.develop import run_logging
+from lifecycle.develop import runs
+from lifecycle.develop import search
+from lifecycle.develop import training
 from lifecycle.charts import run_charts
 from lifecycle.errors import InputError, NotFound, PermissionDenied
-from lifecycle.objectives import parse_objective
+from lifecycle.problem.objectives import parse_objective
 from lifecycle.store import runs as run_store
 from tests.unit.training_data import csv_bytes, frozen_split, make_project
 
@@ -231,7 +234,7 @@ def test_bulk_writes_survive_a_result_left_pending_on_the_cursor(workspace, acto
 
 
 def test_single_points_are_journalled_durably_and_read_back(workspace, actors, project, many):
-    from lifecycle import metric_journal
+    from lifecycle.develop import metric_journal
     _, ids = many
     analyst = actors["analyst"]
     for step in range(5):
@@ -250,7 +253,7 @@ def test_single_points_are_journalled_durably_and_read_back(workspace, actors, p
 
 
 def test_journal_folds_in_batches(workspace, actors, project, many, monkeypatch):
-    from lifecycle import metric_journal
+    from lifecycle.develop import metric_journal
     monkeypatch.setattr(metric_journal, "FOLD_EVERY", 10)
     _, ids = many
     for step in range(25):
@@ -262,7 +265,7 @@ def test_journal_folds_in_batches(workspace, actors, project, many, monkeypatch)
 def test_a_crashed_process_leaves_nothing_lost_nothing_doubled(workspace, actors, project, many):
     """A new process replays what the journal holds, skips what was already folded and drops a
     torn last line (an append that never returned)."""
-    from lifecycle import metric_journal
+    from lifecycle.develop import metric_journal
     _, ids = many
     for step in range(3):
         run_logging.log_metric(workspace, actors["analyst"], ids[2], "loss", 0.5, step)

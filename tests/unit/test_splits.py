@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from lifecycle.errors import InputError
-from lifecycle.splits import SplitSpec, assign_split, assignment_hash, split_counts
+from lifecycle.data.splits import SplitSpec, assign_split, assignment_hash, split_counts
 
 
 @pytest.fixture

@@ -7,9 +7,13 @@ import numpy as np
 import pytest
 from sklearn.model_selection import StratifiedKFold, cross_validate
 
-from lifecycle import audit, jobs, projects, runs, search, training
+from lifecycle import audit, jobs
+from lifecycle.develop import runs
+from lifecycle.develop import search
+from lifecycle.develop import training
+from lifecycle.problem import projects
 from lifecycle.errors import InputError, PermissionDenied
-from lifecycle.metrics import SCORERS
+from lifecycle.problem.metrics import SCORERS
 from tests.unit.training_data import NOT_NULL_Y, csv_bytes, frozen_split, make_project
 
 
@@ -203,7 +207,7 @@ def test_a_reviewer_cannot_train(workspace, actors, analyst, binary):
 
 def test_a_dataset_without_a_recipe_is_refused(workspace, analyst, binary):
     project, dataset, split = binary
-    raw = next(d for d in __import__("lifecycle.datasets").datasets.list_datasets(workspace, project.id)
+    raw = next(d for d in __import__("lifecycle.data.datasets").datasets.list_datasets(workspace, project.id)
                if d.lineage.recipe_id is None)
     with pytest.raises(InputError, match="has no recipe.*freeze a version with it"):
         training.training_frames(workspace, project, raw.id, split.id)

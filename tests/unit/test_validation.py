@@ -17,15 +17,15 @@ from sklearn.pipeline import Pipeline
 from lifecycle.charts import validation_charts as charts
 from lifecycle.charts.theme import FAIL, MUTED, PASS, PASS_ICON
 from lifecycle.errors import InputError
-from lifecycle.metrics import SCORERS
-from lifecycle.objectives import make_objective, parse_objective
-from lifecycle.recipe import compile_recipe, default_recipe
-from lifecycle.validation import ValidationReport, evaluate, judge
-from lifecycle.validation_metrics import (bootstrap_indices, bootstrap_replicates,
+from lifecycle.problem.metrics import SCORERS
+from lifecycle.problem.objectives import make_objective, parse_objective
+from lifecycle.data.recipe.compiler import compile_recipe, default_recipe
+from lifecycle.validate.report import ValidationReport, evaluate, judge
+from lifecycle.validate.metrics import (bootstrap_indices, bootstrap_replicates,
                                           compute_metric, metric_names, predict_all)
-from lifecycle.validation_robustness import _holed, overfitting
-from lifecycle.validation_slices import MIN_SLICE
-from lifecycle.validation_threshold import THRESHOLDS, analyse_thresholds
+from lifecycle.validate.robustness import _holed, overfitting
+from lifecycle.validate.slices import MIN_SLICE
+from lifecycle.validate.threshold import THRESHOLDS, analyse_thresholds
 
 FAST = dict(n_bootstrap=40, latency_rows=3)
 
@@ -439,7 +439,7 @@ def test_other_tasks_render_and_empty_states_teach(fixture, request):
 
 def test_fairness_objectives_are_judged_on_the_review_the_panel_shows(binary):
     """Same decisions, small groups left out, the worst grouping with its bootstrap interval."""
-    from lifecycle.fairness_review import review
+    from lifecycle.validate.fairness_review import review
     (pipeline, _, _, X_test, y_test), report = binary
     verdict = next(v for v in report.verdicts if v.metric == "demographic_parity_difference")
     expected = review("binary", y_test.to_numpy().astype(int), pipeline.predict(X_test).astype(int),

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from lifecycle import datasets, preparation, projects
-from lifecycle.recipe import RowFilter
+from lifecycle.data import datasets
+from lifecycle.data import preparation
+from lifecycle.problem import projects
+from lifecycle.data.recipe.compiler import RowFilter
 
 ROWS = 200
 

@@ -1,0 +1,188 @@
+"""Stage 2 — Data: bringing data in and freezing immutable, content-hashed dataset versions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lifecycle import config
+from lifecycle.auth import Permission, require
+from lifecycle.errors import InputError, NotFound
+from lifecycle.data.ingest import ReadResult, read_path, read_upload
+from lifecycle.progress import Progress, quiet
+from lifecycle.problem.projects import get_project
+from lifecycle.records import DatasetVersion, Lineage, Project, User
+from lifecycle.store import audit_log, dataset_files
+from lifecycle.store import datasets as dataset_store
+from lifecycle.workspace import Workspace
+
+
+BUNDLED = {
+    "adult_train": ("adult_train.csv", "UCI Adult (Census Income), original train split; CC BY 4.0"),
+    "adult_test": ("adult_test.csv", "UCI Adult (Census Income), original test split; CC BY 4.0"),
+    "german_credit": ("german_credit.csv", "UCI Statlog German Credit, Hofmann 1994; CC BY 4.0"),
+}
+
+
+def check_target(project: Project, table: pa.Table, source: str) -> None:
+    """A primary dataset must hold the project's target, with at least two values."""
+    if project.target not in table.column_names:
+        shown = ", ".join(table.column_names[:15]) + (" …" if table.num_columns > 15 else "")
+        raise InputError(
+            f"Column {project.target!r} (the target of project {project.name!r}) is not in {source}; "
+            f"its columns are: {shown}.",
+            "Rename the column in the file, change the project's target in stage 1, or ingest the "
+            "file as an auxiliary table to join it with SQL.")
+    column = table.column(project.target)
+    present = column.drop_null()
+    if len(present) == 0:
+        raise InputError(f"The target column {project.target!r} is empty in every row of {source}.",
+                         "Pick a file where the target is filled in.")
+    distinct = pc.count_distinct(present).as_py()
+    if distinct < 2:
+        raise InputError(
+            f"The target column {project.target!r} has the single value {present[0].as_py()!r} in "
+            f"all {len(present):,} filled rows of {source}; a model cannot learn from a constant.",
+            "Check the export (a filter may have removed the other classes) or pick another target.")
+    if project.task == "regression" and not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+        raise InputError(f"The target {project.target!r} holds text, but project {project.name!r} is a "
+                         "regression task.", "Change the task to binary or multiclass in stage 1, "
+                         "or pick a numeric target.")
+    if project.positive_class is not None and project.task == "binary":
+        values = {str(v) for v in pc.unique(present).to_pylist()}
+        if project.positive_class not in values:
+            raise InputError(f"The positive class {project.positive_class!r} of project {project.name!r} "
+                             f"does not occur in its target {project.target!r} (values: "
+                             f"{', '.join(sorted(values)[:10])}).",
+                             "Fix the positive class in stage 1 or check the file.")
+
+
+def _store(workspace: Workspace, actor: User, project: Project, result: ReadResult, *, name: str,
+           lineage: Lineage, auxiliary: bool, progress: Progress) -> DatasetVersion:
+    if not auxiliary:
+        check_target(project, result.table, lineage.name)
+    progress(0.6, "Freezing the dataset version")
+    path, content_hash = dataset_files.write_table(result.table, dataset_store.files_dir(workspace.path))
+    try:
+        with workspace.db.transaction() as cursor:
+            existing = dataset_store.by_content_hash(cursor, project.id, content_hash)
+            if existing is not None and existing.name == name:
+                return existing
+            dataset = dataset_store.insert(cursor, project_id=project.id, name=name, table=result.table,
+                                           content_hash=content_hash, lineage=lineage,
+                                           auxiliary=auxiliary, created_by=actor.name)
+            audit_log.append(cursor, actor=actor.name, action="dataset.ingested",
+                             entity=f"dataset:{dataset.id}",
+                             details={"project_id": project.id, "name": name, "version": dataset.version,
+                                      "rows": dataset.rows, "columns": len(dataset.columns),
+                                      "content_hash": content_hash, "source": lineage.kind,
+                                      "source_name": lineage.name, "source_hash": lineage.source_hash})
+    except BaseException:
+        # The file is named by its content; keep it only if some record refers to it.
+        if not dataset_store.hash_in_use(workspace.db.cursor(), content_hash):
+            path.unlink(missing_ok=True)
+        raise
+    progress(1.0, f"Stored {dataset.label}: {dataset.rows:,} rows × {len(dataset.columns)} columns")
+    return dataset
+
+
+def _dataset_name(filename: str, name: str | None) -> str:
+    stem = name or Path(filename).name.split(".")[0]
+    stem = stem.strip()
+    if not stem or len(stem) > 80:
+        raise InputError(f"Dataset name {stem!r} is empty or longer than 80 characters.", "Give a short name.")
+    return stem
+
+
+def ingest_bytes(workspace: Workspace, actor: User, project_id: int, data: bytes, filename: str, *,
+                 name: str | None = None, auxiliary: bool = False, encoding: str = "utf-8",
+                 progress: Progress = quiet) -> DatasetVersion:
+    """Ingest an uploaded CSV/Parquet file as a new dataset version of the project."""
+    require(actor, Permission.EDIT_DATA)
+    project = get_project(workspace, project_id)
+    name = _dataset_name(filename, name)
+    progress(0.1, f"Reading {filename}")
+    result = read_upload(data, filename, config.limits(), encoding=encoding)
+    lineage = Lineage(kind="file", name=filename, source_hash=result.source_hash, notes=result.notes)
+    return _store(workspace, actor, project, result, name=name, lineage=lineage, auxiliary=auxiliary,
+                  progress=progress)
+
+
+def ingest_path(workspace: Workspace, actor: User, project_id: int, path: Path, *,
+                name: str | None = None, auxiliary: bool = False, encoding: str = "utf-8",
+                progress: Progress = quiet) -> DatasetVersion:
+    require(actor, Permission.EDIT_DATA)
+    project = get_project(workspace, project_id)
+    name = _dataset_name(Path(path).name, name)
+    progress(0.1, f"Reading {Path(path).name}")
+    result = read_path(Path(path), config.limits(), encoding=encoding)
+    lineage = Lineage(kind="file", name=Path(path).name, source_hash=result.source_hash, notes=result.notes)
+    return _store(workspace, actor, project, result, name=name, lineage=lineage, auxiliary=auxiliary,
+                  progress=progress)
+
+
+def ingest_bundled(workspace: Workspace, actor: User, project_id: int, key: str, *,
+                   name: str | None = None, auxiliary: bool = False,
+                   progress: Progress = quiet) -> DatasetVersion:
+    if key not in BUNDLED:
+        raise InputError(f"No bundled dataset {key!r}.", f"Choose one of: {', '.join(BUNDLED)}.")
+    require(actor, Permission.EDIT_DATA)
+    project = get_project(workspace, project_id)
+    filename, attribution = BUNDLED[key]
+    result = read_path(config.DATA_DIR / filename, config.limits())
+    lineage = Lineage(kind="bundled", name=filename, source_hash=result.source_hash,
+                      notes=(attribution, *result.notes))
+    return _store(workspace, actor, project, result, name=name or key, lineage=lineage,
+                  auxiliary=auxiliary, progress=progress)
+
+
+def store_query_result(workspace: Workspace, actor: User, project_id: int, table: pa.Table, sql: str,
+                       *, name: str, auxiliary: bool = False) -> DatasetVersion:
+    """Freeze the result of a read-only SQL query over the workspace's datasets."""
+    require(actor, Permission.EDIT_DATA)
+    project = get_project(workspace, project_id)
+    if table.num_rows == 0:
+        raise InputError("The query returned no rows.", "Loosen its WHERE clause or check the joins.")
+    from lifecycle.data.ingest import check_column_names  # same header rules as files
+    check_column_names(table.column_names, "the query result", config.limits())
+    result = ReadResult(table=table, source_hash=None, source_bytes=0, notes=())
+    lineage = Lineage(kind="query", name=name, query=sql)
+    return _store(workspace, actor, project, result, name=_dataset_name(name, name), lineage=lineage,
+                  auxiliary=auxiliary, progress=quiet)
+
+
+def list_datasets(workspace: Workspace, project_id: int) -> list[DatasetVersion]:
+    return dataset_store.for_project(workspace.db.cursor(), project_id)
+
+
+def get_dataset(workspace: Workspace, dataset_id: int) -> DatasetVersion:
+    dataset = dataset_store.get(workspace.db.cursor(), dataset_id)
+    if dataset is None:
+        raise NotFound(f"No dataset version with id {dataset_id}.",
+                       "List them with `data list --project NAME`.")
+    return dataset
+
+
+def load_table(workspace: Workspace, dataset: DatasetVersion) -> pa.Table:
+    path = dataset_store.data_path(workspace.path, dataset)
+    if not path.exists():
+        raise NotFound(f"The rows of {dataset.label} are missing from {path.parent}.",
+                       "Restore the workspace's .files folder from a backup.")
+    return dataset_files.read_table(path)
+
+
+def load_frame(workspace: Workspace, dataset: DatasetVersion, *, columns: list[str] | None = None,
+               limit: int | None = None) -> pd.DataFrame:
+    table = load_table(workspace, dataset)
+    if columns is not None:
+        table = table.select(columns)
+    if limit is not None:
+        table = table.slice(0, limit)
+    return table.to_pandas()
+
+
+def verify_dataset(workspace: Workspace, dataset: DatasetVersion) -> bool:
+    """True when the stored rows still hash to the version's content hash."""
+    return dataset_files.file_hash(dataset_store.data_path(workspace.path, dataset)) == dataset.content_hash

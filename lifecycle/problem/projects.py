@@ -1,0 +1,156 @@
+"""Stage 1 — Problem: projects, their framing and their measurable objectives."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from lifecycle.auth import Permission, require
+from lifecycle.errors import InputError, NotFound
+from lifecycle.problem.objectives import make_objective, parse_objective
+from lifecycle.records import RISK_TIERS, TASKS, Objective, ObjectiveSet, Project, User
+from lifecycle.store import audit_log
+from lifecycle.store import projects as project_store
+from lifecycle.workspace import Workspace
+
+MAX_NAME = 80
+
+
+def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+    """Validate and normalise editable project fields; raise InputError naming the field."""
+    out = dict(fields)
+    for key in ("name", "statement", "target", "owner", "intended_use", "out_of_scope"):
+        if key in out:
+            out[key] = (out[key] or "").strip()
+    if "name" in out:
+        if not out["name"]:
+            raise InputError("The project has no name.", "Give it a short name, e.g. 'Income over 50K'.")
+        if len(out["name"]) > MAX_NAME:
+            raise InputError(f"The project name is {len(out['name'])} characters long.",
+                             f"Keep it under {MAX_NAME}.")
+    if "task" in out and out["task"] not in TASKS:
+        raise InputError(f"Task {out['task']!r} is not supported.", f"Choose one of: {', '.join(TASKS)}.")
+    if "target" in out and not out["target"]:
+        raise InputError("The project has no target column.",
+                         "Name the column the model should predict, e.g. 'income'.")
+    if "risk_tier" in out and out["risk_tier"] not in RISK_TIERS:
+        raise InputError(f"Risk tier {out['risk_tier']!r} is not one of {', '.join(RISK_TIERS)}.",
+                         "Pick low, medium or high.")
+    if "positive_class" in out:
+        value = out["positive_class"]
+        out["positive_class"] = str(value).strip() if value not in (None, "") else None
+    if "sensitive" in out:
+        seen = []
+        for column in out["sensitive"] or ():
+            column = str(column).strip()
+            if column and column not in seen:
+                seen.append(column)
+        out["sensitive"] = tuple(seen)
+        if out.get("target") and out["target"] in seen:
+            raise InputError(f"The target {out['target']!r} is also listed as a sensitive attribute.",
+                             "Remove it from the sensitive attributes.")
+    return out
+
+
+def create_project(workspace: Workspace, actor: User, *, name: str, task: str, target: str,
+                   statement: str = "", positive_class: str | None = None,
+                   sensitive: tuple[str, ...] | list[str] = (), owner: str | None = None,
+                   risk_tier: str = "medium", intended_use: str = "", out_of_scope: str = "",
+                   objectives: list[Objective] | list[str] = ()) -> Project:
+    require(actor, Permission.EDIT_PROJECT)
+    fields = _clean(dict(name=name, statement=statement, task=task, target=target,
+                         positive_class=positive_class, sensitive=tuple(sensitive),
+                         owner=owner or actor.name, risk_tier=risk_tier,
+                         intended_use=intended_use, out_of_scope=out_of_scope))
+    if task == "binary" and fields["positive_class"] is None:
+        pass  # inferred from data later; the Data stage asks for it if still missing
+    if task == "regression" and fields["positive_class"]:
+        raise InputError("A regression task has no positive class.", "Leave the positive class empty.")
+    parsed = [o if isinstance(o, Objective) else parse_objective(o, task=task) for o in objectives]
+    with workspace.db.transaction() as cursor:
+        if project_store.get_by_name(cursor, fields["name"]):
+            raise InputError(f"A project named {fields['name']!r} already exists.",
+                             "Pick another name or open the existing project.")
+        project = project_store.insert(cursor, created_by=actor.name, **fields)
+        objective_set = project_store.insert_objectives(cursor, project.id, parsed, actor.name)
+        audit_log.append(cursor, actor=actor.name, action="project.created",
+                         entity=f"project:{project.id}",
+                         details={**_public(project), "objectives": [str(o) for o in objective_set.objectives]})
+    return project
+
+
+def _public(project: Project) -> dict[str, Any]:
+    data = asdict(project)
+    for key in ("created_at", "updated_at", "created_by", "id"):
+        data.pop(key)
+    data["sensitive"] = list(project.sensitive)
+    return data
+
+
+def update_project(workspace: Workspace, actor: User, project_id: int, **changes: Any) -> Project:
+    require(actor, Permission.EDIT_PROJECT)
+    current = get_project(workspace, project_id)
+    merged = _clean({**_public(current), **changes})
+    if merged["task"] == "regression" and merged["positive_class"]:
+        raise InputError("A regression task has no positive class.", "Leave the positive class empty.")
+    diff = {k: v for k, v in merged.items() if v != _public(current)[k]
+            and not (k == "sensitive" and tuple(v) == current.sensitive)}
+    if not diff:
+        return current
+    with workspace.db.transaction() as cursor:
+        if "name" in diff:
+            clash = project_store.get_by_name(cursor, diff["name"])
+            if clash and clash.id != project_id:
+                raise InputError(f"A project named {diff['name']!r} already exists.", "Pick another name.")
+        project = project_store.update(cursor, project_id, diff)
+        audit_log.append(cursor, actor=actor.name, action="project.updated",
+                         entity=f"project:{project_id}",
+                         details={k: {"from": _public(current)[k], "to": _public(project)[k]} for k in diff})
+    return project
+
+
+def set_objectives(workspace: Workspace, actor: User, project_id: int,
+                   objectives: list[Objective] | list[str]) -> ObjectiveSet:
+    """Store a new version of the project's objectives (earlier versions stay on record)."""
+    require(actor, Permission.EDIT_PROJECT)
+    project = get_project(workspace, project_id)
+    parsed = [make_objective(o.metric, o.comparator, o.threshold, task=project.task, blocking=o.blocking)
+              if isinstance(o, Objective) else parse_objective(o, task=project.task) for o in objectives]
+    metrics = [o.metric for o in parsed]
+    repeated = sorted({m for m in metrics if metrics.count(m) > 1})
+    if repeated:
+        raise InputError(f"Objective metric {', '.join(repeated)} appears more than once.",
+                         "Keep one threshold per metric.")
+    with workspace.db.transaction() as cursor:
+        objective_set = project_store.insert_objectives(cursor, project_id, parsed, actor.name)
+        audit_log.append(cursor, actor=actor.name, action="objectives.set",
+                         entity=f"project:{project_id}",
+                         details={"version": objective_set.version,
+                                  "objectives": [str(o) + ("" if o.blocking else " (advisory)") for o in parsed]})
+    return objective_set
+
+
+def get_project(workspace: Workspace, project_id: int) -> Project:
+    project = project_store.get(workspace.db.cursor(), project_id)
+    if project is None:
+        raise NotFound(f"No project with id {project_id}.", "List projects with `project list`.")
+    return project
+
+
+def find_project(workspace: Workspace, name: str) -> Project:
+    project = project_store.get_by_name(workspace.db.cursor(), name)
+    if project is None:
+        names = ", ".join(p.name for p in list_projects(workspace)) or "none yet"
+        raise NotFound(f"No project named {name!r}.", f"Projects here: {names}.")
+    return project
+
+
+def list_projects(workspace: Workspace) -> list[Project]:
+    return project_store.list_all(workspace.db.cursor())
+
+
+def objectives(workspace: Workspace, project_id: int, version: int | None = None) -> ObjectiveSet | None:
+    return project_store.objective_set(workspace.db.cursor(), project_id, version)
+
+
+def objective_versions(workspace: Workspace, project_id: int) -> list[int]:
+    return project_store.objective_versions(workspace.db.cursor(), project_id)

@@ -1,0 +1,151 @@
+"""The fairness review of a registered model version, stored as review evidence.
+
+A review is keyed by what it was computed from — the model artifact, the dataset's content,
+the split, the sensitive columns, the decision threshold, the seed, the resamples and the
+minimum group size — so asking again (from the page, the CLI or another user) reads the
+stored evidence instead of computing it twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lifecycle import evidence
+from lifecycle.validate import stage as validate_stage
+from lifecycle.models import registry
+from lifecycle.develop import training
+from lifecycle.problem import projects
+from lifecycle.data.datasets import get_dataset, load_frame
+from lifecycle.errors import InputError
+from lifecycle.validate.fairness_review import (DEFAULT_BOOTSTRAP, FORMAT_VERSION, MIN_GROUP_SIZE,
+                                       FairnessReport, review)
+from lifecycle.records import Evidence, ModelVersion
+from lifecycle.problem.objectives import CATALOGUE
+from lifecycle.progress import Progress, quiet
+from lifecycle.records import Objective, Project, User
+from lifecycle.workspace import Workspace
+
+KIND = "fairness"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredReview:
+    report: FairnessReport
+    evidence: Evidence
+    from_store: bool  # True: read back, not computed now
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Request:
+    version: ModelVersion
+    project: Project
+    run_id: int
+    sensitive: tuple[str, ...]
+    threshold: float | None
+    key: str
+
+
+def sensitive_choices(workspace: Workspace, version: ModelVersion) -> list[str]:
+    """Columns of the version's dataset that may serve as sensitive attributes (all but the target)."""
+    run = training.get_run(workspace, version.run_id)
+    project = projects.get_project(workspace, version.project_id)
+    return [c for c in get_dataset(workspace, run.dataset_id).column_names if c != project.target]
+
+
+def fairness_objectives(workspace: Workspace, project_id: int) -> tuple[Objective, ...]:
+    """The project's current objectives on fairness metrics (thresholds the charts draw)."""
+    found = projects.objectives(workspace, project_id)
+    return tuple(o for o in (found.objectives if found else ())
+                 if CATALOGUE.get(o.metric) and CATALOGUE[o.metric].kind == "fairness")
+
+
+def _request(workspace: Workspace, version_id: int, sensitive, seed: int, n_bootstrap: int,
+             min_group_size: int) -> _Request:
+    version = registry.get_version(workspace, version_id)
+    project = projects.get_project(workspace, version.project_id)
+    run = training.get_run(workspace, version.run_id)
+    dataset = get_dataset(workspace, run.dataset_id)
+    chosen = tuple(dict.fromkeys(project.sensitive if sensitive is None else sensitive))
+    if not chosen:
+        raise InputError(f"Project {project.name!r} declares no sensitive attributes.",
+                         "Declare them in Problem (stage 1), or pick columns (--sensitive COL).")
+    for column in chosen:
+        if column == project.target:
+            raise InputError(f"{column!r} is the target, not a sensitive attribute.",
+                             "Pick another column.")
+        if column not in dataset.column_names:
+            others = [c for c in dataset.column_names if c != project.target]
+            raise InputError(f"Sensitive column {column!r} is not in {dataset.label}.",
+                             f"Pick one of: {', '.join(others)}.")
+    stored = validate_stage.latest_stored(workspace, version.id)
+    threshold = None if stored is None else stored.report.get("decision_threshold")
+    key = evidence.cache_key(model=version.artifact_hash, data=dataset.content_hash,
+                             split=run.split_id, sensitive=list(chosen), threshold=threshold,
+                             seed=seed, n_bootstrap=n_bootstrap, min_group_size=min_group_size,
+                             format=FORMAT_VERSION)
+    return _Request(version=version, project=project, run_id=run.id, sensitive=chosen,
+                    threshold=threshold, key=key)
+
+
+def stored_review(workspace: Workspace, version_id: int, *, sensitive=None, seed: int = 0,
+                  n_bootstrap: int = DEFAULT_BOOTSTRAP,
+                  min_group_size: int = MIN_GROUP_SIZE) -> StoredReview | None:
+    """The stored review for exactly these settings, or None (nothing is computed)."""
+    request = _request(workspace, version_id, sensitive, seed, n_bootstrap, min_group_size)
+    found = evidence.cached(workspace, version_id, KIND, request.key)
+    if found is None:
+        return None
+    return StoredReview(report=FairnessReport.from_dict(found.payload), evidence=found, from_store=True)
+
+
+def latest_review(workspace: Workspace, version_id: int) -> StoredReview | None:
+    """The newest stored fairness review of a version, whatever its settings."""
+    found = evidence.latest(workspace, version_id, KIND)
+    if found is None:
+        return None
+    return StoredReview(report=FairnessReport.from_dict(found.payload), evidence=found, from_store=True)
+
+
+def _decisions(pipeline, task: str, X, threshold: float | None) -> tuple[np.ndarray, tuple | None, str]:
+    if task == "binary" and threshold is not None:
+        classes = list(pipeline.classes_)
+        positive = np.asarray(pipeline.predict_proba(X))[:, classes.index(1)]
+        return ((positive >= threshold).astype(int), None,
+                f"positive-class probability ≥ {threshold:g} (the latest validation report's threshold)")
+    classes = tuple(pipeline.classes_.tolist()) if task == "multiclass" else None
+    return np.asarray(pipeline.predict(X)), classes, "the model's predict"
+
+
+def review_version(workspace: Workspace, actor: User, version_id: int, *, sensitive=None,
+                   seed: int = 0, n_bootstrap: int = DEFAULT_BOOTSTRAP,
+                   min_group_size: int = MIN_GROUP_SIZE, progress: Progress = quiet) -> StoredReview:
+    """The fairness review of a model version on its test rows: read from the store when these
+    settings were reviewed before, else computed, stored as evidence and audited.
+    ``sensitive`` defaults to the project's sensitive attributes."""
+    request = _request(workspace, version_id, sensitive, seed, n_bootstrap, min_group_size)
+
+    def compute() -> tuple[str, dict]:
+        progress(0.1, "Loading the model and its test rows")
+        data = training.data_for_run(workspace, training.get_run(workspace, request.run_id))
+        if len(data.X_test) == 0:
+            raise InputError(f"Split #{data.split.id} has no test rows.",
+                             "Create a split with a test share in the Data stage.")
+        pipeline = registry.load_pipeline(workspace, request.version, actor_name=actor.name)
+        frame = load_frame(workspace, data.dataset, columns=list(request.sensitive))
+        sensitive_rows = frame.loc[data.X_test.index, list(request.sensitive)].reset_index(drop=True)
+        progress(0.4, "Predicting the test rows")
+        decisions, classes, decision = _decisions(pipeline, data.task, data.X_test, request.threshold)
+        if data.task == "binary" and data.positive_class is not None:
+            decision += f"; the selected outcome is the positive class {data.positive_class!r}"
+        progress(0.6, f"Group metrics and {n_bootstrap} bootstrap resamples")
+        report = review(data.task, np.asarray(data.y_test), decisions, sensitive_rows, classes=classes,
+                        seed=seed, n_bootstrap=n_bootstrap, min_group_size=min_group_size,
+                        decision=decision)
+        progress(1.0, "Stored as evidence")
+        return report.summary, report.to_dict()
+
+    found, from_store = evidence.get_or_compute(workspace, actor, request.version.id, KIND, request.key,
+                                                compute)
+    return StoredReview(report=FairnessReport.from_dict(found.payload), evidence=found,
+                        from_store=from_store)

@@ -1,0 +1,180 @@
+"""The accuracy–fairness trade-off of a model version and its mitigated candidates.
+
+Every candidate of a base version (see :mod:`lifecycle.review.mitigation`) and the base itself are
+measured on the test split with scikit-learn's accuracy and Fairlearn's own metric functions;
+the points are stored as evidence on the base version, keyed by the candidates' artifacts.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score
+
+from lifecycle import evidence
+from lifecycle.models import registry
+from lifecycle.develop import training
+from lifecycle.auth import Permission, require
+from lifecycle.dataclass_json import from_jsonable, to_jsonable
+from lifecycle.data.datasets import load_frame
+from lifecycle.errors import InputError
+from lifecycle.review.fair_models import CONSTRAINTS, group_keys
+from lifecycle.problem.metrics import PRIMARY
+from lifecycle.review.mitigation import CONSTRAINT_METRICS, check_choice, describe, is_mitigation, sensitive_columns
+from lifecycle.records import ModelVersion
+from lifecycle.records import User
+from lifecycle.records import Run
+from lifecycle.validate.metrics import compute_metric, predict_for
+from lifecycle.workspace import Workspace
+
+def base_of(workspace: Workspace, version: ModelVersion) -> ModelVersion:
+    """The version a mitigated candidate came from; the version itself otherwise."""
+    run = training.get_run(workspace, version.run_id)
+    return registry.get_version(workspace, int(run.params["base_version"])) if is_mitigation(run) else version
+
+
+def candidates(workspace: Workspace, base_version_id: int) -> list[tuple[ModelVersion, Run]]:
+    """Every mitigated candidate of ``base_version_id`` with its run, oldest first."""
+    base = registry.get_version(workspace, base_version_id)
+    found = []
+    for version in registry.list_versions(workspace, base.project_id):
+        if version.id == base.id:
+            continue
+        run = training.get_run(workspace, version.run_id)
+        if is_mitigation(run) and run.params.get("base_version") == base.id:
+            found.append((version, run))
+    return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class TradeOffPoint:
+    version_id: int
+    label: str  # "v2 (#5, candidate)"
+    method: str  # "base" or one of METHODS
+    description: str  # "base model" or "Threshold optimizer, equalized odds on sex"
+    accuracy: float | None
+    fairness: float | None
+    primary: float | None
+    selection_rate: float | None
+
+    @property
+    def is_base(self) -> bool:
+        return self.method == "base"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TradeOff:
+    """Accuracy and one fairness metric of a base version and each of its mitigated candidates,
+    on the test split, from each model's own ``predict``; groups are the sensitive attributes'
+    combinations (intersections when several)."""
+
+    base_version_id: int
+    constraint: str
+    metric: str  # demographic_parity_difference or equalized_odds_difference (lower is fairer)
+    primary_metric: str
+    sensitive: tuple[str, ...]
+    n_test: int
+    points: tuple[TradeOffPoint, ...]
+
+    def to_dict(self) -> dict:
+        return to_jsonable(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TradeOff":
+        return from_jsonable(cls, data)
+
+
+def _fairness_function(metric: str):
+    from fairlearn import metrics as flm
+    return {"demographic_parity_difference": flm.demographic_parity_difference,
+            "equalized_odds_difference": flm.equalized_odds_difference}[metric]
+
+
+def _finite(value) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _point(workspace: Workspace, version: ModelVersion, run: Run, metric: str, primary: str,
+           sensitive: list[str]) -> tuple[TradeOffPoint, int]:
+    data = training.data_for_run(workspace, run)
+    model = registry.load_pipeline(workspace, version)
+    X, y = data.X_test, np.asarray(data.y_test).astype(int)
+    predictions = np.asarray(model.predict(X)).astype(int)
+    frame = load_frame(workspace, data.dataset, columns=sensitive).loc[X.index, sensitive]
+    groups = pd.DataFrame({c: group_keys(frame, [c]) for c in sensitive})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fairness = _fairness_function(metric)(y, predictions, sensitive_features=groups)
+    primary_value = compute_metric(primary, predict_for(model, "binary", primary, X, y))[0]
+    method = run.params["mitigation"] if is_mitigation(run) else "base"
+    return TradeOffPoint(version_id=version.id, label=version.label, method=method,
+                         description=describe(run) if is_mitigation(run) else "base model",
+                         accuracy=_finite(accuracy_score(y, predictions)), fairness=_finite(fairness),
+                         primary=_finite(primary_value), selection_rate=_finite(predictions.mean())), len(y)
+
+
+def compute_trade_off(workspace: Workspace, base_version_id: int, *, constraint: str = "demographic_parity",
+                      sensitive: list[str] | tuple[str, ...] | None = None) -> TradeOff:
+    """Measure the base and every candidate (nothing stored)."""
+    check_choice(constraint, CONSTRAINTS, "fairness constraint")
+    base = registry.get_version(workspace, base_version_id)
+    base_run = training.get_run(workspace, base.run_id)
+    if is_mitigation(base_run):
+        raise InputError(f"Model {base.label} is a mitigated candidate.",
+                         f"Show the trade-off of its base, model #{base_run.params.get('base_version')}.")
+    data = training.data_for_run(workspace, base_run)
+    if data.task != "binary":
+        raise InputError(f"The trade-off measures binary decisions; project {data.project.name!r} is {data.task}.",
+                         "Review fairness in the validation report instead.")
+    if len(data.X_test) == 0:
+        raise InputError(f"Split #{data.split.id} has no test rows.", "Create a split with a test share.")
+    sensitive = sensitive_columns(data.project, data.dataset, sensitive)
+    metric, primary = CONSTRAINT_METRICS[constraint], PRIMARY[data.task]
+    points, n_test = [], 0
+    for version, run in [(base, base_run), *candidates(workspace, base.id)]:
+        point, n_test = _point(workspace, version, run, metric, primary, sensitive)
+        points.append(point)
+    return TradeOff(base_version_id=base.id, constraint=constraint, metric=metric, primary_metric=primary,
+                    sensitive=tuple(sensitive), n_test=n_test, points=tuple(points))
+
+
+def trade_off(workspace: Workspace, actor: User, base_version_id: int, *, constraint: str = "demographic_parity",
+              sensitive: list[str] | tuple[str, ...] | None = None) -> tuple[TradeOff, bool]:
+    """The trade-off, stored as "mitigation" evidence of the base version keyed by the candidates
+    (ids and artifact hashes), the metric and the attributes; returns it and whether it came
+    from the store. Anyone who may read the project may compute it."""
+    require(actor, Permission.READ)
+    check_choice(constraint, CONSTRAINTS, "fairness constraint")
+    base = registry.get_version(workspace, base_version_id)
+    found = candidates(workspace, base.id)
+    chosen = list(dict.fromkeys(sensitive)) if sensitive else None
+    key = evidence.cache_key(base=[base.id, base.artifact_hash], metric=CONSTRAINT_METRICS[constraint],
+                             sensitive=chosen, candidates=[[v.id, v.artifact_hash] for v, _ in found])
+
+    def compute() -> tuple[str, dict]:
+        result = compute_trade_off(workspace, base.id, constraint=constraint, sensitive=chosen)
+        return summary(result), result.to_dict()
+
+    stored, from_store = evidence.get_or_compute(workspace, actor, base.id, "mitigation", key, compute)
+    return TradeOff.from_dict(stored.payload), from_store
+
+
+def summary(result: TradeOff) -> str:
+    base = next((p for p in result.points if p.is_base), None)
+    best = min((p for p in result.points if not p.is_base and p.fairness is not None),
+               key=lambda p: p.fairness, default=None)
+    metric = result.metric.replace("_", " ")
+    if base is None or best is None:
+        return f"Trade-off of {len(result.points)} model(s): {metric} on {', '.join(result.sensitive)}"
+    return (f"{metric} on {', '.join(result.sensitive)}: base {_fmt(base.fairness)} (accuracy "
+            f"{_fmt(base.accuracy)}); fairest candidate #{best.version_id} {_fmt(best.fairness)} (accuracy "
+            f"{_fmt(best.accuracy)}), {len(result.points) - 1} candidate(s)")
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
