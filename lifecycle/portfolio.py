@@ -8,7 +8,8 @@ from lifecycle.data.datasets import list_datasets
 from lifecycle.problem.projects import list_projects, objectives
 from lifecycle.records import Project
 from lifecycle.store import models as model_store
-from lifecycle.stages import StageState, reached, stage_states
+from lifecycle.stages import next_step, reached, stage_states
+from lifecycle.status import StageState
 from lifecycle.workspace import Workspace
 
 
@@ -34,7 +35,6 @@ def summarise(workspace: Workspace, project: Project) -> ProjectSummary:
     states = stage_states(workspace, project)
     primary = [d for d in list_datasets(workspace, project.id) if not d.auxiliary]
     objective_set = objectives(workspace, project.id)
-    todo = next((s for s in states if s.state in ("ready", "blocked")), None)
     versions = model_store.versions_for(workspace.db.cursor(), project.id)
     newest = versions[-1] if versions else None
     explained = evidence.latest(workspace, newest.id, "explanation") if newest else None
@@ -44,7 +44,7 @@ def summarise(workspace: Workspace, project: Project) -> ProjectSummary:
         project=project, stages=tuple(states), stage_reached=reached(states), datasets=len(primary),
         latest_rows=primary[-1].rows if primary else None,
         objectives=tuple(str(o) for o in objective_set.objectives) if objective_set else (),
-        next_step=f"{todo.stage}: {todo.reason}" if todo else "the Develop stage, in a later release")
+        next_step=next_step(states))
 
 
 def portfolio(workspace: Workspace) -> list[ProjectSummary]:

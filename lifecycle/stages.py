@@ -1,70 +1,67 @@
-"""The nine stages and where a project stands in them (what the lifecycle strip shows)."""
+"""The nine stages in order, and where a project stands in each (what the lifecycle strip shows).
+
+Each built stage says its own status (``lifecycle/<stage>/status.py``); a stage not built yet
+is listed here with its purpose only and shows as not reached.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from lifecycle.data.datasets import list_datasets
-from lifecycle.problem.projects import objectives
+from lifecycle.data.status import STAGE as DATA
+from lifecycle.develop.status import STAGE as DEVELOP
+from lifecycle.problem.status import STAGE as PROBLEM
 from lifecycle.records import Project
-from lifecycle.store import models as model_store
-from lifecycle.store import preparation as preparation_store
+from lifecycle.status import Stage, StageProgress, StageState
+from lifecycle.validate.status import STAGE as VALIDATE
 from lifecycle.workspace import Workspace
 
-STAGES = ("Problem", "Data", "Develop", "Validate", "Deploy", "Monitor", "Retrain", "Govern", "Retire")
-PURPOSE = {
-    "Problem": "States the problem, the target and the measurable objectives every later stage is judged by.",
-    "Data": "Brings data in, profiles it, defines the preprocessing recipe and freezes a dataset version and split.",
-    "Develop": "Trains and tunes models, every trial a run on record; compares runs and registers a model version.",
-    "Validate": "Judges a model version on held-out data, with intervals, robustness and slices, against every "
-                "objective; only a passing version becomes validated.",
-}
-VALIDATED_OR_LATER = ("validated", "approved", "staging", "production", "retired")
+STAGES: tuple[Stage, ...] = (
+    PROBLEM, DATA, DEVELOP, VALIDATE,
+    Stage(number=5, name="Deploy", purpose="Promotes an approved version through gates, serves it over HTTP and "
+                                           "scores batches."),
+    Stage(number=6, name="Monitor", purpose="Watches traffic, latency, drift and live performance against the "
+                                            "objectives, and raises alerts."),
+    Stage(number=7, name="Retrain", purpose="Retrains by policy and compares champion and challenger with a "
+                                            "statistical verdict."),
+    Stage(number=8, name="Govern", purpose="Collects the evidence, the model card and the reviewer's sign-off."),
+    Stage(number=9, name="Retire", purpose="Decommissions a version, cleans data by retention rules and writes the "
+                                           "hand-over report."),
+)
+NAMES = tuple(stage.name for stage in STAGES)
 
 
-@dataclass(frozen=True, kw_only=True)
-class StageState:
-    stage: str
-    state: str  # done, ready, blocked, not reached
-    reason: str
+def purpose(name: str) -> str:
+    """The one sentence shown under a stage page's title ('' for pages that are not a stage)."""
+    return next((stage.purpose for stage in STAGES if stage.name == name), "")
 
 
 def stage_states(workspace: Workspace, project: Project | None) -> list[StageState]:
+    """One state per stage, in order. Without a project only Problem can be worked on."""
     if project is None:
-        return [StageState(stage=s, state="blocked" if s != "Problem" else "ready",
-                           reason="Create a project first." if s != "Problem" else "Create a project.")
+        return [StageState(stage=s.name, state=StageProgress.READY if s.number == 1 else StageProgress.BLOCKED,
+                           reason="Create a project." if s.number == 1 else "Create a project first.")
                 for s in STAGES]
-    objective_set = objectives(workspace, project.id)
-    has_objectives = bool(objective_set and objective_set.objectives)
-    data = [d for d in list_datasets(workspace, project.id) if not d.auxiliary]
-    splits = preparation_store.split_count(workspace.db.cursor(), project.id)
-    states = [StageState(stage="Problem", state="done" if has_objectives else "ready",
-                         reason="Objectives set." if has_objectives else "Add at least one measurable objective.")]
-    if splits:
-        states.append(StageState(stage="Data", state="done", reason="A dataset version is frozen and split."))
-    elif data:
-        states.append(StageState(stage="Data", state="ready", reason="Freeze a dataset version with a recipe and a split."))
-    else:
-        states.append(StageState(stage="Data", state="ready", reason="Ingest a dataset."))
-    versions = model_store.versions_for(workspace.db.cursor(), project.id)
-    if not splits:
-        states.append(StageState(stage="Develop", state="blocked", reason="Needs a frozen dataset version and split (Data)."))
-    elif versions:
-        states.append(StageState(stage="Develop", state="done", reason=f"{len(versions)} model version(s) registered."))
-    else:
-        states.append(StageState(stage="Develop", state="ready", reason="Train runs and register the best as a model version."))
-    validated = [v for v in versions if v.state in VALIDATED_OR_LATER]
-    if validated:
-        states.append(StageState(stage="Validate", state="done", reason=f"Model v{validated[-1].version} is {validated[-1].state}."))
-    elif versions:
-        states.append(StageState(stage="Validate", state="ready", reason="Validate a model version against the objectives."))
-    else:
-        states.append(StageState(stage="Validate", state="blocked", reason="Needs a registered model version (Develop)."))
-    gate = "Needs a validated model version (Validate)." if not validated else "Arrives in a later release."
-    states += [StageState(stage=s, state="not reached", reason=gate) for s in STAGES[4:]]
+    states: list[StageState] = []
+    for stage in STAGES:
+        if stage.status is not None:
+            states.append(stage.status(workspace, project))
+            continue
+        previous = states[-1]
+        reason = ("Arrives in a later release." if previous.state == StageProgress.DONE
+                  else f"Needs the {previous.stage} stage done first.")
+        states.append(StageState(stage=stage.name, state=StageProgress.NOT_REACHED, reason=reason))
     return states
 
 
 def reached(states: list[StageState]) -> str:
     """The furthest stage that is done, or the first one still to do."""
-    done = [s.stage for s in states if s.state == "done"]
+    done = [s.stage for s in states if s.state == StageProgress.DONE]
     return done[-1] if done else states[0].stage
+
+
+def next_step(states: list[StageState]) -> str:
+    """What to do next, read off the stage list: the first stage to do or blocked, else the
+    first one not reached yet, as 'Stage: reason'."""
+    for wanted in ((StageProgress.READY, StageProgress.BLOCKED), (StageProgress.NOT_REACHED,)):
+        stage = next((s for s in states if s.state in wanted), None)
+        if stage is not None:
+            return f"{stage.stage}: {stage.reason}"
+    return "Every stage is done."

@@ -45,7 +45,7 @@ def strip(project: Project | None) -> None:
 
 def header(stage: str, project: Project | None) -> None:
     st.title(stage)
-    st.caption(stages.PURPOSE.get(stage, ""))
+    st.caption(stages.purpose(stage))
     if project is not None:
         st.markdown(f"Project **{text(project.name)}** · {project.task} · target {text(project.target)}")
     strip(project)

@@ -89,6 +89,26 @@ def test_demo_model_has_its_explanation_and_fairness_review_on_record(seeded):
     assert {e.kind for e in evidence.for_version(workspace, version.id)} == {"explanation", "fairness"}
 
 
+def test_each_stage_says_its_own_status_and_the_next_step_comes_from_the_stage_list(seeded):
+    from lifecycle import portfolio, stages
+
+    workspace, _ = seeded
+    income = projects.find_project(workspace, "Income over 50K")
+    states = stages.stage_states(workspace, income)
+    assert [s.stage for s in states] == list(stages.NAMES) == [
+        "Problem", "Data", "Develop", "Validate", "Deploy", "Monitor", "Retrain", "Govern", "Retire"]
+    assert [s.state for s in states] == ["done"] * 4 + ["not reached"] * 5
+    assert states[3].reason == "Model v1 is validated; a reviewer who did not train it can approve it."
+    # A validated model's next step is the first stage after the ones done, never an earlier one.
+    assert portfolio.summarise(workspace, income).next_step == "Deploy: Arrives in a later release."
+    credit = projects.find_project(workspace, "German credit risk")
+    credit_states = stages.stage_states(workspace, credit)
+    assert [s.state for s in credit_states[:4]] == ["done", "ready", "blocked", "blocked"]
+    assert credit_states[4].reason == "Needs the Validate stage done first."
+    assert portfolio.summarise(workspace, credit).next_step == (
+        "Data: Freeze a dataset version with a recipe and a split.")
+
+
 def test_evidence_stays_readable_after_retirement_without_the_model_file(seeded):
     """Runs last in this module: it retires the demo model and deletes its artifact."""
     from lifecycle.review import explain
