@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError
-from lifecycle.records import EVIDENCE_KINDS, Evidence
+from lifecycle.records import EVIDENCE_KINDS, PROJECT_EVIDENCE_KINDS, Evidence, ProjectEvidence
 from lifecycle.records import User
 from lifecycle.store import audit_log
 from lifecycle.store import evidence as evidence_store
@@ -72,3 +72,36 @@ def get_or_compute(workspace: Workspace, actor: User, version_id: int, kind: str
     require(actor, Permission.READ)
     summary, payload = compute()
     return record(workspace, actor, version_id, kind, key, summary=summary, payload=payload), False
+
+
+def _check_project_kind(kind: str) -> None:
+    if kind not in PROJECT_EVIDENCE_KINDS:
+        raise InputError(f"Unknown project evidence kind {kind!r}.", f"Use one of: {', '.join(PROJECT_EVIDENCE_KINDS)}.")
+
+
+def latest_for_project(workspace: Workspace, project_id: int, kind: str) -> ProjectEvidence | None:
+    """The newest evidence of ``kind`` about a project (not a model version), or None."""
+    _check_project_kind(kind)
+    return evidence_store.latest_project_evidence(workspace.db.cursor(), project_id, kind)
+
+
+def get_or_compute_for_project(workspace: Workspace, actor: User, project_id: int, kind: str, key: str,
+                               compute: Callable[[], tuple[str, dict[str, Any]]]) -> tuple[ProjectEvidence, bool]:
+    """Like ``get_or_compute``, for evidence about a project: the stored piece for ``key``, or
+    compute ``(summary, payload)`` and store it with its audit event in one transaction.
+    Returns the evidence and whether it came from the store."""
+    require(actor, Permission.READ)
+    _check_project_kind(kind)
+    found = evidence_store.find_project_evidence(workspace.db.cursor(), project_id, kind, key)
+    if found is not None:
+        return found, True
+    summary, payload = compute()
+    with workspace.db.transaction() as cursor:
+        existing = evidence_store.find_project_evidence(cursor, project_id, kind, key)
+        if existing is not None:  # another session got there first
+            return existing, True
+        stored = evidence_store.insert_project_evidence(cursor, project_id=project_id, kind=kind, cache_key=key,
+                                                        summary=summary, payload=payload, created_by=actor.name)
+        audit_log.append(cursor, actor=actor.name, action=f"evidence.{kind}", entity=f"project:{project_id}",
+                         details={"evidence_id": stored.id, "summary": summary})
+    return stored, False

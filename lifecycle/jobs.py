@@ -22,6 +22,8 @@ import traceback
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
+from lifecycle.workspace import Workspace
+
 KEEP_FINISHED = 50
 STATUSES = ("running", "finished", "failed", "cancelled")
 
@@ -53,6 +55,7 @@ class Job:
     id: int
     name: str
     project_id: int | None
+    workspace_path: str | None  # jobs are filed by workspace and project: one process may serve several workspaces
     cancel: threading.Event = field(default_factory=threading.Event)
     result: Any = None
     error_detail: str | None = None  # the traceback of an unexpected failure, for the logs
@@ -114,9 +117,12 @@ def _run(job: Job, function: Callable[..., Any], kwargs: dict[str, Any]) -> None
 def start(name: str, function: Callable[..., Any], **kwargs: Any) -> Job:
     """Run ``function(**kwargs, progress=..., cancel=...)`` in a daemon thread.
 
-    A ``project_id`` among the keyword arguments files the job under that project.
+    The ``workspace`` and ``project_id`` among the keyword arguments file the job under that
+    workspace's project (``active_for`` / ``recent_for``).
     """
-    job = Job(id=next(_ids), name=name, project_id=kwargs.get("project_id"))
+    workspace = kwargs.get("workspace")
+    job = Job(id=next(_ids), name=name, project_id=kwargs.get("project_id"),
+              workspace_path=str(workspace.path) if workspace is not None else None)
     job._state = JobState(started_at=time.time())
     thread = threading.Thread(target=_run, args=(job, function, kwargs), name=f"lifecycle-job-{job.id}", daemon=True)
     job._thread = thread
@@ -138,15 +144,17 @@ def get(job_id: int) -> Job | None:
         return _jobs.get(job_id)
 
 
-def active_for(project_id: int) -> list[Job]:
-    """The project's running jobs, oldest first."""
+def _filed_under(workspace: Workspace, project_id: int) -> list[Job]:
+    path = str(workspace.path)
     with _registry_lock:
-        jobs = [j for j in _jobs.values() if j.project_id == project_id]
-    return [j for j in sorted(jobs, key=lambda j: j.id) if j.state.running]
+        return [j for j in _jobs.values() if j.project_id == project_id and j.workspace_path == path]
 
 
-def recent_for(project_id: int) -> list[Job]:
-    """Every job of the project still in the registry (running or ended), newest first."""
-    with _registry_lock:
-        jobs = [j for j in _jobs.values() if j.project_id == project_id]
-    return sorted(jobs, key=lambda j: -j.id)
+def active_for(workspace: Workspace, project_id: int) -> list[Job]:
+    """The running jobs of this workspace's project, oldest first."""
+    return [j for j in sorted(_filed_under(workspace, project_id), key=lambda j: j.id) if j.state.running]
+
+
+def recent_for(workspace: Workspace, project_id: int) -> list[Job]:
+    """Every job of this workspace's project still in the registry (running or ended), newest first."""
+    return sorted(_filed_under(workspace, project_id), key=lambda j: -j.id)

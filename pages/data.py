@@ -55,11 +55,11 @@ with versions_tab:
 
 ids = [d.id for d in versions]
 by_id = {d.id: d for d in versions}
-focus = st.session_state.get("data_dataset")
+focus = state.recall(state.DATASET_IN_FOCUS, project_id=project.id)
 chosen = st.sidebar.selectbox("Dataset version in focus", ids, index=ids.index(focus) if focus in ids else len(ids) - 1,
                               format_func=lambda i: by_id[i].label)
 dataset = by_id[chosen]
-st.session_state["data_dataset"] = chosen
+state.remember(state.DATASET_IN_FOCUS, chosen, project_id=project.id)
 with versions_tab:
     st.markdown(f"**Lineage of {text(dataset.label)}**")
     lineage = dataset.lineage

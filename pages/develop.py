@@ -58,5 +58,5 @@ with st.expander("Train and tune", expanded=True):
             st.toast(f"Started job {job.id}: {job.name}", icon="🚀")
     disabled_reason(cannot)
 
-develop_panels.progress(project.id)
+develop_panels.progress(workspace, project.id)
 develop_panels.results(workspace, project, user)

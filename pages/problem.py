@@ -47,7 +47,7 @@ def project_form(key: str, current=None) -> dict | None:
                 owner=owner, statement=statement, intended_use=intended, out_of_scope=out_of_scope)
 
 
-if project is None or st.session_state.get("problem_new"):
+if project is None or state.recall(state.NEW_PROJECT_FORM, project_id=None):
     st.subheader("New project")
     st.caption("Frame the problem first: what is predicted, for whom, and what would make a model good enough.")
     values = project_form("new_project")
@@ -55,11 +55,11 @@ if project is None or st.session_state.get("problem_new"):
         with reported_errors():
             created = projects.create_project(workspace, user, **values)
             state.set_project(created.id)
-            st.session_state["problem_new"] = False
+            state.forget(state.NEW_PROJECT_FORM, project_id=None)
             st.toast(f"Created project {created.name}", icon="✅")
             st.rerun()
     if project is not None and st.button("Cancel"):
-        st.session_state["problem_new"] = False
+        state.forget(state.NEW_PROJECT_FORM, project_id=None)
         st.rerun()
     st.stop()
 
@@ -72,7 +72,7 @@ cards[2].metric("Objectives", len(objective_set.objectives) if objective_set els
 cards[3].metric("Risk tier", project.risk_tier)
 st.markdown(f"**Statement.** {text(project.statement) or '_none yet_'}")
 if st.button("➕ New project", disabled=cannot_edit is not None):
-    st.session_state["problem_new"] = True
+    state.remember(state.NEW_PROJECT_FORM, True, project_id=None)
     st.rerun()
 
 overview, edit, goals, feasibility = st.tabs(["Overview", "Edit framing", "Objectives", "Feasibility"])
@@ -125,4 +125,4 @@ with goals:
                             + text("; ".join(str(o) for o in older.objectives) or "none"))
 
 with feasibility:
-    feasibility_panel.render(workspace, project)
+    feasibility_panel.render(workspace, project, user)

@@ -33,13 +33,13 @@ cannot = auth.why_not(user, auth.Permission.TRAIN)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _parsed(report_id: int, _payload: dict) -> ValidationReport:
-    """A stored report never changes, so its parsed form is kept per report id (read-only)."""
+def _parsed(workspace_path: str, report_id: int, _payload: dict) -> ValidationReport:
+    """A stored report never changes, so its parsed form is kept per workspace and report id (read-only)."""
     return ValidationReport.from_dict(_payload)
 
 
 stored_report = validate_stage.latest_stored(workspace, version.id)
-latest = None if stored_report is None else (stored_report, _parsed(stored_report.id, stored_report.report))
+latest = None if stored_report is None else (stored_report, _parsed(str(workspace.path), stored_report.id, stored_report.report))
 
 top = st.columns([2, 1, 1, 1])
 top[0].markdown(f"### Model {text(version.label)}")

@@ -1,9 +1,14 @@
-"""The few named session keys the app uses, and the process-wide workspace handle.
+"""Every session key the app uses, and the process-wide workspace handle.
 
-The database is the record of truth; the session only remembers who is signed in and
-which project and model version are in focus.
+The database is the record of truth; the session only remembers who is signed in, what is in
+focus, and a few results of the user's last action so they stay on screen after a rerun. No
+other module reads or writes ``st.session_state`` by a raw key: values that belong to a project
+are stored under a key scoped to it, so switching projects never shows another project's state.
+Widget keys (``key=...`` on a widget) are Streamlit's own and stay with their widgets.
 """
 from __future__ import annotations
+
+from typing import Any
 
 import streamlit as st
 
@@ -15,6 +20,18 @@ from lifecycle.workspace import Workspace, open_workspace
 USER = "user"
 PROJECT = "project_id"
 MODEL_VERSION = "model_version_id"
+
+# Named values kept per project (see ``remember`` / ``recall``).
+NEW_PROJECT_FORM = "new_project_form"  # the Problem page shows the new-project form
+DATASET_IN_FOCUS = "dataset_in_focus"  # the Data page's dataset version
+INGEST_MESSAGE = "ingest_message"  # what the last ingest did, with its notes
+REGISTER_MESSAGE = "register_message"  # what the last registration did
+LEADERBOARD_PAGE = "leaderboard_page"
+LEARNING_CURVE = "learning_curve"  # (run id, curve) of the last computed learning curve
+WHAT_IF = "what_if"  # the last what-if answer of the Explain panel
+MITIGATION_CREATED = "mitigation_created"  # per base version: the candidates the last mitigation made
+NAMES = (NEW_PROJECT_FORM, DATASET_IN_FOCUS, INGEST_MESSAGE, REGISTER_MESSAGE, LEADERBOARD_PAGE, LEARNING_CURVE,
+         WHAT_IF, MITIGATION_CREATED)
 
 
 @st.cache_resource(show_spinner=False)
@@ -42,8 +59,8 @@ def sign_in(user: User) -> None:
 
 
 def sign_out() -> None:
-    for key in (USER, PROJECT, MODEL_VERSION):
-        st.session_state.pop(key, None)
+    """Forget the whole session, so the next user in the same tab inherits nothing."""
+    st.session_state.clear()
 
 
 def project_id() -> int | None:
@@ -60,3 +77,22 @@ def model_version_id() -> int | None:
 
 def set_model_version(version_id: int | None) -> None:
     st.session_state[MODEL_VERSION] = version_id
+
+
+def _key(name: str, project_id: int | None, item: object) -> str:
+    if name not in NAMES:
+        raise KeyError(f"Unknown session value {name!r}; declare it in ui/state.py.")
+    return f"{name}:{project_id}" + ("" if item is None else f":{item}")
+
+
+def remember(name: str, value: Any, *, project_id: int | None, item: object = None) -> None:
+    """Keep ``value`` for this session under ``name``, scoped to a project (and an item of it, e.g. a version id)."""
+    st.session_state[_key(name, project_id, item)] = value
+
+
+def recall(name: str, default: Any = None, *, project_id: int | None, item: object = None) -> Any:
+    return st.session_state.get(_key(name, project_id, item), default)
+
+
+def forget(name: str, *, project_id: int | None, item: object = None) -> None:
+    st.session_state.pop(_key(name, project_id, item), None)

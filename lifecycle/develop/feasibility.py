@@ -20,7 +20,9 @@ from lifecycle.errors import InputError
 from lifecycle.problem.objectives import CATALOGUE
 from lifecycle.problem.projects import objectives as project_objectives
 from lifecycle.data.recipe.compiler import compile_recipe, default_recipe
-from lifecycle.records import Project
+from lifecycle import evidence
+from lifecycle.dataclass_json import from_jsonable, to_jsonable
+from lifecycle.records import Project, ProjectEvidence, User
 from lifecycle.workspace import Workspace
 
 SAMPLE_ROWS = 5000
@@ -166,6 +168,41 @@ def check_feasibility(workspace: Workspace, project: Project, *, dataset_id: int
                              features=len(features), sample_rows=len(x_sample), class_counts=class_counts,
                              positive_class=positive, positive_class_inferred=inferred,
                              checks=tuple(checks), warnings=tuple(warnings))
+
+
+def evidence_key(workspace: Workspace, project: Project, *, dataset_id: int | None = None, seed: int = 0) -> str:
+    """What a feasibility check is computed from: the dataset's content, the project's framing,
+    the objectives version, the seed and the sample settings. The same key means the same report."""
+    dataset = _pick_dataset(workspace, project, dataset_id)
+    objective_set = project_objectives(workspace, project.id)
+    return evidence.cache_key(dataset=dataset.content_hash, task=project.task, target=project.target,
+                              positive_class=project.positive_class, sensitive=list(project.sensitive),
+                              objectives=objective_set.version if objective_set else None, seed=seed,
+                              sample_rows=SAMPLE_ROWS, folds=FOLDS)
+
+
+def check_and_record(workspace: Workspace, actor: User, project: Project, *, dataset_id: int | None = None,
+                     seed: int = 0) -> tuple[FeasibilityReport, bool]:
+    """Run the feasibility check and store it as evidence of stage 1 (with an audit event), or
+    read it back when the same check (same ``evidence_key``) is on record.
+
+    Returns the report and whether it came from the store. Raises InputError/NotFound as
+    ``check_feasibility`` does, and PermissionDenied for a disabled user.
+    """
+    key = evidence_key(workspace, project, dataset_id=dataset_id, seed=seed)
+
+    def compute() -> tuple[str, dict]:
+        report = check_feasibility(workspace, project, dataset_id=dataset_id, seed=seed)
+        return summary_text(report).splitlines()[0], to_jsonable(report)
+
+    stored, from_store = evidence.get_or_compute_for_project(workspace, actor, project.id, "feasibility", key, compute)
+    return from_jsonable(FeasibilityReport, stored.payload), from_store
+
+
+def latest_report(workspace: Workspace, project: Project) -> tuple[FeasibilityReport, ProjectEvidence] | None:
+    """The project's newest stored feasibility check and its evidence record (who, when), or None."""
+    stored = evidence.latest_for_project(workspace, project.id, "feasibility")
+    return None if stored is None else (from_jsonable(FeasibilityReport, stored.payload), stored)
 
 
 def summary_text(report: FeasibilityReport) -> str:

@@ -62,3 +62,20 @@ class Evidence:
     payload: dict[str, Any]
     created_at: datetime
     created_by: str
+
+
+PROJECT_EVIDENCE_KINDS = ("feasibility",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectEvidence:
+    """Evidence about a project rather than a model version (stage 1's feasibility check)."""
+
+    id: int
+    project_id: int
+    kind: str  # one of PROJECT_EVIDENCE_KINDS
+    cache_key: str
+    summary: str
+    payload: dict[str, Any]
+    created_at: datetime
+    created_by: str

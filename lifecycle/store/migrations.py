@@ -151,6 +151,20 @@ MIGRATIONS.append((
     ],
 ))
 
+MIGRATIONS.append((
+    6,
+    "evidence of a project: feasibility checks of stage 1",
+    [
+        """CREATE SEQUENCE project_evidence_ids START 1""",
+        # Like model evidence: computed once per (project, kind, cache key), never updated.
+        """CREATE TABLE project_evidence (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, kind VARCHAR NOT NULL,
+            cache_key VARCHAR NOT NULL, summary VARCHAR NOT NULL, payload VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL, created_by VARCHAR NOT NULL,
+            UNIQUE (project_id, kind, cache_key))""",
+    ],
+))
+
 LATEST = max(number for number, _, _ in MIGRATIONS)
 
 

@@ -15,9 +15,9 @@ def _button(app, label):
     return next(b for b in app.button if b.label == label)
 
 
-def _wait_for_jobs(project_id: int, timeout: float = 300) -> None:
+def _wait_for_jobs(workspace, project_id: int, timeout: float = 300) -> None:
     deadline = time.time() + timeout
-    while any(j.state.running for j in jobs.recent_for(project_id)):
+    while any(j.state.running for j in jobs.recent_for(workspace, project_id)):
         assert time.time() < deadline, "the search did not finish"
         time.sleep(0.2)
 
@@ -35,7 +35,7 @@ def test_train_register_and_validate_a_model(demo_app):
     app.number_input(key="develop_folds").set_value(2).run()
     _button(app, "Start").click().run()
     no_exceptions(app)
-    _wait_for_jobs(income.id)
+    _wait_for_jobs(workspace, income.id)
     app.run()
     board = runs.leaderboard(workspace, income.id)
     assert board.total == before + 1

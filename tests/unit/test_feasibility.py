@@ -138,3 +138,31 @@ def test_binary_project_with_three_classes(workspace, actors):
     datasets.ingest_bytes(workspace, actors["analyst"], project.id, _csv(frame), "three.csv")
     with pytest.raises(InputError, match="binary but its target has 3 classes. Change the task to multiclass"):
         check_feasibility(workspace, project)
+
+
+def test_a_check_is_stored_as_evidence_of_stage_1_and_read_back_not_recomputed(tmp_path, monkeypatch):
+    from lifecycle import audit
+    from lifecycle.develop import feasibility
+
+    workspace = open_workspace(tmp_path / "w.duckdb")
+    admin = auth.init_admin(workspace, "admin")
+    project = projects.create_project(workspace, admin, name="Churn", task="binary", target="y",
+                                      positive_class="yes", objectives=["roc_auc>=0.6"])
+    datasets.ingest_bytes(workspace, admin, project.id, _csv(_frame()), "churn.csv")
+    assert feasibility.latest_report(workspace, project) is None
+    report, from_store = feasibility.check_and_record(workspace, admin, project)
+    assert not from_store
+    assert report == check_feasibility(workspace, project)  # the stored form reads back whole
+    event = audit.recent_events(workspace, limit=1)[0]
+    assert (event.action, event.entity) == ("evidence.feasibility", f"project:{project.id}")
+    stored_report, stored = feasibility.latest_report(workspace, project)
+    assert stored_report == report and stored.created_by == "admin"
+
+    calls = []
+    monkeypatch.setattr(feasibility, "check_feasibility", lambda *a, **k: calls.append(1))
+    again, from_store = feasibility.check_and_record(workspace, admin, project)
+    assert (again, from_store, calls) == (report, True, [])  # same data, framing and objectives: not recomputed
+    projects.set_objectives(workspace, admin, project.id, ["roc_auc>=0.7"])
+    assert feasibility.evidence_key(workspace, project) != stored.cache_key  # new objectives, new check
+    assert audit.verify_chain(workspace).ok
+    close_database(tmp_path / "w.duckdb")

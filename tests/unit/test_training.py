@@ -278,8 +278,8 @@ def test_a_search_runs_as_a_background_job(workspace, analyst, binary):
     state = job.state
     assert (state.status, state.done, state.total) == ("finished", 3, 3)
     assert state.last_run_id == job.result.runs[-1].id
-    assert jobs.get(job.id) is job and jobs.active_for(project.id) == []
-    assert job in jobs.recent_for(project.id)
+    assert jobs.get(job.id) is job and jobs.active_for(workspace, project.id) == []
+    assert job in jobs.recent_for(workspace, project.id)
 
 
 def test_a_job_can_be_cancelled_and_reports_failures(workspace, analyst, binary):
@@ -293,8 +293,8 @@ def test_a_job_can_be_cancelled_and_reports_failures(workspace, analyst, binary)
             if cancel.is_set():
                 return None
 
-    job = jobs.start("slow", slow, project_id=project.id)
-    assert jobs.active_for(project.id) == [job]
+    job = jobs.start("slow", slow, workspace=workspace, project_id=project.id)
+    assert jobs.active_for(workspace, project.id) == [job]
     job.request_cancel()
     release.set()
     assert job.join(timeout=10) and job.state.status == "cancelled"
@@ -302,6 +302,6 @@ def test_a_job_can_be_cancelled_and_reports_failures(workspace, analyst, binary)
     def broken(progress, cancel, **_):
         raise InputError("Nothing to train on.", "Ingest data first.")
 
-    failed = jobs.start("broken", broken, project_id=project.id)
+    failed = jobs.start("broken", broken, workspace=workspace, project_id=project.id)
     assert failed.join(timeout=10)
     assert (failed.state.status, failed.state.error) == ("failed", "Nothing to train on. Ingest data first.")

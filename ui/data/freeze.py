@@ -9,6 +9,7 @@ from lifecycle.data import preparation
 from lifecycle.records import DatasetVersion, Project, User
 from lifecycle.data.splits import METHODS
 from lifecycle.workspace import Workspace
+from ui import state
 from ui.frame import disabled_reason, reported_errors
 
 
@@ -31,7 +32,7 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
         if frozen:
             with reported_errors(), st.spinner("Freezing…"):
                 created = preparation.freeze_dataset(workspace, user, dataset.id, recipe_id)
-                st.session_state["data_dataset"] = created.id
+                state.remember(state.DATASET_IN_FOCUS, created.id, project_id=created.project_id)
                 st.toast(f"Froze {created.label}", icon="✅")
                 st.rerun()
     st.markdown("**2. Split** — reproducible from its seed")

@@ -8,21 +8,19 @@ from lifecycle.data import datasets
 from lifecycle.data import query
 from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
+from ui import state
 from ui.frame import disabled_reason, reported_errors, text
-
-LAST_ACTION = "data_last_action"  # session key: the message of the last ingest, kept across reruns
-
 
 def _done(message: str, dataset) -> None:
     notes = "".join(f"\n- {n}" for n in dataset.lineage.notes)
-    st.session_state[LAST_ACTION] = f"{message}{notes}"
-    st.session_state["data_dataset"] = dataset.id
+    state.remember(state.INGEST_MESSAGE, f"{message}{notes}", project_id=dataset.project_id)
+    state.remember(state.DATASET_IN_FOCUS, dataset.id, project_id=dataset.project_id)
 
 
 def render(workspace: Workspace, project: Project, user: User) -> None:
     cannot = auth.why_not(user, auth.Permission.EDIT_DATA)
-    if st.session_state.get(LAST_ACTION):
-        st.success(text(st.session_state[LAST_ACTION]), icon="✅")
+    if message := state.recall(state.INGEST_MESSAGE, project_id=project.id):
+        st.success(text(message), icon="✅")
     upload, bundled, sql = st.columns(3)
     with upload:
         st.markdown("**Upload a file**")

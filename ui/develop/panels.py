@@ -17,13 +17,12 @@ from ui import state
 from ui.frame import reported_errors, text
 
 PAGE_SIZE = 50
-LAST_REGISTERED = "develop_last_registered"  # session key: the last registration's message, kept across reruns
 
 
 @st.fragment(run_every=1.0)
-def progress(project_id: int) -> None:
+def progress(workspace: Workspace, project_id: int) -> None:
     """Searches of this project, polled every second while the rest of the page stays usable."""
-    for job in jobs.recent_for(project_id)[:3]:
+    for job in jobs.recent_for(workspace, project_id)[:3]:
         snapshot = job.state
         label = f"{job.name}: {snapshot.message}"
         if snapshot.running:
@@ -45,7 +44,7 @@ SECTIONS = ("Leaderboard", "Compare runs", "Tuning & learning curve", "Register 
 
 
 def results(workspace: Workspace, project: Project, user: User) -> None:
-    page = st.session_state.get("leaderboard_page", 0)
+    page = state.recall(state.LEADERBOARD_PAGE, 0, project_id=project.id)
     board = runs.leaderboard(workspace, project.id, limit=PAGE_SIZE, offset=page * PAGE_SIZE, include_failed=True)
     if board.total == 0:
         st.info("No runs yet. Start a search above; every trial becomes a run on record.", icon="🧪")
@@ -78,7 +77,7 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
         if pages > 1:
             chosen = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=page + 1)
             if chosen - 1 != page:
-                st.session_state["leaderboard_page"] = chosen - 1
+                state.remember(state.LEADERBOARD_PAGE, chosen - 1, project_id=project.id)
                 st.rerun()
     elif section == "Compare runs":
         chosen = st.multiselect("Runs", [r.id for r in finished], default=[r.id for r in finished[:3]],
@@ -96,8 +95,9 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
         run_id = st.selectbox("Learning curve for run", [r.id for r in finished], key="curve_run")
         if run_id is not None and st.button("Compute learning curve", key="curve_go"):
             with reported_errors(), st.spinner("Fitting on growing shares of the training rows…"):
-                st.session_state["learning_curve"] = (run_id, runs.learning_curve(workspace, run_id))
-        cached = st.session_state.get("learning_curve")
+                state.remember(state.LEARNING_CURVE, (run_id, runs.learning_curve(workspace, run_id)),
+                               project_id=project.id)
+        cached = state.recall(state.LEARNING_CURVE, project_id=project.id)
         if cached and cached[0] == run_id:
             st.plotly_chart(run_charts.learning_curve_figure(cached[1]), width="stretch")
     else:
@@ -116,10 +116,11 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
             with reported_errors(), st.spinner("Fitting and saving…"):
                 version = registry.register_run(workspace, user, run_id)
                 state.set_model_version(version.id)
-                st.session_state[LAST_REGISTERED] = f"Registered model {version.label} from run #{run_id}."
+                state.remember(state.REGISTER_MESSAGE, f"Registered model {version.label} from run #{run_id}.",
+                               project_id=project.id)
                 st.rerun()
-        if st.session_state.get(LAST_REGISTERED):
-            st.success(st.session_state[LAST_REGISTERED], icon="✅")
+        if message := state.recall(state.REGISTER_MESSAGE, project_id=project.id):
+            st.success(text(message), icon="✅")
             st.page_link("pages/validate.py", label="Validate it", icon="⚖️")
         if cannot:
             st.caption(f"🔒 {text(cannot)}")

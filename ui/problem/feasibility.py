@@ -5,26 +5,27 @@ import pandas as pd
 import streamlit as st
 
 from lifecycle.develop import feasibility
-from lifecycle.records import Project
+from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
 from ui.badges import badge
 from ui.frame import reported_errors, text
 
-RESULTS = "feasibility_reports"  # session key: project id -> last report, kept across reruns
 
-
-def render(workspace: Workspace, project: Project) -> None:
+def render(workspace: Workspace, project: Project, user: User) -> None:
     st.caption("Is there enough data, how balanced is it, and does a quick default model get near each objective? "
-               f"Models are cross-validated on at most {feasibility.SAMPLE_ROWS:,} rows.")
-    reports = st.session_state.setdefault(RESULTS, {})
+               f"Models are cross-validated on at most {feasibility.SAMPLE_ROWS:,} rows. Each check is kept on "
+               "record as evidence of this stage.")
     if st.button("Run feasibility check", key="run_feasibility", type="primary"):
         with reported_errors(), st.status("Checking feasibility…", expanded=False) as status:
-            reports[project.id] = feasibility.check_feasibility(workspace, project)
-            status.update(label="Feasibility checked", state="complete")
-    report = reports.get(project.id)
-    if report is None:
-        st.info("Not run yet for this project in this session.", icon="🧮")
+            _, from_store = feasibility.check_and_record(workspace, user, project)
+            status.update(label="Unchanged since the last check (same data, framing and objectives): the stored "
+                                "result is shown" if from_store else "Feasibility checked", state="complete")
+    latest = feasibility.latest_report(workspace, project)
+    if latest is None:
+        st.info("No feasibility check on record for this project yet.", icon="🧮")
         return
+    report, stored = latest
+    st.caption(f"Checked by {text(stored.created_by)} on {stored.created_at:%Y-%m-%d %H:%M} UTC.")
     cards = st.columns(4)
     cards[0].metric("Rows", f"{report.rows:,}")
     cards[1].metric("Features", report.features)
