@@ -5,24 +5,31 @@ import streamlit as st
 
 from lifecycle import config
 from ui import login, sidebar, state
+from ui.frame import error_boundary
 
 st.set_page_config(page_title="Lifecycle", page_icon="♻️", layout="wide")
 
-workspace = state.workspace()
-if config.demo_enabled():
-    login.seed_demo_with_progress(workspace)
 
-user = state.current_user()
-if user is None:
-    st.navigation([st.Page(login.render, title="Sign in", icon="🔑")], position="hidden").run()
-    st.stop()
+def main() -> None:
+    workspace = state.workspace()
+    if config.demo_enabled():
+        login.seed_demo_with_progress(workspace)
 
-sidebar.render(workspace, user)
-pages = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/problem.py", title="1 · Problem", icon="🎯"),
-    st.Page("pages/data.py", title="2 · Data", icon="🗃️"),
-    st.Page("pages/develop.py", title="3 · Develop", icon="🛠️"),
-    st.Page("pages/validate.py", title="4 · Validate", icon="⚖️"),
-]
-st.navigation(pages).run()
+    user = state.current_user()
+    if user is None:
+        st.navigation([st.Page(login.render, title="Sign in", icon="🔑")], position="hidden").run()
+        st.stop()
+
+    sidebar.render(workspace, user)
+    pages = [
+        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+        st.Page("pages/problem.py", title="1 · Problem", icon="🎯"),
+        st.Page("pages/data.py", title="2 · Data", icon="🗃️"),
+        st.Page("pages/develop.py", title="3 · Develop", icon="🛠️"),
+        st.Page("pages/validate.py", title="4 · Validate", icon="⚖️"),
+    ]
+    st.navigation(pages).run()
+
+
+with error_boundary():  # nothing a page raises shows a traceback: a message here, the details in the log
+    main()

@@ -144,6 +144,14 @@ def get(job_id: int) -> Job | None:
         return _jobs.get(job_id)
 
 
+def ended(job_ids: set[int] | frozenset[int]) -> set[int]:
+    """Which of these jobs have ended (finished, failed or cancelled); a job no longer in the
+    registry counts as ended. A page that watched them running reruns to show their results."""
+    with _registry_lock:
+        known = {job_id: _jobs.get(job_id) for job_id in job_ids}
+    return {job_id for job_id, job in known.items() if job is None or not job.state.running}
+
+
 def _filed_under(workspace: Workspace, project_id: int) -> list[Job]:
     path = str(workspace.path)
     with _registry_lock:

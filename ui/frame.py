@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import html
+import logging
+import uuid
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -60,6 +62,25 @@ def text(value: str) -> str:
     for char in "\\`*_{}[]()#+-!|>~$":
         escaped = escaped.replace(char, "\\" + char)
     return escaped
+
+
+log = logging.getLogger("lifecycle.ui")
+
+
+@contextmanager
+def error_boundary() -> Iterator[None]:
+    """Around a whole page: an error nobody expected becomes a message with a reference number,
+    and its details (the traceback, file paths) go to the server log only, never to the page."""
+    try:
+        yield
+    except LifecycleError as error:
+        st.error(f"**{text(error.problem)}** {text(error.fix)}", icon="🚫")
+    except Exception:  # Streamlit's stop and rerun are BaseExceptions and pass through
+        reference = uuid.uuid4().hex[:8]
+        log.exception("Unexpected error on a page (reference %s)", reference)
+        st.error(f"Something went wrong on this page (reference {reference}). Nothing was lost: every change "
+                 "on record was saved before this point. Reload the page to try again; if it happens again, "
+                 "give the reference to your admin, who finds the details in the server log.", icon="🚫")
 
 
 @contextmanager

@@ -30,8 +30,9 @@ LEADERBOARD_PAGE = "leaderboard_page"
 LEARNING_CURVE = "learning_curve"  # (run id, curve) of the last computed learning curve
 WHAT_IF = "what_if"  # the last what-if answer of the Explain panel
 MITIGATION_CREATED = "mitigation_created"  # per base version: the candidates the last mitigation made
+WATCHED_JOBS = "watched_jobs"  # ids of the background jobs this session saw running (to rerun when they end)
 NAMES = (NEW_PROJECT_FORM, DATASET_IN_FOCUS, INGEST_MESSAGE, REGISTER_MESSAGE, LEADERBOARD_PAGE, LEARNING_CURVE,
-         WHAT_IF, MITIGATION_CREATED)
+         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS)
 
 
 @st.cache_resource(show_spinner=False)

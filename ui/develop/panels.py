@@ -14,26 +14,40 @@ from lifecycle.problem.projects import objectives
 from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
 from ui import state
-from ui.frame import reported_errors, text
+from ui.frame import error_boundary, reported_errors, text
 
 PAGE_SIZE = 50
 
 
 @st.fragment(run_every=1.0)
 def progress(workspace: Workspace, project_id: int) -> None:
-    """Searches of this project, polled every second while the rest of the page stays usable."""
-    for job in jobs.recent_for(workspace, project_id)[:3]:
-        snapshot = job.state
-        label = f"{job.name}: {snapshot.message}"
-        if snapshot.running:
-            left, right = st.columns([5, 1])
-            left.progress(snapshot.fraction, text=f"{label} ({snapshot.done}/{snapshot.total or '?'} trials)")
-            if right.button("Cancel", key=f"cancel_{job.id}"):
-                job.cancel.set()
-        elif snapshot.status == "failed":
-            st.error(f"{text(job.name)} failed: {text(snapshot.error or '')}", icon="🚫")
-        else:
-            st.success(f"{text(job.name)} {snapshot.status}: {text(snapshot.message)}", icon="✅")
+    """Searches of this project, polled every second while the rest of the page stays usable.
+    When a search this session watched running ends, the whole page reruns so its runs show at once."""
+    with error_boundary():
+        recent = jobs.recent_for(workspace, project_id)[:3]
+        for job in recent:
+            snapshot = job.state
+            label = f"{job.name}: {snapshot.message}"
+            if snapshot.running:
+                left, right = st.columns([5, 1])
+                left.progress(snapshot.fraction, text=f"{text(label)} ({snapshot.done}/{snapshot.total or '?'} trials)")
+                if right.button("Cancel", key=f"cancel_{job.id}"):
+                    job.request_cancel()
+            elif snapshot.status == "failed":
+                st.error(f"{text(job.name)} failed: {text(snapshot.error or '')}", icon="🚫")
+            else:
+                st.success(text(label), icon="✅")
+        watched = state.recall(state.WATCHED_JOBS, frozenset(), project_id=project_id)
+        state.remember(state.WATCHED_JOBS, frozenset(j.id for j in recent if j.state.running), project_id=project_id)
+        if jobs.ended(watched):
+            st.rerun(scope="app")
+
+
+def _run_label(run, metric: str) -> str:
+    """'#12 knn roc_auc=0.8123', or 'no cross-validated roc_auc' for runs without one (mitigation runs)."""
+    value = run.metric(metric)
+    score = f"{metric}={value:.4f}" if value is not None else f"no cross-validated {metric}"
+    return f"#{run.id} {run.algorithm} {score}"
 
 
 def _params(run) -> str:
@@ -107,9 +121,7 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
         first_new = next((i for i, r in enumerate(finished) if r.id not in registered), 0)
         run_id = st.selectbox("Run to register (best unregistered run first)", options, index=first_new,
                               key="register_run",
-                              format_func=lambda i: f"#{i} " + next(f"{r.algorithm} {board.metric}="
-                                                                     f"{r.metric(board.metric):.4f}"
-                                                                     for r in finished if r.id == i))
+                              format_func=lambda i: _run_label(next(r for r in finished if r.id == i), board.metric))
         st.caption("Registering fits the run's pipeline (recipe + estimator) on the whole training split and saves "
                    "it with skops under its content hash, with the input schema beside it.")
         if st.button("Register as model version", type="primary", disabled=cannot is not None, key="register_go"):
