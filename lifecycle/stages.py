@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from lifecycle.data.datasets import list_datasets
 from lifecycle.problem.projects import objectives
-from lifecycle.records import Project
+from lifecycle.records import ModelState, Project
 from lifecycle.store import models as model_store
 from lifecycle.store import preparation as preparation_store
 from lifecycle.workspace import Workspace
@@ -18,7 +18,7 @@ PURPOSE = {
     "Validate": "Judges a model version on held-out data, with intervals, robustness and slices, against every "
                 "objective; only a passing version becomes validated.",
 }
-VALIDATED_OR_LATER = ("validated", "approved", "staging", "production", "retired")
+VALIDATED_OR_LATER = ModelState.at_least(ModelState.VALIDATED)
 
 
 @dataclass(frozen=True, kw_only=True)

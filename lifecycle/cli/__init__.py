@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from lifecycle import config
+from lifecycle import auth, config
 from lifecycle.cli import commands, explain_commands, fairness_commands, mitigation_commands, model_commands
 from lifecycle.errors import LifecycleError
 
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     user = groups.add_parser("user", help="users and roles").add_subparsers(dest="action", required=True)
     add = user.add_parser("add", parents=[output], help="add a user (admins only)")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["analyst", "reviewer", "stakeholder", "admin"])
+    add.add_argument("--role", required=True, choices=auth.ROLES)
     add.add_argument("--password", default=None)
     add.set_defaults(handler=commands.user_add)
     user.add_parser("list", parents=[output], help="list users").set_defaults(handler=commands.user_list)
