@@ -18,40 +18,73 @@ from lifecycle.store import users as user_store
 from lifecycle.workspace import Workspace
 
 ROLES = ("analyst", "reviewer", "stakeholder", "admin")
-ROLE_SUMMARY = {
-    "analyst": "works stages 1–7: projects, data, models",
-    "reviewer": "reads everything and signs off governance checks",
-    "stakeholder": "reads the portfolio and performance charts",
-    "admin": "manages users and retention, and can do what analysts do",
-}
+MIN_PASSWORD_LENGTH = 8
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _hasher = PasswordHasher()
 
 
 class Permission(Enum):
+    """Every action a role may or may not take; the value says what it lets a user do and
+    reads after "may" / "may not" in messages and role summaries."""
+
+    READ = "read projects and reports"
     EDIT_PROJECT = "create and edit projects and objectives"
     EDIT_DATA = "ingest data, edit recipes, freeze dataset versions and splits"
-    MANAGE_USERS = "add users and change roles"
-    READ = "read projects and reports"
     TRAIN = "train models and register model versions"
+    VALIDATE_MODEL = "validate model versions"
+    APPROVE_MODEL = "approve models"
+    MOVE_MODEL = "move approved model versions to staging, production and retirement"
+    REJECT_MODEL = "reject model versions"
+    MANAGE_USERS = "add users and change roles"
 
 
-_GRANTS = {
-    "analyst": {Permission.EDIT_PROJECT, Permission.EDIT_DATA, Permission.TRAIN, Permission.READ},
-    "reviewer": {Permission.READ},
-    "stakeholder": {Permission.READ},
-    "admin": {Permission.EDIT_PROJECT, Permission.EDIT_DATA, Permission.TRAIN, Permission.MANAGE_USERS,
-              Permission.READ},
+_EVERYONE = frozenset(ROLES)
+_BUILDERS = frozenset({"analyst", "admin"})
+
+# The one registry: each action and the roles allowed it. The state machine's gates, the pages'
+# disabled controls, the CLI and the role summaries all read it.
+GRANTS: dict[Permission, frozenset[str]] = {
+    Permission.READ: _EVERYONE,
+    Permission.EDIT_PROJECT: _BUILDERS,
+    Permission.EDIT_DATA: _BUILDERS,
+    Permission.TRAIN: _BUILDERS,
+    Permission.VALIDATE_MODEL: _BUILDERS,
+    Permission.APPROVE_MODEL: frozenset({"reviewer"}),  # and never one's own model: see models.states.four_eyes
+    Permission.MOVE_MODEL: _BUILDERS,
+    Permission.REJECT_MODEL: frozenset({"analyst", "reviewer", "admin"}),
+    Permission.MANAGE_USERS: frozenset({"admin"}),
 }
 
 
+def roles_with(permission: Permission) -> tuple[str, ...]:
+    """The roles allowed ``permission``, in the order of ``ROLES``."""
+    return tuple(role for role in ROLES if role in GRANTS[permission])
+
+
+def permissions_of(role: str) -> tuple[Permission, ...]:
+    """What ``role`` may do, in the order ``Permission`` declares it."""
+    return tuple(p for p in Permission if role in GRANTS[p])
+
+
+def role_summary(role: str) -> str:
+    """One sentence listing what ``role`` may do, derived from the registry."""
+    does = [p.value for p in permissions_of(role)]
+    if not does:
+        return "May do nothing yet."
+    listed = does[0] if len(does) == 1 else "; ".join(does[:-1]) + "; and " + does[-1]
+    return f"May {listed}."
+
+
+ROLE_SUMMARY = {role: role_summary(role) for role in ROLES}
+
+
 def can(user: User, permission: Permission) -> bool:
-    return user.active and permission in _GRANTS.get(user.role, set())
+    return user.active and user.role in GRANTS[permission]
 
 
 def require(user: User, permission: Permission) -> None:
     if not can(user, permission):
-        allowed = " or ".join(role for role, grants in _GRANTS.items() if permission in grants)
+        allowed = " or ".join(roles_with(permission))
         raise PermissionDenied(
             f"{user.name} ({user.role}) may not {permission.value}.",
             f"Ask an admin for the {allowed} role, or sign in as a user who has it.",
@@ -63,6 +96,12 @@ def why_not(user: User, permission: Permission) -> str | None:
     if can(user, permission):
         return None
     return f"Your role ({user.role}) may not {permission.value}."
+
+
+def check_password(password: str) -> None:
+    """Refuse a password shorter than ``MIN_PASSWORD_LENGTH`` characters, whichever path sets it."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"The password is shorter than {MIN_PASSWORD_LENGTH} characters.", "Choose a longer one.")
 
 
 def _check_new_user(name: str, role: str) -> None:
@@ -91,14 +130,16 @@ def has_users(workspace: Workspace) -> bool:
 
 
 def init_admin(workspace: Workspace, name: str, password: str | None = None) -> User:
-    """Create the first admin of a workspace that has no users yet."""
+    """Create the first admin of a workspace that has no users yet (``password`` None: none, as the CLI allows)."""
+    if password is not None:
+        check_password(password)
     _check_new_user(name, "admin")
     with workspace.db.transaction() as cursor:
         if user_store.count(cursor):
             raise InputError(f"The workspace {workspace.path} already has users.",
                              "Ask one of its admins to add you with `user add`.")
         user = user_store.insert(cursor, name=name, role="admin",
-                                 password_hash=_hasher.hash(password) if password else None)
+                                 password_hash=None if password is None else _hasher.hash(password))
         audit_log.append(cursor, actor=name, action="workspace.initialised", entity=f"user:{name}",
                          details={"role": "admin"})
     return user
@@ -108,11 +149,13 @@ def add_user(workspace: Workspace, actor: User, name: str, role: str,
              password: str | None = None) -> User:
     require(actor, Permission.MANAGE_USERS)
     _check_new_user(name, role)
+    if password is not None:
+        check_password(password)
     with workspace.db.transaction() as cursor:
         if user_store.get(cursor, name):
             raise InputError(f"A user named {name!r} already exists.", "Pick another name.")
         user = user_store.insert(cursor, name=name, role=role,
-                                 password_hash=_hasher.hash(password) if password else None)
+                                 password_hash=None if password is None else _hasher.hash(password))
         audit_log.append(cursor, actor=actor.name, action="user.added", entity=f"user:{name}",
                          details={"role": role})
     return user
@@ -121,8 +164,7 @@ def add_user(workspace: Workspace, actor: User, name: str, role: str,
 def set_password(workspace: Workspace, actor: User, name: str, password: str) -> None:
     if actor.name != name:
         require(actor, Permission.MANAGE_USERS)
-    if len(password) < 8:
-        raise InputError("The password is shorter than 8 characters.", "Choose a longer one.")
+    check_password(password)
     get_user(workspace, name)
     with workspace.db.transaction() as cursor:
         user_store.set_password_hash(cursor, name, _hasher.hash(password))

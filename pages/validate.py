@@ -7,6 +7,7 @@ from lifecycle import auth
 from lifecycle.validate import stage as validate_stage
 from lifecycle.models import states as model_states
 from lifecycle.models import registry
+from lifecycle.records import ModelState
 from lifecycle.validate.report import ValidationReport
 from ui import state
 from ui.review import explain as explain_panel
@@ -29,7 +30,7 @@ if version_id is None:
     st.page_link("pages/develop.py", label="Go to Develop", icon="🛠️")
     st.stop()
 version = registry.get_version(workspace, version_id)
-cannot = auth.why_not(user, auth.Permission.TRAIN)
+cannot = auth.why_not(user, auth.Permission.VALIDATE_MODEL)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -95,8 +96,7 @@ else:
     validate_panels.render(section, latest[1])
 
 st.divider()
-st.markdown("**State** — " + " → ".join(f"**{s}**" if s == version.state else s for s in
-                                        ("candidate", "validated", "approved", "staging", "production", "retired")))
+st.markdown("**State** — " + " → ".join(f"**{s}**" if s == version.state else s for s in ModelState.path()))
 moves = model_states.possible_moves(workspace, user, version)
 if moves:
     reason = st.text_input("Reason for the move (goes to the audit trail)", key=f"move_reason_{version.id}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 import streamlit as st
 
 from lifecycle import auth, demo
-from lifecycle.errors import LifecycleError
 from lifecycle.workspace import Workspace
 from ui import state
 from ui.frame import reported_errors
@@ -46,12 +45,11 @@ def _first_admin(workspace: Workspace) -> None:
     st.info(f"The workspace {workspace.path} has no users yet. Create its first admin.", icon="👋")
     with st.form("first_admin"):
         name = st.text_input("Admin user name", key="admin_name")
-        password = st.text_input("Password (8 characters or more)", type="password", key="admin_password")
+        password = st.text_input(f"Password ({auth.MIN_PASSWORD_LENGTH} characters or more)", type="password",
+                                 key="admin_password")
         submitted = st.form_submit_button("Create admin", type="primary")
     if submitted:
-        with reported_errors():
-            if len(password) < 8:
-                raise LifecycleError("The password is shorter than 8 characters.", "Choose a longer one.")
+        with reported_errors():  # auth refuses a short password (the rule holds on every path)
             user = auth.init_admin(workspace, name.strip(), password)
             state.sign_in(user)
             st.rerun()

@@ -309,7 +309,7 @@ def data_for_run(workspace: Workspace, run: Run) -> TrainingData:
         raise InputError(f"Run #{run.id} used recipe #{run.recipe_id}, but {data.dataset.label} now points at "
                          f"recipe #{data.recipe_id}.", "Train a new run on this dataset version.")
     extra = [c for c in (run.params.get("extra_inputs") or ()) if c not in data.feature_columns]
-    return with_input_columns(workspace, data, extra) if "mitigation" in run.params and extra else data
+    return with_input_columns(workspace, data, extra) if run.is_mitigation and extra else data
 
 
 def with_input_columns(workspace: Workspace, data: TrainingData, columns: list[str]) -> TrainingData:
@@ -330,9 +330,9 @@ def rerun(workspace: Workspace, actor: User, run_id: int) -> Run:
     """Reproduce a run from its record (data, split, recipe, params, seed, folds, rows); a new run."""
     require(actor, Permission.TRAIN)
     original = get_run(workspace, run_id)
-    if "mitigation" in original.params:
+    if original.is_mitigation:
         raise InputError(f"Run #{original.id} is a fairness mitigation ({original.algorithm}) of model "
-                         f"#{original.params.get('base_version')}, not a trained search trial; it is not re-run.",
+                         f"#{original.mitigated_version_id}, not a trained search trial; it is not re-run.",
                          "Create a new mitigated candidate from the base model on the Validate page (Fairness), "
                          "or with `python -m lifecycle mitigate`.")
     data = data_for_run(workspace, original)

@@ -3,80 +3,100 @@ and writes the audit event in the same transaction as the state change.
 
     candidate → validated → approved → staging → production → retired
     rejected is a dead end, reachable from every state before production.
+
+Who may make a move comes from the one permission registry in :mod:`lifecycle.auth`; a gate adds
+what must hold beyond the role (a passing validation, four eyes).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
+from lifecycle.auth import Permission, can, roles_with
 from lifecycle.errors import InputError, NotFound, PermissionDenied
-from lifecycle.records import ModelVersion
+from lifecycle.records import ModelState, ModelVersion
 from lifecycle.records import User
 from lifecycle.store import audit_log
 from lifecycle.store import models as model_store
 from lifecycle.workspace import Workspace
 
-Gate = Callable[[Workspace, User, ModelVersion], None]
+Check = Callable[[Workspace, User, ModelVersion], None]
 
 
-def _roles(*roles: str) -> Gate:
-    def gate(_workspace: Workspace, actor: User, _version: ModelVersion) -> None:
-        if actor.role not in roles:
-            raise PermissionDenied(f"{actor.name} ({actor.role}) may not make this move.",
-                                   f"It needs the role {' or '.join(roles)}.")
-    return gate
+def _may_not_make_this_move(actor: User, permission: Permission) -> PermissionDenied:
+    return PermissionDenied(f"{actor.name} ({actor.role}) may not make this move.",
+                            f"It needs the role {' or '.join(roles_with(permission))}.")
 
 
-def _validation_passed(workspace: Workspace, actor: User, version: ModelVersion) -> None:
-    _roles("analyst", "admin")(workspace, actor, version)
+@dataclass(frozen=True)
+class Gate:
+    """What a move needs: the registered action ``permission`` (its roles come from the registry),
+    then ``check``, anything else that must hold. ``refusal`` words a refused role."""
+
+    permission: Permission
+    check: Check | None = None
+    refusal: Callable[[User, Permission], PermissionDenied] = _may_not_make_this_move
+
+    def __call__(self, workspace: Workspace, actor: User, version: ModelVersion) -> None:
+        if not can(actor, self.permission):
+            raise self.refusal(actor, self.permission)
+        if self.check is not None:
+            self.check(workspace, actor, version)
+
+
+def _validation_passed(workspace: Workspace, _actor: User, version: ModelVersion) -> None:
     report = model_store.latest_validation(workspace.db.cursor(), version.id)
     if report is None:
         raise InputError(f"Model {version.label} has no validation report.", "Run Validate on it first.")
     if not report.passed:
-        failing = [v["objective"] for v in report.report.get("verdicts", [])
-                   if v.get("blocking") and v.get("status") != "pass" and v.get("kind") != "drift"]
+        failing = report.failing_blocking_objectives
         raise InputError(f"Model {version.label} fails blocking objective(s): {', '.join(failing) or 'see the report'}.",
                          "Improve the model (Develop) or revisit the objectives (Problem), then validate again.")
 
 
-def four_eyes(workspace: Workspace, actor: User, version: ModelVersion) -> None:
-    """Approval: a reviewer who neither trained nor registered this version."""
-    if actor.role != "reviewer":
-        raise PermissionDenied(f"{actor.name} ({actor.role}) may not approve models.",
-                               "Only a reviewer who did not train this model can approve it.")
+def _may_not_approve(actor: User, permission: Permission) -> PermissionDenied:
+    return PermissionDenied(f"{actor.name} ({actor.role}) may not {permission.value}.",
+                            f"Only a {' or '.join(roles_with(permission))} who did not train this model can approve it.")
+
+
+def four_eyes(_workspace: Workspace, actor: User, version: ModelVersion) -> None:
+    """Approval needs four eyes: the approver neither trained nor registered this version.
+    (Which roles may approve at all is ``Permission.APPROVE_MODEL`` in the registry.)"""
     if actor.name in (version.trained_by, version.created_by):
         raise PermissionDenied(f"{actor.name} trained or registered {version.label} and may not approve it.",
                                "Ask another reviewer: approval needs four eyes.")
 
 
-_ANALYSTS = _roles("analyst", "admin")
-_DECIDERS = _roles("analyst", "reviewer", "admin")
+_S = ModelState
+_MOVE = Gate(Permission.MOVE_MODEL)
+_REJECT = Gate(Permission.REJECT_MODEL)
 
-TRANSITIONS: dict[tuple[str, str], Gate] = {
-    ("candidate", "validated"): _validation_passed,
-    ("validated", "approved"): four_eyes,
-    ("approved", "staging"): _ANALYSTS,
-    ("staging", "production"): _ANALYSTS,
-    ("production", "retired"): _ANALYSTS,
-    ("staging", "retired"): _ANALYSTS,
-    **{(state, "rejected"): _DECIDERS for state in ("candidate", "validated", "approved", "staging")},
+TRANSITIONS: dict[tuple[ModelState, ModelState], Gate] = {
+    (_S.CANDIDATE, _S.VALIDATED): Gate(Permission.VALIDATE_MODEL, _validation_passed),
+    (_S.VALIDATED, _S.APPROVED): Gate(Permission.APPROVE_MODEL, four_eyes, refusal=_may_not_approve),
+    (_S.APPROVED, _S.STAGING): _MOVE,
+    (_S.STAGING, _S.PRODUCTION): _MOVE,
+    (_S.PRODUCTION, _S.RETIRED): _MOVE,
+    (_S.STAGING, _S.RETIRED): _MOVE,
+    **{(state, _S.REJECTED): _REJECT for state in _S.path()[:_S.path().index(_S.PRODUCTION)]},
 }
 
 
 @dataclass(frozen=True, kw_only=True)
 class Move:
-    to_state: str
+    to_state: ModelState
     allowed: bool
     reason: str  # why it is blocked, or what it does
 
 
 def transition(workspace: Workspace, actor: User, version_id: int, to_state: str, reason: str) -> ModelVersion:
-    """Move a model version to ``to_state`` if its gate allows it; audit the move and its reason."""
+    """Move a model version to ``to_state`` (a ``ModelState`` or its string) if its gate allows it;
+    audit the move and its reason."""
     with workspace.db.transaction() as cursor:
         version = model_store.get_version(cursor, version_id)
         if version is None:
             raise NotFound(f"No model version with id {version_id}.", "List them on the Develop page or with `runs list`.")
-        gate = TRANSITIONS.get((version.state, to_state))
+        gate = TRANSITIONS.get((version.state, to_state))  # a StrEnum hashes as its string
         if gate is None:
             allowed = [to for (frm, to) in TRANSITIONS if frm == version.state]
             raise InputError(f"Model {version.label} cannot move from {version.state} to {to_state}.",
@@ -84,6 +104,7 @@ def transition(workspace: Workspace, actor: User, version_id: int, to_state: str
         if not reason.strip():
             raise InputError("A state change needs a reason.", "Say why, in a sentence; it goes to the audit trail.")
         gate(workspace, actor, version)
+        to_state = ModelState(to_state)
         model_store.set_state(cursor, version.id, to_state)
         audit_log.append(cursor, actor=actor.name, action=f"model.{to_state}", entity=f"model:{version.id}",
                          details={"from": version.state, "to": to_state, "reason": reason.strip(),

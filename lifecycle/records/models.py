@@ -3,9 +3,54 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-STATES = ("candidate", "validated", "approved", "staging", "production", "retired", "rejected")
+
+class ModelState(StrEnum):
+    """Where a model version stands. Members are declared in the one order of the path a version
+    walks (candidate → validated → approved → staging → production → retired); ``rejected`` is
+    a dead end off that path. A member equals its stored string (``ModelState.STAGING == "staging"``).
+    """
+
+    CANDIDATE = "candidate"
+    VALIDATED = "validated"
+    APPROVED = "approved"
+    STAGING = "staging"
+    PRODUCTION = "production"
+    RETIRED = "retired"
+    REJECTED = "rejected"
+
+    @classmethod
+    def path(cls) -> tuple[ModelState, ...]:
+        """The states in the order a version walks them (``rejected`` is not on the path)."""
+        return tuple(s for s in cls if s is not cls.REJECTED)
+
+    @classmethod
+    def at_least(cls, state: str) -> tuple[ModelState, ...]:
+        """``state`` and every state after it on the path: ``at_least("validated")`` is
+        validated, approved, staging, production, retired."""
+        path = cls.path()
+        return path[path.index(cls(state)):]
+
+    def reached(self, state: str) -> bool:
+        """True when this state is ``state`` or later on the path (never for ``rejected``)."""
+        return self in ModelState.at_least(state)
+
+    @property
+    def is_closed(self) -> bool:
+        """Retired or rejected: nothing more happens to the version (no validation, no mitigation)."""
+        return self in (ModelState.RETIRED, ModelState.REJECTED)
+
+
+STATES: tuple[str, ...] = tuple(ModelState)  # every state, the path first, then rejected
+
+JUDGED_KINDS = ("performance", "fairness", "latency")  # objective kinds a validation judges (drift: Monitor)
+
+
+def is_blocking_failure(*, blocking: bool, kind: str, status: str) -> bool:
+    """The one rule of a failed validation: a blocking objective of a judged kind that did not pass."""
+    return blocking and kind in JUDGED_KINDS and status != "pass"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,7 +67,7 @@ class ModelVersion:
     project_id: int
     run_id: int
     version: int
-    state: str
+    state: ModelState
     artifact_hash: str
     input_schema: tuple[InputColumn, ...]
     trained_by: str
@@ -41,9 +86,17 @@ class StoredValidation:
     model_version_id: int
     objectives_version: int | None
     passed: bool
-    report: dict[str, Any]
+    report: dict[str, Any]  # ValidationReport.to_dict(); the Validate stage parses it whole
     created_at: datetime
     created_by: str
+
+    @property
+    def failing_blocking_objectives(self) -> tuple[str, ...]:
+        """The blocking objectives this validation failed (``"roc_auc >= 0.85"``), read from the
+        stored verdicts with the rule ``ValidationReport.blocking_failures`` uses."""
+        return tuple(str(v["objective"]) for v in self.report.get("verdicts", ())
+                     if is_blocking_failure(blocking=bool(v.get("blocking")), kind=str(v.get("kind", "")),
+                                            status=str(v.get("status", ""))))
 
 
 EVIDENCE_KINDS = ("explanation", "fairness", "mitigation")

@@ -10,6 +10,16 @@ SEARCH_STATUSES = ("running", "finished", "cancelled", "failed")
 RUN_STATUSES = ("finished", "failed", "cancelled")
 
 
+def mitigation_params(params: dict[str, Any]) -> tuple[str, int] | None:
+    """``(method, base model version id)`` when a run's stored params say it is a fairness
+    mitigation of a registered version (Validate's mitigation writes ``mitigation`` and
+    ``base_version``), else None. The one place that knows how a mitigated run is recorded."""
+    method = params.get("mitigation")
+    if method is None:
+        return None
+    return str(method), int(params["base_version"])
+
+
 @dataclass(frozen=True, kw_only=True)
 class Search:
     id: int
@@ -68,6 +78,23 @@ class Run:
     @property
     def ok(self) -> bool:
         return self.status == "finished"
+
+    @property
+    def is_mitigation(self) -> bool:
+        """True for a fairness-mitigated candidate's run (not a trained search trial)."""
+        return mitigation_params(self.params) is not None
+
+    @property
+    def mitigation_method(self) -> str | None:
+        """The mitigation method of a mitigated run (``threshold_optimizer``...), else None."""
+        found = mitigation_params(self.params)
+        return None if found is None else found[0]
+
+    @property
+    def mitigated_version_id(self) -> int | None:
+        """The model version a mitigated run mitigates (its base), else None."""
+        found = mitigation_params(self.params)
+        return None if found is None else found[1]
 
     def metric(self, name: str) -> float | None:
         found = self.cv_metrics.get(name)

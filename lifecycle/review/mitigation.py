@@ -66,16 +66,12 @@ class Mitigated:
     notes: tuple[str, ...] = ()
 
 
-def is_mitigation(run: Run) -> bool:
-    return "mitigation" in run.params
-
-
 def describe(run: Run) -> str:
     """'Threshold optimizer, equalized odds on sex' for a mitigation run; the algorithm otherwise."""
-    if not is_mitigation(run):
+    if not run.is_mitigation:
         return run.algorithm
-    params = run.params
-    return (f"{METHOD_LABELS.get(params['mitigation'], params['mitigation'])}, "
+    params, method = run.params, run.mitigation_method
+    return (f"{METHOD_LABELS.get(method, method)}, "
             f"{str(params.get('constraints', '')).replace('_', ' ')} on {', '.join(params.get('sensitive', []))}")
 
 
@@ -119,14 +115,14 @@ def _check_groups(groups: np.ndarray, sensitive: list[str], dataset) -> None:
 
 
 def _base_run(workspace: Workspace, base: ModelVersion) -> Run:
-    if base.state in ("rejected", "retired"):
+    if base.state.is_closed:
         raise InputError(f"Model {base.label} is {base.state}; it is not mitigated.",
                          "Mitigate a candidate, validated or approved version.")
     run = training.get_run(workspace, base.run_id)
-    if is_mitigation(run):
+    if run.is_mitigation:
         raise InputError(f"Model {base.label} is already a mitigated candidate ({describe(run)}) of model "
-                         f"#{run.params.get('base_version')}.",
-                         f"Mitigate model #{run.params.get('base_version')} instead, so every candidate shares "
+                         f"#{run.mitigated_version_id}.",
+                         f"Mitigate model #{run.mitigated_version_id} instead, so every candidate shares "
                          "one base.")
     return run
 

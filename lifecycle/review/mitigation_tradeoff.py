@@ -22,7 +22,7 @@ from lifecycle.data.datasets import load_frame
 from lifecycle.errors import InputError
 from lifecycle.review.fair_models import CONSTRAINTS, group_keys
 from lifecycle.problem.metrics import PRIMARY
-from lifecycle.review.mitigation import CONSTRAINT_METRICS, check_choice, describe, is_mitigation, sensitive_columns
+from lifecycle.review.mitigation import CONSTRAINT_METRICS, check_choice, describe, sensitive_columns
 from lifecycle.records import ModelVersion
 from lifecycle.records import User
 from lifecycle.records import Run
@@ -32,7 +32,7 @@ from lifecycle.workspace import Workspace
 def base_of(workspace: Workspace, version: ModelVersion) -> ModelVersion:
     """The version a mitigated candidate came from; the version itself otherwise."""
     run = training.get_run(workspace, version.run_id)
-    return registry.get_version(workspace, int(run.params["base_version"])) if is_mitigation(run) else version
+    return registry.get_version(workspace, run.mitigated_version_id) if run.is_mitigation else version
 
 
 def candidates(workspace: Workspace, base_version_id: int) -> list[tuple[ModelVersion, Run]]:
@@ -43,7 +43,7 @@ def candidates(workspace: Workspace, base_version_id: int) -> list[tuple[ModelVe
         if version.id == base.id:
             continue
         run = training.get_run(workspace, version.run_id)
-        if is_mitigation(run) and run.params.get("base_version") == base.id:
+        if run.mitigated_version_id == base.id:
             found.append((version, run))
     return found
 
@@ -111,9 +111,9 @@ def _point(workspace: Workspace, version: ModelVersion, run: Run, metric: str, p
         warnings.simplefilter("ignore")
         fairness = _fairness_function(metric)(y, predictions, sensitive_features=groups)
     primary_value = compute_metric(primary, predict_for(model, "binary", primary, X, y))[0]
-    method = run.params["mitigation"] if is_mitigation(run) else "base"
+    method = run.mitigation_method or "base"
     return TradeOffPoint(version_id=version.id, label=version.label, method=method,
-                         description=describe(run) if is_mitigation(run) else "base model",
+                         description=describe(run) if run.is_mitigation else "base model",
                          accuracy=_finite(accuracy_score(y, predictions)), fairness=_finite(fairness),
                          primary=_finite(primary_value), selection_rate=_finite(predictions.mean())), len(y)
 
@@ -124,9 +124,9 @@ def compute_trade_off(workspace: Workspace, base_version_id: int, *, constraint:
     check_choice(constraint, CONSTRAINTS, "fairness constraint")
     base = registry.get_version(workspace, base_version_id)
     base_run = training.get_run(workspace, base.run_id)
-    if is_mitigation(base_run):
+    if base_run.is_mitigation:
         raise InputError(f"Model {base.label} is a mitigated candidate.",
-                         f"Show the trade-off of its base, model #{base_run.params.get('base_version')}.")
+                         f"Show the trade-off of its base, model #{base_run.mitigated_version_id}.")
     data = training.data_for_run(workspace, base_run)
     if data.task != "binary":
         raise InputError(f"The trade-off measures binary decisions; project {data.project.name!r} is {data.task}.",

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from lifecycle.records import InputColumn, ModelVersion, StoredValidation
+from lifecycle.records import InputColumn, ModelState, ModelVersion, StoredValidation
 
 _COLUMNS = ("id, project_id, run_id, version, state, artifact_hash, input_schema, trained_by, created_at, "
             "created_by, state_changed_at")
@@ -22,7 +22,7 @@ def _version(row: tuple) -> ModelVersion:
     (id_, project_id, run_id, version, state, artifact_hash, schema, trained_by, created_at, created_by,
      changed_at) = row
     columns = tuple(InputColumn(**{**c, "categories": tuple(c.get("categories", ()))}) for c in json.loads(schema))
-    return ModelVersion(id=id_, project_id=project_id, run_id=run_id, version=version, state=state,
+    return ModelVersion(id=id_, project_id=project_id, run_id=run_id, version=version, state=ModelState(state),
                         artifact_hash=artifact_hash, input_schema=columns, trained_by=trained_by,
                         created_at=created_at, created_by=created_by, state_changed_at=changed_at)
 
@@ -35,7 +35,7 @@ def insert_version(cursor: duckdb.DuckDBPyConnection, *, project_id: int, run_id
     now = _now()
     schema = json.dumps([{**asdict(c), "categories": list(c.categories)} for c in input_schema])
     cursor.execute(f"INSERT INTO model_versions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   [version_id, project_id, run_id, number, "candidate", artifact_hash, schema, trained_by, now,
+                   [version_id, project_id, run_id, number, ModelState.CANDIDATE, artifact_hash, schema, trained_by, now,
                     created_by, now])
     return get_version(cursor, version_id)
 
@@ -57,7 +57,7 @@ def version_for_run(cursor: duckdb.DuckDBPyConnection, run_id: int) -> ModelVers
     return _version(row) if row else None
 
 
-def set_state(cursor: duckdb.DuckDBPyConnection, version_id: int, state: str) -> None:
+def set_state(cursor: duckdb.DuckDBPyConnection, version_id: int, state: ModelState) -> None:
     cursor.execute("UPDATE model_versions SET state = ?, state_changed_at = ? WHERE id = ?",
                    [state, _now(), version_id])
 

@@ -24,6 +24,7 @@ from lifecycle.validate.fairness_review import FairnessReport, review
 from lifecycle.problem.metrics import PRIMARY
 from lifecycle.problem.objectives import CATALOGUE, is_met
 from lifecycle.records import TASKS, Objective
+from lifecycle.records.models import JUDGED_KINDS, is_blocking_failure
 from lifecycle.validate.curves import (CalibrationCurve, ClassMetrics, ConfusionMatrix, Curve,
                                          Residuals, calibration, confusion, per_class,
                                          precision_recall, residuals, roc)
@@ -41,7 +42,6 @@ from lifecycle.validate.threshold import (ThresholdAnalysis, analyse_thresholds,
 __all__ = ["MIN_SLICE", "MetricEstimate", "ObjectiveVerdict", "ValidationReport", "evaluate",
            "judge"]
 
-JUDGED_KINDS = ("performance", "fairness", "latency")
 STATUSES = ("pass", "fail", "not judged")
 FORMAT_VERSION = 1
 
@@ -103,7 +103,7 @@ class ValidationReport:
     @property
     def blocking_failures(self) -> tuple[ObjectiveVerdict, ...]:
         return tuple(v for v in self.verdicts
-                     if v.blocking and v.kind in JUDGED_KINDS and v.status != "pass")
+                     if is_blocking_failure(blocking=v.blocking, kind=v.kind, status=v.status))
 
     @property
     def summary(self) -> str:

@@ -11,7 +11,7 @@ from lifecycle.problem import projects
 from lifecycle.auth import Permission, require
 from lifecycle.data.datasets import load_frame
 from lifecycle.errors import InputError
-from lifecycle.records import ModelVersion, StoredValidation
+from lifecycle.records import ModelState, ModelVersion, StoredValidation
 from lifecycle.records import User
 from lifecycle.store import audit_log
 from lifecycle.store import models as model_store
@@ -31,9 +31,9 @@ class ValidationOutcome:
 def validate_version(workspace: Workspace, actor: User, version_id: int, *, seed: int = 0,
                      n_bootstrap: int = DEFAULT_BOOTSTRAP, cost_fn: float | None = None,
                      cost_fp: float | None = None) -> ValidationOutcome:
-    require(actor, Permission.TRAIN)
+    require(actor, Permission.VALIDATE_MODEL)
     version = registry.get_version(workspace, version_id)
-    if version.state in ("rejected", "retired"):
+    if version.state.is_closed:
         raise InputError(f"Model {version.label} is {version.state}; it is no longer validated.",
                          "Register a new version from a run.")
     run = training.get_run(workspace, version.run_id)
@@ -62,13 +62,13 @@ def validate_version(workspace: Workspace, actor: User, version_id: int, *, seed
         stored = model_store.insert_validation(
             cursor, model_version_id=version.id, objectives_version=objective_set.version if objective_set else None,
             passed=report.passed, report=report.to_dict(), created_by=actor.name)
-        failing = [v.objective for v in report.verdicts if v.blocking and v.status != "pass" and v.kind != "drift"]
+        failing = [v.objective for v in report.blocking_failures]
         audit_log.append(cursor, actor=actor.name, action="validation.recorded", entity=f"model:{version.id}",
                          details={"report_id": stored.id, "passed": report.passed, "failing": failing,
                                   "objectives_version": stored.objectives_version})
-        if report.passed and version.state == "candidate":
+        if report.passed and version.state == ModelState.CANDIDATE:
             version = model_states.transition(
-                workspace, actor, version.id, "validated",
+                workspace, actor, version.id, ModelState.VALIDATED,
                 f"every blocking objective passes on the test split (validation report #{stored.id})")
     return ValidationOutcome(stored=stored, report=report, version=version)
 

@@ -1,12 +1,12 @@
 """Stage 4's own status: done once a model version passed validation (validated or later)."""
 from __future__ import annotations
 
-from lifecycle.records import Project
+from lifecycle.records import ModelState, Project
 from lifecycle.status import Stage, StageProgress, StageState
 from lifecycle.store import models as model_store
 from lifecycle.workspace import Workspace
 
-VALIDATED_OR_LATER = ("validated", "approved", "staging", "production", "retired")
+VALIDATED_OR_LATER = ModelState.at_least(ModelState.VALIDATED)
 
 
 def stage_status(workspace: Workspace, project: Project) -> StageState:
@@ -19,7 +19,7 @@ def stage_status(workspace: Workspace, project: Project) -> StageState:
         return StageState(stage="Validate", state=StageProgress.READY,
                           reason="Validate a model version against the objectives.")
     newest = validated[-1]
-    if newest.state == "validated":
+    if newest.state == ModelState.VALIDATED:
         return StageState(stage="Validate", state=StageProgress.DONE,
                           reason=f"Model v{newest.version} is validated; a reviewer who did not train it can "
                                  "approve it.")

@@ -111,3 +111,78 @@ def test_init_admin_only_on_an_empty_workspace(workspace):
 def test_unknown_user_names_the_fix(workspace):
     with pytest.raises(NotFound, match="No user named 'ghost'.*user add"):
         auth.get_user(workspace, "ghost")
+
+
+# ----------------------------------------------------------------------------- the password rule
+
+@pytest.mark.parametrize("path", ["init_admin", "add_user", "set_password"])
+def test_auth_refuses_a_short_password_on_every_path(tmp_path, path):
+    from lifecycle.store.db import close_database
+    from lifecycle.workspace import open_workspace
+
+    workspace = open_workspace(tmp_path / "p.duckdb")
+    try:
+        if path != "init_admin":
+            admin = auth.init_admin(workspace, "root")
+        with pytest.raises(InputError, match="shorter than 8 characters. Choose a longer one."):
+            if path == "init_admin":
+                auth.init_admin(workspace, "root", "seven77")
+            elif path == "add_user":
+                auth.add_user(workspace, admin, "pat", "analyst", password="seven77")
+            else:
+                auth.set_password(workspace, admin, "root", "seven77")
+        assert auth.authenticate(workspace, "root", "seven77") is None
+        assert [u.name for u in auth.list_users(workspace)] == ([] if path == "init_admin" else ["root"])
+    finally:
+        close_database(tmp_path / "p.duckdb")
+
+
+def test_eight_characters_are_enough_and_no_password_stays_allowed(workspace, actors):
+    auth.add_user(workspace, actors["admin"], "pat", "analyst", password="8 chars!")
+    assert auth.authenticate(workspace, "pat", "8 chars!").name == "pat"
+    auth.add_user(workspace, actors["admin"], "cli", "analyst")  # the CLI may create a user without one
+    assert auth.authenticate(workspace, "cli", "") is None
+
+
+# ----------------------------------------------------------------------------- the one registry
+
+def test_every_permission_is_registered_with_known_roles():
+    assert set(auth.GRANTS) == set(Permission)
+    for permission, roles in auth.GRANTS.items():
+        assert roles and roles <= set(auth.ROLES), permission
+
+
+def test_role_summaries_list_what_the_registry_grants():
+    for role in auth.ROLES:
+        summary = auth.ROLE_SUMMARY[role]
+        for permission in Permission:
+            assert (permission.value in summary) is (role in auth.GRANTS[permission]), (role, permission)
+    assert "stages 1–7" not in " ".join(auth.ROLE_SUMMARY.values())
+    assert auth.ROLE_SUMMARY["stakeholder"] == "May read projects and reports."
+
+
+def test_refusal_names_the_roles_of_the_registry(actors):
+    assert auth.roles_with(Permission.REJECT_MODEL) == ("analyst", "reviewer", "admin")
+    with pytest.raises(PermissionDenied, match="may not approve models.*Ask an admin for the reviewer role"):
+        auth.require(actors["analyst"], Permission.APPROVE_MODEL)
+
+
+def test_pages_and_ui_check_actions_not_role_names():
+    """Every disabled control asks the registry (auth.can / auth.why_not with a Permission); no page
+    or panel compares role names itself."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sources = {path: path.read_text() for folder in ("pages", "ui", "lifecycle/cli")
+               for path in (root / folder).rglob("*.py")}
+    sources[root / "app.py"] = (root / "app.py").read_text()
+    checks = 0
+    for path, source in sources.items():
+        assert not re.search(r"\.role\s*(==|!=|in\b|not in\b)", source), path
+        assert not re.search(r"""["'](analyst|reviewer|stakeholder)["']""", source), path
+        for call in re.finditer(r"auth\.(can|why_not|require)\(([^)]*)\)", source):
+            checks += 1
+            member = re.search(r"Permission\.([A-Z_]+)", call.group(2))
+            assert member and member.group(1) in Permission.__members__, (path, call.group(0))
+    assert checks >= 8

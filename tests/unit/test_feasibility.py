@@ -166,3 +166,21 @@ def test_a_check_is_stored_as_evidence_of_stage_1_and_read_back_not_recomputed(t
     assert feasibility.evidence_key(workspace, project) != stored.cache_key  # new objectives, new check
     assert audit.verify_chain(workspace).ok
     close_database(tmp_path / "w.duckdb")
+
+
+def test_the_cli_check_is_recorded_and_read_back(tmp_path, capsys):
+    from lifecycle.cli import main
+
+    workspace_path = tmp_path / "w.duckdb"
+    workspace = open_workspace(workspace_path)
+    admin = auth.init_admin(workspace, "admin")
+    project = projects.create_project(workspace, admin, name="Churn", task="binary", target="y",
+                                      positive_class="yes", objectives=["roc_auc>=0.6"])
+    datasets.ingest_bytes(workspace, admin, project.id, _csv(_frame()), "churn.csv")
+    close_database(workspace_path)
+    args = ["--workspace", str(workspace_path), "--user", "admin", "project", "feasibility", "Churn"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("Feasibility on churn") and "read from the record" not in first
+    assert main(args) == 0
+    assert "unchanged since the last check: read from the record" in capsys.readouterr().out

@@ -193,3 +193,89 @@ def test_an_artifact_saved_before_the_stage_packages_loads_through_the_legacy_al
     loaded = registry.load_pipeline(workspace, version)
     proba = loaded.predict_proba(rows.drop(columns=["y", "expected_proba"]))[:, 1]
     np.testing.assert_allclose(proba, rows["expected_proba"], rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- states, gates and records
+
+def test_model_states_have_one_order():
+    from lifecycle.records import STATES, ModelState
+    from lifecycle.validate.status import VALIDATED_OR_LATER
+
+    assert ModelState.path() == ("candidate", "validated", "approved", "staging", "production", "retired")
+    assert STATES == (*ModelState.path(), "rejected")
+    assert ModelState.at_least("validated") == VALIDATED_OR_LATER == ModelState.path()[1:]
+    assert ModelState.STAGING.reached("approved") and ModelState.STAGING.reached(ModelState.STAGING)
+    assert not ModelState.VALIDATED.reached("approved") and not ModelState.REJECTED.reached("candidate")
+    assert [s for s in ModelState if s.is_closed] == ["retired", "rejected"]
+    assert ModelState("staging") is ModelState.STAGING and ModelState.STAGING == "staging"
+
+
+def test_a_stored_version_reads_its_state_as_the_enum(workspace, actors):
+    from lifecycle.records import ModelState
+
+    version = _register(workspace, actors["analyst"])
+    assert version.state is ModelState.CANDIDATE
+    assert workspace.db.value("SELECT state FROM model_versions WHERE id = ?", [version.id]) == "candidate"
+    moved = model_states.transition(workspace, actors["analyst"], version.id, ModelState.REJECTED, "not needed")
+    assert moved.state is ModelState.REJECTED and "rejected" in moved.label
+    assert workspace.db.value("SELECT count(*) FROM model_versions WHERE state = ?", [ModelState.REJECTED]) == 1
+
+
+def test_every_gate_asks_a_registered_action():
+    from lifecycle import auth
+    from lifecycle.records import ModelState
+
+    assert {gate.permission for gate in model_states.TRANSITIONS.values()} == {
+        auth.Permission.VALIDATE_MODEL, auth.Permission.APPROVE_MODEL, auth.Permission.MOVE_MODEL,
+        auth.Permission.REJECT_MODEL}
+    for (frm, to), gate in model_states.TRANSITIONS.items():
+        assert isinstance(frm, ModelState) and isinstance(to, ModelState)
+        assert gate.permission in auth.GRANTS
+
+
+@pytest.mark.parametrize("role, to_state, allowed", [
+    ("analyst", "rejected", True), ("reviewer", "rejected", True), ("stakeholder", "rejected", False),
+    ("reviewer", "validated", False), ("admin", "validated", True), ("stakeholder", "validated", False),
+])
+def test_gate_roles_come_from_the_registry(workspace, actors, role, to_state, allowed):
+    from lifecycle import auth
+
+    version = _validated(workspace, actors["analyst"])
+    moves = {m.to_state: m for m in model_states.possible_moves(workspace, actors[role], version)}
+    assert moves[to_state].allowed is allowed
+    if not allowed:
+        gate = model_states.TRANSITIONS[(version.state, to_state)]
+        assert moves[to_state].reason == (f"{role} ({role}) may not make this move. It needs the role "
+                                          f"{' or '.join(auth.roles_with(gate.permission))}.")
+
+
+def test_stored_validation_names_its_failing_blocking_objectives(workspace, actors):
+    version = _register(workspace, actors["analyst"])
+    verdicts = [{"objective": "roc_auc >= 0.9", "blocking": True, "status": "fail", "kind": "performance"},
+                {"objective": "latency_ms <= 5", "blocking": True, "status": "not judged", "kind": "latency"},
+                {"objective": "psi <= 0.2", "blocking": True, "status": "fail", "kind": "drift"},
+                {"objective": "f1 >= 0.5", "blocking": False, "status": "fail", "kind": "performance"},
+                {"objective": "accuracy >= 0.5", "blocking": True, "status": "pass", "kind": "performance"}]
+    with workspace.db.transaction() as cursor:
+        stored = model_store.insert_validation(cursor, model_version_id=version.id, objectives_version=1,
+                                               passed=False, report={"verdicts": verdicts}, created_by="analyst")
+    assert stored.failing_blocking_objectives == ("roc_auc >= 0.9", "latency_ms <= 5")
+    with pytest.raises(InputError, match=r"fails blocking objective\(s\): roc_auc >= 0.9, latency_ms <= 5\."):
+        model_states.transition(workspace, actors["analyst"], version.id, "validated", "try")
+
+
+def test_a_run_says_whether_it_is_a_mitigation():
+    from dataclasses import replace
+    from datetime import datetime
+
+    from lifecycle.records import Run
+
+    trial = Run(id=1, search_id=None, project_id=1, dataset_id=1, split_id=1, recipe_id=1, algorithm="logistic",
+                params={"C": 1.0}, seed=0, cv_folds=5, n_samples=10, halving_round=None, status="finished",
+                error=None, cv_metrics={}, primary_metric="roc_auc", primary_score=None, fit_seconds=None,
+                score_seconds=None, library_versions={}, created_at=datetime(2024, 1, 1), created_by="analyst")
+    assert not trial.is_mitigation and trial.mitigation_method is None and trial.mitigated_version_id is None
+    mitigated = replace(trial, algorithm="threshold_optimizer",
+                        params={"mitigation": "threshold_optimizer", "base_version": 7, "sensitive": ["sex"]})
+    assert mitigated.is_mitigation and mitigated.mitigation_method == "threshold_optimizer"
+    assert mitigated.mitigated_version_id == 7

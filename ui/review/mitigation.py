@@ -48,7 +48,7 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
         st.caption(f"This version is a mitigated candidate; candidates are compared with its base, "
                    f"model {text(base.label)}.")
     cannot = auth.why_not(user, auth.Permission.TRAIN)
-    if cannot is None and base.state in ("rejected", "retired"):
+    if cannot is None and base.state.is_closed:
         cannot = f"Model {base.label} is {base.state}; it is not mitigated."
     with st.form(f"mitigation_form_{base.id}"):
         left, middle, right = st.columns([2, 2, 2])

@@ -1,20 +1,13 @@
-"""CLI commands of stages 3 and 4: train, runs list, register, validate, approve, move."""
+"""CLI commands of stage 3 (Develop): ``train``, ``runs list`` and ``register``."""
 from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
 from typing import Any
 
-from lifecycle.data import preparation
-from lifecycle.problem import projects
-from lifecycle.cli.commands import Context, Result
+from lifecycle.cli.context import Context, Result
 from lifecycle.errors import InputError
-
-
-def _run_json(run) -> dict[str, Any]:
-    data = asdict(run)
-    data["metrics"] = {name: values["mean"] for name, values in run.cv_metrics.items()}
-    return data
+from lifecycle.problem import projects
 
 
 def add_parsers(groups, output: argparse.ArgumentParser) -> None:
@@ -41,29 +34,18 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
     register.add_argument("run_id", type=int)
     register.set_defaults(handler=register_command)
 
-    validate = groups.add_parser("validate", parents=[output],
-                                 help="stage 4: judge a model version; exit 0 when every blocking objective passes")
-    validate.add_argument("version_id", type=int)
-    validate.add_argument("--seed", type=int, default=0)
-    validate.add_argument("--bootstrap", type=int, default=200)
-    validate.add_argument("--cost-fn", type=float, default=None, help="binary: cost of a missed positive")
-    validate.add_argument("--cost-fp", type=float, default=None, help="binary: cost of a false alarm")
-    validate.set_defaults(handler=validate_command)
 
-    approve = groups.add_parser("approve", parents=[output],
-                                help="approve a validated version (a reviewer who did not train it)")
-    approve.add_argument("version_id", type=int)
-    approve.add_argument("--reason", default="approved from the command line")
-    approve.set_defaults(handler=approve_command)
-
-    move = groups.add_parser("move", parents=[output], help="move a model version to another state")
-    move.add_argument("version_id", type=int)
-    move.add_argument("state")
-    move.add_argument("--reason", required=True)
-    move.set_defaults(handler=move_command)
+def _run_json(run) -> dict[str, Any]:
+    data = asdict(run)
+    data["metrics"] = {name: values["mean"] for name, values in run.cv_metrics.items()}
+    return data
 
 
 def train_command(context: Context, args: argparse.Namespace) -> Result:
+    """Train and tune an algorithm on a frozen dataset version's split; prints one line per run
+    ("#ID<tab>STATUS<tab>METRIC=SCORE<tab>PARAMS") and "best run: ID". Exit 0 when a run finished,
+    2 when none did (or on bad input: no split, an unknown algorithm, a refused permission)."""
+    from lifecycle.data import preparation
     from lifecycle.develop import search
 
     project = projects.find_project(context.workspace, args.project)
@@ -86,6 +68,8 @@ def train_command(context: Context, args: argparse.Namespace) -> Result:
 
 
 def runs_list(context: Context, args: argparse.Namespace) -> Result:
+    """Print a project's leaderboard, best first: "RANK<tab>#ID<tab>ALGORITHM<tab>METRIC=SCORE<tab>PARAMS",
+    or "No runs yet." Exit 0; 2 when no project has that name."""
     from lifecycle.develop import runs
 
     project = projects.find_project(context.workspace, args.project)
@@ -97,43 +81,11 @@ def runs_list(context: Context, args: argparse.Namespace) -> Result:
 
 
 def register_command(context: Context, args: argparse.Namespace) -> Result:
+    """Register a finished run as a model version; prints "Registered run #ID as model version ID (LABEL)."
+    Exit 0; 2 on a refused permission or a run that cannot be registered."""
     from lifecycle.models import registry
 
     version = registry.register_run(context.workspace, context.actor, args.run_id)
     return Result(f"Registered run #{args.run_id} as model version {version.id} ({version.label}).",
                   {"version_id": version.id, "version": version.version, "state": version.state,
                    "artifact_hash": version.artifact_hash})
-
-
-def validate_command(context: Context, args: argparse.Namespace) -> Result:
-    from lifecycle.validate import stage as validate_stage
-
-    outcome = validate_stage.validate_version(context.workspace, context.actor, args.version_id, seed=args.seed,
-                                              n_bootstrap=args.bootstrap, cost_fn=args.cost_fn, cost_fp=args.cost_fp)
-    report = outcome.report
-    lines = [f"Model {outcome.version.label}: {'PASS' if report.passed else 'FAIL'} (report #{outcome.stored.id})"]
-    for verdict in report.verdicts:
-        interval = "" if verdict.low is None else f" [{verdict.low:.4f}, {verdict.high:.4f}]"
-        value = "—" if verdict.value is None else f"{verdict.value:.4f}"
-        lines.append(f"  {verdict.status:<10} {verdict.objective}{'' if verdict.blocking else ' (advisory)'}: "
-                     f"{value}{interval}")
-    return Result("\n".join(lines), {"version_id": outcome.version.id, "state": outcome.version.state,
-                                     "passed": report.passed, "report_id": outcome.stored.id,
-                                     "report": report.to_dict()},
-                  exit_code=0 if report.passed else 1)
-
-
-def approve_command(context: Context, args: argparse.Namespace) -> Result:
-    return _move(context, args.version_id, "approved", args.reason)
-
-
-def move_command(context: Context, args: argparse.Namespace) -> Result:
-    return _move(context, args.version_id, args.state, args.reason)
-
-
-def _move(context: Context, version_id: int, state: str, reason: str) -> Result:
-    from lifecycle.models import states as model_states
-
-    version = model_states.transition(context.workspace, context.actor, version_id, state, reason)
-    return Result(f"Model version {version.id} is now {version.state}.",
-                  {"version_id": version.id, "state": version.state})

@@ -1,0 +1,74 @@
+"""CLI commands of the ground floor: ``workspace init``, ``user add|list`` and the audit trail
+(``audit verify|log``)."""
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+
+from lifecycle import audit, auth
+from lifecycle.cli.context import Context, Result
+
+
+def add_parsers(groups, output: argparse.ArgumentParser) -> None:
+    """``workspace init`` and ``user add|list``."""
+    workspace = groups.add_parser("workspace", help="create a workspace").add_subparsers(dest="action", required=True)
+    init = workspace.add_parser("init", parents=[output], help="create the workspace file and its first admin")
+    init.add_argument("--admin", required=True)
+    init.add_argument("--password", default=None)
+    init.set_defaults(handler=workspace_init, needs_actor=False, creates=True)
+
+    user = groups.add_parser("user", help="users and roles").add_subparsers(dest="action", required=True)
+    add = user.add_parser("add", parents=[output], help="add a user (admins only)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=auth.ROLES)
+    add.add_argument("--password", default=None)
+    add.set_defaults(handler=user_add)
+    user.add_parser("list", parents=[output], help="list users").set_defaults(handler=user_list)
+
+
+def add_audit_parsers(groups, output: argparse.ArgumentParser) -> None:
+    """``audit verify|log``: the trail every stage writes to."""
+    audit_group = groups.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
+    audit_group.add_parser("verify", parents=[output], help="check the hash chain").set_defaults(
+        handler=audit_verify, needs_actor=False)
+    log = audit_group.add_parser("log", parents=[output], help="recent events")
+    log.add_argument("--limit", type=int, default=50)
+    log.set_defaults(handler=audit_log, needs_actor=False)
+
+
+def workspace_init(context: Context, args: argparse.Namespace) -> Result:
+    """Create the workspace file and its first admin; prints "Created workspace PATH with admin NAME."
+    Exit 0; 2 when the workspace already has users, or the name or password is refused."""
+    user = auth.init_admin(context.workspace, args.admin, args.password)
+    return Result(f"Created workspace {context.path} with admin {user.name}.",
+                  {"workspace": str(context.path), "admin": user.name})
+
+
+def user_add(context: Context, args: argparse.Namespace) -> Result:
+    """Add a user with a role (admins only); prints "Added NAME (ROLE)." Exit 0; 2 when the actor may
+    not manage users, or the name, role or password is refused."""
+    user = auth.add_user(context.workspace, context.actor, args.name, args.role, args.password)
+    return Result(f"Added {user.name} ({user.role}).", {"name": user.name, "role": user.role})
+
+
+def user_list(context: Context, args: argparse.Namespace) -> Result:
+    """Print one "NAME<tab>ROLE" line per user (JSON: name, role, active). Exit 0."""
+    users = auth.list_users(context.workspace)
+    return Result("\n".join(f"{u.name}\t{u.role}" for u in users),
+                  [{"name": u.name, "role": u.role, "active": u.active} for u in users])
+
+
+def audit_verify(context: Context, args: argparse.Namespace) -> Result:
+    """Check the audit trail's hash chain; prints whether it is intact or where it breaks.
+    Exit 0 when intact, 1 when broken."""
+    verdict = audit.verify_chain(context.workspace)
+    text = (f"Audit chain intact: {verdict.events} events." if verdict.ok
+            else f"Audit chain BROKEN at event {verdict.first_broken}: {verdict.reason}.")
+    return Result(text, asdict(verdict), exit_code=0 if verdict.ok else 1)
+
+
+def audit_log(context: Context, args: argparse.Namespace) -> Result:
+    """Print the latest ``--limit`` events, one "SEQ<tab>AT<tab>ACTOR<tab>ACTION<tab>ENTITY" line each. Exit 0."""
+    events = audit.recent_events(context.workspace, limit=args.limit)
+    return Result("\n".join(f"{e.seq}\t{e.at}\t{e.actor}\t{e.action}\t{e.entity}" for e in events),
+                  [asdict(e) for e in events])

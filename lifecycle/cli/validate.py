@@ -1,0 +1,72 @@
+"""CLI commands of stage 4 (Validate) and the model state machine: ``validate``, ``approve`` and
+``move`` (which also rejects: ``move ID rejected --reason ...``)."""
+from __future__ import annotations
+
+import argparse
+
+from lifecycle.cli.context import Context, Result
+from lifecycle.records import ModelState
+
+
+def add_parsers(groups, output: argparse.ArgumentParser) -> None:
+    validate = groups.add_parser("validate", parents=[output],
+                                 help="stage 4: judge a model version; exit 0 when every blocking objective passes")
+    validate.add_argument("version_id", type=int)
+    validate.add_argument("--seed", type=int, default=0)
+    validate.add_argument("--bootstrap", type=int, default=200)
+    validate.add_argument("--cost-fn", type=float, default=None, help="binary: cost of a missed positive")
+    validate.add_argument("--cost-fp", type=float, default=None, help="binary: cost of a false alarm")
+    validate.set_defaults(handler=validate_command)
+
+    approve = groups.add_parser("approve", parents=[output],
+                                help="approve a validated version (a reviewer who did not train it)")
+    approve.add_argument("version_id", type=int)
+    approve.add_argument("--reason", default="approved from the command line")
+    approve.set_defaults(handler=approve_command)
+
+    move = groups.add_parser("move", parents=[output], help="move a model version to another state")
+    move.add_argument("version_id", type=int)
+    move.add_argument("state")
+    move.add_argument("--reason", required=True)
+    move.set_defaults(handler=move_command)
+
+
+def validate_command(context: Context, args: argparse.Namespace) -> Result:
+    """Validate a model version on its test split; prints PASS or FAIL with the report id and one line
+    per objective (status, value, interval). A passing candidate moves to validated. Exit 0 when every
+    blocking objective passes, 1 when one fails, 2 on a refused permission or bad input."""
+    from lifecycle.validate import stage as validate_stage
+
+    outcome = validate_stage.validate_version(context.workspace, context.actor, args.version_id, seed=args.seed,
+                                              n_bootstrap=args.bootstrap, cost_fn=args.cost_fn, cost_fp=args.cost_fp)
+    report = outcome.report
+    lines = [f"Model {outcome.version.label}: {'PASS' if report.passed else 'FAIL'} (report #{outcome.stored.id})"]
+    for verdict in report.verdicts:
+        interval = "" if verdict.low is None else f" [{verdict.low:.4f}, {verdict.high:.4f}]"
+        value = "—" if verdict.value is None else f"{verdict.value:.4f}"
+        lines.append(f"  {verdict.status:<10} {verdict.objective}{'' if verdict.blocking else ' (advisory)'}: "
+                     f"{value}{interval}")
+    return Result("\n".join(lines), {"version_id": outcome.version.id, "state": outcome.version.state,
+                                     "passed": report.passed, "report_id": outcome.stored.id,
+                                     "report": report.to_dict()},
+                  exit_code=0 if report.passed else 1)
+
+
+def approve_command(context: Context, args: argparse.Namespace) -> Result:
+    """Approve a validated version (four eyes: a reviewer who neither trained nor registered it);
+    prints "Model version ID is now approved." Exit 0; 2 when the gate refuses."""
+    return _move(context, args.version_id, ModelState.APPROVED, args.reason)
+
+
+def move_command(context: Context, args: argparse.Namespace) -> Result:
+    """Move a model version to STATE through its gate (staging, production, retired, rejected...);
+    prints "Model version ID is now STATE." Exit 0; 2 when the move does not exist or its gate refuses."""
+    return _move(context, args.version_id, args.state, args.reason)
+
+
+def _move(context: Context, version_id: int, state: str, reason: str) -> Result:
+    from lifecycle.models import states as model_states
+
+    version = model_states.transition(context.workspace, context.actor, version_id, state, reason)
+    return Result(f"Model version {version.id} is now {version.state}.",
+                  {"version_id": version.id, "state": version.state})
