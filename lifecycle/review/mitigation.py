@@ -247,7 +247,7 @@ def create_candidate(workspace: Workspace, actor: User, base_version_id: int, *,
                               base)
     extra = [c for c in sensitive if c not in data.feature_columns] if method != "exponentiated_gradient" else []
     loaded = [c for c in sensitive if c not in data.feature_columns]
-    wide = training.with_input_columns(workspace, data, loaded) if loaded else data
+    wide = training.with_input_columns(data, loaded) if loaded else data
     groups = group_keys(wide.X_train, sensitive)
     _check_groups(groups, sensitive, data.dataset)
     base_pipeline = registry.load_pipeline(workspace, base, actor_name=actor.name)

@@ -207,7 +207,7 @@ def test_a_reviewer_cannot_train(workspace, actors, analyst, binary):
 
 def test_a_dataset_without_a_recipe_is_refused(workspace, analyst, binary):
     project, dataset, split = binary
-    raw = next(d for d in __import__("lifecycle.data.datasets").datasets.list_datasets(workspace, project.id)
+    raw = next(d for d in __import__("lifecycle.data.datasets").data.datasets.list_datasets(workspace, project.id)
                if d.lineage.recipe_id is None)
     with pytest.raises(InputError, match="has no recipe.*freeze a version with it"):
         training.training_frames(workspace, project, raw.id, split.id)
@@ -305,3 +305,31 @@ def test_a_job_can_be_cancelled_and_reports_failures(workspace, analyst, binary)
     failed = jobs.start("broken", broken, project_id=project.id)
     assert failed.join(timeout=10)
     assert (failed.state.status, failed.state.error) == ("failed", "Nothing to train on. Ingest data first.")
+
+
+# ----------------------------------------------------------------------------- loading once
+
+@pytest.fixture
+def count_loads(monkeypatch):
+    """Counts reads of dataset files: every dataset load ends in ``dataset_files.read_table``."""
+    from lifecycle.store import dataset_files
+    calls = []
+    read = dataset_files.read_table
+
+    def counted(path):
+        calls.append(path)
+        return read(path)
+
+    monkeypatch.setattr(dataset_files, "read_table", counted)
+    return calls
+
+
+def test_a_training_run_loads_its_dataset_version_once(workspace, analyst, binary, count_loads):
+    result = _search(workspace, analyst, binary, algorithm="linear", method="none")
+    assert len(count_loads) == 1
+    count_loads.clear()
+    training.rerun(workspace, analyst, result.runs[0].id)
+    assert len(count_loads) == 1
+    count_loads.clear()
+    training.fit_run_pipeline(workspace, result.runs[0].id)
+    assert len(count_loads) == 1
