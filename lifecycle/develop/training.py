@@ -321,8 +321,14 @@ def get_run(workspace: Workspace, run_id: int) -> Run:
     return run
 
 
-def data_for_run(workspace: Workspace, run: Run) -> TrainingData:
-    data = training_frames(workspace, run.project_id, run.dataset_id, run.split_id)
+def data_for_run(workspace: Workspace, run: Run, *, loaded: TrainingData | None = None) -> TrainingData:
+    """The frames ``run`` was trained on (with a mitigated run's extra input columns).
+
+    ``loaded``: frames of the same dataset version and split already loaded in this operation;
+    reused instead of loading the version again (ignored when they are another version's)."""
+    same = (loaded is not None and loaded.dataset.id == run.dataset_id and loaded.split.id == run.split_id
+            and loaded.project.id == run.project_id)
+    data = loaded if same else training_frames(workspace, run.project_id, run.dataset_id, run.split_id)
     if data.recipe_id != run.recipe_id:
         raise InputError(f"Run #{run.id} used recipe #{run.recipe_id}, but {data.dataset.label} now points at "
                          f"recipe #{data.recipe_id}.", "Train a new run on this dataset version.")

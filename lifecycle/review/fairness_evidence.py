@@ -16,7 +16,7 @@ from lifecycle.validate import stage as validate_stage
 from lifecycle.models import registry
 from lifecycle.develop import training
 from lifecycle.problem import projects
-from lifecycle.data.datasets import get_dataset, load_frame
+from lifecycle.data.datasets import get_dataset
 from lifecycle.errors import InputError
 from lifecycle.validate.fairness_review import (DEFAULT_BOOTSTRAP, FORMAT_VERSION, MIN_GROUP_SIZE,
                                        FairnessReport, review)
@@ -24,6 +24,7 @@ from lifecycle.records import Evidence, ModelVersion
 from lifecycle.problem.objectives import CATALOGUE
 from lifecycle.progress import Progress, quiet
 from lifecycle.records import Objective, Project, User
+from lifecycle.validate.held_out import held_out
 from lifecycle.workspace import Workspace
 
 KIND = "fairness"
@@ -127,13 +128,9 @@ def review_version(workspace: Workspace, actor: User, version_id: int, *, sensit
 
     def compute() -> tuple[str, dict]:
         progress(0.1, "Loading the model and its test rows")
-        data = training.data_for_run(workspace, training.get_run(workspace, request.run_id))
-        if len(data.X_test) == 0:
-            raise InputError(f"Split #{data.split.id} has no test rows.",
-                             "Create a split with a test share in the Data stage.")
-        pipeline = registry.load_pipeline(workspace, request.version, actor_name=actor.name)
-        frame = load_frame(workspace, data.dataset, columns=list(request.sensitive))
-        sensitive_rows = frame.loc[data.X_test.index, list(request.sensitive)].reset_index(drop=True)
+        held = held_out(workspace, request.version, actor_name=actor.name)
+        data, pipeline = held.data, held.pipeline
+        sensitive_rows = held.columns(request.sensitive).reset_index(drop=True)
         progress(0.4, "Predicting the test rows")
         decisions, classes, decision = _decisions(pipeline, data.task, data.X_test, request.threshold)
         if data.task == "binary" and data.positive_class is not None:

@@ -46,6 +46,7 @@ from lifecycle.records import User
 from lifecycle.records import Run
 from lifecycle.store import audit_log
 from lifecycle.data.recipe.transformers import AsText
+from lifecycle.validate.held_out import held_out
 from lifecycle.workspace import Workspace
 
 METHODS = ("threshold_optimizer", "exponentiated_gradient", "correlation_remover")
@@ -234,7 +235,8 @@ def create_candidate(workspace: Workspace, actor: User, base_version_id: int, *,
     base = registry.get_version(workspace, base_version_id)
     base_run = _base_run(workspace, base)
     progress(0.05, f"Loading the training split of model {base.label}")
-    data = training.data_for_run(workspace, base_run)
+    held = held_out(workspace, base, actor_name=actor.name)
+    data, base_pipeline = held.data, held.pipeline
     project = data.project
     if project.task != "binary":
         raise InputError(f"Project {project.name!r} is a {project.task} task; Fairlearn's threshold optimizer, "
@@ -250,7 +252,6 @@ def create_candidate(workspace: Workspace, actor: User, base_version_id: int, *,
     wide = training.with_input_columns(data, loaded) if loaded else data
     groups = group_keys(wide.X_train, sensitive)
     _check_groups(groups, sensitive, data.dataset)
-    base_pipeline = registry.load_pipeline(workspace, base, actor_name=actor.name)
     started = time.perf_counter()
     try:
         with warnings.catch_warnings():

@@ -18,7 +18,6 @@ from lifecycle.models import registry
 from lifecycle.develop import training
 from lifecycle.auth import Permission, require
 from lifecycle.dataclass_json import from_jsonable, to_jsonable
-from lifecycle.data.datasets import load_frame
 from lifecycle.errors import InputError
 from lifecycle.review.fair_models import CONSTRAINTS, group_keys
 from lifecycle.problem.metrics import PRIMARY
@@ -26,6 +25,7 @@ from lifecycle.review.mitigation import CONSTRAINT_METRICS, check_choice, descri
 from lifecycle.records import ModelVersion
 from lifecycle.records import User
 from lifecycle.records import Run
+from lifecycle.validate.held_out import HeldOut, held_out
 from lifecycle.validate.metrics import compute_metric, predict_for
 from lifecycle.workspace import Workspace
 
@@ -99,13 +99,11 @@ def _finite(value) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def _point(workspace: Workspace, version: ModelVersion, run: Run, metric: str, primary: str,
-           sensitive: list[str]) -> tuple[TradeOffPoint, int]:
-    data = training.data_for_run(workspace, run)
-    model = registry.load_pipeline(workspace, version)
-    X, y = data.X_test, np.asarray(data.y_test).astype(int)
+def _point(held: HeldOut, metric: str, primary: str, sensitive: list[str]) -> TradeOffPoint:
+    version, run, model = held.version, held.run, held.pipeline
+    X, y = held.X, np.asarray(held.y).astype(int)
     predictions = np.asarray(model.predict(X)).astype(int)
-    frame = load_frame(workspace, data.dataset, columns=sensitive).loc[X.index, sensitive]
+    frame = held.columns(sensitive)
     groups = pd.DataFrame({c: group_keys(frame, [c]) for c in sensitive})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -115,7 +113,7 @@ def _point(workspace: Workspace, version: ModelVersion, run: Run, metric: str, p
     return TradeOffPoint(version_id=version.id, label=version.label, method=method,
                          description=describe(run) if is_mitigation(run) else "base model",
                          accuracy=_finite(accuracy_score(y, predictions)), fairness=_finite(fairness),
-                         primary=_finite(primary_value), selection_rate=_finite(predictions.mean())), len(y)
+                         primary=_finite(primary_value), selection_rate=_finite(predictions.mean()))
 
 
 def compute_trade_off(workspace: Workspace, base_version_id: int, *, constraint: str = "demographic_parity",
@@ -127,18 +125,17 @@ def compute_trade_off(workspace: Workspace, base_version_id: int, *, constraint:
     if is_mitigation(base_run):
         raise InputError(f"Model {base.label} is a mitigated candidate.",
                          f"Show the trade-off of its base, model #{base_run.params.get('base_version')}.")
-    data = training.data_for_run(workspace, base_run)
+    held = held_out(workspace, base)
+    data = held.data
     if data.task != "binary":
         raise InputError(f"The trade-off measures binary decisions; project {data.project.name!r} is {data.task}.",
                          "Review fairness in the validation report instead.")
-    if len(data.X_test) == 0:
-        raise InputError(f"Split #{data.split.id} has no test rows.", "Create a split with a test share.")
     sensitive = sensitive_columns(data.project, data.dataset, sensitive)
     metric, primary = CONSTRAINT_METRICS[constraint], PRIMARY[data.task]
-    points, n_test = [], 0
-    for version, run in [(base, base_run), *candidates(workspace, base.id)]:
-        point, n_test = _point(workspace, version, run, metric, primary, sensitive)
-        points.append(point)
+    points = [_point(held, metric, primary, sensitive)]
+    for version, _ in candidates(workspace, base.id):  # same dataset version and split: loaded once
+        points.append(_point(held_out(workspace, version, data=data), metric, primary, sensitive))
+    n_test = len(held.y)
     return TradeOff(base_version_id=base.id, constraint=constraint, metric=metric, primary_metric=primary,
                     sensitive=tuple(sensitive), n_test=n_test, points=tuple(points))
 

@@ -6,15 +6,14 @@ from dataclasses import dataclass
 
 from lifecycle.models import states as model_states
 from lifecycle.models import registry
-from lifecycle.develop import training
 from lifecycle.problem import projects
 from lifecycle.auth import Permission, require
-from lifecycle.data.datasets import load_frame
 from lifecycle.errors import InputError
 from lifecycle.records import ModelVersion, StoredValidation
 from lifecycle.records import User
 from lifecycle.store import audit_log
 from lifecycle.store import models as model_store
+from lifecycle.validate.held_out import held_out
 from lifecycle.validate.report import ValidationReport, evaluate
 from lifecycle.workspace import Workspace
 
@@ -36,18 +35,14 @@ def validate_version(workspace: Workspace, actor: User, version_id: int, *, seed
     if version.state in ("rejected", "retired"):
         raise InputError(f"Model {version.label} is {version.state}; it is no longer validated.",
                          "Register a new version from a run.")
-    run = training.get_run(workspace, version.run_id)
-    data = training.data_for_run(workspace, run)
-    if len(data.X_test) == 0:
-        raise InputError(f"Split #{data.split.id} has no test rows.", "Create a split with a test share in the Data stage.")
-    project = data.project
-    pipeline = registry.load_pipeline(workspace, version, actor_name=actor.name)
+    held = held_out(workspace, version, actor_name=actor.name)
+    run, data, project, pipeline = held.run, held.data, held.project, held.pipeline
     objective_set = projects.objectives(workspace, project.id)
     present = [c for c in project.sensitive if c in {s.name for s in data.dataset.columns}]
     sensitive = None
     if present:
-        frame = load_frame(workspace, data.dataset, columns=present)
-        sensitive = {c: frame.loc[data.X_test.index, c] for c in present}
+        frame = held.columns(present)
+        sensitive = {c: frame[c] for c in present}
     cost = None
     if cost_fn is not None or cost_fp is not None:
         if project.task != "binary":
