@@ -37,7 +37,7 @@ from lifecycle.develop import training
 from lifecycle.auth import Permission, require
 from lifecycle.develop.catalogue import get_algorithm
 from lifecycle.errors import InputError
-from lifecycle.review.fair_models import CONSTRAINTS, MISSING_GROUP, GroupThresholdClassifier, MixtureClassifier, group_keys
+from lifecycle.review.fair_models import CONSTRAINTS, GroupThresholdClassifier, MixtureClassifier, group_keys
 from lifecycle.problem.metrics import PRIMARY
 from lifecycle.records import InputColumn, ModelVersion
 from lifecycle.progress import Progress, quiet
@@ -46,6 +46,7 @@ from lifecycle.records import User
 from lifecycle.records import Run
 from lifecycle.store import audit_log
 from lifecycle.data.recipe.transformers import AsText
+from lifecycle.validate.groups import MISSING_GROUP, group_labels
 from lifecycle.validate.held_out import held_out
 from lifecycle.workspace import Workspace
 
@@ -143,10 +144,7 @@ def _model_steps(pipeline, base: ModelVersion):
 # ----------------------------------------------------------------------------- the three methods
 
 def _sensitive_encoder(X: pd.DataFrame, sensitive: list[str]) -> Pipeline:
-    categories = []
-    for name in sensitive:
-        texts = AsText().fit_transform(X[[name]])[:, 0]
-        categories.append(sorted({MISSING_GROUP if pd.isna(t) else str(t) for t in texts}))
+    categories = [sorted(set(group_labels(X[name]).tolist())) for name in sensitive]
     return Pipeline([("to_text", AsText()),
                      ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_GROUP)),
                      ("encode", OneHotEncoder(categories=categories, handle_unknown="ignore", sparse_output=False))])

@@ -17,12 +17,12 @@ from sklearn.metrics import mean_absolute_error
 
 from lifecycle.errors import InputError
 from lifecycle.problem.objectives import CATALOGUE
+from lifecycle.validate.groups import group_labels
 from lifecycle.validate.metrics import Predictions
 
 LATENCY_ROWS = 100
 LATENCY_BUDGET_SECONDS = 3.0  # stop timing early (after LATENCY_MIN_ROWS) past this
 LATENCY_MIN_ROWS = 10
-MISSING_GROUP = "(missing)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,13 +53,11 @@ def fairness_metrics(task: str) -> list[str]:
 
 
 def _groups(values: pd.Series | np.ndarray, n: int, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=object)
-    if len(array) != n:
-        raise InputError(f"Sensitive attribute {name!r} has {len(array)} values for {n} "
+    if len(values) != n:
+        raise InputError(f"Sensitive attribute {name!r} has {len(values)} values for {n} "
                          "test rows.", "Pass the sensitive values of exactly the test rows, "
                          "in the same order.")
-    missing = pd.isna(array)
-    return np.where(missing, MISSING_GROUP, array.astype(str))
+    return group_labels(values)
 
 
 def _nan_to_none(value) -> float | None:

@@ -21,7 +21,7 @@ from lifecycle.dataclass_json import from_jsonable, to_jsonable
 from lifecycle.errors import InputError
 from lifecycle.problem.objectives import CATALOGUE, is_met
 from lifecycle.records import TASKS, Objective
-from lifecycle.validate.fairness_metrics import MISSING_GROUP
+from lifecycle.validate.groups import MISSING_GROUP, group_labels
 
 MIN_GROUP_SIZE = 30  # groups below this are flagged and not compared
 DEFAULT_BOOTSTRAP = 200
@@ -170,13 +170,6 @@ def judge(objective: Objective | None, disparity: Disparity | None) -> str:
 
 
 # ----------------------------------------------------------------------------- inputs
-
-def group_labels(values) -> np.ndarray:
-    """Sensitive values as text; an empty value is the explicit group '(missing)'."""
-    array = np.asarray(values, dtype=object)
-    missing = pd.isna(array)
-    return np.where(missing, MISSING_GROUP, array.astype(str))
-
 
 def _check(task, y_true, y_pred, sensitive, n_bootstrap, min_group_size, seed) -> None:
     if task not in TASKS:

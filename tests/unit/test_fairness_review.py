@@ -25,7 +25,7 @@ from lifecycle.review.fairness_evidence import fairness_objectives, review_versi
 from lifecycle.problem.objectives import parse_objective
 from lifecycle.validate.fairness_review import INTERSECTION, MAX_GROUPS, FairnessReport, review
 from lifecycle.develop.search import run_search
-from lifecycle.validate.fairness_metrics import MISSING_GROUP
+from lifecycle.validate.groups import MISSING_GROUP
 
 FAIRLEARN_DISPARITIES = {
     "demographic_parity_difference": flm.demographic_parity_difference,
