@@ -1,16 +1,16 @@
 """The accuracy–fairness trade-off of a model version and its mitigated candidates.
 
 Every candidate of a base version (see :mod:`lifecycle.review.mitigation`) and the base itself are
-measured on the test split with scikit-learn's accuracy and Fairlearn's own metric functions;
-the points are stored as evidence on the base version, keyed by the candidates' artifacts.
+measured on the test split with scikit-learn's accuracy and the fairness review's group counts
+(:func:`lifecycle.validate.fairness_review.all_groups`: every group compared, equal to Fairlearn's
+own metric functions, checked in the tests); the dataset version they share is loaded once. The
+points are stored as evidence on the base version, keyed by the candidates' artifacts.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import accuracy_score
 
 from lifecycle import evidence
@@ -19,12 +19,13 @@ from lifecycle.develop import training
 from lifecycle.auth import Permission, require
 from lifecycle.dataclass_json import from_jsonable, to_jsonable
 from lifecycle.errors import InputError
-from lifecycle.review.fair_models import CONSTRAINTS, group_keys
+from lifecycle.review.fair_models import CONSTRAINTS
 from lifecycle.problem.metrics import PRIMARY
 from lifecycle.review.mitigation import CONSTRAINT_METRICS, check_choice, describe, is_mitigation, sensitive_columns
 from lifecycle.records import ModelVersion
 from lifecycle.records import User
 from lifecycle.records import Run
+from lifecycle.validate.fairness_review import all_groups
 from lifecycle.validate.held_out import HeldOut, held_out
 from lifecycle.validate.metrics import compute_metric, predict_for
 from lifecycle.workspace import Workspace
@@ -86,12 +87,6 @@ class TradeOff:
         return from_jsonable(cls, data)
 
 
-def _fairness_function(metric: str):
-    from fairlearn import metrics as flm
-    return {"demographic_parity_difference": flm.demographic_parity_difference,
-            "equalized_odds_difference": flm.equalized_odds_difference}[metric]
-
-
 def _finite(value) -> float | None:
     if value is None:
         return None
@@ -103,11 +98,11 @@ def _point(held: HeldOut, metric: str, primary: str, sensitive: list[str]) -> Tr
     version, run, model = held.version, held.run, held.pipeline
     X, y = held.X, np.asarray(held.y).astype(int)
     predictions = np.asarray(model.predict(X)).astype(int)
-    frame = held.columns(sensitive)
-    groups = pd.DataFrame({c: group_keys(frame, [c]) for c in sensitive})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fairness = _fairness_function(metric)(y, predictions, sensitive_features=groups)
+    # Every group compared, no resamples: the review's counts give Fairlearn's value; with several
+    # attributes the last grouping is their intersection, as Fairlearn groups several columns.
+    review = all_groups("binary", y, predictions, held.columns(sensitive).reset_index(drop=True))
+    disparity = review.groupings[-1].disparity(metric)
+    fairness = None if disparity is None else disparity.value
     primary_value = compute_metric(primary, predict_for(model, "binary", primary, X, y))[0]
     method = run.params["mitigation"] if is_mitigation(run) else "base"
     return TradeOffPoint(version_id=version.id, label=version.label, method=method,

@@ -14,7 +14,9 @@ from lifecycle.records import User
 from lifecycle.store import audit_log
 from lifecycle.store import models as model_store
 from lifecycle.validate.held_out import held_out
-from lifecycle.validate.report import ValidationReport, evaluate
+from lifecycle.validate.fairness import review_key, store_review
+from lifecycle.validate.fairness_review import MIN_GROUP_SIZE
+from lifecycle.validate.report import ValidationReport, evaluate_with_review
 from lifecycle.workspace import Workspace
 
 DEFAULT_BOOTSTRAP = 200
@@ -30,6 +32,12 @@ class ValidationOutcome:
 def validate_version(workspace: Workspace, actor: User, version_id: int, *, seed: int = 0,
                      n_bootstrap: int = DEFAULT_BOOTSTRAP, cost_fn: float | None = None,
                      cost_fp: float | None = None) -> ValidationOutcome:
+    """Validate ``version_id`` on its test split (:func:`~lifecycle.validate.report.evaluate`),
+    store the report and its audit event, move a passing candidate to ``validated``, and store
+    the fairness review its fairness verdicts were judged on as the version's fairness evidence.
+    ``cost_fn``/``cost_fp`` (binary only) set the decision threshold. Raises PermissionDenied,
+    NotFound, or InputError (a rejected or retired version, a split without test rows, costs
+    for a non-binary task)."""
     require(actor, Permission.TRAIN)
     version = registry.get_version(workspace, version_id)
     if version.state in ("rejected", "retired"):
@@ -49,10 +57,12 @@ def validate_version(workspace: Workspace, actor: User, version_id: int, *, seed
             raise InputError("A cost matrix applies to binary tasks only.", "Leave the costs empty.")
         cost = {"fn": float(cost_fn if cost_fn is not None else 1.0), "fp": float(cost_fp if cost_fp is not None else 1.0)}
     cv_scores = {metric: values["mean"] for metric, values in run.cv_metrics.items()}
-    report = evaluate(pipeline, task=project.task, X_train=data.X_train, y_train=data.y_train,
-                      X_test=data.X_test, y_test=data.y_test,
-                      objectives=list(objective_set.objectives) if objective_set else [],
-                      cv_scores=cv_scores, sensitive=sensitive, seed=seed, n_bootstrap=n_bootstrap, cost_matrix=cost)
+    evaluated = evaluate_with_review(
+        pipeline, task=project.task, X_train=data.X_train, y_train=data.y_train, X_test=data.X_test,
+        y_test=data.y_test, objectives=list(objective_set.objectives) if objective_set else [],
+        cv_scores=cv_scores, sensitive=sensitive, seed=seed, n_bootstrap=n_bootstrap, cost_matrix=cost,
+        positive_class=data.positive_class)
+    report = evaluated.report
     with workspace.db.transaction() as cursor:
         stored = model_store.insert_validation(
             cursor, model_version_id=version.id, objectives_version=objective_set.version if objective_set else None,
@@ -65,6 +75,12 @@ def validate_version(workspace: Workspace, actor: User, version_id: int, *, seed
             version = model_states.transition(
                 workspace, actor, version.id, "validated",
                 f"every blocking objective passes on the test split (validation report #{stored.id})")
+    if evaluated.fairness_review is not None:
+        # The review the fairness verdicts were judged on is the Fairness panel's review with these
+        # settings: stored as its evidence, so the panel reads it instead of computing it again.
+        key = review_key(held.version, held.dataset, held.split.id, present, threshold=report.decision_threshold,
+                         seed=seed, n_bootstrap=n_bootstrap, min_group_size=MIN_GROUP_SIZE)
+        store_review(workspace, actor, held.version, key, evaluated.fairness_review)
     return ValidationOutcome(stored=stored, report=report, version=version)
 
 

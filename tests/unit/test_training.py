@@ -309,21 +309,6 @@ def test_a_job_can_be_cancelled_and_reports_failures(workspace, analyst, binary)
 
 # ----------------------------------------------------------------------------- loading once
 
-@pytest.fixture
-def count_loads(monkeypatch):
-    """Counts reads of dataset files: every dataset load ends in ``dataset_files.read_table``."""
-    from lifecycle.store import dataset_files
-    calls = []
-    read = dataset_files.read_table
-
-    def counted(path):
-        calls.append(path)
-        return read(path)
-
-    monkeypatch.setattr(dataset_files, "read_table", counted)
-    return calls
-
-
 def test_a_training_run_loads_its_dataset_version_once(workspace, analyst, binary, count_loads):
     result = _search(workspace, analyst, binary, algorithm="linear", method="none")
     assert len(count_loads) == 1
