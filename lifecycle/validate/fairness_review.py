@@ -22,6 +22,7 @@ from lifecycle.errors import InputError
 from lifecycle.problem.objectives import CATALOGUE, is_met
 from lifecycle.records import TASKS, Objective
 from lifecycle.validate.groups import MISSING_GROUP, group_labels
+from lifecycle.validate.verdicts import Status
 
 MIN_GROUP_SIZE = 30  # groups below this are flagged and not compared
 DEFAULT_BOOTSTRAP = 200
@@ -156,17 +157,17 @@ class FairnessReport:
         return from_jsonable(cls, data)
 
 
-def judge(objective: Objective | None, disparity: Disparity | None) -> str:
-    """'pass' or 'fail' against a fairness objective, 'uncertain' when the value meets it but
-    its interval straddles the threshold, '' without an objective."""
+def judge(objective: Objective | None, disparity: Disparity | None) -> Status:
+    """PASS or FAIL against a fairness objective, UNCERTAIN when the value meets it but its
+    interval straddles the threshold, NO_OBJECTIVE ('') without an objective."""
     if objective is None or disparity is None:
-        return ""
+        return Status.NO_OBJECTIVE
     if disparity.value is None or not is_met(objective, disparity.value):
-        return "fail"
+        return Status.FAIL
     if disparity.low is not None and disparity.high is not None and not (
             is_met(objective, disparity.low) and is_met(objective, disparity.high)):
-        return "uncertain"
-    return "pass"
+        return Status.UNCERTAIN
+    return Status.PASS
 
 
 # ----------------------------------------------------------------------------- inputs

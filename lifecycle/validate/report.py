@@ -36,6 +36,7 @@ from lifecycle.validate.robustness import (Overfitting, RobustnessCheck, feature
                                              overfitting, robustness)
 from lifecycle.validate.slices import (MIN_SLICE, SliceMetrics, WeakestCohorts, slice_metrics,
                                         weakest_cohorts)
+from lifecycle.validate.verdicts import Status
 from lifecycle.validate.threshold import (ThresholdAnalysis, analyse_thresholds,
                                             validate_cost_matrix)
 
@@ -43,7 +44,7 @@ __all__ = ["MIN_SLICE", "Evaluated", "MetricEstimate", "ObjectiveVerdict", "Vali
            "evaluate_with_review", "judge"]
 
 JUDGED_KINDS = ("performance", "fairness", "latency")
-STATUSES = ("pass", "fail", "not judged")
+STATUSES = (Status.PASS, Status.FAIL, Status.NOT_JUDGED)
 FORMAT_VERSION = 1
 
 
@@ -60,7 +61,7 @@ class ObjectiveVerdict:
     value: float | None
     low: float | None
     high: float | None
-    status: str  # "pass", "fail" or "not judged"
+    status: Status  # pass, fail or not judged
     reason: str
 
 
@@ -108,7 +109,7 @@ class ValidationReport:
     @property
     def blocking_failures(self) -> tuple[ObjectiveVerdict, ...]:
         return tuple(v for v in self.verdicts
-                     if v.blocking and v.kind in JUDGED_KINDS and v.status != "pass")
+                     if v.blocking and v.kind in JUDGED_KINDS and v.status != Status.PASS)
 
     @property
     def summary(self) -> str:
@@ -156,10 +157,10 @@ def judge(objective: Objective, *, task: str, metrics: dict[str, MetricEstimate]
                 blocking=objective.blocking)
     if spec is None:
         return ObjectiveVerdict(**base, kind="unknown", value=None, low=None, high=None,
-                                status="fail", reason=f"Unknown metric {objective.metric!r}.")
+                                status=Status.FAIL, reason=f"Unknown metric {objective.metric!r}.")
     if spec.kind == "drift":
         return ObjectiveVerdict(**base, kind="drift", value=None, low=None, high=None,
-                                status="not judged", reason="Judged in Monitor, on live data.")
+                                status=Status.NOT_JUDGED, reason="Judged in Monitor, on live data.")
     low = high = None
     context = ""
     if task not in spec.tasks:
@@ -189,7 +190,7 @@ def judge(objective: Objective, *, task: str, metrics: dict[str, MetricEstimate]
         context = f" over {latency.rows_timed} single-row {latency.method} calls"
     if value is None:
         return ObjectiveVerdict(**base, kind=spec.kind, value=None, low=None, high=None,
-                                status="fail", reason=f"Cannot be computed: {why}".strip())
+                                status=Status.FAIL, reason=f"Cannot be computed: {why}".strip())
     met = is_met(objective, value)
     shown = objective.comparator if met else _OPPOSITE[objective.comparator]
     reason = f"{_fmt(value)}{context} {shown} {objective.threshold:g}"
@@ -199,7 +200,7 @@ def judge(objective: Objective, *, task: str, metrics: dict[str, MetricEstimate]
                 (is_met(objective, low) or is_met(objective, high)):
             reason += "; the interval straddles the threshold, so the result is uncertain"
     return ObjectiveVerdict(**base, kind=spec.kind, value=value, low=low, high=high,
-                            status="pass" if met else "fail", reason=reason + ".")
+                            status=Status.PASS if met else Status.FAIL, reason=reason + ".")
 
 
 def _check_inputs(task, X_train, y_train, X_test, y_test, objectives, n_bootstrap,

@@ -17,6 +17,7 @@ from lifecycle.validate.held_out import held_out
 from lifecycle.validate.fairness import review_key, store_review
 from lifecycle.validate.fairness_review import MIN_GROUP_SIZE
 from lifecycle.validate.report import ValidationReport, evaluate_with_review
+from lifecycle.validate.verdicts import Status
 from lifecycle.workspace import Workspace
 
 DEFAULT_BOOTSTRAP = 200
@@ -67,7 +68,7 @@ def validate_version(workspace: Workspace, actor: User, version_id: int, *, seed
         stored = model_store.insert_validation(
             cursor, model_version_id=version.id, objectives_version=objective_set.version if objective_set else None,
             passed=report.passed, report=report.to_dict(), created_by=actor.name)
-        failing = [v.objective for v in report.verdicts if v.blocking and v.status != "pass" and v.kind != "drift"]
+        failing = [v.objective for v in report.verdicts if v.blocking and v.status != Status.PASS and v.kind != "drift"]
         audit_log.append(cursor, actor=actor.name, action="validation.recorded", entity=f"model:{version.id}",
                          details={"report_id": stored.id, "passed": report.passed, "failing": failing,
                                   "objectives_version": stored.objectives_version})
