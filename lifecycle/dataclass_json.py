@@ -9,6 +9,7 @@ whose float fields hold finite numbers or ``None``.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import math
 import types
 import typing
@@ -76,4 +77,9 @@ def from_jsonable(tp: Any, data: Any) -> Any:
         return {str(k): from_jsonable(value_type, v) for k, v in data.items()}
     if tp is float and isinstance(data, int) and not isinstance(data, bool):
         return float(data)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        try:  # a stored plain string back to its member (an unknown one stays a string)
+            return tp(data)
+        except ValueError:
+            return data
     return data

@@ -9,6 +9,7 @@ from lifecycle.models import states as model_states
 from lifecycle.models import registry
 from lifecycle.records import ModelState
 from lifecycle.validate.report import ValidationReport
+from lifecycle.validate.verdicts import Status
 from ui import state
 from ui.review import explain as explain_panel
 from ui.review import fairness as fairness_panel
@@ -50,7 +51,7 @@ if latest is None:
     top[1].metric("Verdict", "not validated")
 else:
     stored, report = latest
-    top[1].markdown("**Verdict**  \n" + badge("pass" if report.passed else "fail"))
+    top[1].markdown("**Verdict**  \n" + badge(Status.PASS if report.passed else Status.FAIL))
     top[2].metric("Test rows", f"{report.n_test:,}")
     primary = report.metrics.get(report.primary_metric)
     if primary and primary.value is not None:

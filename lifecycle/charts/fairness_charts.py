@@ -8,6 +8,7 @@ from plotly.subplots import make_subplots
 
 from lifecycle.charts.theme import MUTED, PENDING, PRIMARY, STATUS_COLOURS, apply_theme, empty_note
 from lifecycle.validate.fairness_review import FairnessReport, GroupingReview, judge, label
+from lifecycle.validate.verdicts import Status
 from lifecycle.records import Objective
 
 _BAR_METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate")
@@ -54,8 +55,8 @@ def group_metrics_figure(grouping: GroupingReview | None, metrics: tuple[str, ..
     return fig
 
 
-_JUDGED_COLOURS = {"": PRIMARY, "pass": STATUS_COLOURS["pass"], "fail": STATUS_COLOURS["fail"],
-                   "uncertain": PENDING}
+_JUDGED_COLOURS = {Status.NO_OBJECTIVE: PRIMARY, Status.PASS: STATUS_COLOURS["pass"],
+                   Status.FAIL: STATUS_COLOURS["fail"], Status.UNCERTAIN: PENDING}
 
 
 def disparities_figure(report: FairnessReport | None, objectives: tuple[Objective, ...] = ()) -> go.Figure:

@@ -15,9 +15,11 @@ from lifecycle.validate.metrics import MetricEstimate
 from lifecycle.validate.robustness import RobustnessCheck
 from lifecycle.validate.slices import MIN_SLICE, SliceMetrics
 from lifecycle.validate.threshold import ThresholdAnalysis
+from lifecycle.validate.verdicts import Status
 
 _ROW_HEIGHT = 80
-_VERDICT_STATUS = {"pass": "pass", "fail": "fail", "not judged": "pending"}
+# verdict status -> the palette key (theme.STATUS_COLOURS / STATUS_ICONS)
+_VERDICT_STATUS = {Status.PASS: "pass", Status.FAIL: "fail", Status.NOT_JUDGED: "pending"}
 
 
 def _label(metric: str) -> str:

@@ -124,13 +124,19 @@ def splits_for(workspace: Workspace, dataset_id: int) -> list[Split]:
     return preparation_store.splits_for_dataset(workspace.db.cursor(), dataset_id)
 
 
-def split_assignment(workspace: Workspace, split: Split) -> pd.Series:
-    """Recompute a split from its seed and check it matches the one on record."""
+def split_assignment(workspace: Workspace, split: Split, *, frame: pd.DataFrame | None = None) -> pd.Series:
+    """Recompute a split from its seed and check it matches the one on record: one label
+    ("train", "validation" or "test") per row of the dataset version.
+
+    ``frame`` is the version's rows when the caller has loaded them already (every column, as
+    :func:`~lifecycle.data.datasets.load_frame` gives them), so they are not loaded again.
+    Raises InputError when the split no longer reproduces."""
     dataset = get_dataset(workspace, split.dataset_id)
     project = get_project(workspace, dataset.project_id)
     spec = SplitSpec(method=split.method, seed=split.seed, test_size=split.test_size,
                      validation_size=split.validation_size, column=split.column)
-    assignment = assign_split(load_frame(workspace, dataset), spec, project.target)
+    rows = load_frame(workspace, dataset) if frame is None else frame
+    assignment = assign_split(rows, spec, project.target)
     if assignment_hash(assignment) != split.assignment_hash:
         raise InputError(f"Split #{split.id} no longer reproduces from its seed (library versions changed?).",
                          "Create a new split on this dataset version.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -42,7 +42,11 @@ ERROR_LENGTH = 600
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class TrainingData:
-    """The rows of one dataset version, split by its recorded split, ready for the pipeline."""
+    """The rows of one dataset version, split by its recorded split, ready for the pipeline.
+
+    ``frame`` holds every column of the version as loaded, once, by :func:`training_frames`
+    (same index as the ``X_*`` frames): later steps of the same operation select columns from
+    it (:meth:`columns`) instead of loading the version again."""
 
     project: Project
     dataset: DatasetVersion
@@ -58,6 +62,18 @@ class TrainingData:
     feature_columns: tuple[str, ...]
     positive_class: str | None
     positive_class_inferred: bool
+    frame: pd.DataFrame = field(repr=False)
+
+    def columns(self, names: list[str] | tuple[str, ...], rows: pd.Index | None = None) -> pd.DataFrame:
+        """Columns ``names`` of the dataset version for ``rows`` (an index of ``frame``; all rows
+        when None), from the frame already loaded. Raises InputError for a column the version
+        lacks."""
+        names = list(names)
+        missing = [c for c in names if c not in self.frame.columns]
+        if missing:
+            raise InputError(f"Column {missing[0]!r} is not in {self.dataset.label}.",
+                             f"Pick one of: {', '.join(map(str, self.frame.columns))}.")
+        return self.frame.loc[:, names] if rows is None else self.frame.loc[rows, names]
 
     @property
     def task(self) -> str:
@@ -105,7 +121,9 @@ def _check_target(y: pd.Series, project: Project, dataset: DatasetVersion) -> tu
 
 
 def training_frames(workspace: Workspace, project: Project | int, dataset_id: int, split_id: int) -> TrainingData:
-    """Train / validation / test frames of a frozen dataset version, by its recorded split."""
+    """Train / validation / test frames of a frozen dataset version, by its recorded split.
+
+    The version is loaded once; the split is recomputed from that same frame."""
     project = _as_project(workspace, project)
     dataset = get_dataset(workspace, dataset_id)
     if dataset.project_id != project.id:
@@ -130,7 +148,7 @@ def training_frames(workspace: Workspace, project: Project | int, dataset_id: in
         raise InputError(f"The target {project.target!r} is not in {dataset.label}.",
                          "Fix the project's target in stage 1 or train on another dataset.")
     positive, inferred = _check_target(frame[project.target], project, dataset)
-    assignment = split_assignment(workspace, split).to_numpy()
+    assignment = split_assignment(workspace, split, frame=frame).to_numpy()
     y_all = metric_lib.encode_target(frame[project.target], project.task, positive)
     features = tuple(recipe.input_columns)
     missing = [c for c in features if c not in frame]
@@ -149,7 +167,7 @@ def training_frames(workspace: Workspace, project: Project | int, dataset_id: in
                         X_train=parts["train"][0], y_train=parts["train"][1],
                         X_validation=parts["validation"][0], y_validation=parts["validation"][1],
                         X_test=parts["test"][0], y_test=parts["test"][1], feature_columns=features,
-                        positive_class=positive, positive_class_inferred=inferred)
+                        positive_class=positive, positive_class_inferred=inferred, frame=frame)
 
 
 def build_pipeline(recipe: Recipe, schema: Any, algorithm: str | Algorithm, task: str,
@@ -303,24 +321,31 @@ def get_run(workspace: Workspace, run_id: int) -> Run:
     return run
 
 
-def data_for_run(workspace: Workspace, run: Run) -> TrainingData:
-    data = training_frames(workspace, run.project_id, run.dataset_id, run.split_id)
+def data_for_run(workspace: Workspace, run: Run, *, loaded: TrainingData | None = None) -> TrainingData:
+    """The frames ``run`` was trained on (with a mitigated run's extra input columns).
+
+    ``loaded``: frames of the same dataset version and split already loaded in this operation;
+    reused instead of loading the version again (ignored when they are another version's)."""
+    same = (loaded is not None and loaded.dataset.id == run.dataset_id and loaded.split.id == run.split_id
+            and loaded.project.id == run.project_id)
+    data = loaded if same else training_frames(workspace, run.project_id, run.dataset_id, run.split_id)
     if data.recipe_id != run.recipe_id:
         raise InputError(f"Run #{run.id} used recipe #{run.recipe_id}, but {data.dataset.label} now points at "
                          f"recipe #{data.recipe_id}.", "Train a new run on this dataset version.")
     extra = [c for c in (run.params.get("extra_inputs") or ()) if c not in data.feature_columns]
-    return with_input_columns(workspace, data, extra) if run.is_mitigation and extra else data
+    return with_input_columns(data, extra) if run.is_mitigation and extra else data
 
 
-def with_input_columns(workspace: Workspace, data: TrainingData, columns: list[str]) -> TrainingData:
-    """``data`` whose frames also carry ``columns`` of its dataset version, row by row: a fairness-mitigated
-    model reads the sensitive attribute at prediction time even when the recipe does not feed it."""
+def with_input_columns(data: TrainingData, columns: list[str]) -> TrainingData:
+    """``data`` whose frames also carry ``columns`` of its dataset version, row by row (taken from the
+    frame already loaded): a fairness-mitigated model reads the sensitive attribute at prediction time
+    even when the recipe does not feed it. Raises InputError for a column the version lacks."""
     import dataclasses
 
-    frame = load_frame(workspace, data.dataset, columns=list(columns))
+    frame = data.columns(columns)
 
     def widen(X: pd.DataFrame) -> pd.DataFrame:
-        return pd.concat([X, frame.loc[X.index, list(columns)]], axis=1)
+        return pd.concat([X, frame.loc[X.index]], axis=1)
 
     return dataclasses.replace(data, X_train=widen(data.X_train), X_validation=widen(data.X_validation),
                                X_test=widen(data.X_test), feature_columns=(*data.feature_columns, *columns))

@@ -36,7 +36,6 @@ from sklearn.pipeline import Pipeline
 
 from lifecycle import evidence
 from lifecycle.review import explain_summary
-from lifecycle.models import registry
 from lifecycle.develop import training
 from lifecycle.data.datasets import get_dataset
 from lifecycle.errors import InputError
@@ -45,6 +44,7 @@ from lifecycle.review.fair_models import GroupThresholdClassifier
 from lifecycle.records import Evidence, ModelVersion
 from lifecycle.review.shap_explainer import PipelineExplainer
 from lifecycle.records import User
+from lifecycle.validate.held_out import held_out
 from lifecycle.workspace import Workspace
 
 DEFAULT_ROWS = 500
@@ -260,12 +260,10 @@ class ExplainInputs:
 
 
 def load_inputs(workspace: Workspace, version: ModelVersion, *, actor_name: str = "system") -> ExplainInputs:
-    run = training.get_run(workspace, version.run_id)
-    data = training.data_for_run(workspace, run)
-    if len(data.X_test) == 0:
-        raise InputError(f"Split #{data.split.id} has no test rows to explain.",
-                         "Create a split with a test share in the Data stage.")
-    pipeline = registry.load_pipeline(workspace, version, actor_name=actor_name)
+    """The version's pipeline and split rows (loaded once, :func:`~lifecycle.validate.held_out.held_out`).
+    Raises InputError when the split has no test rows."""
+    held = held_out(workspace, version, actor_name=actor_name)
+    data, pipeline = held.data, held.pipeline
     explained, notes = None, ()
     if isinstance(pipeline, GroupThresholdClassifier):
         # Its decisions are the base model's scores cut at a threshold per group: explain the scores.

@@ -25,26 +25,26 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from lifecycle.data.recipe.transformers import AsText
+from lifecycle.validate.groups import group_labels
 
-MISSING_GROUP = "(missing)"
 GROUP_SEPARATOR = " · "
 CONSTRAINTS = ("demographic_parity", "equalized_odds")
 
 
 def group_keys(X: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """One text key per row naming its group: the sensitive values as text (as the recipe
-    reads categories), empty ones as "(missing)", several attributes joined by " · "."""
+    """One text key per row naming its group: each attribute's group name
+    (:func:`lifecycle.validate.groups.group_labels`: the value as the recipe reads a category,
+    empty ones "(missing)"), several attributes joined by " · ". Raises ValueError when ``X``
+    lacks a column."""
     columns = list(columns)
     missing = [c for c in columns if c not in X.columns]
     if missing:
         raise ValueError(f"The rows lack the sensitive column(s) {missing}; the model needs them to pick "
                          "each row's group.")
-    texts = AsText().fit_transform(X[columns])
-    texts = np.where(pd.isna(texts), MISSING_GROUP, texts).astype(str)
+    labels = [group_labels(X[c]) for c in columns]
     if len(columns) == 1:
-        return texts[:, 0]
-    return np.array([GROUP_SEPARATOR.join(row) for row in texts], dtype=str)
+        return labels[0]
+    return np.array([GROUP_SEPARATOR.join(row) for row in zip(*labels)], dtype=str)
 
 
 def _positive_scores(estimator, X) -> np.ndarray:

@@ -1,32 +1,29 @@
 """The fairness review of a registered model version, stored as review evidence.
 
-A review is keyed by what it was computed from — the model artifact, the dataset's content,
-the split, the sensitive columns, the decision threshold, the seed, the resamples and the
-minimum group size — so asking again (from the page, the CLI or another user) reads the
-stored evidence instead of computing it twice.
+A review is keyed by what it was computed from (:func:`lifecycle.validate.fairness.review_key`)
+so asking again — from the page, the CLI or another user, or after validating, which stores the
+review its verdict was judged on — reads the stored evidence instead of computing it twice.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
 from lifecycle import evidence
 from lifecycle.validate import stage as validate_stage
 from lifecycle.models import registry
 from lifecycle.develop import training
 from lifecycle.problem import projects
-from lifecycle.data.datasets import get_dataset, load_frame
+from lifecycle.data.datasets import get_dataset
 from lifecycle.errors import InputError
-from lifecycle.validate.fairness_review import (DEFAULT_BOOTSTRAP, FORMAT_VERSION, MIN_GROUP_SIZE,
-                                       FairnessReport, review)
+from lifecycle.validate.fairness import KIND, review_held_out, review_key
+from lifecycle.validate.fairness_review import DEFAULT_BOOTSTRAP, MIN_GROUP_SIZE, FairnessReport
 from lifecycle.records import Evidence, ModelVersion
 from lifecycle.problem.objectives import CATALOGUE
 from lifecycle.progress import Progress, quiet
 from lifecycle.records import Objective, Project, User
+from lifecycle.validate.held_out import held_out
 from lifecycle.workspace import Workspace
-
-KIND = "fairness"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,10 +77,8 @@ def _request(workspace: Workspace, version_id: int, sensitive, seed: int, n_boot
                              f"Pick one of: {', '.join(others)}.")
     stored = validate_stage.latest_stored(workspace, version.id)
     threshold = None if stored is None else stored.report.get("decision_threshold")
-    key = evidence.cache_key(model=version.artifact_hash, data=dataset.content_hash,
-                             split=run.split_id, sensitive=list(chosen), threshold=threshold,
-                             seed=seed, n_bootstrap=n_bootstrap, min_group_size=min_group_size,
-                             format=FORMAT_VERSION)
+    key = review_key(version, dataset, run.split_id, chosen, threshold=threshold, seed=seed,
+                     n_bootstrap=n_bootstrap, min_group_size=min_group_size)
     return _Request(version=version, project=project, run_id=run.id, sensitive=chosen,
                     threshold=threshold, key=key)
 
@@ -107,41 +102,22 @@ def latest_review(workspace: Workspace, version_id: int) -> StoredReview | None:
     return StoredReview(report=FairnessReport.from_dict(found.payload), evidence=found, from_store=True)
 
 
-def _decisions(pipeline, task: str, X, threshold: float | None) -> tuple[np.ndarray, tuple | None, str]:
-    if task == "binary" and threshold is not None:
-        classes = list(pipeline.classes_)
-        positive = np.asarray(pipeline.predict_proba(X))[:, classes.index(1)]
-        return ((positive >= threshold).astype(int), None,
-                f"positive-class probability ≥ {threshold:g} (the latest validation report's threshold)")
-    classes = tuple(pipeline.classes_.tolist()) if task == "multiclass" else None
-    return np.asarray(pipeline.predict(X)), classes, "the model's predict"
-
-
 def review_version(workspace: Workspace, actor: User, version_id: int, *, sensitive=None,
                    seed: int = 0, n_bootstrap: int = DEFAULT_BOOTSTRAP,
                    min_group_size: int = MIN_GROUP_SIZE, progress: Progress = quiet) -> StoredReview:
     """The fairness review of a model version on its test rows: read from the store when these
-    settings were reviewed before, else computed, stored as evidence and audited.
-    ``sensitive`` defaults to the project's sensitive attributes."""
+    settings were reviewed before (validating stores the verdict's review: the default settings
+    with the validation's seed and resamples), else computed once
+    (:func:`lifecycle.validate.fairness.review_held_out`, the dataset loaded once), stored as
+    evidence and audited. ``sensitive`` defaults to the project's sensitive attributes.
+    Raises InputError for columns that cannot be reviewed, before any work."""
     request = _request(workspace, version_id, sensitive, seed, n_bootstrap, min_group_size)
 
     def compute() -> tuple[str, dict]:
         progress(0.1, "Loading the model and its test rows")
-        data = training.data_for_run(workspace, training.get_run(workspace, request.run_id))
-        if len(data.X_test) == 0:
-            raise InputError(f"Split #{data.split.id} has no test rows.",
-                             "Create a split with a test share in the Data stage.")
-        pipeline = registry.load_pipeline(workspace, request.version, actor_name=actor.name)
-        frame = load_frame(workspace, data.dataset, columns=list(request.sensitive))
-        sensitive_rows = frame.loc[data.X_test.index, list(request.sensitive)].reset_index(drop=True)
-        progress(0.4, "Predicting the test rows")
-        decisions, classes, decision = _decisions(pipeline, data.task, data.X_test, request.threshold)
-        if data.task == "binary" and data.positive_class is not None:
-            decision += f"; the selected outcome is the positive class {data.positive_class!r}"
-        progress(0.6, f"Group metrics and {n_bootstrap} bootstrap resamples")
-        report = review(data.task, np.asarray(data.y_test), decisions, sensitive_rows, classes=classes,
-                        seed=seed, n_bootstrap=n_bootstrap, min_group_size=min_group_size,
-                        decision=decision)
+        held = held_out(workspace, request.version, actor_name=actor.name)
+        report = review_held_out(held, request.sensitive, threshold=request.threshold, seed=seed,
+                                 n_bootstrap=n_bootstrap, min_group_size=min_group_size, progress=progress)
         progress(1.0, "Stored as evidence")
         return report.summary, report.to_dict()
 

@@ -37,7 +37,7 @@ from lifecycle.develop import training
 from lifecycle.auth import Permission, require
 from lifecycle.develop.catalogue import get_algorithm
 from lifecycle.errors import InputError
-from lifecycle.review.fair_models import CONSTRAINTS, MISSING_GROUP, GroupThresholdClassifier, MixtureClassifier, group_keys
+from lifecycle.review.fair_models import CONSTRAINTS, GroupThresholdClassifier, MixtureClassifier, group_keys
 from lifecycle.problem.metrics import PRIMARY
 from lifecycle.records import InputColumn, ModelVersion
 from lifecycle.progress import Progress, quiet
@@ -46,6 +46,8 @@ from lifecycle.records import User
 from lifecycle.records import Run
 from lifecycle.store import audit_log
 from lifecycle.data.recipe.transformers import AsText
+from lifecycle.validate.groups import MISSING_GROUP, group_labels
+from lifecycle.validate.held_out import held_out
 from lifecycle.workspace import Workspace
 
 METHODS = ("threshold_optimizer", "exponentiated_gradient", "correlation_remover")
@@ -138,10 +140,7 @@ def _model_steps(pipeline, base: ModelVersion):
 # ----------------------------------------------------------------------------- the three methods
 
 def _sensitive_encoder(X: pd.DataFrame, sensitive: list[str]) -> Pipeline:
-    categories = []
-    for name in sensitive:
-        texts = AsText().fit_transform(X[[name]])[:, 0]
-        categories.append(sorted({MISSING_GROUP if pd.isna(t) else str(t) for t in texts}))
+    categories = [sorted(set(group_labels(X[name]).tolist())) for name in sensitive]
     return Pipeline([("to_text", AsText()),
                      ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_GROUP)),
                      ("encode", OneHotEncoder(categories=categories, handle_unknown="ignore", sparse_output=False))])
@@ -230,7 +229,8 @@ def create_candidate(workspace: Workspace, actor: User, base_version_id: int, *,
     base = registry.get_version(workspace, base_version_id)
     base_run = _base_run(workspace, base)
     progress(0.05, f"Loading the training split of model {base.label}")
-    data = training.data_for_run(workspace, base_run)
+    held = held_out(workspace, base, actor_name=actor.name)
+    data, base_pipeline = held.data, held.pipeline
     project = data.project
     if project.task != "binary":
         raise InputError(f"Project {project.name!r} is a {project.task} task; Fairlearn's threshold optimizer, "
@@ -243,10 +243,9 @@ def create_candidate(workspace: Workspace, actor: User, base_version_id: int, *,
                               base)
     extra = [c for c in sensitive if c not in data.feature_columns] if method != "exponentiated_gradient" else []
     loaded = [c for c in sensitive if c not in data.feature_columns]
-    wide = training.with_input_columns(workspace, data, loaded) if loaded else data
+    wide = training.with_input_columns(data, loaded) if loaded else data
     groups = group_keys(wide.X_train, sensitive)
     _check_groups(groups, sensitive, data.dataset)
-    base_pipeline = registry.load_pipeline(workspace, base, actor_name=actor.name)
     started = time.perf_counter()
     try:
         with warnings.catch_warnings():

@@ -1,16 +1,16 @@
 """The accuracy–fairness trade-off of a model version and its mitigated candidates.
 
 Every candidate of a base version (see :mod:`lifecycle.review.mitigation`) and the base itself are
-measured on the test split with scikit-learn's accuracy and Fairlearn's own metric functions;
-the points are stored as evidence on the base version, keyed by the candidates' artifacts.
+measured on the test split with scikit-learn's accuracy and the fairness review's group counts
+(:func:`lifecycle.validate.fairness_review.all_groups`: every group compared, equal to Fairlearn's
+own metric functions, checked in the tests); the dataset version they share is loaded once. The
+points are stored as evidence on the base version, keyed by the candidates' artifacts.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import accuracy_score
 
 from lifecycle import evidence
@@ -18,14 +18,15 @@ from lifecycle.models import registry
 from lifecycle.develop import training
 from lifecycle.auth import Permission, require
 from lifecycle.dataclass_json import from_jsonable, to_jsonable
-from lifecycle.data.datasets import load_frame
 from lifecycle.errors import InputError
-from lifecycle.review.fair_models import CONSTRAINTS, group_keys
+from lifecycle.review.fair_models import CONSTRAINTS
 from lifecycle.problem.metrics import PRIMARY
 from lifecycle.review.mitigation import CONSTRAINT_METRICS, check_choice, describe, sensitive_columns
 from lifecycle.records import ModelVersion
 from lifecycle.records import User
 from lifecycle.records import Run
+from lifecycle.validate.fairness_review import all_groups
+from lifecycle.validate.held_out import HeldOut, held_out
 from lifecycle.validate.metrics import compute_metric, predict_for
 from lifecycle.workspace import Workspace
 
@@ -86,12 +87,6 @@ class TradeOff:
         return from_jsonable(cls, data)
 
 
-def _fairness_function(metric: str):
-    from fairlearn import metrics as flm
-    return {"demographic_parity_difference": flm.demographic_parity_difference,
-            "equalized_odds_difference": flm.equalized_odds_difference}[metric]
-
-
 def _finite(value) -> float | None:
     if value is None:
         return None
@@ -99,23 +94,21 @@ def _finite(value) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def _point(workspace: Workspace, version: ModelVersion, run: Run, metric: str, primary: str,
-           sensitive: list[str]) -> tuple[TradeOffPoint, int]:
-    data = training.data_for_run(workspace, run)
-    model = registry.load_pipeline(workspace, version)
-    X, y = data.X_test, np.asarray(data.y_test).astype(int)
+def _point(held: HeldOut, metric: str, primary: str, sensitive: list[str]) -> TradeOffPoint:
+    version, run, model = held.version, held.run, held.pipeline
+    X, y = held.X, np.asarray(held.y).astype(int)
     predictions = np.asarray(model.predict(X)).astype(int)
-    frame = load_frame(workspace, data.dataset, columns=sensitive).loc[X.index, sensitive]
-    groups = pd.DataFrame({c: group_keys(frame, [c]) for c in sensitive})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fairness = _fairness_function(metric)(y, predictions, sensitive_features=groups)
+    # Every group compared, no resamples: the review's counts give Fairlearn's value; with several
+    # attributes the last grouping is their intersection, as Fairlearn groups several columns.
+    review = all_groups("binary", y, predictions, held.columns(sensitive).reset_index(drop=True))
+    disparity = review.groupings[-1].disparity(metric)
+    fairness = None if disparity is None else disparity.value
     primary_value = compute_metric(primary, predict_for(model, "binary", primary, X, y))[0]
     method = run.mitigation_method or "base"
     return TradeOffPoint(version_id=version.id, label=version.label, method=method,
                          description=describe(run) if run.is_mitigation else "base model",
                          accuracy=_finite(accuracy_score(y, predictions)), fairness=_finite(fairness),
-                         primary=_finite(primary_value), selection_rate=_finite(predictions.mean())), len(y)
+                         primary=_finite(primary_value), selection_rate=_finite(predictions.mean()))
 
 
 def compute_trade_off(workspace: Workspace, base_version_id: int, *, constraint: str = "demographic_parity",
@@ -127,18 +120,17 @@ def compute_trade_off(workspace: Workspace, base_version_id: int, *, constraint:
     if base_run.is_mitigation:
         raise InputError(f"Model {base.label} is a mitigated candidate.",
                          f"Show the trade-off of its base, model #{base_run.mitigated_version_id}.")
-    data = training.data_for_run(workspace, base_run)
+    held = held_out(workspace, base)
+    data = held.data
     if data.task != "binary":
         raise InputError(f"The trade-off measures binary decisions; project {data.project.name!r} is {data.task}.",
                          "Review fairness in the validation report instead.")
-    if len(data.X_test) == 0:
-        raise InputError(f"Split #{data.split.id} has no test rows.", "Create a split with a test share.")
     sensitive = sensitive_columns(data.project, data.dataset, sensitive)
     metric, primary = CONSTRAINT_METRICS[constraint], PRIMARY[data.task]
-    points, n_test = [], 0
-    for version, run in [(base, base_run), *candidates(workspace, base.id)]:
-        point, n_test = _point(workspace, version, run, metric, primary, sensitive)
-        points.append(point)
+    points = [_point(held, metric, primary, sensitive)]
+    for version, _ in candidates(workspace, base.id):  # same dataset version and split: loaded once
+        points.append(_point(held_out(workspace, version, data=data), metric, primary, sensitive))
+    n_test = len(held.y)
     return TradeOff(base_version_id=base.id, constraint=constraint, metric=metric, primary_metric=primary,
                     sensitive=tuple(sensitive), n_test=n_test, points=tuple(points))
 

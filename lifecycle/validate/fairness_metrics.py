@@ -1,28 +1,28 @@
 """The fairness numbers stage-1 objectives ask for, and prediction latency.
 
-Fairness is computed with Fairlearn's own functions on the model's decisions for the test
-rows, once per sensitive attribute; judging takes the worst attribute. (The fuller
-Fairlearn review with mitigation is a later panel.)
+The per-attribute values are the legacy ``ValidationReport.fairness`` field: every group
+compared, computed through the fairness review's counts (equal to Fairlearn's own functions,
+checked in the tests). Fairness objectives are judged on the review itself
+(:mod:`lifecycle.validate.fairness`); these values are their fallback when it cannot be
+computed.
 """
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from fairlearn import metrics as flm
-from sklearn.metrics import mean_absolute_error
 
 from lifecycle.errors import InputError
 from lifecycle.problem.objectives import CATALOGUE
+from lifecycle.validate.fairness_review import all_groups
+from lifecycle.validate.groups import group_labels
 from lifecycle.validate.metrics import Predictions
 
 LATENCY_ROWS = 100
 LATENCY_BUDGET_SECONDS = 3.0  # stop timing early (after LATENCY_MIN_ROWS) past this
 LATENCY_MIN_ROWS = 10
-MISSING_GROUP = "(missing)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,49 +53,27 @@ def fairness_metrics(task: str) -> list[str]:
 
 
 def _groups(values: pd.Series | np.ndarray, n: int, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=object)
-    if len(array) != n:
-        raise InputError(f"Sensitive attribute {name!r} has {len(array)} values for {n} "
+    if len(values) != n:
+        raise InputError(f"Sensitive attribute {name!r} has {len(values)} values for {n} "
                          "test rows.", "Pass the sensitive values of exactly the test rows, "
                          "in the same order.")
-    missing = pd.isna(array)
-    return np.where(missing, MISSING_GROUP, array.astype(str))
-
-
-def _nan_to_none(value) -> float | None:
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def _one_attribute(task: str, p: Predictions, decisions: np.ndarray,
-                   groups: np.ndarray) -> tuple[dict[str, float | None], str]:
-    values: dict[str, float | None] = {}
-    kw = {"sensitive_features": groups}
-    if task == "binary":
-        y, d = p.y.astype(int), decisions.astype(int)
-        for name, function in [("demographic_parity_difference", flm.demographic_parity_difference),
-                               ("demographic_parity_ratio", flm.demographic_parity_ratio),
-                               ("equalized_odds_difference", flm.equalized_odds_difference),
-                               ("equalized_odds_ratio", flm.equalized_odds_ratio)]:
-            values[name] = _nan_to_none(function(y, d, **kw))
-        return values, ""
-    if task == "multiclass":
-        differences, ratios = [], []
-        for c in p.classes:  # one-vs-rest: the worst class
-            y, d = (p.y == c).astype(int), (decisions == c).astype(int)
-            differences.append(flm.demographic_parity_difference(y, d, **kw))
-            ratios.append(flm.demographic_parity_ratio(y, d, **kw))
-        values["demographic_parity_difference"] = _nan_to_none(np.nanmax(differences))
-        values["demographic_parity_ratio"] = _nan_to_none(np.nanmin(ratios))
-        return values, "Demographic parity is the worst over classes, each one-vs-rest."
-    frame = flm.MetricFrame(metrics=mean_absolute_error, y_true=p.y, y_pred=p.labels, **kw)
-    values["group_mae_difference"] = _nan_to_none(frame.difference(method="between_groups"))
-    return values, ""
+    return group_labels(values)
 
 
 def fairness(task: str, p: Predictions, decisions: np.ndarray,
              sensitive: dict[str, pd.Series] | None) -> tuple[FairnessResult, ...]:
-    """One :class:`FairnessResult` per sensitive attribute (values aligned to the test rows)."""
+    """One :class:`FairnessResult` per sensitive attribute (values aligned to the test rows):
+    every group compared, no resamples — the values of Fairlearn's ``demographic_parity_*`` and
+    ``equalized_odds_*`` functions (multiclass: the worst class one-vs-rest; regression: the MAE
+    gap), computed through the fairness review's own counts
+    (:func:`~lifecycle.validate.fairness_review.all_groups`). Raises InputError when an
+    attribute's values do not match the test rows in number."""
+    if task == "binary":
+        y_true, y_pred = p.y.astype(int), np.asarray(decisions).astype(int)
+    elif task == "multiclass":
+        y_true, y_pred = p.y, np.asarray(decisions)
+    else:
+        y_true, y_pred = p.y, p.labels
     results = []
     for name, values in (sensitive or {}).items():
         groups = _groups(values, len(p), name)
@@ -107,9 +85,16 @@ def fairness(task: str, p: Predictions, decisions: np.ndarray,
                                           note=f"Only one group of {name!r} is in the test "
                                                "rows; fairness needs two or more."))
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            metric_values, note = _one_attribute(task, p, decisions, groups)
+        try:
+            grouping = all_groups(task, y_true, y_pred, pd.DataFrame({name: groups})).groupings[0]
+        except InputError as error:
+            results.append(FairnessResult(attribute=name, groups=sizes,
+                                          values={m: None for m in fairness_metrics(task)},
+                                          note=error.problem))
+            continue
+        metric_values = {m: grouping.disparity(m).value for m in fairness_metrics(task)}
+        note = ("Demographic parity is the worst over classes, each one-vs-rest."
+                if task == "multiclass" else "")
         undefined = [m for m, v in metric_values.items() if v is None]
         if undefined:
             note = (note + f" {', '.join(undefined)} undefined: a group lacks positive or "

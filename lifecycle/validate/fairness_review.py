@@ -21,7 +21,8 @@ from lifecycle.dataclass_json import from_jsonable, to_jsonable
 from lifecycle.errors import InputError
 from lifecycle.problem.objectives import CATALOGUE, is_met
 from lifecycle.records import TASKS, Objective
-from lifecycle.validate.fairness_metrics import MISSING_GROUP
+from lifecycle.validate.groups import MISSING_GROUP, group_labels
+from lifecycle.validate.verdicts import Status
 
 MIN_GROUP_SIZE = 30  # groups below this are flagged and not compared
 DEFAULT_BOOTSTRAP = 200
@@ -156,27 +157,20 @@ class FairnessReport:
         return from_jsonable(cls, data)
 
 
-def judge(objective: Objective | None, disparity: Disparity | None) -> str:
-    """'pass' or 'fail' against a fairness objective, 'uncertain' when the value meets it but
-    its interval straddles the threshold, '' without an objective."""
+def judge(objective: Objective | None, disparity: Disparity | None) -> Status:
+    """PASS or FAIL against a fairness objective, UNCERTAIN when the value meets it but its
+    interval straddles the threshold, NO_OBJECTIVE ('') without an objective."""
     if objective is None or disparity is None:
-        return ""
+        return Status.NO_OBJECTIVE
     if disparity.value is None or not is_met(objective, disparity.value):
-        return "fail"
+        return Status.FAIL
     if disparity.low is not None and disparity.high is not None and not (
             is_met(objective, disparity.low) and is_met(objective, disparity.high)):
-        return "uncertain"
-    return "pass"
+        return Status.UNCERTAIN
+    return Status.PASS
 
 
 # ----------------------------------------------------------------------------- inputs
-
-def group_labels(values) -> np.ndarray:
-    """Sensitive values as text; an empty value is the explicit group '(missing)'."""
-    array = np.asarray(values, dtype=object)
-    missing = pd.isna(array)
-    return np.where(missing, MISSING_GROUP, array.astype(str))
-
 
 def _check(task, y_true, y_pred, sensitive, n_bootstrap, min_group_size, seed) -> None:
     if task not in TASKS:
@@ -336,13 +330,15 @@ def _rate_notes(task, counts, names, compared) -> list[str]:
 
 def review(task: str, y_true, y_pred, sensitive: pd.DataFrame, *, classes=None, seed: int = 0,
            n_bootstrap: int = DEFAULT_BOOTSTRAP, min_group_size: int = MIN_GROUP_SIZE,
-           decision: str = "the model's predict") -> FairnessReport:
+           decision: str = "the model's predict", max_groups: int | None = MAX_GROUPS) -> FairnessReport:
     """Review decisions ``y_pred`` against ``y_true`` by each column of ``sensitive`` (the test
     rows' sensitive values, same order) and by their intersection.
 
     Binary ``y`` and decisions are 0/1 (1 = the positive, selected outcome); multiclass are
     class labels (``classes`` in the model's order); regression are numbers. Missing sensitive
-    values form the explicit group '(missing)'.
+    values form the explicit group '(missing)' (:func:`~lifecycle.validate.groups.group_labels`
+    names every group). Raises InputError for mismatched lengths, bad settings, or a column with
+    more than ``max_groups`` distinct values (None: no limit).
     """
     _check(task, y_true, y_pred, sensitive, n_bootstrap, min_group_size, seed)
     n_rows = len(sensitive)
@@ -353,9 +349,9 @@ def review(task: str, y_true, y_pred, sensitive: pd.DataFrame, *, classes=None, 
     for column in attributes:
         labels = group_labels(sensitive[column])
         found, code = np.unique(labels, return_inverse=True)
-        if len(found) > MAX_GROUPS:
+        if max_groups is not None and len(found) > max_groups:
             raise InputError(f"Sensitive column {column!r} has {len(found):,} distinct values in the "
-                             f"test rows; a fairness review compares up to {MAX_GROUPS} groups.",
+                             f"test rows; a fairness review compares up to {max_groups} groups.",
                              "Bin it into a few groups in the recipe, or pick a categorical column.")
         missing = int((labels == MISSING_GROUP).sum())
         if missing:
@@ -396,3 +392,12 @@ def review(task: str, y_true, y_pred, sensitive: pd.DataFrame, *, classes=None, 
         n_bootstrap=int(n_bootstrap), min_group_size=int(min_group_size), confidence=fb.CONFIDENCE,
         resampling=RESAMPLING, decision=decision, notes=tuple(notes),
         versions={"fairlearn": fairlearn.__version__, "numpy": np.__version__})
+
+
+def all_groups(task: str, y_true, y_pred, sensitive: pd.DataFrame, *, classes=None) -> FairnessReport:
+    """The review with every group compared, however small or many, and no resamples: the values
+    Fairlearn's own functions give (``demographic_parity_difference`` etc. with these
+    ``sensitive_features``; several columns are their intersection, the last grouping). Same
+    inputs and errors as :func:`review`."""
+    return review(task, y_true, y_pred, sensitive, classes=classes, n_bootstrap=0, min_group_size=1,
+                  max_groups=None)

@@ -20,7 +20,8 @@ import sklearn
 
 from lifecycle.dataclass_json import from_jsonable, to_jsonable
 from lifecycle.errors import InputError
-from lifecycle.validate.fairness_review import FairnessReport, review
+from lifecycle.validate.fairness import review_decisions
+from lifecycle.validate.fairness_review import FairnessReport
 from lifecycle.problem.metrics import PRIMARY
 from lifecycle.problem.objectives import CATALOGUE, is_met
 from lifecycle.records import TASKS, Objective
@@ -36,13 +37,14 @@ from lifecycle.validate.robustness import (Overfitting, RobustnessCheck, feature
                                              overfitting, robustness)
 from lifecycle.validate.slices import (MIN_SLICE, SliceMetrics, WeakestCohorts, slice_metrics,
                                         weakest_cohorts)
+from lifecycle.validate.verdicts import Status
 from lifecycle.validate.threshold import (ThresholdAnalysis, analyse_thresholds,
                                             validate_cost_matrix)
 
-__all__ = ["MIN_SLICE", "MetricEstimate", "ObjectiveVerdict", "ValidationReport", "evaluate",
-           "judge"]
+__all__ = ["MIN_SLICE", "Evaluated", "MetricEstimate", "ObjectiveVerdict", "ValidationReport", "evaluate",
+           "evaluate_with_review", "judge"]
 
-STATUSES = ("pass", "fail", "not judged")
+STATUSES = (Status.PASS, Status.FAIL, Status.NOT_JUDGED)
 FORMAT_VERSION = 1
 
 
@@ -59,7 +61,7 @@ class ObjectiveVerdict:
     value: float | None
     low: float | None
     high: float | None
-    status: str  # "pass", "fail" or "not judged"
+    status: Status  # pass, fail or not judged
     reason: str
 
 
@@ -89,6 +91,10 @@ class ValidationReport:
     slices: tuple[SliceMetrics, ...]
     weakest_cohorts: WeakestCohorts
     latency: Latency
+    # Legacy, kept so stored reports keep their shape and old ones stay readable: each attribute
+    # with every group compared (Fairlearn's values), computed through the review's own code
+    # (fairness_review.all_groups). The verdict reads it only when the review cannot be computed
+    # (e.g. a column with more than 50 groups).
     fairness: tuple[FairnessResult, ...]
     verdicts: tuple[ObjectiveVerdict, ...]
     notes: tuple[str, ...] = ()
@@ -151,10 +157,10 @@ def judge(objective: Objective, *, task: str, metrics: dict[str, MetricEstimate]
                 blocking=objective.blocking)
     if spec is None:
         return ObjectiveVerdict(**base, kind="unknown", value=None, low=None, high=None,
-                                status="fail", reason=f"Unknown metric {objective.metric!r}.")
+                                status=Status.FAIL, reason=f"Unknown metric {objective.metric!r}.")
     if spec.kind == "drift":
         return ObjectiveVerdict(**base, kind="drift", value=None, low=None, high=None,
-                                status="not judged", reason="Judged in Monitor, on live data.")
+                                status=Status.NOT_JUDGED, reason="Judged in Monitor, on live data.")
     low = high = None
     context = ""
     if task not in spec.tasks:
@@ -184,7 +190,7 @@ def judge(objective: Objective, *, task: str, metrics: dict[str, MetricEstimate]
         context = f" over {latency.rows_timed} single-row {latency.method} calls"
     if value is None:
         return ObjectiveVerdict(**base, kind=spec.kind, value=None, low=None, high=None,
-                                status="fail", reason=f"Cannot be computed: {why}".strip())
+                                status=Status.FAIL, reason=f"Cannot be computed: {why}".strip())
     met = is_met(objective, value)
     shown = objective.comparator if met else _OPPOSITE[objective.comparator]
     reason = f"{_fmt(value)}{context} {shown} {objective.threshold:g}"
@@ -194,7 +200,7 @@ def judge(objective: Objective, *, task: str, metrics: dict[str, MetricEstimate]
                 (is_met(objective, low) or is_met(objective, high)):
             reason += "; the interval straddles the threshold, so the result is uncertain"
     return ObjectiveVerdict(**base, kind=spec.kind, value=value, low=low, high=high,
-                            status="pass" if met else "fail", reason=reason + ".")
+                            status=Status.PASS if met else Status.FAIL, reason=reason + ".")
 
 
 def _check_inputs(task, X_train, y_train, X_test, y_test, objectives, n_bootstrap,
@@ -238,23 +244,31 @@ def _check_inputs(task, X_train, y_train, X_test, y_test, objectives, n_bootstra
 
 
 def _fairness_review(task: str, p, decisions: np.ndarray, sensitive: dict[str, pd.Series] | None, *,
-                     seed: int, n_bootstrap: int, notes: list[str]) -> FairnessReport | None:
-    """The review the Fairness panel shows, on the same decisions; None (with a note) when the
-    sensitive values cannot be reviewed, so the verdict falls back to Fairlearn's values."""
+                     threshold: float | None, positive_class: str | None, seed: int, n_bootstrap: int,
+                     notes: list[str]) -> FairnessReport | None:
+    """The review the Fairness panel shows, on the same decisions (:func:`review_decisions`, the
+    same call the panel makes); None (with a note) when the sensitive values cannot be reviewed,
+    so the verdict falls back to the all-groups values of ``ValidationReport.fairness``."""
     if not sensitive:
         return None
     frame = pd.DataFrame({name: np.asarray(values, dtype=object) for name, values in sensitive.items()})
-    if task == "binary":
-        y_true, y_pred, classes = p.y.astype(int), decisions.astype(int), None
-    elif task == "multiclass":
-        y_true, y_pred, classes = p.y, decisions, tuple(p.classes)
-    else:
-        y_true, y_pred, classes = p.y, p.labels, None
+    y_pred = p.labels if task == "regression" else decisions
     try:
-        return review(task, y_true, y_pred, frame, classes=classes, seed=seed, n_bootstrap=n_bootstrap)
+        return review_decisions(task, p.y, y_pred, frame, classes=p.classes if task == "multiclass" else None,
+                                threshold=threshold, positive_class=positive_class, seed=seed,
+                                n_bootstrap=n_bootstrap)
     except InputError as error:
         notes.append(f"Fairness objectives are judged on Fairlearn's values over all groups: {error.problem}")
         return None
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Evaluated:
+    """What :func:`evaluate_with_review` computed: the report, and the fairness review its
+    fairness verdicts were judged on (None without reviewable sensitive values)."""
+
+    report: ValidationReport
+    fairness_review: FairnessReport | None
 
 
 def evaluate(pipeline, *, task: str, X_train: pd.DataFrame, y_train, X_test: pd.DataFrame,
@@ -262,7 +276,7 @@ def evaluate(pipeline, *, task: str, X_train: pd.DataFrame, y_train, X_test: pd.
              sensitive: dict[str, pd.Series] | None = None, seed: int = 0,
              n_bootstrap: int = 200, cost_matrix: dict | None = None,
              overfit_threshold: float = 0.05, threshold: float | None = None,
-             latency_rows: int = LATENCY_ROWS) -> ValidationReport:
+             latency_rows: int = LATENCY_ROWS, positive_class: str | None = None) -> ValidationReport:
     """Validate a FITTED pipeline on its test rows and judge every objective.
 
     Binary ``y`` is 0/1 (1 = positive class), multiclass ``y`` text, regression numbers.
@@ -270,8 +284,25 @@ def evaluate(pipeline, *, task: str, X_train: pd.DataFrame, y_train, X_test: pd.
     orientation, e.g. RMSE positive); ``sensitive`` maps attribute names to the test rows'
     values, in test-row order. Binary decisions (confusion matrix, fairness) use
     ``threshold`` when given, else the cost-optimal threshold when ``cost_matrix`` is given,
-    else the model's own ``predict``.
+    else the model's own ``predict``. ``positive_class`` (binary) only words how the fairness
+    review's decisions were made. Raises InputError for inputs that cannot be validated.
     """
+    return evaluate_with_review(
+        pipeline, task=task, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
+        objectives=objectives, cv_scores=cv_scores, sensitive=sensitive, seed=seed, n_bootstrap=n_bootstrap,
+        cost_matrix=cost_matrix, overfit_threshold=overfit_threshold, threshold=threshold,
+        latency_rows=latency_rows, positive_class=positive_class).report
+
+
+def evaluate_with_review(pipeline, *, task: str, X_train: pd.DataFrame, y_train, X_test: pd.DataFrame,
+                         y_test, objectives: list[Objective], cv_scores: dict[str, float] | None = None,
+                         sensitive: dict[str, pd.Series] | None = None, seed: int = 0,
+                         n_bootstrap: int = 200, cost_matrix: dict | None = None,
+                         overfit_threshold: float = 0.05, threshold: float | None = None,
+                         latency_rows: int = LATENCY_ROWS, positive_class: str | None = None) -> Evaluated:
+    """:func:`evaluate`, also returning the fairness review (default minimum group size, ``seed``
+    and ``n_bootstrap`` resamples) that the fairness verdicts were judged on, so the caller can
+    store it rather than compute it again."""
     objectives = list(objectives or [])
     _check_inputs(task, X_train, y_train, X_test, y_test, objectives, n_bootstrap,
                   overfit_threshold, threshold, cost_matrix)
@@ -323,14 +354,14 @@ def evaluate(pipeline, *, task: str, X_train: pd.DataFrame, y_train, X_test: pd.
     latency = measure_latency(pipeline, task, X_test, batch_seconds=batch_seconds,
                               rows=latency_rows)
     fair = fairness(task, p, np.asarray(decisions), sensitive)
-    review = _fairness_review(task, p, np.asarray(decisions), sensitive, seed=seed, n_bootstrap=n_bootstrap,
-                              notes=notes)
+    review = _fairness_review(task, p, np.asarray(decisions), sensitive, threshold=decision_threshold,
+                              positive_class=positive_class, seed=seed, n_bootstrap=n_bootstrap, notes=notes)
     verdicts = tuple(judge(o, task=task, metrics=metrics, fairness_results=fair,
                            latency=latency, fairness_review=review) for o in objectives)
     if not objectives:
         notes.append("No objectives were set; the verdict passes vacuously. Set objectives "
                      "in stage 1.")
-    return ValidationReport(
+    report = ValidationReport(
         task=task, primary_metric=primary, n_train=len(X_train), n_test=len(X_test), seed=seed,
         n_bootstrap=n_bootstrap, classes=tuple(str(c) for c in p.classes), metrics=metrics,
         decision_threshold=decision_threshold, **curves, overfitting=fit_gap,
@@ -338,3 +369,4 @@ def evaluate(pipeline, *, task: str, X_train: pd.DataFrame, y_train, X_test: pd.
         fairness=fair, verdicts=verdicts, notes=tuple(notes),
         versions={"scikit-learn": sklearn.__version__, "fairlearn": fairlearn.__version__,
                   "numpy": np.__version__, "pandas": pd.__version__})
+    return Evaluated(report=report, fairness_review=review)

@@ -25,7 +25,7 @@ from lifecycle.review.fairness_evidence import fairness_objectives, review_versi
 from lifecycle.problem.objectives import parse_objective
 from lifecycle.validate.fairness_review import INTERSECTION, MAX_GROUPS, FairnessReport, review
 from lifecycle.develop.search import run_search
-from lifecycle.validate.fairness_metrics import MISSING_GROUP
+from lifecycle.validate.groups import MISSING_GROUP
 
 FAIRLEARN_DISPARITIES = {
     "demographic_parity_difference": flm.demographic_parity_difference,
@@ -353,6 +353,36 @@ def test_review_numbers_match_fairlearn_on_the_models_test_rows(workspace, actor
     value = stored.report.groupings[0].disparity("demographic_parity_difference").value
     assert value == pytest.approx(expected)
     assert "positive class 'yes'" in stored.report.decision
+
+
+def test_validating_stores_the_verdicts_review_and_the_panel_reads_it(workspace, actors, version):
+    from lifecycle.validate import stage as validate_stage
+    from lifecycle.validate.fairness import review_held_out
+    from lifecycle.validate.held_out import held_out
+    outcome = validate_stage.validate_version(workspace, actors["analyst"], version.id, n_bootstrap=20)
+    stored = stored_review(workspace, version.id, n_bootstrap=20)
+    assert stored is not None and stored.evidence.created_by == "analyst"
+    # exactly what the panel would compute with these settings
+    fresh = review_held_out(held_out(workspace, version), ("group",), threshold=None, n_bootstrap=20)
+    assert stored.report == fresh and "positive class 'yes'" in stored.report.decision
+    verdict = next(v for v in outcome.report.verdicts if v.metric == "demographic_parity_difference")
+    disparity, grouping = stored.report.worst("demographic_parity_difference")
+    assert (verdict.value, verdict.low, verdict.high) == (disparity.value, disparity.low, disparity.high)
+    again = review_version(workspace, actors["reviewer"], version.id, n_bootstrap=20)
+    assert again.from_store and again.evidence.id == stored.evidence.id
+    assert len([e for e in evidence.for_version(workspace, version.id) if e.kind == "fairness"]) == 1
+
+
+def test_a_fairness_review_and_a_validation_load_the_dataset_once(workspace, actors, version, count_loads):
+    from lifecycle.validate import stage as validate_stage
+    review_version(workspace, actors["reviewer"], version.id, sensitive=["group", "tiny"], n_bootstrap=5)
+    assert len(count_loads) == 1
+    count_loads.clear()
+    validate_stage.validate_version(workspace, actors["analyst"], version.id, n_bootstrap=5)
+    assert len(count_loads) == 1
+    count_loads.clear()
+    assert review_version(workspace, actors["reviewer"], version.id, n_bootstrap=5).from_store
+    assert count_loads == []
 
 
 @pytest.mark.parametrize("sensitive, message", [(["postcode"], "Sensitive column 'postcode' is not in"),

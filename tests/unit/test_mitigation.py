@@ -208,6 +208,12 @@ def test_trade_off_numbers_are_fairlearns_and_sklearns_and_stored_once(world, co
     assert stored.kind == "mitigation" and result.metric.replace("_", " ") in stored.summary
 
 
+def test_the_trade_off_loads_the_shared_dataset_once(world, count_loads):
+    workspace, _, base, _ = world
+    result = mitigation_tradeoff.compute_trade_off(workspace, base.id, constraint="equalized_odds")
+    assert len(result.points) >= 4 and len(count_loads) == 1
+
+
 def test_trade_off_chart_marks_the_base_and_labels_every_candidate(world):
     workspace, users, base, made = world
     result, _ = mitigation_tradeoff.trade_off(workspace, users["analyst"], base.id, constraint="demographic_parity")

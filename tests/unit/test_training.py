@@ -305,3 +305,16 @@ def test_a_job_can_be_cancelled_and_reports_failures(workspace, analyst, binary)
     failed = jobs.start("broken", broken, workspace=workspace, project_id=project.id)
     assert failed.join(timeout=10)
     assert (failed.state.status, failed.state.error) == ("failed", "Nothing to train on. Ingest data first.")
+
+
+# ----------------------------------------------------------------------------- loading once
+
+def test_a_training_run_loads_its_dataset_version_once(workspace, analyst, binary, count_loads):
+    result = _search(workspace, analyst, binary, algorithm="linear", method="none")
+    assert len(count_loads) == 1
+    count_loads.clear()
+    training.rerun(workspace, analyst, result.runs[0].id)
+    assert len(count_loads) == 1
+    count_loads.clear()
+    training.fit_run_pipeline(workspace, result.runs[0].id)
+    assert len(count_loads) == 1

@@ -455,3 +455,13 @@ def test_fairness_objectives_are_judged_on_the_review_the_panel_shows(binary):
     judged = judge(objective, task="binary", metrics=report.metrics, fairness_results=report.fairness,
                    latency=report.latency, fairness_review=tiny)
     assert judged.status == "fail" and "at least 30 test rows" in judged.reason
+
+
+def test_verdict_statuses_are_one_enum_stored_as_plain_strings(binary):
+    from lifecycle.validate.verdicts import Status
+    _, report = binary
+    assert all(isinstance(v.status, Status) for v in report.verdicts)
+    stored = json.loads(json.dumps(report.to_dict()))
+    assert {v["status"] for v in stored["verdicts"]} <= {"pass", "fail", "not judged"}
+    again = ValidationReport.from_dict(stored)
+    assert again == report and all(isinstance(v.status, Status) for v in again.verdicts)

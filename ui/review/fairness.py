@@ -10,12 +10,13 @@ from lifecycle.charts import fairness_charts
 from lifecycle.review.fairness_evidence import StoredReview
 from lifecycle.validate.fairness_review import DEFAULT_BOOTSTRAP, MIN_GROUP_SIZE, GroupingReview, judge, label
 from lifecycle.records import ModelVersion
+from lifecycle.validate.verdicts import Status
 from lifecycle.records import Objective, Project, User
 from lifecycle.workspace import Workspace
 from ui.frame import reported_errors, text
 
 RESAMPLE_CHOICES = (20, 50, 100, 200, 500, 1000)
-_JUDGED = {"pass": "pass", "fail": "fail", "uncertain": "uncertain", "": "—"}
+_JUDGED = {Status.PASS: "pass", Status.FAIL: "fail", Status.UNCERTAIN: "uncertain", Status.NO_OBJECTIVE: "—"}
 
 
 def render(workspace: Workspace, user: User, project: Project, version: ModelVersion) -> None:

@@ -7,10 +7,11 @@ import streamlit as st
 from lifecycle.charts import validation_charts as charts
 from lifecycle.records import StoredValidation
 from lifecycle.validate.report import ValidationReport
+from lifecycle.validate.verdicts import Status
 from ui.badges import badge
 from ui.frame import text
 
-_STATUS = {"pass": "pass", "fail": "fail", "not judged": "judged later"}
+_STATUS = {Status.PASS: "pass", Status.FAIL: "fail", Status.NOT_JUDGED: "judged later"}  # -> badge style
 
 
 def _number(value: float | None, digits: int = 3) -> str:
@@ -79,7 +80,7 @@ def _overfitting(report: ValidationReport) -> None:
     cards[0].metric(f"Train {over.metric}", _number(over.train))
     cards[1].metric(f"Cross-validation {over.metric}", _number(over.cv))
     cards[2].metric(f"Test {over.metric}", _number(over.test))
-    cards[3].markdown("**Overfitting**  \n" + badge("fail" if over.flagged else "pass"))
+    cards[3].markdown("**Overfitting**  \n" + badge(Status.FAIL if over.flagged else Status.PASS))
     st.caption(text(over.reason))
 
 
