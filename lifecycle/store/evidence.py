@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 import duckdb
 
+from lifecycle.clock import utc_now
 from lifecycle.records import Evidence
 
 _COLUMNS = "id, model_version_id, kind, cache_key, summary, payload, created_at, created_by"
@@ -20,7 +20,7 @@ def _evidence(row: tuple) -> Evidence:
 
 def insert_evidence(cursor: duckdb.DuckDBPyConnection, *, model_version_id: int, kind: str, cache_key: str,
                     summary: str, payload: dict[str, Any], created_by: str) -> Evidence:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = utc_now()
     rows = cursor.execute(
         f"INSERT INTO evidence ({_COLUMNS}) VALUES (nextval('evidence_ids'), ?, ?, ?, ?, ?, ?, ?) "
         f"RETURNING {_COLUMNS}",

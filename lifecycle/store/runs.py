@@ -9,12 +9,13 @@ columns (params, cv_metrics, library versions) are parsed only for the rows retu
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 import duckdb
 import pyarrow as pa
 
+from lifecycle.clock import utc_now
 from lifecycle.records import Run, Search
 
 _SEARCH_COLUMNS = ("id, project_id, dataset_id, split_id, recipe_id, algorithm, method, trials_requested, "
@@ -33,10 +34,6 @@ def _register(cursor: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> 
     """Register an Arrow batch; first finish any result another module left pending on the cursor."""
     cursor.execute("SELECT 1").fetchall()
     cursor.register(name, table)
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _dumps(value: Any) -> str:
@@ -62,13 +59,13 @@ def insert_search(cursor: duckdb.DuckDBPyConnection, *, project_id: int, dataset
         f"INSERT INTO searches ({_SEARCH_COLUMNS}) VALUES (nextval('search_ids'), ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         f"?, ?, ?, ?, NULL, '') RETURNING {_SEARCH_COLUMNS}",
         [project_id, dataset_id, split_id, recipe_id, algorithm, method, trials_requested, cv_folds, seed,
-         status, _dumps(space), now(), created_by]).fetchall()
+         status, _dumps(space), utc_now(), created_by]).fetchall()
     return _search(row[0])
 
 
 def finish_search(cursor: duckdb.DuckDBPyConnection, search_id: int, status: str, message: str = "") -> Search:
     row = cursor.execute(f"UPDATE searches SET status = ?, finished_at = ?, message = ? WHERE id = ? "
-                         f"RETURNING {_SEARCH_COLUMNS}", [status, now(), message, search_id]).fetchall()
+                         f"RETURNING {_SEARCH_COLUMNS}", [status, utc_now(), message, search_id]).fetchall()
     return _search(row[0])
 
 
@@ -102,7 +99,7 @@ def _row_values(fields: dict[str, Any]) -> list[Any]:
 
 def insert_run(cursor: duckdb.DuckDBPyConnection, **fields: Any) -> Run:
     """Insert one run (every field of :class:`Run` but ``id``; ``created_at`` defaults to now)."""
-    fields.setdefault("created_at", now())
+    fields.setdefault("created_at", utc_now())
     fields.setdefault("rerun_of", None)
     run_id = cursor.execute(
         f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (nextval('run_ids'), {', '.join(['?'] * len(_RUN_FIELDS))}) "
@@ -114,7 +111,7 @@ def insert_runs(cursor: duckdb.DuckDBPyConnection, runs: Sequence[dict[str, Any]
     """Insert many runs in one statement through Arrow; returns their ids in order."""
     if not runs:
         return []
-    stamp = now()
+    stamp = utc_now()
     columns = {f: [] for f in _RUN_FIELDS}
     for fields in runs:
         for name, value in zip(_RUN_FIELDS, _row_values({"created_at": stamp, "rerun_of": None, **fields})):
@@ -220,7 +217,7 @@ def record_metrics(cursor: duckdb.DuckDBPyConnection, run_id: int,
     """Append (key, value, step) points to a run; many points go in as one Arrow batch."""
     if not points:
         return 0
-    stamp = recorded_at or now()
+    stamp = recorded_at or utc_now()
     if len(points) <= BULK_THRESHOLD:
         placeholders = ", ".join(["(?, ?, ?, ?, ?)"] * len(points))
         flat = [v for key, value, step in points for v in (run_id, key, float(value), int(step), stamp)]
