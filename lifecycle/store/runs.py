@@ -9,8 +9,9 @@ columns (params, cv_metrics, library versions) are parsed only for the rows retu
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -30,10 +31,16 @@ _JSON_FIELDS = ("params", "cv_metrics")
 BULK_THRESHOLD = 64  # more rows than this go in through Arrow, fewer as one statement
 
 
-def _register(cursor: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    """Register an Arrow batch; first finish any result another module left pending on the cursor."""
+@contextmanager
+def _registered(cursor: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """An Arrow batch visible as ``name`` inside the block (any result another module left pending
+    on the cursor is finished first)."""
     cursor.execute("SELECT 1").fetchall()
     cursor.register(name, table)
+    try:
+        yield
+    finally:
+        cursor.unregister(name)
 
 
 def _dumps(value: Any) -> str:
@@ -119,12 +126,9 @@ def insert_runs(cursor: duckdb.DuckDBPyConnection, runs: Sequence[dict[str, Any]
     types = {"params": pa.string(), "cv_metrics": pa.string(), "details": pa.string(),
              "primary_score": pa.float64(), "created_at": pa.timestamp("us"), "search_id": pa.int64()}
     batch = pa.table({name: pa.array(values, type=types.get(name)) for name, values in columns.items()})
-    _register(cursor, "_runs_batch", batch)
-    try:
+    with _registered(cursor, "_runs_batch", batch):
         rows = cursor.execute(f"INSERT INTO runs ({_RUN_COLUMNS}) SELECT nextval('run_ids'), "
                               f"{', '.join(_RUN_FIELDS)} FROM _runs_batch RETURNING id").fetchall()
-    finally:
-        cursor.unregister("_runs_batch")
     return sorted(r[0] for r in rows)  # ids come from one sequence in row order
 
 
@@ -223,33 +227,20 @@ def record_metrics(cursor: duckdb.DuckDBPyConnection, run_id: int,
         flat = [v for key, value, step in points for v in (run_id, key, float(value), int(step), stamp)]
         cursor.execute(f"INSERT INTO run_metrics VALUES {placeholders}", flat).fetchall()
         return len(points)
-    keys, values, steps = zip(*points)
-    batch = pa.table({"run_id": pa.array([run_id] * len(points), pa.int64()),
-                      "key": pa.array(keys, pa.string()), "value": pa.array(values, pa.float64()),
-                      "step": pa.array(steps, pa.int64()),
-                      "recorded_at": pa.array([stamp] * len(points), pa.timestamp("us"))})
-    _register(cursor, "_metrics_batch", batch)
-    try:
-        cursor.execute("INSERT INTO run_metrics SELECT * FROM _metrics_batch").fetchall()
-    finally:
-        cursor.unregister("_metrics_batch")
-    return len(points)
+    return record_journalled_metrics(cursor, [(run_id, key, value, step, stamp) for key, value, step in points])
 
 
 def record_journalled_metrics(cursor: duckdb.DuckDBPyConnection,
                               rows: Sequence[tuple[int, str, float, int, datetime]]) -> int:
-    """Insert (run_id, key, value, step, recorded_at) rows of several runs as one Arrow batch."""
+    """Insert (run_id, key, value, step, recorded_at) rows, of one run or several, as one Arrow batch."""
     if not rows:
         return 0
     run_ids, keys, values, steps, stamps = zip(*rows)
     batch = pa.table({"run_id": pa.array(run_ids, pa.int64()), "key": pa.array(keys, pa.string()),
                       "value": pa.array(values, pa.float64()), "step": pa.array(steps, pa.int64()),
                       "recorded_at": pa.array(stamps, pa.timestamp("us"))})
-    _register(cursor, "_journal_batch", batch)
-    try:
-        cursor.execute("INSERT INTO run_metrics SELECT * FROM _journal_batch").fetchall()
-    finally:
-        cursor.unregister("_journal_batch")
+    with _registered(cursor, "_metrics_batch", batch):
+        cursor.execute("INSERT INTO run_metrics SELECT * FROM _metrics_batch").fetchall()
     return len(rows)
 
 
