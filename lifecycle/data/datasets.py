@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from lifecycle import config
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError, NotFound
+from lifecycle.hashing import sha256_file
 from lifecycle.data.ingest import ReadResult, read_path, read_upload
 from lifecycle.progress import Progress, quiet
 from lifecycle.problem.projects import get_project
@@ -185,4 +186,4 @@ def load_frame(workspace: Workspace, dataset: DatasetVersion, *, columns: list[s
 
 def verify_dataset(workspace: Workspace, dataset: DatasetVersion) -> bool:
     """True when the stored rows still hash to the version's content hash."""
-    return dataset_files.file_hash(dataset_store.data_path(workspace.path, dataset)) == dataset.content_hash
+    return sha256_file(dataset_store.data_path(workspace.path, dataset)) == dataset.content_hash

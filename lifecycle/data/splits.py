@@ -7,7 +7,6 @@ test and validation each get at least one row (or group) when asked for.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -17,6 +16,7 @@ import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 from lifecycle.errors import InputError
+from lifecycle.hashing import sha256_text
 
 METHODS = ("random", "stratified", "group", "time")
 PARTS = ("train", "validation", "test")
@@ -196,7 +196,7 @@ def _by_time(df, spec, labels, n_test, n_val) -> None:
 
 def assignment_hash(assignment: pd.Series) -> str:
     """sha256 of the labels in row order (one per line); equal hashes mean equal splits."""
-    return hashlib.sha256("\n".join(map(str, assignment.tolist())).encode()).hexdigest()
+    return sha256_text("\n".join(map(str, assignment.tolist())))
 
 
 def split_counts(assignment: pd.Series) -> dict[str, int]:
