@@ -16,6 +16,7 @@ from lifecycle.hashing import sha256_file
 from lifecycle.data.ingest import ReadResult, read_path, read_upload
 from lifecycle.progress import Progress, quiet
 from lifecycle.problem.projects import get_project
+from lifecycle.problem.target import check_target_column
 from lifecycle.records import DatasetVersion, Lineage, Project, User
 from lifecycle.store import audit_log, dataset_files
 from lifecycle.store import datasets as dataset_store
@@ -31,13 +32,9 @@ BUNDLED = {
 
 def check_target(project: Project, table: pa.Table, source: str) -> None:
     """A primary dataset must hold the project's target, with at least two values."""
-    if project.target not in table.column_names:
-        shown = ", ".join(table.column_names[:15]) + (" …" if table.num_columns > 15 else "")
-        raise InputError(
-            f"Column {project.target!r} (the target of project {project.name!r}) is not in {source}; "
-            f"its columns are: {shown}.",
-            "Rename the column in the file, change the project's target in stage 1, or ingest the "
-            "file as an auxiliary table to join it with SQL.")
+    check_target_column(project.target, table.column_names, source, project=project.name,
+                        fix="Rename the column in the file, change the project's target in stage 1, or ingest "
+                            "the file as an auxiliary table to join it with SQL.")
     column = table.column(project.target)
     present = column.drop_null()
     if len(present) == 0:

@@ -17,6 +17,7 @@ from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 from lifecycle.errors import InputError
 from lifecycle.hashing import sha256_text
+from lifecycle.problem.target import check_target_column
 
 METHODS = ("random", "stratified", "group", "time")
 PARTS = ("train", "validation", "test")
@@ -102,9 +103,10 @@ def _rows(share: float, n: int) -> int:
 
 
 def _stratified(df, spec, target, labels, n_test, n_val) -> None:
-    if target is None or target not in df.columns:
-        raise InputError(f"A stratified split needs the target column, got {target!r}.",
+    if target is None:
+        raise InputError("A stratified split needs the target column, got None.",
                          f"Available columns: {', '.join(map(repr, df.columns))}.")
+    check_target_column(target, df.columns, "the data")
     y = df[target]
     missing = int(y.isna().sum())
     if missing:
