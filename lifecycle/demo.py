@@ -59,10 +59,8 @@ def _income_project(workspace: Workspace, analyst: User, progress) -> None:
     progress(0.3, "Ingesting the Adult training data (32,561 rows)")
     dataset = datasets.ingest_bundled(workspace, analyst, project.id, "adult_train")
     progress(0.5, "Freezing a prepared version and a stratified split")
-    recipe = preparation.save_recipe(
-        workspace, analyst, project.id, "adult-default",
-        preparation.suggested_recipe(workspace, dataset, project, ignore=("fnlwgt",)))
-    frozen = preparation.freeze_dataset(workspace, analyst, dataset.id, recipe.id)
+    frozen = preparation.freeze_with_suggested_recipe(workspace, analyst, dataset.id, name="adult-default",
+                                                      ignore=("fnlwgt",))
     split = preparation.create_split(workspace, analyst, frozen.id, method="stratified", seed=42, test_size=0.2,
                                      validation_size=0.1)
     _train_and_validate(workspace, analyst, project.id, frozen.id, split.id, progress)

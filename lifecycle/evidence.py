@@ -7,12 +7,12 @@ version, kind and cache key) is returned from the store instead of being compute
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any, Callable
 
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError
+from lifecycle.hashing import sha256_text
 from lifecycle.records import EVIDENCE_KINDS, PROJECT_EVIDENCE_KINDS, Evidence, ProjectEvidence
 from lifecycle.records import User
 from lifecycle.store import audit_log
@@ -22,8 +22,8 @@ from lifecycle.workspace import Workspace
 
 def cache_key(**parts: Any) -> str:
     """A stable key for what a piece of evidence was computed from (hashes, sample, seed...)."""
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    # json.dumps' default spacing, not canonical_json: keys already stored must stay the same.
+    return sha256_text(json.dumps(parts, sort_keys=True, default=str))[:32]
 
 
 def _check_kind(kind: str) -> None:

@@ -101,15 +101,12 @@ def data_freeze(context: Context, args: argparse.Namespace) -> Result:
     prints "Froze LABEL with recipe #ID: N rows." Exit 0; 2 on a refused permission or a bad recipe."""
     from lifecycle.data import preparation
 
-    dataset = datasets.get_dataset(context.workspace, args.dataset_id)
-    recipe_id = args.recipe
-    if recipe_id is None:
-        project = projects.get_project(context.workspace, dataset.project_id)
-        suggested = preparation.suggested_recipe(context.workspace, dataset, project)
-        recipe_id = preparation.save_recipe(context.workspace, context.actor, project.id, f"{dataset.name}-suggested",
-                                            suggested, dataset).id
-    frozen = preparation.freeze_dataset(context.workspace, context.actor, dataset.id, recipe_id)
-    return Result(f"Froze {frozen.label} with recipe #{recipe_id}: {frozen.rows:,} rows.", dataset_json(frozen))
+    if args.recipe is not None:
+        frozen = preparation.freeze_dataset(context.workspace, context.actor, args.dataset_id, args.recipe)
+    else:
+        frozen = preparation.freeze_with_suggested_recipe(context.workspace, context.actor, args.dataset_id)
+    return Result(f"Froze {frozen.label} with recipe #{frozen.lineage.recipe_id}: {frozen.rows:,} rows.",
+                  dataset_json(frozen))
 
 
 def data_split(context: Context, args: argparse.Namespace) -> Result:

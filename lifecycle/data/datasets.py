@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from lifecycle import config
+from lifecycle.config import Limits
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError, NotFound
+from lifecycle.hashing import sha256_file
 from lifecycle.data.ingest import ReadResult, read_path, read_upload
 from lifecycle.progress import Progress, quiet
 from lifecycle.problem.projects import get_project
+from lifecycle.problem.target import check_target_column
 from lifecycle.records import DatasetVersion, Lineage, Project, User
 from lifecycle.store import audit_log, dataset_files
 from lifecycle.store import datasets as dataset_store
@@ -28,13 +32,9 @@ BUNDLED = {
 
 def check_target(project: Project, table: pa.Table, source: str) -> None:
     """A primary dataset must hold the project's target, with at least two values."""
-    if project.target not in table.column_names:
-        shown = ", ".join(table.column_names[:15]) + (" …" if table.num_columns > 15 else "")
-        raise InputError(
-            f"Column {project.target!r} (the target of project {project.name!r}) is not in {source}; "
-            f"its columns are: {shown}.",
-            "Rename the column in the file, change the project's target in stage 1, or ingest the "
-            "file as an auxiliary table to join it with SQL.")
+    check_target_column(project.target, table.column_names, source, project=project.name,
+                        fix="Rename the column in the file, change the project's target in stage 1, or ingest "
+                            "the file as an auxiliary table to join it with SQL.")
     column = table.column(project.target)
     present = column.drop_null()
     if len(present) == 0:
@@ -96,31 +96,37 @@ def _dataset_name(filename: str, name: str | None) -> str:
     return stem
 
 
-def ingest_bytes(workspace: Workspace, actor: User, project_id: int, data: bytes, filename: str, *,
-                 name: str | None = None, auxiliary: bool = False, encoding: str = "utf-8",
-                 progress: Progress = quiet) -> DatasetVersion:
-    """Ingest an uploaded CSV/Parquet file as a new dataset version of the project."""
+def _ingest_file(workspace: Workspace, actor: User, project_id: int, filename: str,
+                 read: Callable[[Limits], ReadResult], *, name: str | None, auxiliary: bool,
+                 progress: Progress) -> DatasetVersion:
+    """The one way a user's file comes in; ``read`` turns it into a table under the limits."""
     require(actor, Permission.EDIT_DATA)
     project = get_project(workspace, project_id)
     name = _dataset_name(filename, name)
     progress(0.1, f"Reading {filename}")
-    result = read_upload(data, filename, config.limits(), encoding=encoding)
+    result = read(config.limits())
     lineage = Lineage(kind="file", name=filename, source_hash=result.source_hash, notes=result.notes)
     return _store(workspace, actor, project, result, name=name, lineage=lineage, auxiliary=auxiliary,
                   progress=progress)
 
 
+def ingest_bytes(workspace: Workspace, actor: User, project_id: int, data: bytes, filename: str, *,
+                 name: str | None = None, auxiliary: bool = False, encoding: str = "utf-8",
+                 progress: Progress = quiet) -> DatasetVersion:
+    """Ingest an uploaded CSV/Parquet file as a new dataset version of the project."""
+    return _ingest_file(workspace, actor, project_id, filename,
+                        lambda limits: read_upload(data, filename, limits, encoding=encoding),
+                        name=name, auxiliary=auxiliary, progress=progress)
+
+
 def ingest_path(workspace: Workspace, actor: User, project_id: int, path: Path, *,
                 name: str | None = None, auxiliary: bool = False, encoding: str = "utf-8",
                 progress: Progress = quiet) -> DatasetVersion:
-    require(actor, Permission.EDIT_DATA)
-    project = get_project(workspace, project_id)
-    name = _dataset_name(Path(path).name, name)
-    progress(0.1, f"Reading {Path(path).name}")
-    result = read_path(Path(path), config.limits(), encoding=encoding)
-    lineage = Lineage(kind="file", name=Path(path).name, source_hash=result.source_hash, notes=result.notes)
-    return _store(workspace, actor, project, result, name=name, lineage=lineage, auxiliary=auxiliary,
-                  progress=progress)
+    """Ingest a CSV/Parquet file on disk (memory-mapped, not copied) as a new dataset version."""
+    path = Path(path)
+    return _ingest_file(workspace, actor, project_id, path.name,
+                        lambda limits: read_path(path, limits, encoding=encoding),
+                        name=name, auxiliary=auxiliary, progress=progress)
 
 
 def ingest_bundled(workspace: Workspace, actor: User, project_id: int, key: str, *,
@@ -185,4 +191,4 @@ def load_frame(workspace: Workspace, dataset: DatasetVersion, *, columns: list[s
 
 def verify_dataset(workspace: Workspace, dataset: DatasetVersion) -> bool:
     """True when the stored rows still hash to the version's content hash."""
-    return dataset_files.file_hash(dataset_store.data_path(workspace.path, dataset)) == dataset.content_hash
+    return sha256_file(dataset_store.data_path(workspace.path, dataset)) == dataset.content_hash

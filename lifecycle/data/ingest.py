@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import math
 import mmap
@@ -24,6 +23,7 @@ import pyarrow.parquet as pq
 
 from lifecycle.config import Limits
 from lifecycle.errors import InputError
+from lifecycle.hashing import BackgroundSha256
 
 # pyarrow's own list plus '?', which the UCI files use for "unknown".
 MISSING_TOKENS = ("", "?", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
@@ -249,9 +249,8 @@ def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "
     if len(data) > limits.max_upload_bytes:
         raise _too_big(filename, len(data), limits)
     suffix, gz = _suffix(filename)
-    digest = hashlib.sha256()
-    hasher = threading.Thread(target=digest.update, args=(data,))  # overlaps with parsing
-    hasher.start()
+    hasher = BackgroundSha256()
+    hasher.update(data)  # overlaps with parsing
     try:
         raw = data
         if gz:
@@ -267,8 +266,8 @@ def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "
             table, notes = _read_csv(raw, filename, delimiter, encoding, limits)
         notes += _check_table(table, filename, raw, encoding)
     finally:
-        hasher.join()
-    return ReadResult(table=table, source_hash=digest.hexdigest(), source_bytes=len(data),
+        source_hash = hasher.hexdigest()
+    return ReadResult(table=table, source_hash=source_hash, source_bytes=len(data),
                       notes=tuple(notes))
 
 

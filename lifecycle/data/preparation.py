@@ -97,6 +97,21 @@ def freeze_dataset(workspace: Workspace, actor: User, dataset_id: int, recipe_id
     return dataset
 
 
+def freeze_with_suggested_recipe(workspace: Workspace, actor: User, dataset_id: int, *, name: str | None = None,
+                                 ignore: tuple[str, ...] = ()) -> DatasetVersion:
+    """Suggest, save, freeze: the default recipe of a dataset (``ignore`` columns set aside) saved as a
+    new version of recipe ``name`` (default ``<dataset>-suggested``), then a version frozen with it.
+
+    The frozen version's ``lineage.recipe_id`` names the recipe saved.
+    """
+    require(actor, Permission.EDIT_DATA)
+    dataset = get_dataset(workspace, dataset_id)
+    project = get_project(workspace, dataset.project_id)
+    recipe = suggested_recipe(workspace, dataset, project, ignore=ignore)
+    saved = save_recipe(workspace, actor, project.id, name or f"{dataset.name}-suggested", recipe, dataset)
+    return freeze_dataset(workspace, actor, dataset.id, saved.id)
+
+
 def create_split(workspace: Workspace, actor: User, dataset_id: int, *, method: str, seed: int = 42,
                  test_size: float = 0.2, validation_size: float = 0.0, column: str | None = None) -> Split:
     require(actor, Permission.EDIT_DATA)

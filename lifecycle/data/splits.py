@@ -7,7 +7,6 @@ test and validation each get at least one row (or group) when asked for.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -17,6 +16,8 @@ import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 from lifecycle.errors import InputError
+from lifecycle.hashing import sha256_text
+from lifecycle.problem.target import check_target_column
 
 METHODS = ("random", "stratified", "group", "time")
 PARTS = ("train", "validation", "test")
@@ -102,9 +103,10 @@ def _rows(share: float, n: int) -> int:
 
 
 def _stratified(df, spec, target, labels, n_test, n_val) -> None:
-    if target is None or target not in df.columns:
-        raise InputError(f"A stratified split needs the target column, got {target!r}.",
+    if target is None:
+        raise InputError("A stratified split needs the target column, got None.",
                          f"Available columns: {', '.join(map(repr, df.columns))}.")
+    check_target_column(target, df.columns, "the data")
     y = df[target]
     missing = int(y.isna().sum())
     if missing:
@@ -196,7 +198,7 @@ def _by_time(df, spec, labels, n_test, n_val) -> None:
 
 def assignment_hash(assignment: pd.Series) -> str:
     """sha256 of the labels in row order (one per line); equal hashes mean equal splits."""
-    return hashlib.sha256("\n".join(map(str, assignment.tolist())).encode()).hexdigest()
+    return sha256_text("\n".join(map(str, assignment.tolist())))
 
 
 def split_counts(assignment: pd.Series) -> dict[str, int]:

@@ -19,6 +19,7 @@ from lifecycle.data.datasets import get_dataset, list_datasets, load_frame
 from lifecycle.errors import InputError
 from lifecycle.problem.objectives import CATALOGUE
 from lifecycle.problem.projects import objectives as project_objectives
+from lifecycle.problem.target import check_target_column
 from lifecycle.data.recipe.compiler import compile_recipe, default_recipe
 from lifecycle import evidence
 from lifecycle.dataclass_json import from_jsonable, to_jsonable
@@ -96,6 +97,7 @@ def _verdict(metric: str, comparator: str, threshold: float, value: float) -> st
 def check_feasibility(workspace: Workspace, project: Project, *, dataset_id: int | None = None,
                       seed: int = 0) -> FeasibilityReport:
     dataset = _pick_dataset(workspace, project, dataset_id)
+    check_target_column(project.target, dataset.column_names, dataset.label, project=project.name)
     frame = load_frame(workspace, dataset)
     warnings: list[str] = []
     target = frame[project.target]

@@ -6,7 +6,6 @@ kept here in code (never read from the file), writing an audit event for every r
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import sys
@@ -19,6 +18,7 @@ from sklearn.pipeline import Pipeline
 
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError, NotFound
+from lifecycle.hashing import sha256_file
 from lifecycle.records import InputColumn, ModelVersion
 from lifecycle.records import User
 from lifecycle.store import audit_log
@@ -103,7 +103,7 @@ def save_pipeline(workspace: Workspace, pipeline: Pipeline) -> str:
     os.close(fd)
     try:
         sio.dump(pipeline, temporary)
-        digest = _file_hash(Path(temporary))
+        digest = sha256_file(temporary)
         final = directory / f"{digest}.skops"
         if final.exists():
             Path(temporary).unlink()
@@ -113,14 +113,6 @@ def save_pipeline(workspace: Workspace, pipeline: Pipeline) -> str:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def register_pipeline(workspace: Workspace, actor: User, *, project_id: int, run_id: int, pipeline: Pipeline,
@@ -149,7 +141,7 @@ def load_pipeline(workspace: Workspace, version: ModelVersion, *, actor_name: st
     if not path.exists():
         raise NotFound(f"The artifact of model {version.label} is missing ({path.name}).",
                        "Restore the workspace's .files folder from a backup, or register the run again.")
-    if _file_hash(path) != version.artifact_hash:
+    if sha256_file(path) != version.artifact_hash:
         raise _refuse(workspace, version, actor_name,
                       f"The artifact of model {version.label} changed after it was registered (hash mismatch).",
                       "Do not use it: restore the file from a backup or register the run again.")

@@ -6,15 +6,14 @@ only once complete, so a failed ingest leaves nothing half-written.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import queue
 import tempfile
-import threading
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
+
+from lifecycle.hashing import BackgroundSha256
 
 _BATCH_ROWS = 128 * 1024
 
@@ -22,31 +21,22 @@ _BATCH_ROWS = 128 * 1024
 class _HashingSink:
     """A writable file object that hashes every byte it passes on.
 
-    Hashing runs on a second thread (hashlib releases the GIL), overlapping with the writes;
-    each chunk's memoryview keeps its buffer alive until it has been hashed.
+    Hashing runs on a second thread (:class:`~lifecycle.hashing.BackgroundSha256`), overlapping
+    with the writes; each chunk's memoryview keeps its buffer alive until it has been hashed.
     """
 
     def __init__(self, raw):
         self._raw = raw
-        self._digest = hashlib.sha256()
-        self._chunks: queue.SimpleQueue = queue.SimpleQueue()
-        self._hasher = threading.Thread(target=self._hash_chunks, daemon=True)
-        self._hasher.start()
+        self._hasher = BackgroundSha256()
         self.closed = False
-
-    def _hash_chunks(self) -> None:
-        while (chunk := self._chunks.get()) is not None:
-            self._digest.update(chunk)
 
     def write(self, data) -> int:
         view = memoryview(data)
-        self._chunks.put(view)
+        self._hasher.update(view)
         return self._raw.write(view)
 
     def hexdigest(self) -> str:
-        self._chunks.put(None)
-        self._hasher.join()
-        return self._digest.hexdigest()
+        return self._hasher.hexdigest()
 
     def flush(self) -> None:
         self._raw.flush()
@@ -90,11 +80,3 @@ def write_table(table: pa.Table, directory: Path) -> tuple[Path, str]:
 def read_table(path: Path) -> pa.Table:
     """Memory-map a frozen dataset (zero-copy)."""
     return ipc.open_file(pa.memory_map(str(path), "r")).read_all()
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 24):
-            digest.update(chunk)
-    return digest.hexdigest()

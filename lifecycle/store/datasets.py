@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 import pyarrow as pa
 
+from lifecycle.clock import utc_now
 from lifecycle.records import ColumnSchema, DatasetVersion, Lineage
 from lifecycle.store import dataset_files
 
@@ -64,7 +64,7 @@ def insert(cursor: duckdb.DuckDBPyConnection, *, project_id: int, name: str, tab
         [project_id, name],
     ).fetchone()[0]
     columns = [ColumnSchema(name=f.name, dtype=arrow_type_name(f.type)) for f in table.schema]
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = utc_now()
     cursor.execute(
         f"INSERT INTO dataset_versions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [dataset_id, project_id, name, version, table.num_rows,

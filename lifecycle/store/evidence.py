@@ -3,11 +3,11 @@ feasibility checks of projects (``project_evidence``)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 import duckdb
 
+from lifecycle.clock import utc_now
 from lifecycle.records import Evidence, ProjectEvidence
 
 _COLUMNS = "id, model_version_id, kind, cache_key, summary, payload, created_at, created_by"
@@ -21,7 +21,7 @@ def _evidence(row: tuple) -> Evidence:
 
 def insert_evidence(cursor: duckdb.DuckDBPyConnection, *, model_version_id: int, kind: str, cache_key: str,
                     summary: str, payload: dict[str, Any], created_by: str) -> Evidence:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = utc_now()
     rows = cursor.execute(
         f"INSERT INTO evidence ({_COLUMNS}) VALUES (nextval('evidence_ids'), ?, ?, ?, ?, ?, ?, ?) "
         f"RETURNING {_COLUMNS}",
@@ -61,7 +61,7 @@ def _project_evidence(row: tuple) -> ProjectEvidence:
 
 def insert_project_evidence(cursor: duckdb.DuckDBPyConnection, *, project_id: int, kind: str, cache_key: str,
                             summary: str, payload: dict[str, Any], created_by: str) -> ProjectEvidence:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = utc_now()
     rows = cursor.execute(
         f"INSERT INTO project_evidence ({_PROJECT_COLUMNS}) VALUES (nextval('project_evidence_ids'), ?, ?, ?, ?, ?, "
         f"?, ?) RETURNING {_PROJECT_COLUMNS}",

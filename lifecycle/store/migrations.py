@@ -4,9 +4,9 @@ Append new migrations at the end; never edit one that has shipped.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import duckdb
+
+from lifecycle.clock import utc_now
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
@@ -192,7 +192,7 @@ def migrate(cursor: duckdb.DuckDBPyConnection) -> list[int]:
             cursor.execute(statement)
         cursor.execute(
             "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-            [version, description, datetime.now(timezone.utc).replace(tzinfo=None)],
+            [version, description, utc_now()],
         )
         applied.append(version)
     return applied

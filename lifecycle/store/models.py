@@ -3,19 +3,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime, timezone
 from typing import Any
 
 import duckdb
 
+from lifecycle.clock import utc_now
 from lifecycle.records import InputColumn, ModelState, ModelVersion, StoredValidation
 
 _COLUMNS = ("id, project_id, run_id, version, state, artifact_hash, input_schema, trained_by, created_at, "
             "created_by, state_changed_at")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _version(row: tuple) -> ModelVersion:
@@ -32,7 +28,7 @@ def insert_version(cursor: duckdb.DuckDBPyConnection, *, project_id: int, run_id
     version_id = cursor.execute("SELECT nextval('model_version_ids')").fetchone()[0]
     number = cursor.execute("SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE project_id = ?",
                             [project_id]).fetchone()[0]
-    now = _now()
+    now = utc_now()
     schema = json.dumps([{**asdict(c), "categories": list(c.categories)} for c in input_schema])
     cursor.execute(f"INSERT INTO model_versions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [version_id, project_id, run_id, number, ModelState.CANDIDATE, artifact_hash, schema, trained_by, now,
@@ -59,7 +55,7 @@ def version_for_run(cursor: duckdb.DuckDBPyConnection, run_id: int) -> ModelVers
 
 def set_state(cursor: duckdb.DuckDBPyConnection, version_id: int, state: ModelState) -> None:
     cursor.execute("UPDATE model_versions SET state = ?, state_changed_at = ? WHERE id = ?",
-                   [state, _now(), version_id])
+                   [state, utc_now(), version_id])
 
 
 def insert_validation(cursor: duckdb.DuckDBPyConnection, *, model_version_id: int, objectives_version: int | None,
@@ -67,7 +63,7 @@ def insert_validation(cursor: duckdb.DuckDBPyConnection, *, model_version_id: in
     report_id = cursor.execute("SELECT nextval('validation_report_ids')").fetchone()[0]
     cursor.execute("INSERT INTO validation_reports VALUES (?, ?, ?, ?, ?, ?, ?)",
                    [report_id, model_version_id, objectives_version, passed, json.dumps(report, allow_nan=False),
-                    _now(), created_by])
+                    utc_now(), created_by])
     return latest_validation(cursor, model_version_id)
 
 

@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 import duckdb
 
+from lifecycle.clock import utc_now
 from lifecycle.records import RecipeVersion, Split
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _recipe(row: tuple) -> RecipeVersion:
@@ -29,7 +25,7 @@ def insert_recipe(cursor: duckdb.DuckDBPyConnection, *, project_id: int, name: s
     version = cursor.execute("SELECT coalesce(max(version), 0) + 1 FROM recipes WHERE project_id = ? AND name = ?",
                              [project_id, name]).fetchone()[0]
     cursor.execute(f"INSERT INTO recipes ({_RECIPE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   [recipe_id, project_id, name, version, json.dumps(spec, sort_keys=True), _now(), created_by])
+                   [recipe_id, project_id, name, version, json.dumps(spec, sort_keys=True), utc_now(), created_by])
     return get_recipe(cursor, recipe_id)
 
 
@@ -62,7 +58,7 @@ def insert_split(cursor: duckdb.DuckDBPyConnection, *, dataset_id: int, method: 
     split_id = cursor.execute("SELECT nextval('split_ids')").fetchone()[0]
     cursor.execute(f"INSERT INTO splits ({_SPLIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [split_id, dataset_id, method, seed, test_size, validation_size, column, json.dumps(counts),
-                    assignment_hash, _now(), created_by])
+                    assignment_hash, utc_now(), created_by])
     return get_split(cursor, split_id)
 
 

@@ -1,9 +1,9 @@
 """Cached dataset profiles: one JSON report per dataset version."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import duckdb
+
+from lifecycle.clock import utc_now
 
 
 def get(cursor: duckdb.DuckDBPyConnection, dataset_id: int) -> str | None:
@@ -13,4 +13,4 @@ def get(cursor: duckdb.DuckDBPyConnection, dataset_id: int) -> str | None:
 
 def put(cursor: duckdb.DuckDBPyConnection, dataset_id: int, report_json: str) -> None:
     cursor.execute("INSERT OR REPLACE INTO profiles VALUES (?, ?, ?)",
-                   [dataset_id, report_json, datetime.now(timezone.utc).replace(tzinfo=None)])
+                   [dataset_id, report_json, utc_now()])

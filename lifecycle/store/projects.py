@@ -2,21 +2,17 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 import duckdb
 
+from lifecycle.clock import utc_now
 from lifecycle.records import Objective, ObjectiveSet, Project
 
 _COLUMNS = ("id, name, statement, task, target, positive_class, sensitive, owner, risk_tier, "
             "intended_use, out_of_scope, created_at, created_by, updated_at")
 EDITABLE = ("name", "statement", "task", "target", "positive_class", "sensitive", "owner",
             "risk_tier", "intended_use", "out_of_scope")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _project(row: tuple) -> Project:
@@ -34,7 +30,7 @@ def _stored(field: str, value: Any) -> Any:
 
 
 def insert(cursor: duckdb.DuckDBPyConnection, *, created_by: str, **fields: Any) -> Project:
-    now = _now()
+    now = utc_now()
     project_id = cursor.execute("SELECT nextval('project_ids')").fetchone()[0]
     values = [_stored(f, fields[f]) for f in EDITABLE]
     cursor.execute(
@@ -48,7 +44,7 @@ def update(cursor: duckdb.DuckDBPyConnection, project_id: int, changes: dict[str
     assignments = ", ".join(f"{field} = ?" for field in changes if field in EDITABLE)
     values = [_stored(f, v) for f, v in changes.items() if f in EDITABLE]
     cursor.execute(f"UPDATE projects SET {assignments}, updated_at = ? WHERE id = ?",
-                   [*values, _now(), project_id])
+                   [*values, utc_now(), project_id])
     return get(cursor, project_id)
 
 
@@ -71,7 +67,7 @@ def insert_objectives(cursor: duckdb.DuckDBPyConnection, project_id: int,
     version = cursor.execute(
         "SELECT coalesce(max(version), 0) + 1 FROM objectives WHERE project_id = ?", [project_id]
     ).fetchone()[0]
-    now = _now()
+    now = utc_now()
     if objectives:
         cursor.executemany(
             "INSERT INTO objectives VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

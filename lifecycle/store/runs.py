@@ -9,12 +9,14 @@ columns (params, cv_metrics, library versions) are parsed only for the rows retu
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Iterable, Iterator, Sequence
 
 import duckdb
 import pyarrow as pa
 
+from lifecycle.clock import utc_now
 from lifecycle.records import Run, Search
 
 _SEARCH_COLUMNS = ("id, project_id, dataset_id, split_id, recipe_id, algorithm, method, trials_requested, "
@@ -29,14 +31,16 @@ _JSON_FIELDS = ("params", "cv_metrics")
 BULK_THRESHOLD = 64  # more rows than this go in through Arrow, fewer as one statement
 
 
-def _register(cursor: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    """Register an Arrow batch; first finish any result another module left pending on the cursor."""
+@contextmanager
+def _registered(cursor: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """An Arrow batch visible as ``name`` inside the block (any result another module left pending
+    on the cursor is finished first)."""
     cursor.execute("SELECT 1").fetchall()
     cursor.register(name, table)
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    try:
+        yield
+    finally:
+        cursor.unregister(name)
 
 
 def _dumps(value: Any) -> str:
@@ -62,13 +66,13 @@ def insert_search(cursor: duckdb.DuckDBPyConnection, *, project_id: int, dataset
         f"INSERT INTO searches ({_SEARCH_COLUMNS}) VALUES (nextval('search_ids'), ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         f"?, ?, ?, ?, NULL, '') RETURNING {_SEARCH_COLUMNS}",
         [project_id, dataset_id, split_id, recipe_id, algorithm, method, trials_requested, cv_folds, seed,
-         status, _dumps(space), now(), created_by]).fetchall()
+         status, _dumps(space), utc_now(), created_by]).fetchall()
     return _search(row[0])
 
 
 def finish_search(cursor: duckdb.DuckDBPyConnection, search_id: int, status: str, message: str = "") -> Search:
     row = cursor.execute(f"UPDATE searches SET status = ?, finished_at = ?, message = ? WHERE id = ? "
-                         f"RETURNING {_SEARCH_COLUMNS}", [status, now(), message, search_id]).fetchall()
+                         f"RETURNING {_SEARCH_COLUMNS}", [status, utc_now(), message, search_id]).fetchall()
     return _search(row[0])
 
 
@@ -102,7 +106,7 @@ def _row_values(fields: dict[str, Any]) -> list[Any]:
 
 def insert_run(cursor: duckdb.DuckDBPyConnection, **fields: Any) -> Run:
     """Insert one run (every field of :class:`Run` but ``id``; ``created_at`` defaults to now)."""
-    fields.setdefault("created_at", now())
+    fields.setdefault("created_at", utc_now())
     fields.setdefault("rerun_of", None)
     run_id = cursor.execute(
         f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (nextval('run_ids'), {', '.join(['?'] * len(_RUN_FIELDS))}) "
@@ -114,7 +118,7 @@ def insert_runs(cursor: duckdb.DuckDBPyConnection, runs: Sequence[dict[str, Any]
     """Insert many runs in one statement through Arrow; returns their ids in order."""
     if not runs:
         return []
-    stamp = now()
+    stamp = utc_now()
     columns = {f: [] for f in _RUN_FIELDS}
     for fields in runs:
         for name, value in zip(_RUN_FIELDS, _row_values({"created_at": stamp, "rerun_of": None, **fields})):
@@ -122,12 +126,9 @@ def insert_runs(cursor: duckdb.DuckDBPyConnection, runs: Sequence[dict[str, Any]
     types = {"params": pa.string(), "cv_metrics": pa.string(), "details": pa.string(),
              "primary_score": pa.float64(), "created_at": pa.timestamp("us"), "search_id": pa.int64()}
     batch = pa.table({name: pa.array(values, type=types.get(name)) for name, values in columns.items()})
-    _register(cursor, "_runs_batch", batch)
-    try:
+    with _registered(cursor, "_runs_batch", batch):
         rows = cursor.execute(f"INSERT INTO runs ({_RUN_COLUMNS}) SELECT nextval('run_ids'), "
                               f"{', '.join(_RUN_FIELDS)} FROM _runs_batch RETURNING id").fetchall()
-    finally:
-        cursor.unregister("_runs_batch")
     return sorted(r[0] for r in rows)  # ids come from one sequence in row order
 
 
@@ -220,39 +221,26 @@ def record_metrics(cursor: duckdb.DuckDBPyConnection, run_id: int,
     """Append (key, value, step) points to a run; many points go in as one Arrow batch."""
     if not points:
         return 0
-    stamp = recorded_at or now()
+    stamp = recorded_at or utc_now()
     if len(points) <= BULK_THRESHOLD:
         placeholders = ", ".join(["(?, ?, ?, ?, ?)"] * len(points))
         flat = [v for key, value, step in points for v in (run_id, key, float(value), int(step), stamp)]
         cursor.execute(f"INSERT INTO run_metrics VALUES {placeholders}", flat).fetchall()
         return len(points)
-    keys, values, steps = zip(*points)
-    batch = pa.table({"run_id": pa.array([run_id] * len(points), pa.int64()),
-                      "key": pa.array(keys, pa.string()), "value": pa.array(values, pa.float64()),
-                      "step": pa.array(steps, pa.int64()),
-                      "recorded_at": pa.array([stamp] * len(points), pa.timestamp("us"))})
-    _register(cursor, "_metrics_batch", batch)
-    try:
-        cursor.execute("INSERT INTO run_metrics SELECT * FROM _metrics_batch").fetchall()
-    finally:
-        cursor.unregister("_metrics_batch")
-    return len(points)
+    return record_journalled_metrics(cursor, [(run_id, key, value, step, stamp) for key, value, step in points])
 
 
 def record_journalled_metrics(cursor: duckdb.DuckDBPyConnection,
                               rows: Sequence[tuple[int, str, float, int, datetime]]) -> int:
-    """Insert (run_id, key, value, step, recorded_at) rows of several runs as one Arrow batch."""
+    """Insert (run_id, key, value, step, recorded_at) rows, of one run or several, as one Arrow batch."""
     if not rows:
         return 0
     run_ids, keys, values, steps, stamps = zip(*rows)
     batch = pa.table({"run_id": pa.array(run_ids, pa.int64()), "key": pa.array(keys, pa.string()),
                       "value": pa.array(values, pa.float64()), "step": pa.array(steps, pa.int64()),
                       "recorded_at": pa.array(stamps, pa.timestamp("us"))})
-    _register(cursor, "_journal_batch", batch)
-    try:
-        cursor.execute("INSERT INTO run_metrics SELECT * FROM _journal_batch").fetchall()
-    finally:
-        cursor.unregister("_journal_batch")
+    with _registered(cursor, "_metrics_batch", batch):
+        cursor.execute("INSERT INTO run_metrics SELECT * FROM _metrics_batch").fetchall()
     return len(rows)
 
 

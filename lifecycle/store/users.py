@@ -1,10 +1,9 @@
 """Users and their roles."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import duckdb
 
+from lifecycle.clock import utc_now
 from lifecycle.records import User
 
 _COLUMNS = "name, role, created_at, active"
@@ -16,7 +15,7 @@ def _user(row: tuple) -> User:
 
 
 def insert(cursor: duckdb.DuckDBPyConnection, *, name: str, role: str, password_hash: str | None) -> User:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = utc_now()
     cursor.execute("INSERT INTO users VALUES (?, ?, ?, ?, TRUE)", [name, role, password_hash, now])
     return User(name=name, role=role, created_at=now)
 

@@ -60,7 +60,7 @@ def test_cost_is_shown_then_computing_draws_charts_and_a_summary(demo_app):
         assert len(app.get("plotly_chart")) == 1, view
     stored = evidence.latest(workspace, version.id, "explanation")
     assert stored.created_by == "rey" and stored.payload["rows"] == 60
-    assert list(stored.payload["importance"])[0] in {c.name for c in version.input_schema}
+    assert list(stored.payload["importance"])[0] == "marital_status"  # seeded sample of 60 test rows
 
 
 def test_what_if_changes_the_prediction(demo_app):

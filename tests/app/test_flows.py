@@ -126,7 +126,8 @@ def test_feasibility_check_shows_a_verdict(demo_app):
     no_exceptions(app)
     [table] = [d.value for d in app.dataframe if "Verdict" in d.value.columns]
     verdicts = table.set_index("Metric")["Verdict"]
-    assert verdicts["roc_auc"] in ("reachable", "borderline", "out of reach")
+    # seed 0: the quick model reaches ROC AUC 0.78 (>= 0.75) but recall 0.50 (< 0.7, far off)
+    assert verdicts.to_dict() == {"recall": "out of reach", "roc_auc": "reachable"}
     assert any("badge" in m.value and "roc" in m.value for m in app.markdown)
 
 

@@ -53,7 +53,7 @@ def test_train_register_and_validate_a_model(demo_app):
     _button(app, "Validate on the test split").click().run()
     no_exceptions(app)
     assert any("Verdict" in m.value for m in app.markdown)
-    assert registry.get_version(workspace, version.id).state in ("candidate", "validated")
+    assert registry.get_version(workspace, version.id).state == "validated"  # seeded: ROC AUC 0.91 >= 0.88, recall 0.61 >= 0.6
 
 
 def test_reviewer_approves_the_demo_model_and_cannot_validate(demo_app):

@@ -132,7 +132,7 @@ def test_each_method_registers_a_candidate_run_on_record_that_loads_and_validate
     outcome = validate_stage.validate_version(workspace, users["analyst"], version.id, **FAST_VALIDATION)
     assert outcome.report.n_test == len(data.X_test)
     assert {r.attribute for r in outcome.report.fairness} == {"sex"}
-    assert outcome.version.state in ("candidate", "validated")
+    assert outcome.version.state == "validated"
     events = [e.action for e in audit.recent_events(workspace, limit=60)
               if e.entity == f"model:{version.id}"]
     assert {"model.registered", "model.mitigated", "validation.recorded"} <= set(events)

@@ -115,6 +115,25 @@ def test_freeze_refuses_another_projects_recipe(workspace, analyst, project, dat
         preparation.freeze_dataset(workspace, analyst, dataset.id, saved.id)
 
 
+def test_freeze_with_suggested_recipe_saves_the_suggestion_then_freezes(workspace, analyst, project, dataset):
+    frozen = preparation.freeze_with_suggested_recipe(workspace, analyst, dataset.id, ignore=("city",))
+    [saved] = preparation.list_recipes(workspace, project.id)
+    assert (saved.name, saved.version, frozen.lineage.recipe_id) == ("people-suggested", 1, saved.id)
+    assert preparation.recipe_of(saved) == preparation.suggested_recipe(workspace, dataset, project, ignore=("city",))
+    assert (frozen.version, frozen.rows, frozen.lineage.parent_id) == (2, dataset.rows, dataset.id)
+    assert [e.action for e in audit.recent_events(workspace, limit=2)] == ["recipe.saved", "dataset.frozen"]
+    again = preparation.freeze_with_suggested_recipe(workspace, analyst, dataset.id, name="mine")
+    assert preparation.get_recipe(workspace, again.lineage.recipe_id).name == "mine"
+
+
+def test_freeze_with_suggested_recipe_needs_edit_rights(workspace, actors, project, dataset):
+    from lifecycle.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied, match="may not ingest data"):
+        preparation.freeze_with_suggested_recipe(workspace, actors["stakeholder"], dataset.id)
+    assert preparation.list_recipes(workspace, project.id) == []
+
+
 def test_split_counts_add_up_and_reproduce(workspace, analyst, dataset):
     split = preparation.create_split(workspace, analyst, dataset.id, method="stratified", seed=7,
                                      test_size=0.2, validation_size=0.1)

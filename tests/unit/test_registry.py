@@ -12,6 +12,7 @@ from lifecycle import audit
 from lifecycle.models import states as model_states
 from lifecycle.models import registry
 from lifecycle.errors import InputError, PermissionDenied
+from lifecycle.hashing import sha256_file
 from lifecycle.records import InputColumn
 from lifecycle.data.recipe.compiler import compile_recipe, default_recipe
 from lifecycle.store import audit_log
@@ -183,7 +184,7 @@ def test_an_artifact_saved_before_the_stage_packages_loads_through_the_legacy_al
     data = Path(__file__).parent / "data"
     legacy = data / "legacy_pipeline.skops"
     assert any(t.startswith("lifecycle.transformers.") for t in sio.get_untrusted_types(file=legacy))
-    digest = registry._file_hash(legacy)
+    digest = sha256_file(legacy)
     registry.models_dir(workspace).mkdir(parents=True, exist_ok=True)
     shutil.copy(legacy, registry.models_dir(workspace) / f"{digest}.skops")
     with workspace.db.transaction() as cursor:

@@ -8,6 +8,7 @@ import pytest
 from sklearn.model_selection import StratifiedKFold, cross_validate
 
 from lifecycle import audit, jobs
+from lifecycle.data import datasets
 from lifecycle.develop import runs
 from lifecycle.develop import search
 from lifecycle.develop import training
@@ -207,7 +208,7 @@ def test_a_reviewer_cannot_train(workspace, actors, analyst, binary):
 
 def test_a_dataset_without_a_recipe_is_refused(workspace, analyst, binary):
     project, dataset, split = binary
-    raw = next(d for d in __import__("lifecycle.data.datasets").data.datasets.list_datasets(workspace, project.id)
+    raw = next(d for d in datasets.list_datasets(workspace, project.id)
                if d.lineage.recipe_id is None)
     with pytest.raises(InputError, match="has no recipe.*freeze a version with it"):
         training.training_frames(workspace, project, raw.id, split.id)

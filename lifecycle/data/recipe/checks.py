@@ -12,6 +12,7 @@ import pandas as pd
 from lifecycle.errors import InputError
 from lifecycle.data.recipe.spec import NULL_OPS, SET_OPS, Recipe, RowFilter
 from lifecycle.data.recipe.transformers import DATE_OPS
+from lifecycle.problem.target import check_target_column
 
 DATA_KINDS = ("numeric", "bool", "text", "datetime")
 _NUMERIC_INFERRED = ("integer", "floating", "mixed-integer-float", "decimal")
@@ -161,8 +162,7 @@ def validate_recipe(recipe: Recipe, schema: Any, target: str | None = None) -> N
         if step.column not in kinds:
             raise _missing_column(step.column, kinds, "The recipe step")
     if target is not None:
-        if target not in kinds:
-            raise _missing_column(target, kinds, "The project's target")
+        check_target_column(target, kinds, "the data")
         step = recipe.step(target)
         if step is not None and step.role != "target":
             raise InputError(f"Column {target!r} is the target but the recipe gives it role "
