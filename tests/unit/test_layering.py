@@ -81,3 +81,12 @@ def test_pages_and_ui_never_touch_the_store(path):
     imports = _imports(path)
     assert not any(n == "lifecycle.store" or n.startswith("lifecycle.store.") for n in imports)
     assert not any(n.split(".")[0] == "duckdb" for n in imports)
+
+
+@pytest.mark.parametrize("path", [ROOT / "app.py", *_files("pages"), *_files("ui")],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_ui_state_touches_the_session(path):
+    """Every session key is declared in ui/state.py, scoped to its project (see its docstring)."""
+    if path == ROOT / "ui" / "state.py":
+        return
+    assert "session_state" not in path.read_text()

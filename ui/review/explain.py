@@ -16,10 +16,10 @@ from lifecycle.review.explain import ExplainInputs, Explanation
 from lifecycle.records import Evidence, ModelVersion
 from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
+from ui import state
 from ui.frame import reported_errors, text
 
 SEED = 0  # one seed for everyone, so the same request finds the same stored evidence
-WHAT_IF = "explain_what_if"  # session key: the last what-if result, kept across reruns
 VIEWS = ("Importance", "Beeswarm", "Dependence", "One row", "What-if")
 
 
@@ -39,7 +39,7 @@ def _load(workspace: Workspace, version: ModelVersion) -> ExplainInputs:
 
 
 @st.cache_data(show_spinner="Timing the explainer on a few rows…", max_entries=32)
-def _estimate(_inputs_: ExplainInputs, version_id: int, artifact_hash: str, rows: int,
+def _estimate(_inputs_: ExplainInputs, workspace_path: str, version_id: int, artifact_hash: str, rows: int,
               target_class: str | None) -> explain.CostEstimate:
     return explain.estimate_cost(_inputs_, rows=rows, seed=SEED, target_class=target_class)
 
@@ -73,7 +73,7 @@ def _render(workspace: Workspace, user: User, project: Project, version: ModelVe
     found = explain.stored_explanation(workspace, version, rows=rows, seed=SEED, target_class=target_class)
     if found is None:
         inputs = _load(workspace, version)
-        cost = _estimate(inputs, version.id, version.artifact_hash, rows, target_class)
+        cost = _estimate(inputs, str(workspace.path), version.id, version.artifact_hash, rows, target_class)
         st.info(f"{text(cost.text)}" + (f"  \n{text(cost.note)}" if cost.note else ""), icon="⏱️")
         if not st.button("Compute explanation", key=_key(version, "compute"), type="primary"):
             return
@@ -96,10 +96,10 @@ def _show(workspace: Workspace, version: ModelVersion, explanation: Explanation,
     # One view at a time, its figure built once per stored explanation: a rerun stays fast.
     view = st.radio("View", VIEWS, horizontal=True, key=_key(version, "view"), label_visibility="collapsed")
     if view == "Importance":
-        st.plotly_chart(_figure("importance", stored.cache_key, explanation), width="stretch",
+        st.plotly_chart(_figure("importance", str(workspace.path), stored.cache_key, explanation), width="stretch",
                         key=_key(version, "importance"))
     elif view == "Beeswarm":
-        st.plotly_chart(_figure("beeswarm", stored.cache_key, explanation), width="stretch", key=_key(version, "beeswarm"))
+        st.plotly_chart(_figure("beeswarm", str(workspace.path), stored.cache_key, explanation), width="stretch", key=_key(version, "beeswarm"))
     elif view == "Dependence":
         _dependence(version, explanation, stored.cache_key)
     else:
@@ -113,7 +113,7 @@ def _show(workspace: Workspace, version: ModelVersion, explanation: Explanation,
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _figure(kind: str, evidence_key: str, _explanation: Explanation, *args: str | None):
+def _figure(kind: str, workspace_path: str, evidence_key: str, _explanation: Explanation, *args: str | None):
     """A chart of a stored explanation. Evidence never changes and its key names the model, data
     and sample it came from, so the chart is built once per key (and only read afterwards)."""
     if kind == "importance":
@@ -133,7 +133,7 @@ def _dependence(version: ModelVersion, explanation: Explanation, evidence_key: s
                              key=_key(version, f"colour_{column}"),
                              help="Default: the column whose values best explain the spread (strongest "
                                   "interaction).") if others else None
-    st.plotly_chart(_figure("dependence", evidence_key, explanation, column, colour), width="stretch",
+    st.plotly_chart(_figure("dependence", str(state.workspace().path), evidence_key, explanation, column, colour), width="stretch",
                     key=_key(version, "dependence_chart"))
 
 
@@ -169,9 +169,10 @@ def _what_if(workspace: Workspace, version: ModelVersion, explanation: Explanati
     if submitted:
         local = explain.what_if(_load(workspace, version), values, target_class=explanation.target_class,
                                 seed=SEED)
-        st.session_state[WHAT_IF] = {"version": version.id, "row": position, "result": local}
-    last = st.session_state.get(WHAT_IF)
-    if not last or last["version"] != version.id or last["row"] != position:
+        state.remember(state.WHAT_IF, {"row": position, "result": local}, project_id=version.project_id,
+                       item=version.id)
+    last = state.recall(state.WHAT_IF, project_id=version.project_id, item=version.id)
+    if not last or last["row"] != position:
         return
     local = last["result"]
     before, after = st.columns(2)

@@ -13,6 +13,7 @@ from lifecycle.records import ModelVersion
 from lifecycle.validate.verdicts import Status
 from lifecycle.records import Objective, Project, User
 from lifecycle.workspace import Workspace
+from ui import state
 from ui.frame import reported_errors, text
 
 RESAMPLE_CHOICES = (20, 50, 100, 200, 500, 1000)
@@ -78,7 +79,7 @@ def show(stored: StoredReview, objectives: tuple[Objective, ...]) -> None:
     for note in report.notes:
         st.caption(f"ℹ️ {text(note)}")
     by_metric = {o.metric: o for o in objectives}
-    st.plotly_chart(_disparities_figure(found.cache_key, tuple(str(o) for o in objectives), report, objectives),
+    st.plotly_chart(_disparities_figure(_workspace_path(), found.cache_key, tuple(str(o) for o in objectives), report, objectives),
                     width="stretch", key=f"fairness_disparities_{found.id}")
     rows = []
     for grouping in report.groupings:
@@ -96,15 +97,19 @@ def show(stored: StoredReview, objectives: tuple[Objective, ...]) -> None:
             _grouping(grouping, report.metric_names, report.min_group_size, found.id, found.cache_key)
 
 
-# Stored evidence never changes and its key names what it came from, so each chart is built once
+def _workspace_path() -> str:
+    return str(state.workspace().path)
+
+
+# Stored evidence never changes and its workspace and key name what it came from, so each chart is built once
 # per key (and only read afterwards); objectives can change, so they are part of that chart's key.
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _disparities_figure(evidence_key: str, objective_texts: tuple[str, ...], _report, _objectives):
+def _disparities_figure(workspace_path: str, evidence_key: str, objective_texts: tuple[str, ...], _report, _objectives):
     return fairness_charts.disparities_figure(_report, _objectives)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _groups_figure(evidence_key: str, grouping_name: str, _grouping: GroupingReview, min_group_size: int):
+def _groups_figure(workspace_path: str, evidence_key: str, grouping_name: str, _grouping: GroupingReview, min_group_size: int):
     return fairness_charts.group_metrics_figure(_grouping, min_group_size=min_group_size)
 
 
@@ -118,5 +123,5 @@ def _grouping(grouping: GroupingReview, metric_names: tuple[str, ...], min_group
                            **{label(m): g.metrics.get(m) for m in metric_names if m != "count"}}
                           for g in grouping.groups])
     st.dataframe(table, hide_index=True, width="stretch")
-    st.plotly_chart(_groups_figure(evidence_key, grouping.name, grouping, min_group_size), width="stretch",
+    st.plotly_chart(_groups_figure(_workspace_path(), evidence_key, grouping.name, grouping, min_group_size), width="stretch",
                     key=f"fairness_groups_{evidence_id}_{grouping.name}")

@@ -24,10 +24,6 @@ METHOD_HELP = ("Threshold optimizer: a decision threshold per group on the model
                "with the attribute before refitting.")
 
 
-def _created_key(base_id: int) -> str:
-    return f"mitigation_created_{base_id}"
-
-
 def render(workspace: Workspace, user: User, project: Project, version: ModelVersion) -> None:
     st.markdown("#### Mitigation")
     st.caption("Create fairer candidate versions with Fairlearn and compare them with the model on the test "
@@ -66,7 +62,7 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
     if create:
         _create(workspace, user, base, method=method, constraint=constraint, sensitive=sensitive,
                 max_iter=int(max_iter))
-    created = st.session_state.get(_created_key(base.id))
+    created = state.recall(state.MITIGATION_CREATED, project_id=base.project_id, item=base.id)
     if created is not None:
         st.success(f"Created candidate {text(created['label'])}: {text(created['what'])}.", icon="✅")
         for note in created["notes"]:
@@ -84,8 +80,9 @@ def _create(workspace: Workspace, user: User, base: ModelVersion, **choices) -> 
         made = mitigation.create_candidate(workspace, user, base.id, **choices,
                                            progress=lambda fraction, message: bar.progress(fraction, text=message))
         status.update(label=f"Created {made.version.label}", state="complete", expanded=False)
-        st.session_state[_created_key(base.id)] = {"id": made.version.id, "label": made.version.label,
-                                                   "what": mitigation.describe(made.run), "notes": list(made.notes)}
+        state.remember(state.MITIGATION_CREATED, {"id": made.version.id, "label": made.version.label,
+                                                  "what": mitigation.describe(made.run), "notes": list(made.notes)},
+                       project_id=base.project_id, item=base.id)
 
 
 def _trade_off(workspace: Workspace, user: User, base: ModelVersion, sensitive: list[str]) -> None:
