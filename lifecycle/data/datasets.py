@@ -132,6 +132,10 @@ def ingest_path(workspace: Workspace, actor: User, project_id: int, path: Path, 
 def ingest_bundled(workspace: Workspace, actor: User, project_id: int, key: str, *,
                    name: str | None = None, auxiliary: bool = False,
                    progress: Progress = quiet) -> DatasetVersion:
+    """Ingest one of the datasets bundled in ``data/`` (``BUNDLED`` keys) into a project as a new dataset version
+    with its attribution in the lineage; ``progress(fraction, message)`` is called while reading and
+    hashing. Raises InputError for an unknown key, PermissionDenied (needs EDIT_DATA), NotFound for the
+    project."""
     if key not in BUNDLED:
         raise InputError(f"No bundled dataset {key!r}.", f"Choose one of: {', '.join(BUNDLED)}.")
     require(actor, Permission.EDIT_DATA)
@@ -160,10 +164,12 @@ def store_query_result(workspace: Workspace, actor: User, project_id: int, table
 
 
 def list_datasets(workspace: Workspace, project_id: int) -> list[DatasetVersion]:
+    """Every dataset version of a project, oldest first (primary and auxiliary)."""
     return dataset_store.for_project(workspace.db.cursor(), project_id)
 
 
 def get_dataset(workspace: Workspace, dataset_id: int) -> DatasetVersion:
+    """The dataset version with this id. Raises NotFound."""
     dataset = dataset_store.get(workspace.db.cursor(), dataset_id)
     if dataset is None:
         raise NotFound(f"No dataset version with id {dataset_id}.",
@@ -181,6 +187,8 @@ def load_table(workspace: Workspace, dataset: DatasetVersion) -> pa.Table:
 
 def load_frame(workspace: Workspace, dataset: DatasetVersion, *, columns: list[str] | None = None,
                limit: int | None = None) -> pd.DataFrame:
+    """The version's rows as a pandas DataFrame (n_rows x n_columns; only ``columns``, and at most ``limit``
+    rows, when given), read zero-copy from its Arrow file. Raises NotFound when the file is missing."""
     table = load_table(workspace, dataset)
     if columns is not None:
         table = table.select(columns)

@@ -51,10 +51,12 @@ def save_recipe(workspace: Workspace, actor: User, project_id: int, name: str, r
 
 
 def list_recipes(workspace: Workspace, project_id: int) -> list[RecipeVersion]:
+    """Every saved recipe version of a project, oldest first."""
     return preparation_store.recipes_for(workspace.db.cursor(), project_id)
 
 
 def get_recipe(workspace: Workspace, recipe_id: int) -> RecipeVersion:
+    """The saved recipe version with this id. Raises NotFound."""
     found = preparation_store.get_recipe(workspace.db.cursor(), recipe_id)
     if found is None:
         raise NotFound(f"No recipe with id {recipe_id}.", "Save a recipe on the Data page first.")
@@ -62,6 +64,8 @@ def get_recipe(workspace: Workspace, recipe_id: int) -> RecipeVersion:
 
 
 def recipe_of(version: RecipeVersion) -> Recipe:
+    """The Recipe a saved recipe version holds (its JSON spec parsed). Raises InputError for a spec that no
+    longer parses."""
     return Recipe.from_dict(version.spec)
 
 
@@ -114,6 +118,10 @@ def freeze_with_suggested_recipe(workspace: Workspace, actor: User, dataset_id: 
 
 def create_split(workspace: Workspace, actor: User, dataset_id: int, *, method: str, seed: int = 42,
                  test_size: float = 0.2, validation_size: float = 0.0, column: str | None = None) -> Split:
+    """Split a primary dataset version into train / (validation) / test rows reproducibly from ``seed``:
+    ``method`` is random, stratified (on the target), group or time (on ``column``); sizes are shares of
+    the rows in (0, 1). The assignment's hash is stored so reuse re-checks it. Raises PermissionDenied,
+    NotFound, InputError naming the bad option or column."""
     require(actor, Permission.EDIT_DATA)
     dataset = get_dataset(workspace, dataset_id)
     if dataset.auxiliary:
@@ -136,6 +144,7 @@ def create_split(workspace: Workspace, actor: User, dataset_id: int, *, method: 
 
 
 def splits_for(workspace: Workspace, dataset_id: int) -> list[Split]:
+    """Every split of a dataset version, oldest first."""
     return preparation_store.splits_for_dataset(workspace.db.cursor(), dataset_id)
 
 

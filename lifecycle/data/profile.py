@@ -62,6 +62,8 @@ class Histogram:
 
 @dataclass(frozen=True, kw_only=True)
 class ColumnProfile:
+    """One column's profile: its kind and type, missing values, distinct count, distribution (histogram or top
+    values), outliers and the findings about it. Computed once in DuckDB and then only read."""
     name: str
     kind: str  # one of KINDS
     dtype: str
@@ -108,6 +110,8 @@ class ClassBalance:
 
 @dataclass(frozen=True, kw_only=True)
 class DatasetProfile:
+    """A dataset version's profile: one ColumnProfile per column, duplicate rows, target balance and the findings
+    (each naming the column and the fix). Cached in the workspace per dataset version."""
     dataset_id: int
     dataset_label: str
     rows: int

@@ -38,6 +38,9 @@ def available_views(workspace: Workspace, project_id: int) -> dict[str, DatasetV
 
 
 def run_query(workspace: Workspace, project_id: int, sql: str, *, limit: int | None = PREVIEW_ROWS) -> QueryResult:
+    """Run one read-only SELECT over the project's datasets (each a view named after it) in the sandbox; at most
+    ``limit`` rows are kept (None: all). Raises InputError for an empty query, a project without data, or
+    a query the sandbox refuses (with DuckDB's reason)."""
     if not sql.strip():
         raise InputError("The query is empty.", "Write a SELECT over the tables listed beside the editor.")
     views = available_views(workspace, project_id)
@@ -55,5 +58,7 @@ def run_query(workspace: Workspace, project_id: int, sql: str, *, limit: int | N
 
 def freeze_query(workspace: Workspace, actor: User, project_id: int, sql: str, *, name: str,
                  auxiliary: bool = False) -> DatasetVersion:
+    """Run the query over all rows and store its result as a new dataset version whose lineage holds the query.
+    Raises what ``run_query`` raises, and PermissionDenied (needs EDIT_DATA)."""
     result = run_query(workspace, project_id, sql, limit=None)
     return store_query_result(workspace, actor, project_id, result.table, sql, name=name, auxiliary=auxiliary)

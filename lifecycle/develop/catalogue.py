@@ -151,6 +151,8 @@ CATALOGUE: dict[str, Algorithm] = {a.name: a for a in _ALGORITHMS}
 
 
 def get_algorithm(name: str | Algorithm) -> Algorithm:
+    """The catalogue's algorithm by name (an Algorithm passes through). Raises InputError listing the names there
+    are."""
     if isinstance(name, Algorithm):
         return name
     found = CATALOGUE.get(name)
@@ -160,6 +162,8 @@ def get_algorithm(name: str | Algorithm) -> Algorithm:
 
 
 def for_task(task: str) -> list[Algorithm]:
+    """The algorithms of the catalogue that fit a task (binary, multiclass or regression). Raises InputError for
+    an unknown task."""
     task_kind(task)
     return [a for a in _ALGORITHMS if a.supports(task)]
 

@@ -96,6 +96,11 @@ def _verdict(metric: str, comparator: str, threshold: float, value: float) -> st
 
 def check_feasibility(workspace: Workspace, project: Project, *, dataset_id: int | None = None,
                       seed: int = 0) -> FeasibilityReport:
+    """Stage 1's check on the project's newest primary dataset (or ``dataset_id``): volume, class balance, and
+    each performance objective against a naive baseline (scikit-learn's Dummy) and a quick
+    HistGradientBoosting model on the default recipe, both cross-validated (``FOLDS``) on at most
+    ``SAMPLE_ROWS`` rows. Computes, stores nothing (see ``check_and_record``). Raises InputError for a
+    project without data or a binary target without two classes, NotFound for a missing dataset."""
     dataset = _pick_dataset(workspace, project, dataset_id)
     check_target_column(project.target, dataset.column_names, dataset.label, project=project.name)
     frame = load_frame(workspace, dataset)

@@ -315,6 +315,7 @@ def record_run(workspace: Workspace, actor: User, fields: dict[str, Any], *, sea
 # ----------------------------------------------------------------------------- runs on record
 
 def get_run(workspace: Workspace, run_id: int) -> Run:
+    """The run record with this id. Raises NotFound."""
     run = run_store.get_run(workspace.db.cursor(), run_id)
     if run is None:
         raise NotFound(f"No run with id {run_id}.", "Pick a run from the leaderboard.")

@@ -117,6 +117,9 @@ def save_pipeline(workspace: Workspace, pipeline: Pipeline) -> str:
 
 def register_pipeline(workspace: Workspace, actor: User, *, project_id: int, run_id: int, pipeline: Pipeline,
                       schema: tuple[InputColumn, ...], trained_by: str) -> ModelVersion:
+    """Save a fitted pipeline with skops under its content hash and record it as a ``candidate`` model version of
+    the project, with its input ``schema`` (one InputColumn per serving column) and an audit event in one
+    transaction. Raises PermissionDenied (needs TRAIN)."""
     require(actor, Permission.TRAIN)
     digest = save_pipeline(workspace, pipeline)
     with workspace.db.transaction() as cursor:
@@ -156,6 +159,7 @@ def load_pipeline(workspace: Workspace, version: ModelVersion, *, actor_name: st
 
 
 def get_version(workspace: Workspace, version_id: int) -> ModelVersion:
+    """The model version with this id. Raises NotFound."""
     version = model_store.get_version(workspace.db.cursor(), version_id)
     if version is None:
         raise NotFound(f"No model version with id {version_id}.", "Register a run on the Develop page first.")
@@ -163,6 +167,7 @@ def get_version(workspace: Workspace, version_id: int) -> ModelVersion:
 
 
 def list_versions(workspace: Workspace, project_id: int) -> list[ModelVersion]:
+    """Every model version of a project, oldest first."""
     return model_store.versions_for(workspace.db.cursor(), project_id)
 
 

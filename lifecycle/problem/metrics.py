@@ -49,6 +49,8 @@ def encode_target(y: pd.Series, task: str, positive: str | None) -> pd.Series:
 
 
 def scorers_for(metrics: list[str]) -> dict[str, str]:
+    """scikit-learn scoring strings for these metrics, ``{metric: scorer}``. Raises InputError for a metric
+    without a scorer."""
     unknown = [m for m in metrics if m not in SCORERS]
     if unknown:
         raise InputError(f"No scorer for {', '.join(unknown)}.", f"Choose from {', '.join(SCORERS)}.")
@@ -56,4 +58,6 @@ def scorers_for(metrics: list[str]) -> dict[str, str]:
 
 
 def to_metric(metric: str, score: float) -> float:
+    """A scorer's value in the metric's own units: scikit-learn negates error metrics (neg_mean_absolute_error),
+    this undoes it."""
     return SCORERS[metric][1] * float(score)

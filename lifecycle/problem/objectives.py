@@ -92,6 +92,9 @@ def metrics_for(task: str, kind: str | None = None) -> list[MetricSpec]:
 
 def make_objective(metric: str, comparator: str, threshold: float, *, task: str,
                    blocking: bool = True) -> Objective:
+    """One objective, checked against the catalogue: the metric exists and fits the task, the comparator matches
+    the metric's direction, the threshold is in the metric's range. Raises InputError naming the problem
+    and the choices."""
     spec = CATALOGUE.get(metric)
     if spec is None:
         raise InputError(f"Unknown objective metric {metric!r}.",
@@ -129,6 +132,8 @@ def parse_objective(text: str, *, task: str) -> Objective:
 
 
 def is_met(objective: Objective, value: float) -> bool:
+    """Whether ``value`` meets the objective (``>=`` or ``<=`` its threshold, in the metric's own units); a
+    missing or non-finite value never meets it."""
     if value is None or not math.isfinite(value):
         return False
     return value >= objective.threshold if objective.comparator == ">=" else value <= objective.threshold

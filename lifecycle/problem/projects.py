@@ -56,6 +56,10 @@ def create_project(workspace: Workspace, actor: User, *, name: str, task: str, t
                    sensitive: tuple[str, ...] | list[str] = (), owner: str | None = None,
                    risk_tier: str = "medium", intended_use: str = "", out_of_scope: str = "",
                    objectives: list[Objective] | list[str] = ()) -> Project:
+    """Create a project and, when ``objectives`` are given (Objective records or text such as 'roc_auc>=0.85'),
+    its objectives version 1, with audit events in one transaction. Raises PermissionDenied (needs
+    EDIT_PROJECT), InputError naming the field for a bad name, task, risk tier, positive class or
+    objective."""
     require(actor, Permission.EDIT_PROJECT)
     fields = _clean(dict(name=name, statement=statement, task=task, target=target,
                          positive_class=positive_class, sensitive=tuple(sensitive),
@@ -87,6 +91,8 @@ def _public(project: Project) -> dict[str, Any]:
 
 
 def update_project(workspace: Workspace, actor: User, project_id: int, **changes: Any) -> Project:
+    """Change framing fields of a project (the ``create_project`` keywords but objectives); audited with the
+    fields that changed. Raises PermissionDenied, NotFound, InputError for a bad value."""
     require(actor, Permission.EDIT_PROJECT)
     current = get_project(workspace, project_id)
     merged = _clean({**_public(current), **changes})
@@ -130,6 +136,7 @@ def set_objectives(workspace: Workspace, actor: User, project_id: int,
 
 
 def get_project(workspace: Workspace, project_id: int) -> Project:
+    """The project with this id. Raises NotFound."""
     project = project_store.get(workspace.db.cursor(), project_id)
     if project is None:
         raise NotFound(f"No project with id {project_id}.", "List projects with `project list`.")
@@ -137,6 +144,7 @@ def get_project(workspace: Workspace, project_id: int) -> Project:
 
 
 def find_project(workspace: Workspace, name: str) -> Project:
+    """The project named ``name`` (exact match). Raises NotFound listing the projects there are."""
     project = project_store.get_by_name(workspace.db.cursor(), name)
     if project is None:
         names = ", ".join(p.name for p in list_projects(workspace)) or "none yet"
@@ -145,6 +153,7 @@ def find_project(workspace: Workspace, name: str) -> Project:
 
 
 def list_projects(workspace: Workspace) -> list[Project]:
+    """Every project in the workspace, oldest first."""
     return project_store.list_all(workspace.db.cursor())
 
 
@@ -153,4 +162,5 @@ def objectives(workspace: Workspace, project_id: int, version: int | None = None
 
 
 def objective_versions(workspace: Workspace, project_id: int) -> list[int]:
+    """The version numbers of a project's objectives, ascending ([] when none were set)."""
     return project_store.objective_versions(workspace.db.cursor(), project_id)

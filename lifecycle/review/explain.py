@@ -370,6 +370,8 @@ def stored_explanation(workspace: Workspace, version: ModelVersion, *, rows: int
 
 
 def latest_explanation(workspace: Workspace, version_id: int) -> tuple[Explanation, Evidence] | None:
+    """The newest stored explanation of a model version and its evidence record, or None; read from the
+    workspace, so it works after the model file is gone."""
     found = evidence.latest(workspace, version_id, "explanation")
     return None if found is None else (Explanation.from_payload(found.payload), found)
 

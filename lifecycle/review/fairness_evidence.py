@@ -28,6 +28,8 @@ from lifecycle.workspace import Workspace
 
 @dataclass(frozen=True, kw_only=True)
 class StoredReview:
+    """A fairness review as the panel shows it: the report, the evidence record it is stored as, and whether it
+    was read back rather than computed now."""
     report: FairnessReport
     evidence: Evidence
     from_store: bool  # True: read back, not computed now

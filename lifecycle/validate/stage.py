@@ -86,6 +86,7 @@ def validate_version(workspace: Workspace, actor: User, version_id: int, *, seed
 
 
 def latest_stored(workspace: Workspace, version_id: int) -> StoredValidation | None:
+    """The newest stored validation of a model version (its report as stored JSON), or None."""
     return model_store.latest_validation(workspace.db.cursor(), version_id)
 
 

@@ -242,6 +242,7 @@ def source_column(output_name: str) -> str:
 
 
 def source_columns(output_names) -> list[str]:
+    """``source_column`` of each output feature name, in order (a list as long as ``output_names``)."""
     return [source_column(n) for n in output_names]
 
 
