@@ -91,7 +91,9 @@ def input_schema(recipe, frame: pd.DataFrame) -> tuple[InputColumn, ...]:
         categories = ()
         if kind == "categorical":
             categories = tuple(sorted(str(v) for v in series.dropna().unique()))[:1000]
-        columns.append(InputColumn(name=name, dtype=dtype, kind=kind, categories=categories))
+        imputes = step is not None and getattr(step, "imputation", "none") != "none"
+        columns.append(InputColumn(name=name, dtype=dtype, kind=kind, categories=categories,
+                                   nullable=bool(imputes or series.isna().any())))
     return tuple(columns)
 
 
@@ -138,24 +140,41 @@ def _refuse(workspace: Workspace, version: ModelVersion, actor_name: str, proble
     return InputError(problem, fix)
 
 
-def load_pipeline(workspace: Workspace, version: ModelVersion, *, actor_name: str = "system") -> Pipeline:
-    """Load a registered pipeline after checking its hash and every type it needs."""
-    path = artifact_path(workspace, version)
+class ArtifactRefused(InputError):
+    """An artifact that must not be loaded: changed since registration, or holding untrusted types."""
+
+
+def load_artifact(path: Path, expected_hash: str, label: str) -> Pipeline:
+    """Load a skops artifact after checking its SHA-256 against ``expected_hash`` and every type it
+    needs against ``TRUSTED_TYPES`` (never a list read from the file). Used by the workspace and by
+    the scoring service, which has no database: it gets the hash from the deployment manifest.
+
+    Raises NotFound for a missing file and ArtifactRefused (an InputError) for a changed file or
+    an untrusted type; ``label`` names the model in the messages.
+    """
     if not path.exists():
-        raise NotFound(f"The artifact of model {version.label} is missing ({path.name}).",
+        raise NotFound(f"The artifact of model {label} is missing ({path.name}).",
                        "Restore the workspace's .files folder from a backup, or register the run again.")
-    if sha256_file(path) != version.artifact_hash:
-        raise _refuse(workspace, version, actor_name,
-                      f"The artifact of model {version.label} changed after it was registered (hash mismatch).",
-                      "Do not use it: restore the file from a backup or register the run again.")
+    if sha256_file(path) != expected_hash:
+        raise ArtifactRefused(f"The artifact of model {label} changed after it was registered (hash mismatch).",
+                              "Do not use it: restore the file from a backup or register the run again.")
     untrusted = set(sio.get_untrusted_types(file=path))
     unknown = sorted(t for t in untrusted if _current_name(t) not in TRUSTED_TYPES)
     if unknown:
-        raise _refuse(workspace, version, actor_name,
-                      f"The artifact of model {version.label} holds types Lifecycle does not trust: {', '.join(unknown)}.",
-                      "Register the model again from a run; never load model files from elsewhere.")
+        raise ArtifactRefused(f"The artifact of model {label} holds types Lifecycle does not trust: "
+                              f"{', '.join(unknown)}.",
+                              "Register the model again from a run; never load model files from elsewhere.")
     _alias_legacy_modules(untrusted)
     return sio.load(path, trusted=sorted(untrusted))
+
+
+def load_pipeline(workspace: Workspace, version: ModelVersion, *, actor_name: str = "system") -> Pipeline:
+    """Load a registered pipeline after checking its hash and every type it needs (``load_artifact``);
+    a refusal is written to the audit trail before it is raised."""
+    try:
+        return load_artifact(artifact_path(workspace, version), version.artifact_hash, version.label)
+    except ArtifactRefused as refused:
+        raise _refuse(workspace, version, actor_name, refused.problem, refused.fix) from None
 
 
 def get_version(workspace: Workspace, version_id: int) -> ModelVersion:

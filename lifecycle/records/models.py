@@ -59,6 +59,7 @@ class InputColumn:
     dtype: str  # user-facing type: integer, float, string, boolean, datetime
     kind: str  # numeric or categorical (how the recipe treats it)
     categories: tuple[str, ...] = ()  # categories seen in training, for categorical columns
+    nullable: bool = True  # may a serving row leave it empty (it had empty values in training, or the recipe fills them)
 
 
 @dataclass(frozen=True, kw_only=True)

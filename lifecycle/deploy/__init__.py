@@ -1,0 +1,18 @@
+"""Stage 5 · Deploy: promotion through gates, the deployment manifest, the scoring service, the
+prediction log, batch scoring and the exported bundle.
+
+Modules: ``manifest`` (what the service serves, written atomically), ``schema`` (rows checked
+against a version's input schema, each problem named by row and column), ``scorer`` (load a
+served version safely and predict).
+"""
+import lazy_loader as lazy
+
+__getattr__, __dir__, __all__ = lazy.attach(
+    __name__,
+    submodules=["manifest", "schema", "scorer"],
+    submod_attrs={
+        "manifest": ["Manifest", "ServedVersion", "read_manifest", "write_manifest"],
+        "schema": ["RowProblem", "SchemaError", "check_frame"],
+        "scorer": ["LoadedVersion", "load_version", "score_rows"],
+    },
+)
