@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 
 from lifecycle.deploy.manifest import Manifest, ServedVersion
 from lifecycle.deploy.schema import check_strict
-from lifecycle.models.registry import load_artifact
+from lifecycle.models.artifacts import load_artifact
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,6 +1,7 @@
 """The model registry and the one state machine of model versions.
 
-Modules: ``registry`` (register a run as a skops artifact named by its hash; load it back only
+Modules: ``artifacts`` (the one safe loader: hash and allow-list, no database), ``registry``
+(register a run as a skops artifact named by its hash; load it back only
 through the allow-list), ``states`` (every move of a version goes through ``transition``, which
 checks its gate and writes the audit event in the same transaction).
 """
@@ -8,7 +9,7 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["registry", "states"],
+    submodules=["artifacts", "registry", "states"],
     submod_attrs={
         "registry": ["get_version", "input_schema", "list_versions", "load_pipeline", "register_pipeline",
                      "register_run"],

@@ -16,7 +16,7 @@ from lifecycle.deploy.schema import SchemaError, check_frame, check_strict, fram
 from lifecycle.deploy.scorer import load_version, score_rows
 from lifecycle.errors import InputError
 from lifecycle.models import registry
-from lifecycle.models.registry import ArtifactRefused
+from lifecycle.models.artifacts import ArtifactRefused
 
 
 def _frame(n=120, seed=0):
