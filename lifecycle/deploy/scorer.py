@@ -20,6 +20,8 @@ from lifecycle.models.artifacts import load_artifact
 
 @dataclass(frozen=True, kw_only=True)
 class LoadedVersion:
+    """A served version loaded for scoring: its manifest entry, the fitted pipeline, and its classes."""
+
     served: ServedVersion
     pipeline: Pipeline
     task: str
