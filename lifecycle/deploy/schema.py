@@ -22,6 +22,8 @@ NUMERIC_TYPES = ("integer", "float", "boolean")
 
 @dataclass(frozen=True, kw_only=True)
 class RowProblem:
+    """One value that does not fit the schema: where it is (row, column) and what is wrong, in words."""
+
     row: int  # 0-based position in the request (or file)
     column: str
     problem: str  # what is wrong and what was expected, in words
