@@ -73,8 +73,9 @@ def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, da
     from lifecycle.review import explain
     from lifecycle.review import fairness_evidence
     from lifecycle.validate import stage as validate_stage
-    from lifecycle.models import registry
+    from lifecycle.deploy import promotion
     from lifecycle.develop import search
+    from lifecycle.models import registry, states
 
     progress(0.55, "Training: a baseline and a small random search (tracked runs)")
     common = dict(project_id=project_id, dataset_id=dataset_id, split_id=split_id, seed=0, cv_folds=3)
@@ -90,6 +91,17 @@ def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, da
     explain.explain_version(workspace, analyst, version, rows=explain.DEFAULT_ROWS)
     progress(0.69, "Reviewing model v1's fairness by sex, race and both (Fairlearn)")
     fairness_evidence.review_version(workspace, analyst, version.id)
+    progress(0.695, "Approving model v1 (the demo reviewer) and promoting it to production")
+    reviewer = auth.get_user(workspace, "rey")
+    states.transition(workspace, reviewer, version.id, "approved",
+                      "Evidence reviewed: blocking objectives met; the parity gap is advisory and noted.")
+    promotion.move(workspace, analyst, version.id, "production", "First release of the income pre-screening model.")
+    runner_up = sorted((r for r in result.runs if r.ok and r.id != result.best_run_id),
+                       key=lambda r: -(r.primary_score or float("-inf")))
+    if runner_up:  # a second version for the reviewer to approve and the analyst to stage
+        progress(0.698, "Registering and validating the runner-up run as model v2")
+        second = registry.register_run(workspace, analyst, runner_up[0].id)
+        validate_stage.validate_version(workspace, analyst, second.id, n_bootstrap=200)
 
 
 def _credit_project(workspace: Workspace, analyst: User, progress) -> None:

@@ -18,6 +18,11 @@ class InputError(LifecycleError):
     """Bad input: a file, a column, a value or an option the user supplied."""
 
 
+class GateRefused(InputError):
+    """A move whose gate does not hold yet (not validated, not approved): the input is fine, the
+    model is not ready. The CLI exits 1 on it, as on any failed check, so CI can tell the two apart."""
+
+
 class PermissionDenied(LifecycleError):
     """The signed-in user's role does not allow the action."""
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from lifecycle import evidence
 from lifecycle.data.datasets import list_datasets
 from lifecycle.problem.projects import list_projects, objectives
-from lifecycle.records import Project
+from lifecycle.records import ModelState, Project
 from lifecycle.store import models as model_store
 from lifecycle.stages import next_step, reached, stage_states
 from lifecycle.status import StageState
@@ -36,7 +36,8 @@ def summarise(workspace: Workspace, project: Project) -> ProjectSummary:
     primary = [d for d in list_datasets(workspace, project.id) if not d.auxiliary]
     objective_set = objectives(workspace, project.id)
     versions = model_store.versions_for(workspace.db.cursor(), project.id)
-    newest = versions[-1] if versions else None
+    # What stakeholders ask about is the model serving production, else the newest one
+    newest = next((v for v in versions if v.state == ModelState.PRODUCTION), versions[-1] if versions else None)
     explained = evidence.latest(workspace, newest.id, "explanation") if newest else None
     return ProjectSummary(
         model=newest.label if newest else None,

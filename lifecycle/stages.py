@@ -6,6 +6,7 @@ is listed here with its purpose only and shows as not reached.
 from __future__ import annotations
 
 from lifecycle.data.status import STAGE as DATA
+from lifecycle.deploy.status import STAGE as DEPLOY
 from lifecycle.develop.status import STAGE as DEVELOP
 from lifecycle.problem.status import STAGE as PROBLEM
 from lifecycle.records import Project
@@ -14,9 +15,7 @@ from lifecycle.validate.status import STAGE as VALIDATE
 from lifecycle.workspace import Workspace
 
 STAGES: tuple[Stage, ...] = (
-    PROBLEM, DATA, DEVELOP, VALIDATE,
-    Stage(number=5, name="Deploy", purpose="Promotes an approved version through gates, serves it over HTTP and "
-                                           "scores batches."),
+    PROBLEM, DATA, DEVELOP, VALIDATE, DEPLOY,
     Stage(number=6, name="Monitor", purpose="Watches traffic, latency, drift and live performance against the "
                                             "objectives, and raises alerts."),
     Stage(number=7, name="Retrain", purpose="Retrains by policy and compares champion and challenger with a "

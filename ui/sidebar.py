@@ -6,7 +6,7 @@ import streamlit as st
 from lifecycle import auth
 from lifecycle.models import registry
 from lifecycle.problem import projects
-from lifecycle.records import User
+from lifecycle.records import ModelState, User
 from lifecycle.workspace import Workspace
 from ui import state
 
@@ -49,8 +49,8 @@ def _model_picker(workspace: Workspace) -> None:
     ids = [v.id for v in versions]
     labels = {v.id: v.label for v in versions}
     current = state.model_version_id()
-    if current not in ids:
-        current = ids[-1]
+    if current not in ids:  # the version serving production if there is one, else the newest
+        current = next((v.id for v in versions if v.state == ModelState.PRODUCTION), ids[-1])
         state.set_model_version(current)
     chosen = st.selectbox("Model version in focus", ids, index=ids.index(current), format_func=labels.get)
     if chosen != current:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from lifecycle.cli.context import Context, Result
+from lifecycle.errors import GateRefused
 from lifecycle.records import ModelState
 
 
@@ -59,14 +60,20 @@ def approve_command(context: Context, args: argparse.Namespace) -> Result:
 
 
 def move_command(context: Context, args: argparse.Namespace) -> Result:
-    """Move a model version to STATE through its gate (staging, production, retired, rejected...);
-    prints "Model version ID is now STATE." Exit 0; 2 when the move does not exist or its gate refuses."""
+    """Move a model version to STATE through its gate (staging, production, retired, rejected...),
+    rewriting the deployment manifest when serving changes; prints "Model version ID is now STATE."
+    Exit 0; 1 when the gate refuses (not validated, not approved: CI stops there); 2 when the move
+    does not exist, the reason is missing or the role may not make it."""
     return _move(context, args.version_id, args.state, args.reason)
 
 
 def _move(context: Context, version_id: int, state: str, reason: str) -> Result:
-    from lifecycle.models import states as model_states
+    from lifecycle.deploy import promotion
 
-    version = model_states.transition(context.workspace, context.actor, version_id, state, reason)
+    try:
+        version = promotion.move(context.workspace, context.actor, version_id, state, reason)
+    except GateRefused as refused:
+        return Result(f"refused: {refused}", {"version_id": version_id, "state": state, "refused": str(refused)},
+                      exit_code=1)
     return Result(f"Model version {version.id} is now {version.state}.",
                   {"version_id": version.id, "state": version.state})

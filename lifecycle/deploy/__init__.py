@@ -9,7 +9,7 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["manifest", "paths", "schema", "scorer"],
+    submodules=["manifest", "paths", "promotion", "schema", "scorer", "status"],
     submod_attrs={
         "manifest": ["Manifest", "ServedVersion", "read_manifest", "write_manifest"],
         "schema": ["RowProblem", "SchemaError", "check_frame"],

@@ -4,6 +4,12 @@ and writes the audit event in the same transaction as the state change.
     candidate → validated → approved → staging → production → retired
     rejected is a dead end, reachable from every state before production.
 
+Promotion gates (the Deploy stage): ``staging`` needs a validated version; ``production`` needs
+an approved one (a reviewer's four-eyes approval, recorded on the version). A validated version
+can go to staging first and be approved there. A project has one production version: promoting
+another moves the old one back to staging in the same transaction, and ``rollback`` restores the
+previous production version. Each period in production is a deployment on record.
+
 Who may make a move comes from the one permission registry in :mod:`lifecycle.auth`; a gate adds
 what must hold beyond the role (a passing validation, four eyes).
 """
@@ -13,10 +19,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from lifecycle.auth import Permission, can, roles_with
-from lifecycle.errors import InputError, NotFound, PermissionDenied
+from lifecycle.errors import GateRefused, InputError, NotFound, PermissionDenied
 from lifecycle.records import ModelState, ModelVersion
 from lifecycle.records import User
 from lifecycle.store import audit_log
+from lifecycle.store import deployments as deployment_store
 from lifecycle.store import models as model_store
 from lifecycle.workspace import Workspace
 
@@ -47,10 +54,10 @@ class Gate:
 def _validation_passed(workspace: Workspace, _actor: User, version: ModelVersion) -> None:
     report = model_store.latest_validation(workspace.db.cursor(), version.id)
     if report is None:
-        raise InputError(f"Model {version.label} has no validation report.", "Run Validate on it first.")
+        raise GateRefused(f"Model {version.label} has no validation report.", "Run Validate on it first.")
     if not report.passed:
         failing = report.failing_blocking_objectives
-        raise InputError(f"Model {version.label} fails blocking objective(s): {', '.join(failing) or 'see the report'}.",
+        raise GateRefused(f"Model {version.label} fails blocking objective(s): {', '.join(failing) or 'see the report'}.",
                          "Improve the model (Develop) or revisit the objectives (Problem), then validate again.")
 
 
@@ -67,15 +74,27 @@ def four_eyes(_workspace: Workspace, actor: User, version: ModelVersion) -> None
                                "Ask another reviewer: approval needs four eyes.")
 
 
+def _approved(_workspace: Workspace, _actor: User, version: ModelVersion) -> None:
+    if not version.approved:
+        raise GateRefused(f"Model {version.label} has not been approved; production needs a reviewer's approval.",
+                         "A reviewer who did not train it approves it first (Validate page, or `approve ID`).")
+
+
 _S = ModelState
 _MOVE = Gate(Permission.MOVE_MODEL)
 _REJECT = Gate(Permission.REJECT_MODEL)
+_APPROVE = Gate(Permission.APPROVE_MODEL, four_eyes, refusal=_may_not_approve)
+_TO_PRODUCTION = Gate(Permission.MOVE_MODEL, _approved)
 
 TRANSITIONS: dict[tuple[ModelState, ModelState], Gate] = {
     (_S.CANDIDATE, _S.VALIDATED): Gate(Permission.VALIDATE_MODEL, _validation_passed),
-    (_S.VALIDATED, _S.APPROVED): Gate(Permission.APPROVE_MODEL, four_eyes, refusal=_may_not_approve),
+    (_S.VALIDATED, _S.APPROVED): _APPROVE,
+    (_S.VALIDATED, _S.STAGING): _MOVE,  # staging needs a validated version
     (_S.APPROVED, _S.STAGING): _MOVE,
-    (_S.STAGING, _S.PRODUCTION): _MOVE,
+    (_S.STAGING, _S.APPROVED): _APPROVE,  # approved while in staging (it leaves staging)
+    (_S.APPROVED, _S.PRODUCTION): _TO_PRODUCTION,  # production needs an approved version
+    (_S.STAGING, _S.PRODUCTION): _TO_PRODUCTION,
+    (_S.PRODUCTION, _S.STAGING): _MOVE,
     (_S.PRODUCTION, _S.RETIRED): _MOVE,
     (_S.STAGING, _S.RETIRED): _MOVE,
     **{(state, _S.REJECTED): _REJECT for state in _S.path()[:_S.path().index(_S.PRODUCTION)]},
@@ -104,11 +123,71 @@ def transition(workspace: Workspace, actor: User, version_id: int, to_state: str
         if not reason.strip():
             raise InputError("A state change needs a reason.", "Say why, in a sentence; it goes to the audit trail.")
         gate(workspace, actor, version)
-        to_state = ModelState(to_state)
-        model_store.set_state(cursor, version.id, to_state)
-        audit_log.append(cursor, actor=actor.name, action=f"model.{to_state}", entity=f"model:{version.id}",
-                         details={"from": version.state, "to": to_state, "reason": reason.strip(),
-                                  "project_id": version.project_id, "version": version.version})
+        _apply(cursor, actor, version, ModelState(to_state), reason.strip())
+        return model_store.get_version(cursor, version.id)
+
+
+def _apply(cursor, actor: User, version: ModelVersion, to_state: ModelState, reason: str) -> None:
+    """The move and what goes with it, inside the caller's transaction: the approval on record,
+    the one production version per project, and the deployments that start or end."""
+    if to_state == ModelState.PRODUCTION:
+        for current in deployment_store.active(cursor, version.project_id):
+            if current.role == "production" and current.model_version_id != version.id:
+                replaced = model_store.get_version(cursor, current.model_version_id)
+                deployment_store.end(cursor, current.id, ended_by=actor.name,
+                                     reason=f"replaced by v{version.version} in production")
+                if replaced is not None and replaced.state == ModelState.PRODUCTION:
+                    _record_move(cursor, actor, replaced, ModelState.STAGING,
+                                 f"replaced by v{version.version} in production ({reason})")
+    if version.state == ModelState.PRODUCTION or to_state in (ModelState.RETIRED, ModelState.REJECTED):
+        for current in deployment_store.for_version(cursor, version.id):
+            if current.active and (current.role == "production" or to_state != ModelState.STAGING):
+                deployment_store.end(cursor, current.id, ended_by=actor.name, reason=f"moved to {to_state}: {reason}")
+    if to_state == ModelState.APPROVED:
+        model_store.set_approved(cursor, version.id, actor.name)
+    _record_move(cursor, actor, version, to_state, reason)
+    if to_state == ModelState.PRODUCTION:
+        deployment_store.start(cursor, project_id=version.project_id, model_version_id=version.id,
+                               role="production", share=1.0, started_by=actor.name, reason=reason)
+
+
+def _record_move(cursor, actor: User, version: ModelVersion, to_state: ModelState, reason: str) -> None:
+    model_store.set_state(cursor, version.id, to_state)
+    audit_log.append(cursor, actor=actor.name, action=f"model.{to_state}", entity=f"model:{version.id}",
+                     details={"from": version.state, "to": to_state, "reason": reason,
+                              "project_id": version.project_id, "version": version.version})
+
+
+def previous_production(workspace: Workspace, project_id: int) -> ModelVersion | None:
+    """The version that was in production before the current one (what a rollback restores):
+    the newest ended production deployment of another version that is still in staging."""
+    cursor = workspace.db.cursor()
+    history = deployment_store.history(cursor, project_id, role="production")
+    current = next((d.model_version_id for d in history if d.active), None)
+    for past in history:
+        if not past.active and past.model_version_id != current:
+            version = model_store.get_version(cursor, past.model_version_id)
+            return version if version is not None and version.state == ModelState.STAGING else None
+    return None
+
+
+def rollback(workspace: Workspace, actor: User, project_id: int, reason: str) -> ModelVersion:
+    """Restore the previous production version (``previous_production``) in one transaction: it
+    goes back to production and the current one to staging, both on the audit trail with the
+    reason. Raises InputError when there is nothing to roll back to or no reason, and what the
+    production gate raises (the role, the approval)."""
+    if not reason.strip():
+        raise InputError("A rollback needs a reason.", "Say why, in a sentence; it goes to the audit trail.")
+    target = previous_production(workspace, project_id)
+    if target is None:
+        raise InputError("There is no earlier production version to roll back to (it must still be in staging).",
+                         "Promote a staging version to production instead.")
+    with workspace.db.transaction() as cursor:
+        version = model_store.get_version(cursor, target.id)
+        TRANSITIONS[(version.state, ModelState.PRODUCTION)](workspace, actor, version)
+        _apply(cursor, actor, version, ModelState.PRODUCTION, f"rollback: {reason.strip()}")
+        audit_log.append(cursor, actor=actor.name, action="deployment.rollback", entity=f"project:{project_id}",
+                         details={"restored": version.id, "version": version.version, "reason": reason.strip()})
         return model_store.get_version(cursor, version.id)
 
 

@@ -6,12 +6,12 @@ validations and evidence. Import any of them from here.
 """
 from lifecycle.records.core import (RISK_TIERS, TASKS, AuditEvent, ColumnSchema, DatasetVersion, Lineage, Objective,
                                     ObjectiveSet, Project, RecipeVersion, Split, User)
-from lifecycle.records.models import (EVIDENCE_KINDS, PROJECT_EVIDENCE_KINDS, STATES, Evidence, InputColumn, ModelState,
+from lifecycle.records.models import (DEPLOYMENT_ROLES, EVIDENCE_KINDS, Deployment, PROJECT_EVIDENCE_KINDS, STATES, Evidence, InputColumn, ModelState,
                                       ModelVersion, ProjectEvidence, StoredValidation)
 from lifecycle.records.runs import RUN_STATUSES, SEARCH_METHODS, SEARCH_STATUSES, Leaderboard, Run, Search
 
 __all__ = ["RISK_TIERS", "TASKS", "AuditEvent", "ColumnSchema", "DatasetVersion", "Lineage", "Objective",
            "ObjectiveSet", "Project", "RecipeVersion", "Split", "User",
-           "EVIDENCE_KINDS", "PROJECT_EVIDENCE_KINDS", "STATES", "Evidence", "InputColumn", "ModelState", "ModelVersion",
+           "DEPLOYMENT_ROLES", "Deployment", "EVIDENCE_KINDS", "PROJECT_EVIDENCE_KINDS", "STATES", "Evidence", "InputColumn", "ModelState", "ModelVersion",
            "ProjectEvidence", "StoredValidation",
            "RUN_STATUSES", "SEARCH_METHODS", "SEARCH_STATUSES", "Leaderboard", "Run", "Search"]

@@ -75,10 +75,16 @@ class ModelVersion:
     created_at: datetime
     created_by: str  # who registered it
     state_changed_at: datetime
+    approved_by: str | None = None  # the reviewer whose approval production needs (four eyes)
+    approved_at: datetime | None = None
 
     @property
     def label(self) -> str:
         return f"v{self.version} (#{self.id}, {self.state})"
+
+    @property
+    def approved(self) -> bool:
+        return self.approved_by is not None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +104,32 @@ class StoredValidation:
         return tuple(str(v["objective"]) for v in self.report.get("verdicts", ())
                      if is_blocking_failure(blocking=bool(v.get("blocking")), kind=str(v.get("kind", "")),
                                             status=str(v.get("status", ""))))
+
+
+DEPLOYMENT_ROLES = ("production", "shadow")  # the A/B tests of the Retrain stage add challengers
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deployment:
+    """A model version serving a project's traffic (or shadowing it) from ``started_at`` until
+    ``ended_at`` (None while it serves). The history of production deployments is what a
+    rollback reads."""
+
+    id: int
+    project_id: int
+    model_version_id: int
+    role: str  # one of DEPLOYMENT_ROLES
+    share: float  # share of traffic it answers, in [0, 1] (0 for a shadow)
+    started_at: datetime
+    started_by: str
+    reason: str
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    end_reason: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
 
 
 EVIDENCE_KINDS = ("explanation", "fairness", "mitigation")

@@ -165,6 +165,30 @@ MIGRATIONS.append((
     ],
 ))
 
+MIGRATIONS.append((
+    7,
+    "deployments of model versions (production, shadow) and the approval production needs",
+    [
+        """CREATE SEQUENCE deployment_ids START 1""",
+        # A row per period a version serves (or shadows) a project; ended rows are the history a
+        # rollback reads. Never deleted.
+        """CREATE TABLE deployments (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, model_version_id INTEGER NOT NULL,
+            role VARCHAR NOT NULL, share DOUBLE NOT NULL, started_at TIMESTAMP NOT NULL,
+            started_by VARCHAR NOT NULL, reason VARCHAR NOT NULL, ended_at TIMESTAMP, ended_by VARCHAR,
+            end_reason VARCHAR)""",
+        """ALTER TABLE model_versions ADD COLUMN approved_by VARCHAR""",
+        """ALTER TABLE model_versions ADD COLUMN approved_at TIMESTAMP""",
+        # Versions approved before this migration: their approval is on the audit trail.
+        """UPDATE model_versions SET approved_by = (
+               SELECT a.actor FROM audit_log a WHERE a.entity = 'model:' || model_versions.id
+               AND a.action = 'model.approved' ORDER BY a.seq DESC LIMIT 1),
+           approved_at = (
+               SELECT CAST(substr(a."at", 1, 26) AS TIMESTAMP) FROM audit_log a WHERE a.entity = 'model:' || model_versions.id
+               AND a.action = 'model.approved' ORDER BY a.seq DESC LIMIT 1)""",
+    ],
+))
+
 LATEST = max(number for number, _, _ in MIGRATIONS)
 
 

@@ -11,16 +11,19 @@ from lifecycle.clock import utc_now
 from lifecycle.records import InputColumn, ModelState, ModelVersion, StoredValidation
 
 _COLUMNS = ("id, project_id, run_id, version, state, artifact_hash, input_schema, trained_by, created_at, "
-            "created_by, state_changed_at")
+            "created_by, state_changed_at, approved_by, approved_at")
+_INSERTED = ("id, project_id, run_id, version, state, artifact_hash, input_schema, trained_by, created_at, "
+             "created_by, state_changed_at")
 
 
 def _version(row: tuple) -> ModelVersion:
     (id_, project_id, run_id, version, state, artifact_hash, schema, trained_by, created_at, created_by,
-     changed_at) = row
+     changed_at, approved_by, approved_at) = row
     columns = tuple(InputColumn(**{**c, "categories": tuple(c.get("categories", ()))}) for c in json.loads(schema))
     return ModelVersion(id=id_, project_id=project_id, run_id=run_id, version=version, state=ModelState(state),
                         artifact_hash=artifact_hash, input_schema=columns, trained_by=trained_by,
-                        created_at=created_at, created_by=created_by, state_changed_at=changed_at)
+                        created_at=created_at, created_by=created_by, state_changed_at=changed_at,
+                        approved_by=approved_by, approved_at=approved_at)
 
 
 def insert_version(cursor: duckdb.DuckDBPyConnection, *, project_id: int, run_id: int, artifact_hash: str,
@@ -30,7 +33,7 @@ def insert_version(cursor: duckdb.DuckDBPyConnection, *, project_id: int, run_id
                             [project_id]).fetchone()[0]
     now = utc_now()
     schema = json.dumps([{**asdict(c), "categories": list(c.categories)} for c in input_schema])
-    cursor.execute(f"INSERT INTO model_versions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    cursor.execute(f"INSERT INTO model_versions ({_INSERTED}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [version_id, project_id, run_id, number, ModelState.CANDIDATE, artifact_hash, schema, trained_by, now,
                     created_by, now])
     return get_version(cursor, version_id)
@@ -51,6 +54,11 @@ def version_for_run(cursor: duckdb.DuckDBPyConnection, run_id: int) -> ModelVers
     row = cursor.execute(f"SELECT {_COLUMNS} FROM model_versions WHERE run_id = ? ORDER BY id LIMIT 1",
                          [run_id]).fetchone()
     return _version(row) if row else None
+
+
+def set_approved(cursor: duckdb.DuckDBPyConnection, version_id: int, approved_by: str) -> None:
+    cursor.execute("UPDATE model_versions SET approved_by = ?, approved_at = ? WHERE id = ?",
+                   [approved_by, utc_now(), version_id])
 
 
 def set_state(cursor: duckdb.DuckDBPyConnection, version_id: int, state: ModelState) -> None:

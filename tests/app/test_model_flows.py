@@ -59,10 +59,12 @@ def test_train_register_and_validate_a_model(demo_app):
 def test_reviewer_approves_the_demo_model_and_cannot_validate(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
-    [version] = registry.list_versions(workspace, income.id)
+    # v1 is in production; v2 (the search's runner-up) is validated and awaits a reviewer
+    version = registry.list_versions(workspace, income.id)[1]
     assert version.state == "validated"
     app = signed_in("rey")
     app.session_state["project_id"] = income.id
+    app.session_state["model_version_id"] = version.id
     app.switch_page("pages/validate.py").run()
     no_exceptions(app)
     assert _button(app, "Validate on the test split").disabled
@@ -77,6 +79,7 @@ def test_analyst_cannot_approve_and_sees_why(demo_app):
     income = projects.find_project(workspace, "Income over 50K")
     app = signed_in("ana")
     app.session_state["project_id"] = income.id
+    app.session_state["model_version_id"] = registry.list_versions(workspace, income.id)[1].id  # validated v2
     app.switch_page("pages/validate.py").run()
     no_exceptions(app)
     assert _button(app, "Move to approved").disabled

@@ -12,7 +12,7 @@ from tests.app.conftest import no_exceptions, signed_in
 def _validate_page(demo_app, user: str):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
-    [version] = registry.list_versions(workspace, income.id)
+    version = registry.list_versions(workspace, income.id)[0]  # v1, in production: the version in focus
     app = signed_in(user)
     app.session_state["project_id"] = income.id
     app.switch_page("pages/validate.py").run()

@@ -79,8 +79,9 @@ def test_demo_model_has_its_explanation_and_fairness_review_on_record(seeded):
     from lifecycle.models import registry
     workspace, _ = seeded
     income = projects.find_project(workspace, "Income over 50K")
-    (version,) = registry.list_versions(workspace, income.id)
-    assert version.state == "validated"
+    version, runner_up = registry.list_versions(workspace, income.id)
+    # v1 is approved by the demo reviewer and in production; v2 awaits a reviewer's approval
+    assert (version.state, version.approved_by, runner_up.state) == ("production", "rey", "validated")
     # What the panels ask for by default is answered from the store, without computing.
     assert explain.stored_explanation(workspace, version, rows=explain.DEFAULT_ROWS) is not None
     review = fairness_evidence.latest_review(workspace, version.id)
@@ -97,14 +98,16 @@ def test_each_stage_says_its_own_status_and_the_next_step_comes_from_the_stage_l
     states = stages.stage_states(workspace, income)
     assert [s.stage for s in states] == list(stages.NAMES) == [
         "Problem", "Data", "Develop", "Validate", "Deploy", "Monitor", "Retrain", "Govern", "Retire"]
-    assert [s.state for s in states] == ["done"] * 4 + ["not reached"] * 5
-    assert states[3].reason == "Model v1 is validated; a reviewer who did not train it can approve it."
-    # A validated model's next step is the first stage after the ones done, never an earlier one.
-    assert portfolio.summarise(workspace, income).next_step == "Deploy: Arrives in a later release."
+    assert [s.state for s in states] == ["done"] * 5 + ["not reached"] * 4
+    assert states[3].reason == "Model v2 is validated; a reviewer who did not train it can approve it."
+    assert states[4].reason == "Model v1 is in production."
+    # The next step is the first stage after the ones done, never an earlier one.
+    assert portfolio.summarise(workspace, income).next_step == "Monitor: Arrives in a later release."
     credit = projects.find_project(workspace, "German credit risk")
     credit_states = stages.stage_states(workspace, credit)
-    assert [s.state for s in credit_states[:4]] == ["done", "ready", "blocked", "blocked"]
-    assert credit_states[4].reason == "Needs the Validate stage done first."
+    assert [s.state for s in credit_states[:5]] == ["done", "ready", "blocked", "blocked", "blocked"]
+    assert credit_states[4].reason == "Needs a validated model version (Validate)."
+    assert credit_states[5].reason == "Needs the Deploy stage done first."
     assert portfolio.summarise(workspace, credit).next_step == (
         "Data: Freeze a dataset version with a recipe and a split.")
 
@@ -117,7 +120,7 @@ def test_evidence_stays_readable_after_retirement_without_the_model_file(seeded)
     from lifecycle.store import models as model_store
     workspace, _ = seeded
     income = projects.find_project(workspace, "Income over 50K")
-    (version,) = registry.list_versions(workspace, income.id)
+    version = registry.list_versions(workspace, income.id)[0]
     with workspace.db.transaction() as cursor:
         model_store.set_state(cursor, version.id, "retired")
     registry.artifact_path(workspace, version).unlink()
