@@ -27,6 +27,7 @@ def main() -> None:
         st.Page("pages/data.py", title="2 · Data", icon="🗃️"),
         st.Page("pages/develop.py", title="3 · Develop", icon="🛠️"),
         st.Page("pages/validate.py", title="4 · Validate", icon="⚖️"),
+        st.Page("pages/deploy.py", title="5 · Deploy", icon="🚀"),
     ]
     st.navigation(pages).run()
 

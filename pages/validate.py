@@ -5,12 +5,11 @@ import streamlit as st
 
 from lifecycle import auth
 from lifecycle.validate import stage as validate_stage
-from lifecycle.models import states as model_states
 from lifecycle.models import registry
 from lifecycle.records import ModelState
 from lifecycle.validate.report import ValidationReport
 from lifecycle.validate.verdicts import Status
-from ui import state
+from ui import moves, state
 from ui.review import explain as explain_panel
 from ui.review import fairness as fairness_panel
 from ui.review import mitigation as mitigation_panel
@@ -98,17 +97,4 @@ else:
 
 st.divider()
 st.markdown("**State** — " + " → ".join(f"**{s}**" if s == version.state else s for s in ModelState.path()))
-moves = model_states.possible_moves(workspace, user, version)
-if moves:
-    reason = st.text_input("Reason for the move (goes to the audit trail)", key=f"move_reason_{version.id}")
-    columns = st.columns(len(moves))
-    for column, move in zip(columns, moves):
-        with column:
-            if st.button(f"Move to {move.to_state}", key=f"move_{move.to_state}", disabled=not move.allowed,
-                         help=None if move.allowed else move.reason):
-                with reported_errors():
-                    model_states.transition(workspace, user, version.id, move.to_state, reason)
-                    st.toast(f"Moved to {move.to_state}", icon="✅")
-                    st.rerun()
-            if not move.allowed:
-                st.caption(f"🔒 {text(move.reason)}")
+moves.render(workspace, user, version)

@@ -18,7 +18,7 @@ from ui import state
 ICONS = {"done": "✅", "ready": "🔵", "blocked": "⛔", "not reached": "⚪"}
 STATE_WORDS = {"done": "done", "ready": "to do", "blocked": "blocked", "not reached": "not reached"}
 PAGE_PATHS = {"Problem": "pages/problem.py", "Data": "pages/data.py", "Develop": "pages/develop.py",
-              "Validate": "pages/validate.py"}
+              "Validate": "pages/validate.py", "Deploy": "pages/deploy.py"}
 
 
 def current_project() -> Project | None:

@@ -1,0 +1,44 @@
+"""Stage 5 — Deploy: promotion through gates, what serves now, rollback and the shadow."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lifecycle.deploy import promotion
+from lifecycle.models import registry
+from ui import state
+from ui.deploy import promotion as promotion_panels
+from ui.frame import current_project, header, reported_errors
+
+workspace = state.workspace()
+user = state.current_user()
+project = current_project()
+header("Deploy", project)
+if project is None:
+    st.info("Deployments belong to a project. Create one in stage 1 first.", icon="🎯")
+    st.stop()
+versions = registry.list_versions(workspace, project.id)
+if not versions:
+    st.info("No model version yet. Train runs and register the best one in Develop, then validate it.", icon="🧪")
+    st.page_link("pages/develop.py", label="Go to Develop", icon="🛠️")
+    st.stop()
+
+with reported_errors():
+    promotion.sync_manifest(workspace, project.id, user.name)  # repairs a manifest an interrupted move left behind
+manifest = promotion.manifest_for(workspace, project.id)
+promotion_panels.serving(manifest)
+
+st.markdown("##### Gates")
+st.caption("Staging needs a validated version; production needs a reviewer's approval (four eyes). "
+           "One version serves production at a time: promoting another moves the current one back to staging.")
+promotion_panels.gate_table(versions)
+
+by_id = {v.id: v for v in versions}
+focus = state.model_version_id()
+version = by_id.get(focus, versions[-1])
+promotion_panels.version_moves(workspace, user, version)
+st.divider()
+left, right = st.columns(2)
+with left:
+    promotion_panels.rollback(workspace, user, project)
+with right:
+    promotion_panels.shadow(workspace, user, project, manifest)

@@ -1,0 +1,31 @@
+"""The move buttons of a model version (Validate and Deploy pages): each possible move, allowed or
+disabled with the reason, one reason field; moves go through the Deploy stage's ``promotion.move``
+so the state machine checks the gate and the serving manifest follows."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lifecycle.deploy import promotion
+from lifecycle.models import states as model_states
+from lifecycle.records import ModelVersion, User
+from lifecycle.workspace import Workspace
+from ui.frame import reported_errors, text
+
+
+def render(workspace: Workspace, user: User, version: ModelVersion, *, only: tuple[str, ...] | None = None,
+           key: str = "move") -> None:
+    moves = [m for m in model_states.possible_moves(workspace, user, version) if only is None or m.to_state in only]
+    if not moves:
+        return
+    reason = st.text_input("Reason for the move (goes to the audit trail)", key=f"{key}_reason_{version.id}")
+    columns = st.columns(len(moves))
+    for column, move in zip(columns, moves):
+        with column:
+            if st.button(f"Move to {move.to_state}", key=f"{key}_{move.to_state}", disabled=not move.allowed,
+                         help=None if move.allowed else move.reason):
+                with reported_errors():
+                    promotion.move(workspace, user, version.id, move.to_state, reason)
+                    st.toast(f"Moved to {move.to_state}", icon="✅")
+                    st.rerun()
+            if not move.allowed:
+                st.caption(f"🔒 {text(move.reason)}")
