@@ -22,11 +22,12 @@ os.environ["LIFECYCLE_WORKSPACE"] = str(Path(tempfile.mkdtemp(prefix="lifecycle-
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from lifecycle import demo  # noqa: E402
-from lifecycle.problem import projects
+from lifecycle.problem import projects  # noqa: E402
 from lifecycle.store import runs as run_store  # noqa: E402
 from lifecycle.workspace import open_workspace  # noqa: E402
 
-PAGES = ["pages/home.py", "pages/problem.py", "pages/data.py", "pages/develop.py", "pages/validate.py"]
+PAGES = ["pages/home.py", "pages/problem.py", "pages/data.py", "pages/develop.py", "pages/validate.py",
+         "pages/deploy.py"]
 GOAL = 0.5
 
 
