@@ -63,6 +63,10 @@ def _store(workspace: Workspace, actor: User, project: Project, result: ReadResu
            lineage: Lineage, auxiliary: bool, progress: Progress) -> DatasetVersion:
     if not auxiliary:
         check_target(project, result.table, lineage.name)
+    max_rows = config.limits().max_rows
+    if result.table.num_rows > max_rows:
+        raise InputError(f"{lineage.name} has {result.table.num_rows:,} rows; a dataset may hold at most "
+                         f"{max_rows:,}.", "Take a sample or a filtered extract, or raise LIFECYCLE_MAX_ROWS.")
     progress(0.6, "Freezing the dataset version")
     path, content_hash = dataset_files.write_table(result.table, dataset_store.files_dir(workspace.path))
     try:

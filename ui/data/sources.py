@@ -73,5 +73,6 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
                 result = query.run_query(workspace, project.id, statement)
                 st.dataframe(result.table.to_pandas(), hide_index=True, width="stretch")
                 if result.truncated:
-                    st.caption(f"Showing the first {query.PREVIEW_ROWS:,} rows.")
+                    st.caption(f"Showing the first {result.table.num_rows:,} rows (a preview is bounded in rows "
+                               "and size; save the result as a dataset to keep all of it).")
     disabled_reason(cannot)
