@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from lifecycle import names as name_rules
 from lifecycle.config import Limits
 from lifecycle.errors import InputError
 from lifecycle.hashing import BackgroundSha256
@@ -108,6 +109,7 @@ def check_column_names(names: list[str], filename: str, limits: Limits) -> None:
         if not name.strip():
             raise InputError(f"Column {position} of {filename} has no name.",
                              "Give every column a name in the header row.")
+        name_rules.check(name, f"Column {position} of {filename},")
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         if name in seen:
