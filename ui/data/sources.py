@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lifecycle import auth, config
+from lifecycle import auth, config, exports
 from lifecycle.data import datasets
 from lifecycle.data import query
 from lifecycle.records import Project, User
@@ -75,6 +75,9 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
                     st.rerun()
                 result = query.run_query(workspace, project.id, statement)
                 st.dataframe(result.table.to_pandas(), hide_index=True, width="stretch")
+                st.download_button("Download these rows (CSV)", exports.csv_bytes(result.table), "query_result.csv",
+                                   mime="text/csv", key="data_sql_download",
+                                   help="Cells that a spreadsheet would run as a formula start with an apostrophe.")
                 if result.truncated:
                     st.caption(f"Showing the first {result.table.num_rows:,} rows (a preview is bounded in rows "
                                "and size; save the result as a dataset to keep all of it).")
