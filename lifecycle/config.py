@@ -16,6 +16,9 @@ SETTINGS = {
     "LIFECYCLE_USER": "Actor for the CLI when --user is not given.",
     "LIFECYCLE_MAX_UPLOAD_MB": "Largest file (after decompression) that ingest accepts, in MB (default 200).",
     "LIFECYCLE_MAX_COLUMNS": "Widest file that ingest accepts, in columns (default 2000).",
+    "LIFECYCLE_MAX_ROWS": "Most rows a dataset may hold, from a file or a saved query result (default 10000000).",
+    "LIFECYCLE_QUERY_MEMORY_MB": "Memory one read-only SQL query may use, its result included, in MB (default 1024).",
+    "LIFECYCLE_SESSION_IDLE_MINUTES": "Minutes without activity after which the app signs a user out (default 30; 0 never).",
     "LIFECYCLE_DEMO": "Set to 0 to start the app on an empty workspace instead of seeding the demo.",
 }
 
@@ -24,6 +27,8 @@ SETTINGS = {
 class Limits:
     max_upload_bytes: int
     max_columns: int
+    max_rows: int = 10_000_000
+    query_memory_bytes: int = 1024 * 1024 * 1024
 
 
 def workspace_path() -> Path:
@@ -34,7 +39,14 @@ def limits() -> Limits:
     return Limits(
         max_upload_bytes=int(float(os.environ.get("LIFECYCLE_MAX_UPLOAD_MB", "200")) * 1024 * 1024),
         max_columns=int(os.environ.get("LIFECYCLE_MAX_COLUMNS", "2000")),
+        max_rows=int(os.environ.get("LIFECYCLE_MAX_ROWS", "10000000")),
+        query_memory_bytes=int(float(os.environ.get("LIFECYCLE_QUERY_MEMORY_MB", "1024")) * 1024 * 1024),
     )
+
+
+def session_idle_seconds() -> float:
+    """0 means sessions never expire."""
+    return float(os.environ.get("LIFECYCLE_SESSION_IDLE_MINUTES", "30")) * 60
 
 
 def demo_enabled() -> bool:

@@ -63,7 +63,7 @@ state.remember(state.DATASET_IN_FOCUS, chosen, project_id=project.id)
 with versions_tab:
     st.markdown(f"**Lineage of {text(dataset.label)}**")
     lineage = dataset.lineage
-    st.markdown(f"- source: {lineage.kind} `{lineage.name}`"
+    st.markdown(f"- source: {lineage.kind} {text(lineage.name)}"  # never in a code span: a backtick would end it
                 + (f"\n- source hash: `{lineage.source_hash}`" if lineage.source_hash else "")
                 + (f"\n- parent: #{lineage.parent_id}" if lineage.parent_id else "")
                 + (f"\n- recipe: #{lineage.recipe_id}" if lineage.recipe_id else "")

@@ -56,7 +56,7 @@ if project is None or state.recall(state.NEW_PROJECT_FORM, project_id=None):
             created = projects.create_project(workspace, user, **values)
             state.set_project(created.id)
             state.forget(state.NEW_PROJECT_FORM, project_id=None)
-            st.toast(f"Created project {created.name}", icon="✅")
+            st.toast(f"Created project {text(created.name)}", icon="✅")
             st.rerun()
     if project is not None and st.button("Cancel"):
         state.forget(state.NEW_PROJECT_FORM, project_id=None)

@@ -1,7 +1,6 @@
 """The frame every page shares: title, one-sentence purpose, the lifecycle strip, messages."""
 from __future__ import annotations
 
-import html
 import logging
 import uuid
 from contextlib import contextmanager
@@ -11,6 +10,7 @@ import streamlit as st
 
 from lifecycle import stages
 from lifecycle.errors import LifecycleError
+from lifecycle.literal import literal
 from lifecycle.problem.projects import get_project
 from lifecycle.records import Project
 from ui import state
@@ -40,9 +40,9 @@ def strip(project: Project | None) -> None:
         label = f"{ICONS[stage.state]} {stage.stage}"
         with column:
             if stage.stage in PAGE_PATHS:
-                st.page_link(PAGE_PATHS[stage.stage], label=label, help=f"{STATE_WORDS[stage.state]}: {stage.reason}")
+                st.page_link(PAGE_PATHS[stage.stage], label=label, help=f"{STATE_WORDS[stage.state]}: {text(stage.reason)}")
             else:
-                st.caption(f"{label}  \n{STATE_WORDS[stage.state]}", help=stage.reason)
+                st.caption(f"{label}  \n{STATE_WORDS[stage.state]}", help=text(stage.reason))
 
 
 def header(stage: str, project: Project | None) -> None:
@@ -54,14 +54,10 @@ def header(stage: str, project: Project | None) -> None:
     st.divider()
 
 
-def text(value: str) -> str:
-    """User data shown inside markdown: escape HTML and markdown control characters."""
-    # quote=False: quotes are plain text in markdown, and their entities (&#x27;) would have
-    # their '#' escaped below and show literally.
-    escaped = html.escape(str(value), quote=False)
-    for char in "\\`*_{}[]()#+-!|>~$":
-        escaped = escaped.replace(char, "\\" + char)
-    return escaped
+def text(value: object) -> str:
+    """User data shown inside Markdown (bodies, captions, labels, help, status, toasts): the one
+    escaping function, ``lifecycle.literal.literal``; charts use the same."""
+    return literal(value)
 
 
 log = logging.getLogger("lifecycle.ui")
@@ -94,4 +90,4 @@ def reported_errors() -> Iterator[None]:
 
 def disabled_reason(reason: str | None) -> None:
     if reason:
-        st.caption(f"🔒 {reason}")
+        st.caption(f"🔒 {text(reason)}")

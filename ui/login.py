@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lifecycle import auth, demo
+from lifecycle import auth, demo, sessions
 from lifecycle.workspace import Workspace
 from ui import state
 from ui.frame import reported_errors
@@ -25,6 +25,8 @@ def render() -> None:
     if not auth.has_users(workspace):
         _first_admin(workspace)
         return
+    if state.signed_out_idle():
+        st.info("You were signed out after a while without activity. Sign in again to go on.", icon="⏳")
     if workspace.is_demo:
         st.info(demo.demo_login_hint(), icon="🧪")
     with st.form("sign_in"):
@@ -32,11 +34,8 @@ def render() -> None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        user = auth.authenticate(workspace, name.strip(), password)
-        if user is None:
-            st.error("That user name and password do not match. Check both and try again; "
-                     "an admin can reset a password.", icon="🚫")
-        else:
+        with reported_errors():  # a mismatch, or a wait after repeated failures (lifecycle.sessions)
+            user = sessions.sign_in(workspace, name.strip(), password, client=st.context.ip_address or "unknown")
             state.sign_in(user)
             st.rerun()
 

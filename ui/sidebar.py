@@ -9,6 +9,7 @@ from lifecycle.problem import projects
 from lifecycle.records import ModelState, User
 from lifecycle.workspace import Workspace
 from ui import state
+from ui.frame import text
 
 
 def render(workspace: Workspace, user: User) -> None:
@@ -30,7 +31,7 @@ def render(workspace: Workspace, user: User) -> None:
             state.set_project(None)
         _model_picker(workspace)
         st.divider()
-        st.markdown(f"Signed in as **{user.name}** · {user.role}")
+        st.markdown(f"Signed in as **{text(user.name)}** · {user.role}")
         st.caption(auth.ROLE_SUMMARY[user.role])
         if workspace.is_demo:
             st.caption("🧪 Demo workspace")

@@ -8,16 +8,19 @@ Widget keys (``key=...`` on a widget) are Streamlit's own and stay with their wi
 """
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import streamlit as st
 
-from lifecycle import auth, config
+from lifecycle import auth, config, sessions
 from lifecycle.errors import NotFound
 from lifecycle.records import User
 from lifecycle.workspace import Workspace, open_workspace
 
 USER = "user"
+SESSION_ID = "session_id"  # this browser session's id for the idle expiry (lifecycle.sessions)
+SIGNED_OUT_IDLE = "signed_out_idle"  # the last sign-out was the idle expiry's
 PROJECT = "project_id"
 MODEL_VERSION = "model_version_id"
 
@@ -48,6 +51,12 @@ def current_user() -> User | None:
     name = st.session_state.get(USER)
     if not name:
         return None
+    session_id = st.session_state.setdefault(SESSION_ID, uuid.uuid4().hex)
+    if sessions.expired(session_id):
+        sign_out()
+        st.session_state[SIGNED_OUT_IDLE] = True
+        return None
+    sessions.touch(session_id)
     try:
         return auth.get_user(workspace(), name)
     except NotFound:
@@ -61,7 +70,13 @@ def sign_in(user: User) -> None:
 
 def sign_out() -> None:
     """Forget the whole session, so the next user in the same tab inherits nothing."""
+    if SESSION_ID in st.session_state:
+        sessions.forget(st.session_state[SESSION_ID])
     st.session_state.clear()
+
+
+def signed_out_idle() -> bool:
+    return bool(st.session_state.get(SIGNED_OUT_IDLE))
 
 
 def project_id() -> int | None:

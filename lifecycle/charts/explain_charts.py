@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from lifecycle.charts.theme import literal_chart
+from lifecycle.literal import literal
 from lifecycle.charts.theme import FAIL, MUTED, PRIMARY, apply_theme, empty_note
 from lifecycle.review.explain import Explanation, LocalExplanation
 from lifecycle.review.explain_summary import numeric_codes
@@ -20,6 +22,7 @@ def _height(count: int) -> int:
     return max(260, 90 + _ROW_HEIGHT * count)
 
 
+@literal_chart
 def importance_figure(explanation: Explanation | None, top: int = TOP_COLUMNS) -> go.Figure:
     """Mean |SHAP| per source column, the largest at the top."""
     if explanation is None or not explanation.importance:
@@ -44,6 +47,7 @@ def _colour_values(explanation: Explanation, column: str) -> np.ndarray:
     return scaled
 
 
+@literal_chart
 def beeswarm_figure(explanation: Explanation | None, top: int = TOP_COLUMNS, seed: int = 0) -> go.Figure:
     """One row of dots per column: each dot a test row at its SHAP value, coloured by the
     column's value (blue low, red high; grey for empty). Vertical spread is only jitter."""
@@ -64,13 +68,14 @@ def beeswarm_figure(explanation: Explanation | None, top: int = TOP_COLUMNS, see
                                   "showscale": position == 0,
                                   "colorbar": {"title": "value", "tickvals": [0, 1], "ticktext": ["low", "high"]}},
                           customdata=shown,
-                          hovertemplate=f"{column} = %{{customdata}}<br>SHAP %{{x:.4g}}<extra></extra>")
+                          hovertemplate=f"{literal(column)} = %{{customdata}}<br>SHAP %{{x:.4g}}<extra></extra>")
     fig.update_yaxes(tickmode="array", tickvals=list(range(len(columns))), ticktext=columns,
                      autorange="reversed", showgrid=False)
     fig.add_vline(x=0, line_color=MUTED, line_width=1)
     return fig
 
 
+@literal_chart
 def dependence_figure(explanation: Explanation | None, column: str, colour_by: str | None = None) -> go.Figure:
     """SHAP value of ``column`` against its value, coloured by ``colour_by`` (by default the
     column it interacts with most)."""
@@ -88,19 +93,20 @@ def dependence_figure(explanation: Explanation | None, column: str, colour_by: s
     if colour_by and colour_by in explanation.features:
         marker.update(color=np.nan_to_num(_colour_values(explanation, colour_by), nan=0.5), colorscale=_SCALE,
                       cmin=0, cmax=1, showscale=True,
-                      colorbar={"title": colour_by, "tickvals": [0, 1], "ticktext": ["low", "high"]})
+                      colorbar={"title": literal(colour_by), "tickvals": [0, 1], "ticktext": ["low", "high"]})
         custom = [("" if v is None else str(v)) for v in explanation.features[colour_by]]
     categorical = explanation.kinds.get(column) == "categorical"
     shown_x = ["(empty)" if v is None else str(v) for v in x] if categorical else x
     fig.add_scattergl(x=shown_x, y=explanation.values[:, index], mode="markers", marker=marker, customdata=custom,
-                      hovertemplate=f"{column} = %{{x}}<br>SHAP %{{y:.4g}}"
-                                    + (f"<br>{colour_by} = %{{customdata}}" if colour_by else "") + "<extra></extra>")
+                      hovertemplate=f"{literal(column)} = %{{x}}<br>SHAP %{{y:.4g}}"
+                                    + (f"<br>{literal(colour_by)} = %{{customdata}}" if colour_by else "") + "<extra></extra>")
     if categorical:
         fig.update_xaxes(type="category")
     fig.add_hline(y=0, line_color=MUTED, line_width=1)
     return fig
 
 
+@literal_chart
 def waterfall_figure(local: LocalExplanation | None, top: int = TOP_COLUMNS, title: str = "One row") -> go.Figure:
     """From the base value (the average output) through each column's push to this row's output."""
     if local is None:

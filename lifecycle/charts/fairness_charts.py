@@ -6,6 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lifecycle.charts.theme import literal_chart
 from lifecycle.charts.theme import MUTED, PENDING, PRIMARY, STATUS_COLOURS, apply_theme, empty_note
 from lifecycle.validate.fairness_review import FairnessReport, GroupingReview, judge, label
 from lifecycle.validate.verdicts import Status
@@ -29,6 +30,7 @@ def _group_axis_label(group) -> str:
     return f"{group.group}<br>n={group.count:,}" + (" ⚠ small" if group.small else "")
 
 
+@literal_chart
 def group_metrics_figure(grouping: GroupingReview | None, metrics: tuple[str, ...] | None = None,
                          min_group_size: int | None = None) -> go.Figure:
     """Grouped bars, one colour per metric; groups under the minimum size are hatched and
@@ -59,6 +61,7 @@ _JUDGED_COLOURS = {Status.NO_OBJECTIVE: PRIMARY, Status.PASS: STATUS_COLOURS["pa
                    Status.FAIL: STATUS_COLOURS["fail"], Status.UNCERTAIN: PENDING}
 
 
+@literal_chart
 def disparities_figure(report: FairnessReport | None, objectives: tuple[Objective, ...] = ()) -> go.Figure:
     """One panel per difference or ratio: each grouping's value with its bootstrap interval
     (error bars); a dashed line at the threshold of any fairness objective on that metric.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from lifecycle.charts.theme import literal_chart
 from lifecycle.charts.theme import MUTED, PRIMARY, apply_theme, empty_note
 from lifecycle.review.mitigation import METHOD_LABELS
 from lifecycle.review.mitigation_tradeoff import TradeOff, TradeOffPoint
@@ -30,6 +31,7 @@ def _trace(points: list[TradeOffPoint], name: str, colour: str, symbol: str) -> 
                        "<br>primary metric %{customdata[2]}<extra></extra>"))
 
 
+@literal_chart
 def trade_off_chart(result: TradeOff | None) -> go.Figure:
     """Fairness metric (x, lower is fairer) against test accuracy (y, higher is better): the base
     as a grey diamond, every candidate as a labelled point (``customdata[0]`` is its version id)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from lifecycle.charts.theme import literal_chart
 from lifecycle.charts.theme import empty_note as _empty
 from lifecycle.charts.theme import FAIL, MUTED, PENDING, PRIMARY, apply_theme
 from lifecycle.data.profile import IMBALANCE_SHARE, ColumnProfile, DatasetProfile
@@ -17,6 +18,7 @@ def _format(value: float) -> str:
     return f"{value:,.4g}"
 
 
+@literal_chart
 def histogram_figure(column: ColumnProfile) -> go.Figure:
     """Equal-width histogram of a numeric column; dashed lines mark the 1.5×IQR bounds."""
     fig = go.Figure()
@@ -40,6 +42,7 @@ def histogram_figure(column: ColumnProfile) -> go.Figure:
     return fig
 
 
+@literal_chart
 def top_values_figure(column: ColumnProfile) -> go.Figure:
     """The most frequent values of a categorical or boolean column, with the rest as one bar."""
     fig = go.Figure()
@@ -68,6 +71,7 @@ def top_values_figure(column: ColumnProfile) -> go.Figure:
     return fig
 
 
+@literal_chart
 def missing_values_figure(profile: DatasetProfile) -> go.Figure:
     """Share of missing (NULL or NaN) values per column, largest first."""
     fig = go.Figure()
@@ -87,6 +91,7 @@ def missing_values_figure(profile: DatasetProfile) -> go.Figure:
     return fig
 
 
+@literal_chart
 def class_balance_figure(profile: DatasetProfile) -> go.Figure:
     """Rows per class of a classification target; a class under the imbalance share in red."""
     fig = go.Figure()

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import plotly.graph_objects as go
 
+from lifecycle.charts.theme import literal_chart
 from lifecycle.charts.theme import empty_note as _empty
 from lifecycle.charts.theme import FAIL, MUTED, PASS, PRIMARY, apply_theme
 from lifecycle.problem.objectives import CATALOGUE as METRICS
@@ -31,6 +32,7 @@ def run_label(run: Run) -> str:
     return f"#{run.id} {run.algorithm}"
 
 
+@literal_chart
 def leaderboard_figure(board: Leaderboard, *, objective: Objective | None = None, top: int = 20) -> go.Figure:
     """Mean CV score of the best runs with ± one std over folds; the objective as a line."""
     runs = [r for r in board.runs if r.metric(board.metric) is not None][:top]
@@ -74,6 +76,7 @@ def _dimension(name: str, values: list[Any]) -> dict[str, Any]:
             "ticktext": order}
 
 
+@literal_chart
 def parallel_coordinates_figure(rows: Sequence[dict[str, Any]], metric: str) -> go.Figure:
     """One line per run through its params and its score (colour = score); text params coded."""
     spec = METRICS.get(metric)
@@ -104,6 +107,7 @@ def _band(fig: go.Figure, x: list[float], mean: list[float], std: list[float], c
                                                   "<extra></extra>")
 
 
+@literal_chart
 def learning_curve_figure(curve: dict[str, Any]) -> go.Figure:
     """Train and cross-validation score against training rows, each with a ± one std band."""
     metric = curve["metric"]
@@ -119,6 +123,7 @@ def learning_curve_figure(curve: dict[str, Any]) -> go.Figure:
     return fig
 
 
+@literal_chart
 def fold_comparison_figure(runs: Sequence[Run], metric: str) -> go.Figure:
     """The metric on every CV fold for each chosen run (runs with the same seed and rows share folds)."""
     fig = go.Figure()

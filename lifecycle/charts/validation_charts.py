@@ -6,6 +6,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lifecycle.charts.theme import literal_chart
+from lifecycle.literal import literal
 from lifecycle.charts.theme import empty_note as _empty
 from lifecycle.charts.theme import (MUTED, PENDING, PRIMARY, STATUS_COLOURS, STATUS_ICONS,
                                     apply_theme)
@@ -44,6 +46,7 @@ def _titled(title: str, short: str, estimate: MetricEstimate | None) -> str:
     return f"{title} — {short} {text}" if text else title
 
 
+@literal_chart
 def confusion_figure(matrix: ConfusionMatrix | None) -> go.Figure:
     """Counts as a heatmap, true classes down and predicted across; hover shows row shares."""
     title = "Confusion matrix" + ("" if matrix is None or matrix.threshold is None
@@ -63,6 +66,7 @@ def confusion_figure(matrix: ConfusionMatrix | None) -> go.Figure:
     return fig
 
 
+@literal_chart
 def roc_figure(curve: Curve | None, auc: MetricEstimate | None = None) -> go.Figure:
     fig = apply_theme(go.Figure(), _titled("ROC curve", "AUC", auc),
                       "False positive rate", "True positive rate")
@@ -79,6 +83,7 @@ def roc_figure(curve: Curve | None, auc: MetricEstimate | None = None) -> go.Fig
     return fig
 
 
+@literal_chart
 def precision_recall_figure(curve: Curve | None, average_precision: MetricEstimate | None = None,
                             prevalence: float | None = None) -> go.Figure:
     fig = apply_theme(go.Figure(), _titled("Precision–recall curve", "AP", average_precision),
@@ -97,6 +102,7 @@ def precision_recall_figure(curve: Curve | None, average_precision: MetricEstima
     return fig
 
 
+@literal_chart
 def calibration_figure(curve: CalibrationCurve | None) -> go.Figure:
     fig = apply_theme(go.Figure(), f"Calibration ({curve.bins if curve else 10} bins)",
                       "Mean predicted probability", "Observed share of positives")
@@ -113,6 +119,7 @@ def calibration_figure(curve: CalibrationCurve | None) -> go.Figure:
     return fig
 
 
+@literal_chart
 def threshold_figure(analysis: ThresholdAnalysis | None,
                      decision_threshold: float | None = None) -> go.Figure:
     """Precision, recall and F1 against the threshold, the expected cost per row on a second
@@ -147,6 +154,7 @@ def threshold_figure(analysis: ThresholdAnalysis | None,
     return fig
 
 
+@literal_chart
 def residual_scatter_figure(residuals: Residuals | None, unit: str = "") -> go.Figure:
     suffix = f" ({unit})" if unit else ""
     sample = "" if residuals is None or len(residuals.actual) == residuals.rows else \
@@ -165,6 +173,7 @@ def residual_scatter_figure(residuals: Residuals | None, unit: str = "") -> go.F
     return fig
 
 
+@literal_chart
 def residual_histogram_figure(residuals: Residuals | None, unit: str = "") -> go.Figure:
     suffix = f" ({unit})" if unit else ""
     fig = apply_theme(go.Figure(), "Residuals (predicted − actual)", "Residual" + suffix,
@@ -182,6 +191,7 @@ def residual_histogram_figure(residuals: Residuals | None, unit: str = "") -> go
     return fig
 
 
+@literal_chart
 def robustness_figure(checks: tuple[RobustnessCheck, ...], metric: str) -> go.Figure:
     """The drop from the clean score under each perturbation (positive: worse)."""
     fig = apply_theme(go.Figure(), f"Robustness: drop in {_label(metric)}",
@@ -200,6 +210,7 @@ def robustness_figure(checks: tuple[RobustnessCheck, ...], metric: str) -> go.Fi
     return fig
 
 
+@literal_chart
 def slices_figure(slices: tuple[SliceMetrics, ...], column: str, metric: str,
                   overall: float | None = None) -> go.Figure:
     """``metric`` per slice of ``column``; slices under MIN_SLICE rows are greyed and say so."""
@@ -215,7 +226,7 @@ def slices_figure(slices: tuple[SliceMetrics, ...], column: str, metric: str,
                       for s, v in zip(rows, values)], textposition="outside",
                 customdata=[[s.rows, _fmt(v), "too small to read" if s.small else "",
                              s.note] for s, v in zip(rows, values)],
-                hovertemplate=f"{column} = %{{x}}<br>{_label(metric)} %{{customdata[1]}}<br>"
+                hovertemplate=f"{literal(column)} = %{{x}}<br>{_label(metric)} %{{customdata[1]}}<br>"
                               "%{customdata[0]:,} rows %{customdata[2]}<br>%{customdata[3]}"
                               "<extra></extra>")
     if overall is not None:
@@ -228,6 +239,7 @@ def slices_figure(slices: tuple[SliceMetrics, ...], column: str, metric: str,
     return fig
 
 
+@literal_chart
 def metrics_figure(metrics: dict[str, MetricEstimate], verdicts=()) -> go.Figure:
     """Each metric with its 95% interval, one row each (own scale); a metric with an
     objective shows the threshold line and its status in colour AND icon and word."""

@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
                                  "Create one with `python -m lifecycle workspace init --admin NAME`, "
                                  "or pass --workspace PATH.")
         context = Context(path=Path(path), user=args.user, as_json=args.json,
-                          needs_actor=getattr(args, "needs_actor", True))
+                          needs_actor=getattr(args, "needs_actor", True),
+                          reclaim_on_open=getattr(args, "reclaim_on_open", True))
         result = args.handler(context, args)
     except LifecycleError as error:
         print("error: " + " ".join(str(error).splitlines()), file=sys.stderr)  # always one line

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 
-from lifecycle import audit, auth
+from lifecycle import audit, auth, recovery
 from lifecycle.cli.context import Context, Result
 
 
@@ -16,6 +16,10 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
     init.add_argument("--admin", required=True)
     init.add_argument("--password", default=None)
     init.set_defaults(handler=workspace_init, needs_actor=False, creates=True)
+    clean = workspace.add_parser("clean", parents=[output],
+                                 help="reclaim files and searches a killed process left (also done on open)")
+    clean.add_argument("--dry-run", action="store_true", help="only say what would be reclaimed")
+    clean.set_defaults(handler=workspace_clean, needs_actor=False, reclaim_on_open=False)
 
     user = groups.add_parser("user", help="users and roles").add_subparsers(dest="action", required=True)
     add = user.add_parser("add", parents=[output], help="add a user (admins only)")
@@ -42,6 +46,18 @@ def workspace_init(context: Context, args: argparse.Namespace) -> Result:
     user = auth.init_admin(context.workspace, args.admin, args.password)
     return Result(f"Created workspace {context.path} with admin {user.name}.",
                   {"workspace": str(context.path), "admin": user.name})
+
+
+def workspace_clean(context: Context, args: argparse.Namespace) -> Result:
+    """Reclaim ``.partial`` files, frozen files no record refers to, and searches left ``running`` by a
+    killed process (marked interrupted, finished runs kept); prints what was (or, with --dry-run, would
+    be) reclaimed, one line per file. Exit 0."""
+    done = recovery.reclaim(context.workspace, actor=context.user or recovery.SYSTEM_ACTOR, dry_run=args.dry_run)
+    lines = [done.summary()] + [f"{f.why}\t{f.bytes}\t{f.path}" for f in done.files]
+    return Result("\n".join(lines), {"dry_run": done.dry_run, "bytes": done.bytes,
+                                      "files": [{"path": str(f.path), "bytes": f.bytes, "why": f.why}
+                                                for f in done.files],
+                                      "interrupted_searches": [s for s, _ in done.interrupted_searches]})
 
 
 def user_add(context: Context, args: argparse.Namespace) -> Result:

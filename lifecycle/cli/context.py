@@ -19,12 +19,13 @@ class Context:
     user: str | None
     as_json: bool
     needs_actor: bool = True
+    reclaim_on_open: bool = True  # False: the command reclaims leftovers itself (workspace clean)
     _workspace: Workspace | None = field(default=None, repr=False)
 
     @property
     def workspace(self) -> Workspace:
         if self._workspace is None:
-            self._workspace = open_workspace(self.path)
+            self._workspace = open_workspace(self.path, reclaim=self.reclaim_on_open)
         return self._workspace
 
     @property

@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lifecycle import config
+from lifecycle import config, names
 from lifecycle.config import Limits
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError, NotFound
@@ -63,6 +63,10 @@ def _store(workspace: Workspace, actor: User, project: Project, result: ReadResu
            lineage: Lineage, auxiliary: bool, progress: Progress) -> DatasetVersion:
     if not auxiliary:
         check_target(project, result.table, lineage.name)
+    max_rows = config.limits().max_rows
+    if result.table.num_rows > max_rows:
+        raise InputError(f"{lineage.name} has {result.table.num_rows:,} rows; a dataset may hold at most "
+                         f"{max_rows:,}.", "Take a sample or a filtered extract, or raise LIFECYCLE_MAX_ROWS.")
     progress(0.6, "Freezing the dataset version")
     path, content_hash = dataset_files.write_table(result.table, dataset_store.files_dir(workspace.path))
     try:
@@ -89,8 +93,8 @@ def _store(workspace: Workspace, actor: User, project: Project, result: ReadResu
 
 
 def _dataset_name(filename: str, name: str | None) -> str:
-    stem = name or Path(filename).name.split(".")[0]
-    stem = stem.strip()
+    """A typed name is refused if it holds a control character; one taken from a file name was cleaned."""
+    stem = names.check(name, "Dataset name") if name else Path(filename).name.split(".")[0].strip()
     if not stem or len(stem) > 80:
         raise InputError(f"Dataset name {stem!r} is empty or longer than 80 characters.", "Give a short name.")
     return stem
@@ -102,6 +106,7 @@ def _ingest_file(workspace: Workspace, actor: User, project_id: int, filename: s
     """The one way a user's file comes in; ``read`` turns it into a table under the limits."""
     require(actor, Permission.EDIT_DATA)
     project = get_project(workspace, project_id)
+    filename = names.clean(filename) or "unnamed"  # a file's name as it came: CR/LF, NUL and the like removed
     name = _dataset_name(filename, name)
     progress(0.1, f"Reading {filename}")
     result = read(config.limits())
@@ -114,6 +119,7 @@ def ingest_bytes(workspace: Workspace, actor: User, project_id: int, data: bytes
                  name: str | None = None, auxiliary: bool = False, encoding: str = "utf-8",
                  progress: Progress = quiet) -> DatasetVersion:
     """Ingest an uploaded CSV/Parquet file as a new dataset version of the project."""
+    filename = names.clean(filename) or "unnamed"
     return _ingest_file(workspace, actor, project_id, filename,
                         lambda limits: read_upload(data, filename, limits, encoding=encoding),
                         name=name, auxiliary=auxiliary, progress=progress)

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from lifecycle import names as name_rules
 from lifecycle.config import Limits
 from lifecycle.errors import InputError
 from lifecycle.hashing import BackgroundSha256
@@ -56,20 +57,28 @@ def _too_big(filename: str, size: int, limits: Limits, *, expanded: bool = False
 
 
 def _gunzip(data: bytes, filename: str, limits: Limits) -> bytes:
-    """Decompress with a cap, so a small gzip bomb cannot exhaust memory."""
-    decompressor = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    """Decompress every member (``cat a.gz b.gz`` is one valid gzip file) under one cap, so a
+    small gzip bomb cannot exhaust memory and no member is silently dropped."""
     out = io.BytesIO()
     view = memoryview(data)
     step = 1 << 20
+    position = 0
     try:
-        for start in range(0, len(view), step):
-            chunk = view[start:start + step]
-            while chunk:
-                out.write(decompressor.decompress(chunk, limits.max_upload_bytes + 1 - out.tell()))
-                if out.tell() > limits.max_upload_bytes:
-                    raise _too_big(filename, 0, limits, expanded=True)
-                chunk = decompressor.unconsumed_tail
-        out.write(decompressor.flush())
+        while position < len(view) and any(view[position:position + 512]):  # trailing zeros are padding
+            decompressor = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)  # one member per turn
+            while position < len(view) and not decompressor.eof:
+                chunk = view[position:position + step]
+                position += len(chunk)
+                while chunk:
+                    out.write(decompressor.decompress(chunk, limits.max_upload_bytes + 1 - out.tell()))
+                    if out.tell() > limits.max_upload_bytes:
+                        raise _too_big(filename, 0, limits, expanded=True)
+                    chunk = decompressor.unconsumed_tail
+            out.write(decompressor.flush())
+            if not decompressor.eof:
+                raise InputError(f"{filename} is cut short: its gzip data ends in the middle of a member.",
+                                 "Copy or download the file again, then upload it.")
+            position -= len(decompressor.unused_data)  # the next member starts there
     except zlib.error as error:
         raise InputError(f"{filename} is not a valid gzip file ({error}).",
                          "Compress it again with gzip, or upload the plain CSV.") from None
@@ -100,6 +109,7 @@ def check_column_names(names: list[str], filename: str, limits: Limits) -> None:
         if not name.strip():
             raise InputError(f"Column {position} of {filename} has no name.",
                              "Give every column a name in the header row.")
+        name_rules.check(name, f"Column {position} of {filename},")
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         if name in seen:

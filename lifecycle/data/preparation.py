@@ -112,7 +112,8 @@ def freeze_with_suggested_recipe(workspace: Workspace, actor: User, dataset_id: 
     dataset = get_dataset(workspace, dataset_id)
     project = get_project(workspace, dataset.project_id)
     recipe = suggested_recipe(workspace, dataset, project, ignore=ignore)
-    saved = save_recipe(workspace, actor, project.id, name or f"{dataset.name}-suggested", recipe, dataset)
+    default = f"{dataset.name[:70]}-suggested"  # a name may be 80 characters, a recipe name too
+    saved = save_recipe(workspace, actor, project.id, name or default, recipe, dataset)
     return freeze_dataset(workspace, actor, dataset.id, saved.id)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from lifecycle import names
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError, NotFound
 from lifecycle.problem.objectives import make_objective, parse_objective
@@ -21,6 +22,9 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     for key in ("name", "statement", "target", "owner", "intended_use", "out_of_scope"):
         if key in out:
             out[key] = (out[key] or "").strip()
+    for key, what in (("name", "The project name"), ("target", "The target column"), ("owner", "The owner")):
+        if out.get(key):
+            names.check(out[key], what)
     if "name" in out:
         if not out["name"]:
             raise InputError("The project has no name.", "Give it a short name, e.g. 'Income over 50K'.")
@@ -41,7 +45,7 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     if "sensitive" in out:
         seen = []
         for column in out["sensitive"] or ():
-            column = str(column).strip()
+            column = names.check(str(column), "The sensitive attribute")
             if column and column not in seen:
                 seen.append(column)
         out["sensitive"] = tuple(seen)

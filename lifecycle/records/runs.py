@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 SEARCH_METHODS = ("none", "grid", "random", "halving", "rerun")
-SEARCH_STATUSES = ("running", "finished", "cancelled", "failed")
+SEARCH_STATUSES = ("running", "finished", "cancelled", "failed", "interrupted")  # interrupted: the process died
 RUN_STATUSES = ("finished", "failed", "cancelled")
 
 

@@ -50,3 +50,11 @@ def events(cursor: duckdb.DuckDBPyConnection, *, entity_prefix: str | None = Non
         params.append(limit)
     rows = cursor.execute(sql, params).fetchall()
     return [_event(row) for row in reversed(rows)]
+
+
+def since(cursor: duckdb.DuckDBPyConnection, *, actions: tuple[str, ...], at_or_after: str) -> list[AuditEvent]:
+    """Events of the given actions at or after an ISO time (UTC), oldest first."""
+    rows = cursor.execute(
+        'SELECT seq, "at", actor, action, entity, details, prev_hash, hash FROM audit_log '
+        'WHERE list_contains(?, action) AND "at" >= ? ORDER BY seq', [list(actions), at_or_after]).fetchall()
+    return [_event(row) for row in rows]

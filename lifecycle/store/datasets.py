@@ -112,3 +112,8 @@ def view(cursor: duckdb.DuckDBPyConnection, workspace_path: Path, dataset: Datas
         yield name
     finally:
         cursor.unregister(name)
+
+
+def content_hashes(cursor: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every content hash a dataset version refers to (its file is on record)."""
+    return {row[0] for row in cursor.execute("SELECT DISTINCT content_hash FROM dataset_versions").fetchall()}

@@ -84,3 +84,8 @@ def latest_validation(cursor: duckdb.DuckDBPyConnection, model_version_id: int) 
     id_, version_id, objectives_version, passed, report, created_at, created_by = row
     return StoredValidation(id=id_, model_version_id=version_id, objectives_version=objectives_version,
                             passed=passed, report=json.loads(report), created_at=created_at, created_by=created_by)
+
+
+def artifact_hashes(cursor: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every artifact hash a model version refers to (its file is on record)."""
+    return {row[0] for row in cursor.execute("SELECT DISTINCT artifact_hash FROM model_versions").fetchall()}

@@ -248,3 +248,10 @@ def metric_history(cursor: duckdb.DuckDBPyConnection, run_id: int, key: str) -> 
     rows = cursor.execute("SELECT step, value FROM run_metrics WHERE run_id = ? AND key = ? ORDER BY step, "
                           "recorded_at", [run_id, key]).fetchall()
     return [(r[0], r[1]) for r in rows]
+
+
+def running_searches(cursor: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
+    """(search id, runs on record) of every search still marked running."""
+    return [tuple(row) for row in cursor.execute(
+        "SELECT s.id, (SELECT count(*) FROM runs r WHERE r.search_id = s.id) FROM searches s "
+        "WHERE s.status = 'running' ORDER BY s.id").fetchall()]

@@ -3,11 +3,17 @@
 The user's query never runs on the workspace connection. It runs on a fresh in-memory
 database whose only tables are zero-copy views of the project's frozen datasets, with
 external access disabled and the configuration locked, and it is interrupted after a timeout.
+
+The result is bounded while it is produced, never after: it is first materialised inside the
+sandbox, whose ``memory_limit`` covers that copy (an in-memory database with no temp
+directory cannot spill, so an oversized result fails there, not in the server's heap), then
+read out as Arrow batches, counting rows and bytes and stopping at the limit.
 """
 from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -17,13 +23,45 @@ _CONFIG = {
     "autoload_known_extensions": False,
     "autoinstall_known_extensions": False,
     "python_enable_replacements": False,  # no scanning of Python variables by name
+    # No temp directory at all: DuckDB lets even a locked-down database read and list its own
+    # temp folder (by default `.tmp` under the working directory), and with none it cannot
+    # spill either, so `memory_limit` is a hard bound.
+    "temp_directory": "",
     "memory_limit": "2GB",
     "threads": 2,
 }
+_BATCH_ROWS = 1024
+_RESULT = "__lifecycle_result"
 
 
 class QueryRejected(Exception):
     """The SQL is not a single SELECT, or failed to parse or run; the message says why."""
+
+
+class ResultTooLarge(QueryRejected):
+    """The result passed one of the bounds; ``bound`` names it: rows, bytes, columns or memory."""
+
+    def __init__(self, bound: str, seen: int | None = None):
+        super().__init__(f"The result passed the {bound} bound.")
+        self.bound = bound
+        self.seen = seen
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bounds:
+    """What a result may hold. ``truncate``: stop quietly at rows or bytes (a preview) instead of refusing."""
+
+    max_rows: int
+    max_bytes: int
+    max_columns: int
+    memory_bytes: int
+    truncate: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SelectResult:
+    table: pa.Table
+    truncated: bool
 
 
 def statement_check(sql: str) -> None:
@@ -39,10 +77,10 @@ def statement_check(sql: str) -> None:
         raise QueryRejected(f"Write one SELECT statement; this text holds {len(parsed['statements'])}.")
 
 
-def run_select(sql: str, views: dict[str, pa.Table], *, timeout_s: float = 30.0,
-               max_rows: int | None = None) -> pa.Table:
+def run_select(sql: str, views: dict[str, pa.Table], bounds: Bounds, *, timeout_s: float = 30.0) -> SelectResult:
     statement_check(sql)
-    with duckdb.connect(":memory:", config=_CONFIG) as sandbox:
+    config = dict(_CONFIG, memory_limit=f"{max(bounds.memory_bytes // (1024 * 1024), 64)}MB")
+    with duckdb.connect(":memory:", config=config) as sandbox:
         for name, table in views.items():
             sandbox.register(name, table)
         sandbox.execute("SET lock_configuration = true")
@@ -50,12 +88,44 @@ def run_select(sql: str, views: dict[str, pa.Table], *, timeout_s: float = 30.0,
         timer.start()
         try:
             relation = sandbox.sql(sql)
-            if max_rows is not None:
-                relation = relation.limit(max_rows)
-            return relation.to_arrow_table()
+            if len(relation.columns) > bounds.max_columns:
+                raise ResultTooLarge("columns", len(relation.columns))
+            relation.limit(bounds.max_rows + 1).create(_RESULT)  # inside memory_limit
+            return _read_bounded(sandbox, bounds)
         except duckdb.InterruptException:
             raise QueryRejected(f"The query ran longer than {timeout_s:g} s and was stopped.") from None
+        except duckdb.OutOfMemoryException:
+            raise ResultTooLarge("memory") from None
         except duckdb.Error as error:
             raise QueryRejected(str(error).split("\n")[0]) from None
         finally:
             timer.cancel()
+
+
+def _read_bounded(sandbox: duckdb.DuckDBPyConnection, bounds: Bounds) -> SelectResult:
+    rows = sandbox.sql(f"SELECT count(*) FROM {_RESULT}").fetchall()[0][0]
+    if rows > bounds.max_rows and not bounds.truncate:
+        raise ResultTooLarge("rows", rows)
+    reader = sandbox.table(_RESULT).limit(bounds.max_rows).to_arrow_reader(_BATCH_ROWS)
+    batches: list[pa.RecordBatch] = []
+    size = 0
+    truncated = rows > bounds.max_rows
+    for batch in reader:
+        if size + batch.nbytes > bounds.max_bytes:
+            if not bounds.truncate:
+                raise ResultTooLarge("bytes", size + batch.nbytes)
+            keep = _rows_within(batch, bounds.max_bytes - size)  # a preview keeps the rows that still fit
+            if keep:
+                batches.append(batch.slice(0, keep))
+            truncated = True
+            break
+        batches.append(batch)
+        size += batch.nbytes
+    return SelectResult(table=pa.Table.from_batches(batches, schema=reader.schema), truncated=truncated)
+
+
+def _rows_within(batch: pa.RecordBatch, budget: int) -> int:
+    keep = batch.num_rows
+    while keep and batch.slice(0, keep).nbytes > budget:
+        keep //= 2
+    return keep

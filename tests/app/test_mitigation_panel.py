@@ -2,6 +2,8 @@
 see it on the trade-off chart, and open it."""
 from __future__ import annotations
 
+import html
+
 import json
 
 from streamlit.testing.v1 import AppTest
@@ -59,11 +61,12 @@ def test_an_analyst_creates_a_threshold_optimizer_candidate_and_opens_it(demo_ap
     run = training.get_run(workspace, created.run_id)
     assert (created.state, run.algorithm, run.params["base_version"], run.params["sensitive"]) == (
         "candidate", "threshold_optimizer", base.id, ["sex"])
-    assert any(f"#{created.id}" in s.value and "Threshold optimizer" in s.value for s in app.success)
-    assert any("sex" in c.value and "input schema" in c.value for c in app.caption)
+    shown = [html.unescape(s.value) for s in app.success]  # names reach Markdown as character references
+    assert any(f"#{created.id}" in s and "Threshold optimizer" in s for s in shown)
+    assert any("sex" in c.value and "input schema" in html.unescape(c.value) for c in app.caption)
 
     chart = json.loads(app.get("plotly_chart")[0].proto.spec)
-    texts = [t for trace in chart["data"] for t in trace["text"]]
+    texts = [html.unescape(t) for trace in chart["data"] for t in trace["text"]]
     assert len(texts) == 2 and any(f"#{base.id} · base" in t for t in texts)
     assert any(f"#{created.id} · Threshold optimizer" in t for t in texts)
     table = app.dataframe[0].value
@@ -73,7 +76,7 @@ def test_an_analyst_creates_a_threshold_optimizer_candidate_and_opens_it(demo_ap
     next(b for b in app.button if b.label.startswith("Open v")).click().run()
     no_exceptions(app)
     assert app.session_state["model_version_id"] == created.id
-    assert any(f"In focus: model #{created.id}" in c.value for c in app.caption)
+    assert any(f"In focus: model #{created.id}" in html.unescape(c.value) for c in app.caption)
 
 
 def test_a_reviewer_sees_why_the_button_is_disabled(demo_app):

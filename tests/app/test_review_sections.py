@@ -2,6 +2,8 @@
 explanation and fairness review read from the store, mitigation offered only to analysts."""
 from __future__ import annotations
 
+import html
+
 from lifecycle import evidence
 from lifecycle.models import registry
 from lifecycle.problem import projects
@@ -22,7 +24,7 @@ def _validate_page(demo_app, user: str):
 
 def _titles(app) -> list[str]:
     import json
-    return [json.loads(c.proto.spec).get("layout", {}).get("title", {}).get("text", "")
+    return [html.unescape(json.loads(c.proto.spec).get("layout", {}).get("title", {}).get("text", ""))
             for c in app.get("plotly_chart")]
 
 
@@ -50,7 +52,8 @@ def test_reviewer_reads_the_demo_explanation_and_fairness_review_without_waiting
     app.radio(key="validate_section").set_value("Fairness").run()
     no_exceptions(app)
     # The verdict's fairness objective, judged on the same review, with its interval and grouping.
-    judged = next(m.value for m in app.markdown if "demographic\\_parity\\_difference" in m.value)
+    judged = next(html.unescape(m.value) for m in app.markdown
+                  if "demographic_parity_difference" in html.unescape(m.value))
     assert "advisory" in judged and "worst grouping" in judged and "95% interval" in judged
     titles = _titles(app)
     assert any(t.startswith("Differences and ratios") for t in titles)

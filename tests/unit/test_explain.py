@@ -2,6 +2,8 @@
 output, are summed onto source columns, stored once as evidence, and charted."""
 from __future__ import annotations
 
+import html
+
 import json
 
 import numpy as np
@@ -221,7 +223,7 @@ def test_charts_draw_what_the_explanation_holds(explained):
     assert [t.name for t in swarm.data] == list(explained.importance)
     np.testing.assert_allclose(swarm.data[0].x, explained.values[:, explained.columns.index("age")])
     dependence = charts.dependence_figure(explained, "age")
-    assert dependence.layout.title.text == f"Dependence — age, coloured by {explained.interactions['age']}"
+    assert html.unescape(dependence.layout.title.text) == f"Dependence — age, coloured by {explained.interactions['age']}"
     assert charts.dependence_figure(explained, "colour", "age").layout.xaxis.type == "category"
     local = explained.row(3)
     waterfall = charts.waterfall_figure(local).data[0]

@@ -2,6 +2,8 @@
 own objects do, and a trade-off whose every number is Fairlearn's or scikit-learn's."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -220,7 +222,7 @@ def test_trade_off_chart_marks_the_base_and_labels_every_candidate(world):
     figure = mitigation_charts.trade_off_chart(result)
     names = [trace.name for trace in figure.data]
     assert names == ["base model", "candidates"]
-    labels = [text for trace in figure.data for text in trace.text]
+    labels = [html.unescape(text) for trace in figure.data for text in trace.text]
     assert len(labels) == len(result.points) and all(f"#{p.version_id}" in " ".join(labels) for p in result.points)
     assert [row[0] for row in figure.data[1].customdata] == [p.version_id for p in result.points[1:]]
     empty = mitigation_charts.trade_off_chart(None)

@@ -1,6 +1,8 @@
 """Runs on record: the store, the leaderboard, comparison, learning curves and the charts."""
 from __future__ import annotations
 
+import html
+
 import json
 import random
 
@@ -149,7 +151,8 @@ def test_learning_curve_matches_scikit_learn(workspace, analyst):
     assert curve["cv_mean"] == test.mean(axis=1).tolist() and curve["train_std"] == train.std(axis=1).tolist()
     assert curve["cv_mean"][-1] == pytest.approx(run.primary_score, abs=0.02)  # all rows, shuffled: near its CV
     fig = run_charts.learning_curve_figure(curve)
-    assert [t.name for t in fig.data if t.showlegend is not False] == ["Training score", "Cross-validation score"]
+    assert [html.unescape(t.name) for t in fig.data if t.showlegend is not False] == ["Training score",
+                                                                                   "Cross-validation score"]
     with pytest.raises(InputError, match="must be shares in"):
         runs.learning_curve(workspace, run.id, train_sizes=[0, 1.5])
 
@@ -165,7 +168,7 @@ def test_charts_build_from_runs_and_teach_when_empty(workspace, project, many):
     assert fig.layout.title.text == "Leaderboard by ROC AUC"
     chosen = list(board.runs[:3])
     fold_fig = run_charts.fold_comparison_figure(chosen, "roc_auc")
-    assert [t.name for t in fold_fig.data] == [run_charts.run_label(r) for r in chosen]
+    assert [html.unescape(t.name) for t in fold_fig.data] == [run_charts.run_label(r) for r in chosen]
     assert list(fold_fig.data[0].y) == chosen[0].cv_metrics["roc_auc"]["folds"]
     empty = runs.leaderboard(workspace, project.id, algorithm="linear")
     assert "No finished runs yet" in run_charts.leaderboard_figure(empty).layout.annotations[0].text

@@ -10,14 +10,14 @@ from lifecycle.records import DatasetVersion, Project, User
 from lifecycle.data.splits import METHODS
 from lifecycle.workspace import Workspace
 from ui import state
-from ui.frame import disabled_reason, reported_errors
+from ui.frame import disabled_reason, reported_errors, text
 
 
 def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user: User) -> None:
     cannot = auth.why_not(user, auth.Permission.EDIT_DATA)
     lineage = dataset.lineage
-    st.markdown(f"**{dataset.label}** · content hash `{dataset.content_hash[:16]}…` · "
-                f"source: {lineage.kind} `{lineage.name}`"
+    st.markdown(f"**{text(dataset.label)}** · content hash `{dataset.content_hash[:16]}…` · "
+                f"source: {lineage.kind} {text(lineage.name)}"
                 + (f" · recipe #{lineage.recipe_id}" if lineage.recipe_id else ""))
     recipes = preparation.list_recipes(workspace, project.id)
     st.markdown("**1. Freeze a prepared version** — the rows that pass a recipe's filters, immutable and hashed")
@@ -33,7 +33,7 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
             with reported_errors(), st.spinner("Freezing…"):
                 created = preparation.freeze_dataset(workspace, user, dataset.id, recipe_id)
                 state.remember(state.DATASET_IN_FOCUS, created.id, project_id=created.project_id)
-                st.toast(f"Froze {created.label}", icon="✅")
+                st.toast(f"Froze {text(created.label)}", icon="✅")
                 st.rerun()
     st.markdown("**2. Split** — reproducible from its seed")
     with st.form(f"split_{dataset.id}"):

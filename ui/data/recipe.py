@@ -62,7 +62,7 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
                                    key=f"recipe_name_{dataset.id}")
         if save_col.button("Save recipe version", type="primary", disabled=cannot is not None, key="recipe_save"):
             version = preparation.save_recipe(workspace, user, project.id, name, recipe, dataset)
-            st.toast(f"Saved recipe {version.name} v{version.version}", icon="✅")
+            st.toast(f"Saved recipe {text(version.name)} v{version.version}", icon="✅")
             st.rerun()
         show_preview = preview_col.toggle("Before / after preview", key=f"recipe_preview_{dataset.id}")
     disabled_reason(cannot)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lifecycle import auth, config
+from lifecycle import auth, config, exports
 from lifecycle.data import datasets
 from lifecycle.data import query
 from lifecycle.records import Project, User
@@ -12,7 +12,8 @@ from ui import state
 from ui.frame import disabled_reason, reported_errors, text
 
 def _done(message: str, dataset) -> None:
-    notes = "".join(f"\n- {n}" for n in dataset.lineage.notes)
+    """Remember what the last ingest did, as Markdown with every name in it written literally."""
+    notes = "".join(f"\n- {text(n)}" for n in dataset.lineage.notes)
     state.remember(state.INGEST_MESSAGE, f"{message}{notes}", project_id=dataset.project_id)
     state.remember(state.DATASET_IN_FOCUS, dataset.id, project_id=dataset.project_id)
 
@@ -20,14 +21,16 @@ def _done(message: str, dataset) -> None:
 def render(workspace: Workspace, project: Project, user: User) -> None:
     cannot = auth.why_not(user, auth.Permission.EDIT_DATA)
     if message := state.recall(state.INGEST_MESSAGE, project_id=project.id):
-        st.success(text(message), icon="✅")
+        st.success(message, icon="✅")  # Markdown made by _done
     upload, bundled, sql = st.columns(3)
     with upload:
         st.markdown("**Upload a file**")
         limit_mb = config.limits().max_upload_bytes // (1024 * 1024)
         with st.form("ingest_upload", clear_on_submit=True):
+            # No `type=`: Streamlit then checks the name before the page runs and fails outside it on a
+            # NUL byte; ingest checks the suffix itself and cleans the name (lifecycle.names).
             uploaded = st.file_uploader(f"CSV, TSV or Parquet (optionally .gz), up to {limit_mb} MB",
-                                        type=["csv", "tsv", "txt", "gz", "parquet", "pq"], key="data_upload")
+                                        key="data_upload")
             name = st.text_input("Dataset name (default: the file name)", key="data_upload_name")
             encoding = st.selectbox("Text encoding", ["utf-8", "latin-1", "cp1252", "utf-16"], key="data_encoding")
             auxiliary = st.checkbox("Auxiliary table (no target; to join in SQL)", key="data_auxiliary")
@@ -36,14 +39,14 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
             if uploaded is None:
                 st.error("No file chosen. Pick a CSV or Parquet file above, then press Ingest.", icon="🚫")
             else:
-                with reported_errors(), st.status(f"Ingesting {uploaded.name}…") as status:
+                with reported_errors(), st.status(f"Ingesting {text(uploaded.name)}…") as status:
                     bar = st.progress(0.0)
                     dataset = datasets.ingest_bytes(
                         workspace, user, project.id, uploaded.getvalue(), uploaded.name, name=name or None,
                         auxiliary=auxiliary, encoding=encoding,
                         progress=lambda f, m: bar.progress(f, text=m))
-                    status.update(label=f"Ingested {dataset.label}", state="complete")
-                    _done(f"Ingested {dataset.label}: {dataset.rows:,} rows × {len(dataset.columns)} columns.", dataset)
+                    status.update(label=f"Ingested {text(dataset.label)}", state="complete")
+                    _done(f"Ingested {text(dataset.label)}: {dataset.rows:,} rows × {len(dataset.columns)} columns.", dataset)
                     st.rerun()
     with bundled:
         st.markdown("**Bundled public datasets**")
@@ -52,7 +55,7 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
         if st.button("Ingest bundled dataset", key="data_bundled_go", disabled=cannot is not None):
             with reported_errors(), st.spinner("Ingesting…"):
                 dataset = datasets.ingest_bundled(workspace, user, project.id, key)
-                _done(f"Ingested {dataset.label}: {dataset.rows:,} rows × {len(dataset.columns)} columns.", dataset)
+                _done(f"Ingested {text(dataset.label)}: {dataset.rows:,} rows × {len(dataset.columns)} columns.", dataset)
                 st.rerun()
     with sql:
         st.markdown("**Read-only SQL over this project's datasets**")
@@ -68,10 +71,14 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
                 if freeze:
                     dataset = query.freeze_query(workspace, user, project.id, statement,
                                                  name=freeze_name or "query_result", auxiliary=False)
-                    _done(f"Saved the query result as {dataset.label}: {dataset.rows:,} rows.", dataset)
+                    _done(f"Saved the query result as {text(dataset.label)}: {dataset.rows:,} rows.", dataset)
                     st.rerun()
                 result = query.run_query(workspace, project.id, statement)
                 st.dataframe(result.table.to_pandas(), hide_index=True, width="stretch")
+                st.download_button("Download these rows (CSV)", exports.csv_bytes(result.table), "query_result.csv",
+                                   mime="text/csv", key="data_sql_download",
+                                   help="Cells that a spreadsheet would run as a formula start with an apostrophe.")
                 if result.truncated:
-                    st.caption(f"Showing the first {query.PREVIEW_ROWS:,} rows.")
+                    st.caption(f"Showing the first {result.table.num_rows:,} rows (a preview is bounded in rows "
+                               "and size; save the result as a dataset to keep all of it).")
     disabled_reason(cannot)

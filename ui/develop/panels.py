@@ -128,11 +128,11 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
             with reported_errors(), st.spinner("Fitting and saving…"):
                 version = registry.register_run(workspace, user, run_id)
                 state.set_model_version(version.id)
-                state.remember(state.REGISTER_MESSAGE, f"Registered model {version.label} from run #{run_id}.",
+                state.remember(state.REGISTER_MESSAGE, f"Registered model {text(version.label)} from run #{run_id}.",
                                project_id=project.id)
                 st.rerun()
         if message := state.recall(state.REGISTER_MESSAGE, project_id=project.id):
-            st.success(text(message), icon="✅")
+            st.success(message, icon="✅")  # Markdown, its names written literally
             st.page_link("pages/validate.py", label="Validate it", icon="⚖️")
         if cannot:
             st.caption(f"🔒 {text(cannot)}")

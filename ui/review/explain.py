@@ -146,13 +146,13 @@ def _row_picker(version: ModelVersion, explanation: Explanation) -> int:
 def _input(version: ModelVersion, column, value: Any, position: int) -> Any:
     key = _key(version, f"what_if_{position}_{column.name}")
     if column.kind == "numeric":
-        return st.number_input(column.name, value=float(value) if value is not None else 0.0, key=key)
+        return st.number_input(text(column.name), value=float(value) if value is not None else 0.0, key=key)
     options = list(column.categories)
     if value is not None and str(value) not in options:
         options.append(str(value))
     if not options:
-        return st.text_input(column.name, value="" if value is None else str(value), key=key)
-    return st.selectbox(column.name, options, index=options.index(str(value)) if value is not None else 0, key=key)
+        return st.text_input(text(column.name), value="" if value is None else str(value), key=key)
+    return st.selectbox(text(column.name), options, index=options.index(str(value)) if value is not None else 0, key=key)
 
 
 def _what_if(workspace: Workspace, version: ModelVersion, explanation: Explanation, position: int) -> None:

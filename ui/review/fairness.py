@@ -50,7 +50,7 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
     with reported_errors():
         stored = fairness_evidence.stored_review(workspace, version.id, **settings)
         if compute and stored is None:
-            with st.status(f"Reviewing fairness by {', '.join(sensitive)}…", expanded=True) as status:
+            with st.status(f"Reviewing fairness by {text(', '.join(sensitive))}…", expanded=True) as status:
                 bar = st.progress(0.0)
                 stored = fairness_evidence.review_version(workspace, user, version.id, **settings,
                                                           progress=lambda f, m: bar.progress(f, text=m))

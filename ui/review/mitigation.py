@@ -67,19 +67,19 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
         st.success(f"Created candidate {text(created['label'])}: {text(created['what'])}.", icon="✅")
         for note in created["notes"]:
             st.caption(f"ℹ️ {text(note)}")
-        st.button(f"Open {created['label'].split(' (')[0]} (#{created['id']})", key="mitigation_open_created",
+        st.button(f"Open {text(created['label'].split(' (')[0])} (#{created['id']})", key="mitigation_open_created",
                   on_click=state.set_model_version, args=(created["id"],))
     _trade_off(workspace, user, base, sensitive or list(project.sensitive))
 
 
 def _create(workspace: Workspace, user: User, base: ModelVersion, **choices) -> None:
     label = mitigation.METHOD_LABELS[choices["method"]]
-    with reported_errors(), st.status(f"{label}: creating a mitigated candidate of {base.label}…",
+    with reported_errors(), st.status(f"{text(label)}: creating a mitigated candidate of {text(base.label)}…",
                                       expanded=True) as status:
         bar = st.progress(0.0)
         made = mitigation.create_candidate(workspace, user, base.id, **choices,
                                            progress=lambda fraction, message: bar.progress(fraction, text=message))
-        status.update(label=f"Created {made.version.label}", state="complete", expanded=False)
+        status.update(label=f"Created {text(made.version.label)}", state="complete", expanded=False)
         state.remember(state.MITIGATION_CREATED, {"id": made.version.id, "label": made.version.label,
                                                   "what": mitigation.describe(made.run), "notes": list(made.notes)},
                        project_id=base.project_id, item=base.id)
