@@ -31,6 +31,8 @@ MISSING_TOKENS = ("", "?", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-N
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _MAX_TYPE_RETRIES = 50
+BOM = "\ufeff"  # a byte-order mark, as spreadsheets write it before the first name
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,13 +110,17 @@ def check_column_names(names: list[str], filename: str, limits: Limits) -> None:
         seen[name] = position
 
 
-def _header(data: bytes, delimiter: str, encoding: str, filename: str) -> list[str]:
+def _header(data: bytes, delimiter: str, encoding: str, filename: str) -> tuple[list[str], list[str], bool]:
+    """The column names as given (a byte-order mark removed first, so a quoted first name is
+    unquoted), the same names trimmed, and whether a byte-order mark was found."""
     first_line = _first_line(data)
     try:
         text = first_line.decode(encoding)
     except UnicodeDecodeError as error:
         raise _not_utf8(filename, data, encoding, error) from None
-    return [name.strip().lstrip("\ufeff") for name in next(csv.reader([text], delimiter=delimiter), [])]
+    bom = text.startswith(BOM)
+    raw = next(csv.reader([text.removeprefix(BOM)], delimiter=delimiter), [])
+    return raw, [name.strip() for name in raw], bom
 
 
 def _first_line(data) -> bytes:
@@ -134,6 +140,10 @@ def _not_utf8(filename: str, data, encoding: str, error: UnicodeDecodeError | No
     if error is not None:
         line = data.count(b"\n", 0, error.start) + 1
         where = f" (byte 0x{data[error.start]:02x} on line {line})"
+    if bytes(data[:2]) in _UTF16_BOMS and not encoding.lower().replace("-", "").startswith("utf16"):
+        return InputError(f"{filename} is not {encoding} text: it starts with a UTF-16 byte-order mark "
+                          "(as spreadsheets save 'Unicode text').",
+                          "Choose the encoding utf-16 when you ingest it, or save it as CSV UTF-8.")
     return InputError(f"{filename} is not {encoding} text{where}.",
                       "Save it as UTF-8, or choose its encoding (for example latin-1) when you ingest it.")
 
@@ -142,9 +152,12 @@ def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits:
     notes: list[str] = []
     if re.search(rb"\S", data) is None:  # stops at the first visible byte; no copy
         raise InputError(f"{filename} is empty.", "Export it again with a header row and data rows.")
-    names = _header(data, delimiter, encoding, filename)
+    raw_names, names, bom = _header(data, delimiter, encoding, filename)
+    if bom:
+        notes.append("The file starts with a byte-order mark (as spreadsheets save UTF-8); it was removed "
+                     "before reading the column names.")
     check_column_names(names, filename, limits)
-    if names != [n for n in _raw_header(data, delimiter, encoding)]:
+    if names != raw_names:
         notes.append("Leading and trailing spaces were trimmed from column names.")
     bad_rows: list[pa_csv.InvalidRow] = []
     lock = threading.Lock()
@@ -188,11 +201,6 @@ def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits:
     for column in column_types:
         notes.append(f"Column {column!r} mixes numbers and text; it was read as text.")
     return table, notes
-
-
-def _raw_header(data: bytes, delimiter: str, encoding: str) -> list[str]:
-    first_line = _first_line(data).decode(encoding, errors="replace")
-    return [name.lstrip("\ufeff") for name in next(csv.reader([first_line], delimiter=delimiter), [])]
 
 
 def _line_of(data, text: str) -> int | str:

@@ -316,3 +316,34 @@ def test_mixed_type_past_the_first_block_is_read_as_text(workspace, analyst, pro
 def test_unknown_dataset(workspace):
     with pytest.raises(NotFound, match="No dataset version with id 42.*data list"):
         datasets.get_dataset(workspace, 42)
+
+
+# -- a byte-order mark before the header (issue 10, case 1) -------------------------------
+
+@pytest.mark.parametrize("header", ['"age","city","y"', 'age,"city",y', '" age ",city,y', "age;city;y"])
+def test_utf8_byte_order_mark_is_consumed_before_quoted_names(workspace, analyst, project, header):
+    delimiter = ";" if ";" in header else ","
+    rows = "\r\n".join(delimiter.join(r) for r in (("31", '"Oslo"', '"yes"'), ("45", "Rome", "no")))
+    data = ("\ufeff" + header + "\r\n" + rows + "\r\n").encode()
+    dataset = _ingest(workspace, analyst, project, data)
+    assert [c.name for c in dataset.columns] == ["age", "city", "y"]
+    assert [c.dtype for c in dataset.columns] == ["integer", "string", "string"]
+    assert any("byte-order mark" in n for n in dataset.lineage.notes), dataset.lineage.notes
+    trimmed = any("spaces were trimmed" in n for n in dataset.lineage.notes)
+    assert trimmed == ("' age '".replace("'", '"') in header)
+
+
+def test_bom_file_whose_first_column_is_the_target(workspace, analyst):
+    project = projects.create_project(workspace, analyst, name="BOM target", task="binary",
+                                      target="churned", positive_class="yes")
+    data = '\ufeff"churned","age"\r\n"yes",31\r\n"no",45\r\n'.encode()
+    dataset = datasets.ingest_bytes(workspace, analyst, project.id, data, "export.csv")
+    assert list(dataset.column_names)[0] == "churned"
+
+
+def test_utf16_file_read_as_utf8_names_the_encoding_to_choose(workspace, analyst, project):
+    data = "age\tcity\ty\n31\tOslo\tyes\n45\tRome\tno\n".encode("utf-16")
+    refused(workspace, analyst, project.id, data, "unicode.txt", "UTF-16 byte-order mark",
+            "Choose the encoding utf-16")
+    dataset = _ingest(workspace, analyst, project, data, "unicode.txt", encoding="utf-16")
+    assert list(dataset.column_names) == ["age", "city", "y"]
