@@ -39,7 +39,8 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
     freeze.set_defaults(handler=data_freeze)
     split = data.add_parser("split", parents=[output], help="split a dataset version, reproducibly")
     split.add_argument("dataset_id", type=int)
-    split.add_argument("--method", default="stratified", choices=["random", "stratified", "group", "time"])
+    split.add_argument("--method", default=None, choices=["random", "stratified", "group", "time"],
+                       help="default: stratified for classification, random for regression")
     split.add_argument("--seed", type=int, default=42)
     split.add_argument("--test-size", type=float, default=0.2)
     split.add_argument("--validation-size", type=float, default=0.0)

@@ -97,6 +97,24 @@ def test_save_recipe_freeze_and_split(demo_app):
     assert split.method == "stratified" and sum(split.counts.values()) == frozen.rows
 
 
+def test_split_form_offers_the_default_that_fits_the_task(empty_app):
+    """A regression project's split form starts on 'random' and its split works (issue 10, case 5)."""
+    workspace, project = _project(empty_app, name="Prices", task="regression", target="price",
+                                  positive_class=None)
+    admin = auth.get_user(workspace, "admin")
+    rows = "".join(f"{i % 17},{i % 5},{20 + i * 1.37:.2f}\n" for i in range(80))
+    dataset = datasets.ingest_bytes(workspace, admin, project.id, ("a,b,price\n" + rows).encode(), "prices.csv")
+    frozen = preparation.freeze_with_suggested_recipe(workspace, admin, dataset.id)
+    app = signed_in("admin")
+    app.switch_page("pages/data.py").run()
+    no_exceptions(app)
+    assert app.selectbox(key="split_method_regression").value == "random"
+    _button(app, "Create split").click().run()
+    no_exceptions(app)
+    [split] = preparation.splits_for(workspace, frozen.id)
+    assert split.method == "random"
+
+
 def test_stakeholder_sees_disabled_controls_with_the_reason(demo_app):
     app = signed_in("sam")
     app.switch_page("pages/data.py").run()

@@ -1,0 +1,106 @@
+"""Data as people really have it (issue 10): each kind of awkward file run through the CLI as a
+pipeline would — ingest → profile → freeze → split → train → register → validate — with the
+audit chain intact at the end. Tiny files are made by the tests."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from lifecycle.cli import main
+from lifecycle.store.db import close_database
+
+
+@pytest.fixture
+def cli(tmp_path, capsys):
+    workspace = tmp_path / "w.duckdb"
+
+    def run(*argv, user: str | None = "ana", json_out: bool = True) -> tuple[int, object, str]:
+        prefix = ["--workspace", str(workspace)] + (["--json"] if json_out else []) + (
+            ["--user", user] if user else [])
+        code = main([*prefix, *map(str, argv)])
+        out, err = capsys.readouterr()
+        try:
+            return code, json.loads(out) if json_out and out.strip() else out, err
+        except json.JSONDecodeError:
+            return code, out, err
+
+    assert run("workspace", "init", "--admin", "root", user=None)[0] == 0
+    assert run("user", "add", "ana", "--role", "analyst", user="root")[0] == 0
+    yield run, tmp_path
+    close_database(workspace)
+
+
+def _project(run, *, task="binary", target="y", positive="yes", objective="roc_auc>=0.5"):
+    extra = ["--positive-class", positive] if task == "binary" else []
+    code, _, err = run("project", "create", "p", "--task", task, "--target", target, *extra,
+                       "--objective", objective)
+    assert code == 0, err
+
+
+def through_the_lifecycle(run, path, *, ingest=(), split=(), train=("--algorithm", "random_forest",
+                          "--search", "random", "--trials", "1")) -> dict:
+    """Every stage on the CLI; returns what each printed (JSON). Fails on any exit other than 0
+    (or 1 from validate, a failed objective) and on a broken audit chain."""
+    out = {}
+    code, out["ingest"], err = run("data", "ingest", path, "--project", "p", *ingest)
+    assert code == 0, err
+    code, out["profile"], err = run("data", "profile", out["ingest"]["id"])
+    assert code == 0, err
+    code, out["freeze"], err = run("data", "freeze", out["ingest"]["id"])
+    assert code == 0, err
+    code, out["split"], err = run("data", "split", out["freeze"]["id"], *split)
+    assert code == 0, err
+    code, out["train"], err = run("train", "--project", "p", "--dataset", out["freeze"]["id"], *train)
+    assert code == 0, err
+    code, out["register"], err = run("register", out["train"]["best_run_id"])
+    assert code == 0, err
+    code, out["validate"], err = run("validate", out["register"]["version_id"], "--bootstrap", "50")
+    assert code in (0, 1), err
+    code, text, err = run("audit", "verify", user=None, json_out=False)
+    assert code == 0 and "intact" in text, (text, err)
+    return out
+
+
+# -- 1. a byte-order mark before a quoted header -----------------------------------------
+
+def test_bom_and_quoted_header_with_the_target_first(cli):
+    run, tmp = cli
+    _project(run, target="churned")
+    rng = np.random.default_rng(1)
+    lines = ['\ufeff"churned","age","city"'] + [
+        f'"{"yes" if a > 50 else "no"}",{a},"{c}"' for a, c in zip(rng.integers(18, 80, 120),
+                                                                    rng.choice(["Oslo", "Rome"], 120))]
+    path = tmp / "export.csv"
+    path.write_bytes("\r\n".join(lines).encode() + b"\r\n")
+    out = through_the_lifecycle(run, path)
+    assert [c["name"] for c in out["profile"]["columns"]] == ["churned", "age", "city"]
+
+
+# -- 5. the default split fits the task ---------------------------------------------------
+
+def test_regression_default_split_is_random(cli):
+    run, tmp = cli
+    _project(run, task="regression", target="price", objective="r2>=0.5")
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=150)
+    path = tmp / "prices.csv"
+    path.write_text("a,b,price\n" + "".join(f"{x:.3f},{rng.normal():.3f},{50 + 30 * x + rng.normal():.2f}\n"
+                                            for x in a))
+    out = through_the_lifecycle(run, path)
+    assert out["split"]["method"] == "random"
+    code, _, err = run("data", "split", out["freeze"]["id"], "--method", "stratified")
+    assert code == 2 and "'price' is a continuous number" in err and "'random' method" in err, err
+    assert "np." not in err
+
+
+def test_classification_default_split_stays_stratified(cli):
+    run, tmp = cli
+    _project(run)
+    path = tmp / "c.csv"
+    path.write_text("x,y\n" + "".join(f"{i % 7},{'yes' if i % 3 else 'no'}\n" for i in range(60)))
+    code, ingested, _ = run("data", "ingest", path, "--project", "p")
+    code, frozen, _ = run("data", "freeze", ingested["id"])
+    code, split, err = run("data", "split", frozen["id"])
+    assert code == 0 and split["method"] == "stratified", err
