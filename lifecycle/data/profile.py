@@ -27,7 +27,7 @@ import math
 import time
 from collections import defaultdict
 from contextlib import closing
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from lifecycle.errors import InputError, NotFound
@@ -39,7 +39,7 @@ from lifecycle.store import profile_cache
 from lifecycle.store import profiling as sql
 from lifecycle.workspace import Workspace
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: columns whose names differ only in case profiled each as itself
 HIST_BINS = 30
 LEAK_BUCKETS = 20
 TOP_VALUES = 10
@@ -324,18 +324,23 @@ def profile_dataset(workspace: Workspace, dataset: DatasetVersion, *, target: st
         raise NotFound(f"The rows of {dataset.label} are missing from {path.parent}.",
                        "Restore the workspace's .files folder from a backup.")
     started = time.perf_counter()
-    inputs = [sql.ColumnInput(name=c.name, kind=_KIND_OF_DTYPE.get(c.dtype, "categorical"), dtype=c.dtype)
-              for c in dataset.columns]
+    # SQL sees each column under a name of ours ("c0", "c1", ...): SQL names ignore case, so
+    # 'score' and 'SCORE' would otherwise both read the first of them.
+    real_names = {f"c{i}": c.name for i, c in enumerate(dataset.columns)}
+    inputs = [sql.ColumnInput(name=f"c{i}", kind=_KIND_OF_DTYPE.get(c.dtype, "categorical"), dtype=c.dtype)
+              for i, c in enumerate(dataset.columns)]
+    user_target, target = target, next((k for k, v in real_names.items() if v == target), None)
     target_input = next((c for c in inputs if c.name == target), None)
     if task == "regression" and target_input is not None and target_input.kind != "numeric":
-        raise InputError(f"The target {target!r} holds {target_input.dtype} values, but the task is "
+        raise InputError(f"The target {user_target!r} holds {target_input.dtype} values, but the task is "
                          "regression.", "Pick a numeric target, or a classification task.")
     exact = dataset.rows <= EXACT_MAX_ROWS
     sample_percent = min(100.0, 100.0 * EXACT_MAX_ROWS / max(dataset.rows, 1))
     # A cursor of our own: the view stays private, and an unfinished result left on the
     # thread's cursor (a fetchone elsewhere) cannot block registering it.
     with closing(workspace.db.cursor().cursor()) as cursor, \
-            dataset_store.view(cursor, workspace.path, dataset, name=f"profile_{dataset.id}") as view:
+            dataset_store.view(cursor, workspace.path, dataset, name=f"profile_{dataset.id}",
+                               column_names=list(real_names)) as view:
         summary = sql.summarise(cursor, view, inputs, exact_distinct=exact)
         stats = {s["name"]: s for s in summary["columns"]}
         ranked = [c for c in inputs if c.kind in ("numeric", "datetime") and stats[c.name]["non_null"]]
@@ -366,14 +371,31 @@ def profile_dataset(workspace: Workspace, dataset: DatasetVersion, *, target: st
         leakage = None
         if mode is not None and column.name != target and rows is not None:
             leakage = _leakage(rows, column.kind, mode)
-        columns.append(_column_profile(column, stats[column.name], summary["rows"], plans.get(column.name),
-                                       rows, leakage, column.name == target))
+        profiled = _column_profile(column, stats[column.name], summary["rows"], plans.get(column.name),
+                                   rows, leakage, column.name == target)
+        columns.append(replace(profiled, name=real_names[column.name]))
     columns, findings = findings_for(columns, rows=summary["rows"], duplicates=duplicates,
-                                     target=target, task=task, balance=balance)
+                                     target=user_target, task=task, balance=balance)
+    findings += _case_twin_findings(dataset)
     return DatasetProfile(dataset_id=dataset.id, dataset_label=dataset.label, rows=summary["rows"],
-                          columns=tuple(columns), duplicate_rows=duplicates, target=target, task=task,
+                          columns=tuple(columns), duplicate_rows=duplicates, target=user_target, task=task,
                           class_balance=balance, findings=tuple(findings), approximate=not exact,
                           elapsed_seconds=round(time.perf_counter() - started, 3))
+
+
+def _case_twin_findings(dataset: DatasetVersion) -> list[Finding]:
+    from lifecycle.data.query import sql_column_names
+
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name in dataset.column_names:
+        groups[name.lower()].append(name)
+    in_sql = sql_column_names(list(dataset.column_names))
+    return [Finding(severity="info", column=names[0], kind="case_twins",
+                    message=f"Columns {' and '.join(map(repr, names))} have names that differ only in case; "
+                            "each is profiled and used as itself, but SQL names ignore case, so in the query "
+                            f"sandbox write {', '.join(in_sql[n] for n in names)} — or rename one in the file "
+                            "and ingest it again.")
+            for names in groups.values() if len(names) > 1]
 
 
 def get_profile(workspace: Workspace, dataset: DatasetVersion, target: str | None,

@@ -104,9 +104,14 @@ def counts_by_project(cursor: duckdb.DuckDBPyConnection) -> dict[int, int]:
 
 @contextmanager
 def view(cursor: duckdb.DuckDBPyConnection, workspace_path: Path, dataset: DatasetVersion,
-         name: str = "ds") -> Iterator[str]:
-    """Expose a frozen dataset to SQL on this cursor as view ``name`` for the duration."""
+         name: str = "ds", *, column_names: list[str] | None = None) -> Iterator[str]:
+    """Expose a frozen dataset to SQL on this cursor as view ``name`` for the duration.
+
+    ``column_names`` renames the columns by position (zero-copy): SQL names ignore case, so
+    columns such as ``score`` and ``SCORE`` can only be told apart under names of our own."""
     table = dataset_files.read_table(data_path(workspace_path, dataset))
+    if column_names is not None:
+        table = table.rename_columns(column_names)
     cursor.register(name, table)
     try:
         yield name

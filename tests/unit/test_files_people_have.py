@@ -104,3 +104,25 @@ def test_classification_default_split_stays_stratified(cli):
     code, frozen, _ = run("data", "freeze", ingested["id"])
     code, split, err = run("data", "split", frozen["id"])
     assert code == 0 and split["method"] == "stratified", err
+
+
+# -- 4. column names that differ only in case ---------------------------------------------
+
+def test_case_twins_profiled_queried_and_trained(cli):
+    run, tmp = cli
+    _project(run)
+    rng = np.random.default_rng(4)
+    score = rng.normal(size=150)
+    path = tmp / "twins.csv"
+    path.write_text("score,SCORE,Age,age,y\n" + "".join(
+        f"{rng.normal():.3f},{s:.3f},{rng.integers(20, 60)},{rng.integers(20, 60)},{'yes' if s > 0 else 'no'}\n"
+        for s in score))
+    out = through_the_lifecycle(run, path)
+    profile = out["profile"]
+    means = {c["name"]: c["mean"] for c in profile["columns"]}
+    assert means["SCORE"] == pytest.approx(score.mean(), abs=1e-3) and means["score"] != means["SCORE"]
+    assert [f["column"] for f in profile["findings"] if f["kind"] == "leakage"] == ["SCORE"]
+    code, rows, err = run("data", "query", "--project", "p", "SELECT score, SCORE_2 FROM twins LIMIT 1")
+    assert code == 0 and list(rows[0]) == ["score", "SCORE_2"], err
+    code, _, err = run("data", "query", "--project", "p", "SELECT SCORE FROM twins")
+    assert code == 2 and "SCORE is ambiguous" in err and "SCORE_2 for 'SCORE'" in err, err

@@ -306,3 +306,31 @@ def test_bundled_adult(workspace, admin):
     assert not [f for f in profile.findings if f.kind == "leakage"]
     assert not profile.class_balance.imbalanced
     assert profile.column("income").is_target and profile.column("age").kind == "numeric"
+
+
+# -- column names that differ only in case (issue 10, case 4) -----------------------------
+
+def test_columns_differing_only_in_case_are_profiled_each_as_itself(workspace, admin):
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 200)
+    frame = pd.DataFrame({"score": rng.normal(0, 1, 200), "SCORE": y + rng.normal(0, 0.01, 200),
+                          "Age": rng.integers(20, 30, 200), "age": rng.integers(60, 90, 200),
+                          "AGE": rng.integers(1000, 1010, 200), "y": y})
+    _, dataset = _ingest(workspace, admin, frame)
+    report = profile_dataset(workspace, dataset, target="y", task="binary")
+    for name in ("score", "SCORE", "Age", "age", "AGE"):
+        column = report.column(name)
+        assert column.mean == pytest.approx(frame[name].mean()), name
+        assert column.min == pytest.approx(frame[name].min()) and column.distinct == frame[name].nunique()
+    assert [f.column for f in report.findings if f.kind == "leakage"] == ["SCORE"]
+    twins = [f.message for f in report.findings if f.kind == "case_twins"]
+    assert len(twins) == 2 and "'Age' and 'age' and 'AGE'" in twins[1] and "Age, age_2, AGE_3" in twins[1]
+
+
+def test_a_case_twin_of_the_target_is_not_the_target(workspace, admin):
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"Y": rng.normal(0, 1, 60), "y": rng.integers(0, 2, 60)})
+    _, dataset = _ingest(workspace, admin, frame)
+    report = profile_dataset(workspace, dataset, target="y", task="binary")
+    assert [c.is_target for c in report.columns] == [False, True]
+    assert report.column("Y").kind == "numeric" and report.column("y").distinct == 2

@@ -58,6 +58,8 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
         st.markdown("**Read-only SQL over this project's datasets**")
         views = query.available_views(workspace, project.id)
         st.caption("Tables: " + (", ".join(f"`{v}`" for v in sorted(views)) or "none yet"))
+        for note in query.case_twin_notes(views):
+            st.caption(text(note))
         with st.form("data_sql"):
             statement = st.text_area("SELECT …", key="data_sql_text", height=120)
             freeze_name = st.text_input("Save the result as dataset (name)", key="data_sql_name")
