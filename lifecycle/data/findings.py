@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
+from lifecycle.data.recipe.checks import describe_kind
+
 SEVERITIES = ("problem", "warning", "info")
 MISSING_WARNING_SHARE = 0.05
 MISSING_PROBLEM_SHARE = 0.50
@@ -25,7 +27,7 @@ class Finding:
     severity: str  # "info", "warning" or "problem"
     column: str | None
     kind: str  # empty, missing, constant, id_like, high_cardinality, outliers, infinite,
-    #            duplicates, class_imbalance, leakage, target_missing
+    #            duplicates, class_imbalance, leakage, target_missing, nested, binary, case_twins
     message: str
 
 
@@ -55,6 +57,13 @@ def _column_findings(c: Any, rows: int, target: str | None, task: str | None) ->
     if c.kind == "empty":
         add("problem", "empty", f"Column {name!r} is empty in every row ({rows:,} rows); "
             "drop the column in the recipe.")
+        return flags, out
+    if c.kind in ("nested", "binary"):
+        offer = ("; to use it, add a derived column with the 'length' operation (items per row)"
+                 if c.kind == "nested" and not c.dtype.startswith("struct<") else "")
+        empty = f", empty in {c.missing:,} rows" if c.missing else ""
+        add("info", c.kind, f"Column {name!r} holds {describe_kind(c.kind, c.dtype)}{empty}; the suggested "
+            f"recipe leaves it out of the features{offer}.")
         return flags, out
     if c.missing:
         share = c.missing / rows

@@ -234,13 +234,13 @@ def _read_parquet(data: bytes, filename: str, limits: Limits) -> pa.Table:
                          "Export it again, or upload it as CSV.") from None
 
 
-def _check_table(table: pa.Table, filename: str, data: bytes, encoding: str) -> list[str]:
+def _check_table(table: pa.Table, filename: str, data: bytes, encoding: str, *, text: bool) -> list[str]:
     notes = []
     if table.num_rows == 0:
         raise InputError(f"{filename} has a header but no data rows.",
                          "Export it again with its rows, or pick another file.")
     for field, column in zip(table.schema, table.columns):
-        if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+        if text and (pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)):
             raise _not_utf8(filename, data, encoding)
         if pa.types.is_floating(field.type):
             infinite = pc.sum(pc.is_inf(column)).as_py() or 0
@@ -272,7 +272,7 @@ def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "
         else:
             delimiter = "\t" if suffix == ".tsv" else _sniff_delimiter(raw)
             table, notes = _read_csv(raw, filename, delimiter, encoding, limits)
-        notes += _check_table(table, filename, raw, encoding)
+        notes += _check_table(table, filename, raw, encoding, text=suffix not in PARQUET_SUFFIXES)
     finally:
         source_hash = hasher.hexdigest()
     return ReadResult(table=table, source_hash=source_hash, source_bytes=len(data),

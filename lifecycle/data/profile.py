@@ -30,6 +30,7 @@ from contextlib import closing
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from lifecycle.data.recipe.checks import UNFED_KINDS, dtype_kind
 from lifecycle.errors import InputError, NotFound
 from lifecycle.data.findings import (ID_LIKE_MIN_ROWS, ID_LIKE_SHARE, IMBALANCE_SHARE,  # noqa: F401
                                         LEAKAGE_THRESHOLD, Finding, findings_for, is_id_like)
@@ -49,9 +50,18 @@ LEAKAGE_MIN_ROWS = 30
 MIN_BUCKET_ROWS = 5
 SUMMARY_QUANTILES = (0.01, 0.25, 0.5, 0.75, 0.99)
 _LEAK_QUANTILES = tuple(k / LEAK_BUCKETS for k in range(1, LEAK_BUCKETS))
-KINDS = ("numeric", "categorical", "boolean", "datetime", "empty")
+KINDS = ("numeric", "categorical", "boolean", "datetime", "empty", "nested", "binary")
 _KIND_OF_DTYPE = {"integer": "numeric", "float": "numeric", "boolean": "boolean",
                   "datetime": "datetime", "string": "categorical", "empty": "empty"}
+
+
+def kind_of_dtype(dtype: str) -> str:
+    """The profile kind of a stored type: lists, records and maps are "nested", raw bytes
+    "binary" (profiled for missing and distinct values only); other types are categories."""
+    if dtype in _KIND_OF_DTYPE:
+        return _KIND_OF_DTYPE[dtype]
+    unfed = dtype_kind(dtype)
+    return unfed if unfed in UNFED_KINDS else "categorical"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -327,7 +337,7 @@ def profile_dataset(workspace: Workspace, dataset: DatasetVersion, *, target: st
     # SQL sees each column under a name of ours ("c0", "c1", ...): SQL names ignore case, so
     # 'score' and 'SCORE' would otherwise both read the first of them.
     real_names = {f"c{i}": c.name for i, c in enumerate(dataset.columns)}
-    inputs = [sql.ColumnInput(name=f"c{i}", kind=_KIND_OF_DTYPE.get(c.dtype, "categorical"), dtype=c.dtype)
+    inputs = [sql.ColumnInput(name=f"c{i}", kind=kind_of_dtype(c.dtype), dtype=c.dtype)
               for i, c in enumerate(dataset.columns)]
     user_target, target = target, next((k for k, v in real_names.items() if v == target), None)
     target_input = next((c for c in inputs if c.name == target), None)
@@ -352,7 +362,7 @@ def profile_dataset(workspace: Workspace, dataset: DatasetVersion, *, target: st
         plans = {}
         for column in inputs:
             s = stats[column.name]
-            if not s["non_null"] or column.kind == "empty":
+            if not s["non_null"] or column.kind in ("empty", *UNFED_KINDS):
                 continue
             if column.name != target and column.kind == "categorical" \
                     and is_id_like(column.kind, column.dtype, s["non_null"], s["distinct"]):

@@ -40,7 +40,10 @@ def _record(row: tuple) -> DatasetVersion:
 
 
 def arrow_type_name(arrow_type: pa.DataType) -> str:
-    """A short, user-facing type name for a column."""
+    """A short, user-facing type name for a column; nested and other types by their Arrow name
+    (``list<item: int64>``, ``struct<a: int64>``, ``binary``, ``duration[s]``)."""
+    if pa.types.is_dictionary(arrow_type):
+        return arrow_type_name(arrow_type.value_type)
     if pa.types.is_integer(arrow_type):
         return "integer"
     if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):

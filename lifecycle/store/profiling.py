@@ -66,8 +66,8 @@ def _value_expr(column: ColumnInput) -> str:
         return as_double
     if column.kind == "datetime":
         return f"epoch({quoted})"
-    if column.kind in ("categorical", "boolean"):
-        return f"CAST({quoted} AS VARCHAR)"
+    if column.kind in ("categorical", "boolean", "nested", "binary"):
+        return f"CAST({quoted} AS VARCHAR)"  # nested and binary: counted, never grouped
     return quoted
 
 

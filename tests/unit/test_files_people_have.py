@@ -126,3 +126,43 @@ def test_case_twins_profiled_queried_and_trained(cli):
     assert code == 0 and list(rows[0]) == ["score", "SCORE_2"], err
     code, _, err = run("data", "query", "--project", "p", "SELECT SCORE FROM twins")
     assert code == 2 and "SCORE is ambiguous" in err and "SCORE_2 for 'SCORE'" in err, err
+
+
+# -- 3. nested and other exotic Arrow types -----------------------------------------------
+
+def test_nested_parquet_runs_through_every_stage(cli):
+    from tests.unit.test_profile import _exotic_table
+    import pyarrow.parquet as pq
+
+    run, tmp = cli
+    _project(run, positive="a")
+    table = _exotic_table(160)
+    path = tmp / "nested.parquet"
+    pq.write_table(table, path)
+    out = through_the_lifecycle(run, path)
+    kinds = {c["name"]: c["kind"] for c in out["profile"]["columns"]}
+    assert kinds["tags"] == "nested" and kinds["raw"] == "binary"
+    code, text, err = run("explain", out["register"]["version_id"], "--rows", "20", json_out=False)
+    assert code == 0, err
+
+
+def test_a_length_feature_of_a_list_column_trains(workspace, actors):
+    from tests.unit.test_profile import _exotic_table, _parquet
+    from lifecycle.data import datasets, preparation
+    from lifecycle.data.recipe.compiler import DerivedColumn
+    from lifecycle.develop import search
+    from lifecycle.problem import projects
+    import dataclasses
+
+    analyst = actors["analyst"]
+    project = projects.create_project(workspace, analyst, name="nested", task="binary", target="y",
+                                      positive_class="a")
+    dataset = datasets.ingest_bytes(workspace, analyst, project.id, _parquet(_exotic_table(120)), "n.parquet")
+    recipe = preparation.suggested_recipe(workspace, dataset, project)
+    recipe = dataclasses.replace(recipe, derived=(DerivedColumn(name="n_tags", op="length", inputs=("tags",)),))
+    saved = preparation.save_recipe(workspace, analyst, project.id, "with-length", recipe)
+    frozen = preparation.freeze_dataset(workspace, analyst, dataset.id, saved.id)
+    split = preparation.create_split(workspace, analyst, frozen.id)
+    result = search.run_search(workspace, analyst, project_id=project.id, dataset_id=frozen.id, split_id=split.id,
+                               algorithm="random_forest", method="none")
+    assert result.runs[0].status == "finished", result.runs[0].error

@@ -347,3 +347,11 @@ def test_utf16_file_read_as_utf8_names_the_encoding_to_choose(workspace, analyst
             "Choose the encoding utf-16")
     dataset = _ingest(workspace, analyst, project, data, "unicode.txt", encoding="utf-16")
     assert list(dataset.column_names) == ["age", "city", "y"]
+
+
+def test_parquet_binary_column_is_data_not_an_encoding_error(workspace, analyst, project):
+    table = pa.table({"raw": pa.array([b"\x80\x81", b"\x00"], pa.binary()), "y": ["yes", "no"]})
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    dataset = _ingest(workspace, analyst, project, sink.getvalue(), "blobs.parquet")
+    assert [c.dtype for c in dataset.columns] == ["binary", "string"]

@@ -334,3 +334,42 @@ def test_a_case_twin_of_the_target_is_not_the_target(workspace, admin):
     report = profile_dataset(workspace, dataset, target="y", task="binary")
     assert [c.is_target for c in report.columns] == [False, True]
     assert report.column("Y").kind == "numeric" and report.column("y").distinct == 2
+
+
+# -- nested and other exotic Arrow types (issue 10, case 3) -------------------------------
+
+def _exotic_table(n=60):
+    import datetime as dt
+    import decimal
+    rng = np.random.default_rng(3)
+    return pa.table({
+        "x": rng.normal(size=n),
+        "tags": pa.array([list(range(i % 4)) if i % 6 else None for i in range(n)], pa.list_(pa.int64())),
+        "big": pa.array([["a"] * (i % 3) for i in range(n)], pa.large_list(pa.string())),
+        "pair": pa.array([[float(i), 1.0] for i in range(n)], pa.list_(pa.float64(), 2)),
+        "rec": pa.array([{"a": i, "b": "q"} for i in range(n)]),
+        "kv": pa.array([[("k", i)] for i in range(n)], pa.map_(pa.string(), pa.int64())),
+        "raw": pa.array([bytes([i % 256]) for i in range(n)], pa.binary()),
+        "code": pa.array(rng.choice(["u", "v"], n)).dictionary_encode(),
+        "price": pa.array([decimal.Decimal(f"{v:.2f}") for v in rng.uniform(0, 100, n)], pa.decimal128(10, 2)),
+        "at": pa.array([dt.time(i % 24, 0) for i in range(n)], pa.time64("us")),
+        "took": pa.array([dt.timedelta(seconds=int(s)) for s in rng.integers(0, 9, n)], pa.duration("s")),
+        "when": pa.array([dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=i)
+                          for i in range(n)], pa.timestamp("us", tz="UTC")),
+        "count": pa.array(rng.integers(0, 50, n).astype(np.uint64)),
+        "y": pa.array(rng.choice(["a", "b"], n)),
+    })
+
+
+def test_nested_columns_are_profiled_as_what_they_are(workspace, admin):
+    _, dataset = _ingest(workspace, admin, _exotic_table())
+    report = profile_dataset(workspace, dataset, target="y", task="binary")
+    kinds = {c.name: c.kind for c in report.columns}
+    assert [n for n, k in kinds.items() if k == "nested"] == ["tags", "big", "pair", "rec", "kv"]
+    assert kinds["raw"] == "binary" and kinds["code"] == "categorical" and kinds["price"] == "numeric"
+    assert report.column("tags").missing == 10 and report.column("tags").dtype.startswith("list<")
+    about = {f.column: f.message for f in report.findings if f.kind in ("nested", "binary")}
+    assert "holds lists (list<" in about["tags"] and "empty in 10 rows" in about["tags"]
+    assert "'length' operation" in about["tags"] and "'length'" not in about["rec"]
+    assert "holds records (struct<" in about["rec"] and "holds raw bytes" in about["raw"]
+    assert not any(f.kind == "id_like" and f.column in about for f in report.findings)

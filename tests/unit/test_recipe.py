@@ -565,3 +565,56 @@ def test_default_recipe_on_adult():
     assert len(out) == 2000 and not out.isna().any().any()
     assert {"age", "workclass", "native_country"} <= {source_column(c) for c in out.columns}
     assert recipe_warnings(recipe, df) == []
+
+
+# -- nested and binary columns (issue 10, case 3) -----------------------------------------
+
+@pytest.fixture
+def nested():
+    n = 40
+    return pd.DataFrame({
+        "x": np.linspace(0, 1, n),
+        "tags": [np.arange(i % 4) if i % 5 else None for i in range(n)],   # list<int64> from Arrow
+        "rec": [{"a": i, "b": "q"} for i in range(n)],                       # struct
+        "kv": [[("k", i)] * (i % 3) for i in range(n)],                      # map
+        "raw": [bytes([i]) for i in range(n)],                               # binary
+        "y": ["yes", "no"] * (n // 2),
+    })
+
+
+def test_default_recipe_leaves_nested_and_binary_columns_out_and_offers_length(nested):
+    recipe = default_recipe(nested, target="y")
+    steps = {s.column: s for s in recipe.steps}
+    assert [c for c, s in steps.items() if s.role == "ignore"] == ["tags", "rec", "kv", "raw"]
+    assert "Holds lists" in steps["tags"].note and "'length' operation" in steps["tags"].note
+    assert "Holds records" in steps["rec"].note and "length" not in steps["rec"].note
+    assert "Holds raw bytes" in steps["raw"].note
+    compile_recipe(recipe, nested).fit(nested)
+
+
+@pytest.mark.parametrize("column, words", [("tags", "nested values (lists, records or maps)"),
+                                           ("rec", "nested values"), ("raw", "raw bytes")])
+def test_feeding_a_nested_column_is_refused_with_the_fix(nested, column, words):
+    recipe = Recipe(steps=(num("x"), cat(column), ColumnStep(column="y", role="target", kind="categorical")))
+    with pytest.raises(InputError) as caught:
+        compile_recipe(recipe, nested)
+    assert f"Column {column!r} holds {words}" in str(caught.value) and "role 'ignore'" in str(caught.value)
+
+
+def test_schema_type_names_of_nested_columns_are_not_numbers():
+    from lifecycle.data.recipe.checks import dtype_kind
+    assert dtype_kind("list<element: int64>") == "nested" and dtype_kind("struct<a: int64>") == "nested"
+    assert dtype_kind("map<string, int64>") == "nested" and dtype_kind("binary") == "binary"
+    assert dtype_kind("time64[us]") == "text" and dtype_kind("timestamp[us, tz=UTC]") == "datetime"
+
+
+def test_derived_length_counts_items_and_keeps_missing(nested):
+    recipe = Recipe(steps=(num("x"), ColumnStep(column="tags", role="ignore", kind="categorical"),
+                           ColumnStep(column="y", role="target", kind="categorical")),
+                    derived=(DerivedColumn(name="n_tags", op="length", inputs=("tags",), imputation="none"),))
+    out = compile_recipe(recipe, nested).fit_transform(nested)
+    expected = [np.nan if i % 5 == 0 else i % 4 for i in range(len(nested))]
+    np.testing.assert_array_equal(out["derived__n_tags"].to_numpy(), np.array(expected, dtype=float))
+    with pytest.raises(InputError, match="'length' counts the items"):
+        compile_recipe(Recipe(steps=recipe.steps, derived=(DerivedColumn(name="n", op="length",
+                                                                         inputs=("x",)),)), nested)

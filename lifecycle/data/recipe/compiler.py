@@ -27,8 +27,8 @@ from sklearn.preprocessing import (MinMaxScaler, OneHotEncoder, OrdinalEncoder, 
                                    StandardScaler)
 
 from lifecycle.errors import InputError
-from lifecycle.data.recipe.checks import (apply_filters, column_kind, dtype_kind, filter_mask,
-                                     schema_kinds, validate_recipe)
+from lifecycle.data.recipe.checks import (UNFED_KINDS, apply_filters, column_kind, describe_kind,
+                                          dtype_kind, filter_mask, schema_kinds, validate_recipe)
 from lifecycle.data.recipe.spec import (CLIPS, ENCODINGS, FILTER_OPS, IMPUTATIONS, KINDS, ROLES,
                                    SCALINGS, ColumnStep, DerivedColumn, Recipe, RowFilter)
 from lifecycle.data.recipe.transformers import (DERIVED_OPS, AsText, DerivedColumnTransformer, InfToNaN,
@@ -78,6 +78,12 @@ def default_recipe(df: pd.DataFrame, *, target: str, sensitive: tuple[str, ...] 
 
 def _default_step(column: str, series: pd.Series, role: str) -> ColumnStep:
     kind = column_kind(series)
+    if kind in UNFED_KINDS and role != "target":
+        example = next(iter(series.dropna()), None)
+        offer = (" To use it, add a derived column with the 'length' operation (items per row)."
+                 if kind == "nested" and not isinstance(example, dict) else "")
+        return ColumnStep(column=column, role="ignore", kind="categorical",
+                          note=f"Holds {describe_kind(kind, example=example)}; not fed to the model.{offer}")
     rows, present = len(series), int(series.notna().sum())
     distinct = int(series.nunique(dropna=True))
     is_numeric = kind == "numeric"

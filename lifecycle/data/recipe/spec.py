@@ -23,7 +23,7 @@ CLIPS = ("none", "iqr", "quantile")
 FILTER_OPS = ("==", "!=", ">", ">=", "<", "<=", "is_null", "not_null", "in", "not_in")
 NULL_OPS = ("is_null", "not_null")
 SET_OPS = ("in", "not_in")
-_ARITY = {"ratio": 2, "difference": 2, "log1p": 1, "bin": 1, **{op: 1 for op in DATE_OPS}}
+_ARITY = {"ratio": 2, "difference": 2, "log1p": 1, "bin": 1, "length": 1, **{op: 1 for op in DATE_OPS}}
 
 
 def _choose(value: str, allowed: tuple[str, ...], what: str, owner: str) -> None:
