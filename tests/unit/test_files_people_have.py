@@ -166,3 +166,26 @@ def test_a_length_feature_of_a_list_column_trains(workspace, actors):
     result = search.run_search(workspace, analyst, project_id=project.id, dataset_id=frozen.id, split_id=split.id,
                                algorithm="random_forest", method="none")
     assert result.runs[0].status == "finished", result.runs[0].error
+
+
+# -- 6. metrics that are undefined --------------------------------------------------------
+
+def test_three_positives_in_two_hundred_rows(cli):
+    run, tmp = cli
+    _project(run, objective="precision>=0.0")
+    rng = np.random.default_rng(6)
+    path = tmp / "rare.csv"
+    path.write_text("a,b,y\n" + "".join(f"{rng.normal():.3f},{rng.normal():.3f},{'yes' if i in (5, 80, 150) else 'no'}\n"
+                                        for i in range(200)))
+    out = through_the_lifecycle(run, path, train=("--algorithm", "random_forest", "--folds", "2"))
+    report = out["validate"]["report"]
+    assert report["class_counts"] == {"0": 39, "1": 1}
+    precision = report["metrics"]["precision"]
+    assert precision["value"] is None and "undefined (0/0)" in precision["note"]
+    assert "rests on 1 positive row(s)" in report["metrics"]["roc_auc"]["unreliable"]
+    [verdict] = report["verdicts"]
+    assert verdict["status"] == "fail" and "cannot pass" in verdict["reason"]
+    assert not out["validate"]["passed"]
+    code, text, _ = run("validate", out["register"]["version_id"], "--bootstrap", "20", json_out=False)
+    assert code == 1 and "1 positive and 39 negative of 40 test rows" in text
+    assert "precision >= 0: — — Cannot be computed, so it cannot pass: Precision" in text, text
