@@ -27,7 +27,8 @@ class Finding:
     severity: str  # "info", "warning" or "problem"
     column: str | None
     kind: str  # empty, missing, constant, id_like, high_cardinality, outliers, infinite,
-    #            duplicates, class_imbalance, leakage, target_missing, nested, binary, case_twins
+    #            duplicates, class_imbalance, leakage, target_missing, nested, binary, case_twins,
+    #            numbers_as_text
     message: str
 
 
@@ -88,12 +89,18 @@ def _column_findings(c: Any, rows: int, target: str | None, task: str | None) ->
         value = c.top_values[0][0] if c.top_values else _number(c.min)
         add("warning", "constant", f"Column {name!r} has the single value {value!r} in all {filled:,} "
             "filled rows; it carries no information — drop it in the recipe.")
-    id_like = is_id_like(c.kind, c.dtype, filled, c.distinct)
+    number_format = getattr(c, "number_format", None)
+    if number_format:
+        add("warning", "numbers_as_text",
+            f"Column {name!r} holds numbers stored as text, written like {c.number_example!r} (format "
+            f"{number_format}); the suggested recipe converts them to numbers — accept or refuse that in "
+            "the recipe (number format).")
+    id_like = is_id_like(c.kind, c.dtype, filled, c.distinct) and not number_format
     if id_like:
         add("warning", "id_like",
             f"Column {name!r} has a different value in almost every row ({c.distinct:,} distinct of "
             f"{filled:,} filled rows); it looks like an identifier — exclude it from the features.")
-    elif (c.kind == "categorical" and c.distinct > HIGH_CARDINALITY_DISTINCT
+    elif (c.kind == "categorical" and not number_format and c.distinct > HIGH_CARDINALITY_DISTINCT
           and c.distinct > HIGH_CARDINALITY_SHARE * filled):
         add("warning", "high_cardinality",
             f"Column {name!r} has {c.distinct:,} distinct values ({_pct(c.distinct / filled)} of filled "

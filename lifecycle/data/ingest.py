@@ -16,12 +16,14 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from lifecycle.config import Limits
+from lifecycle.data.numbers import NUMERIC_SHARE, NumberFormat, to_numbers
 from lifecycle.errors import InputError
 from lifecycle.hashing import BackgroundSha256
 
@@ -148,7 +150,8 @@ def _not_utf8(filename: str, data, encoding: str, error: UnicodeDecodeError | No
                       "Save it as UTF-8, or choose its encoding (for example latin-1) when you ingest it.")
 
 
-def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits: Limits) -> tuple[pa.Table, list[str]]:
+def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits: Limits,
+              number_format: NumberFormat | None = None) -> tuple[pa.Table, list[str]]:
     notes: list[str] = []
     if re.search(rb"\S", data) is None:  # stops at the first visible byte; no copy
         raise InputError(f"{filename} is empty.", "Export it again with a header row and data rows.")
@@ -180,7 +183,9 @@ def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits:
                 convert_options=pa_csv.ConvertOptions(null_values=list(MISSING_TOKENS),
                                                       strings_can_be_null=True,
                                                       quoted_strings_can_be_null=True,
-                                                      column_types=column_types),
+                                                      column_types=column_types,
+                                                      decimal_point=number_format.decimal
+                                                      if number_format else "."),
             )
             break
         except pa.ArrowInvalid as error:
@@ -200,7 +205,35 @@ def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits:
             "Fix or remove those rows (often an unquoted delimiter inside a value), then upload again.")
     for column in column_types:
         notes.append(f"Column {column!r} mixes numbers and text; it was read as text.")
+    if number_format is not None:
+        table = _numbers_in_named_format(table, number_format, notes)
     return table, notes
+
+
+def _numbers_in_named_format(table: pa.Table, fmt: NumberFormat, notes: list[str]) -> pa.Table:
+    """Text columns whose every value is a number in the convention the user named become
+    numbers (whole numbers integers); a column where most but not all are stays text, said why."""
+    for index, field in enumerate(table.schema):
+        if not pa.types.is_string(field.type) and not pa.types.is_large_string(field.type):
+            continue
+        distinct = pc.unique(table.column(index).drop_null()).to_pylist()
+        parsed = fmt.parse(distinct)
+        good = np.isfinite(parsed)
+        if len(distinct) == 0 or good.mean() < NUMERIC_SHARE:
+            continue
+        if not good.all():
+            bad = [v for v, ok in zip(distinct, good) if not ok]
+            notes.append(f"Column {field.name!r} stays text: {len(bad):,} of its values, such as {bad[0]!r}, are "
+                         f"not numbers written {fmt.label}; the profile offers to convert the rest.")
+            continue
+        values = to_numbers(table.column(index).to_pandas().astype(object), fmt)
+        whole = bool(np.all(np.mod(parsed, 1) == 0)) and np.all(np.abs(parsed) < 2 ** 53)
+        array = (pa.array(values.astype("Int64"), type=pa.int64()) if whole
+                 else pa.array(values.to_numpy(), type=pa.float64(), from_pandas=True))
+        table = table.set_column(index, field.name, array)
+        notes.append(f"Column {field.name!r} was read as numbers written {fmt.label} (decimal mark "
+                     f"{fmt.decimal!r}, thousands separator {fmt.thousands or 'none'!r}).")
+    return table
 
 
 def _line_of(data, text: str) -> int | str:
@@ -252,8 +285,11 @@ def _check_table(table: pa.Table, filename: str, data: bytes, encoding: str, *, 
     return notes
 
 
-def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "utf-8") -> ReadResult:
-    """Read a CSV/TSV (optionally gzipped) or Parquet file supplied as bytes."""
+def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "utf-8",
+                number_format: NumberFormat | None = None) -> ReadResult:
+    """Read a CSV/TSV (optionally gzipped) or Parquet file supplied as bytes. ``number_format``
+    names how the file writes numbers (decimal mark, thousands separator); text columns written
+    that way are read as numbers."""
     if len(data) > limits.max_upload_bytes:
         raise _too_big(filename, len(data), limits)
     suffix, gz = _suffix(filename)
@@ -271,7 +307,7 @@ def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "
             table, notes = _read_parquet(raw, filename, limits), []
         else:
             delimiter = "\t" if suffix == ".tsv" else _sniff_delimiter(raw)
-            table, notes = _read_csv(raw, filename, delimiter, encoding, limits)
+            table, notes = _read_csv(raw, filename, delimiter, encoding, limits, number_format)
         notes += _check_table(table, filename, raw, encoding, text=suffix not in PARQUET_SUFFIXES)
     finally:
         source_hash = hasher.hexdigest()
@@ -287,7 +323,8 @@ def _sniff_delimiter(data: bytes) -> str:
     return best if counts[best] else ","
 
 
-def read_path(path: Path, limits: Limits, *, encoding: str = "utf-8") -> ReadResult:
+def read_path(path: Path, limits: Limits, *, encoding: str = "utf-8",
+              number_format: NumberFormat | None = None) -> ReadResult:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} does not exist or is not a file.", "Check the path.")
@@ -295,12 +332,12 @@ def read_path(path: Path, limits: Limits, *, encoding: str = "utf-8") -> ReadRes
     if size > limits.max_upload_bytes:
         raise _too_big(path.name, size, limits)
     if size == 0:
-        return read_upload(b"", path.name, limits, encoding=encoding)
+        return read_upload(b"", path.name, limits, encoding=encoding, number_format=number_format)
     with open(path, "rb") as handle:
         # Memory-mapped: no copy of a large file into Python. Not closed explicitly: Arrow may
         # still reference the mapping; it is unmapped when the last reference goes.
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    return read_upload(mapped, path.name, limits, encoding=encoding)
+    return read_upload(mapped, path.name, limits, encoding=encoding, number_format=number_format)
 
 
 def finite_or_none(value: float | None) -> float | None:

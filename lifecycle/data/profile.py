@@ -30,7 +30,9 @@ from contextlib import closing
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from lifecycle.data.numbers import detect_format
 from lifecycle.data.recipe.checks import UNFED_KINDS, dtype_kind
+from lifecycle.data.recipe.compiler import DETECT_VALUES
 from lifecycle.errors import InputError, NotFound
 from lifecycle.data.findings import (ID_LIKE_MIN_ROWS, ID_LIKE_SHARE, IMBALANCE_SHARE,  # noqa: F401
                                         LEAKAGE_THRESHOLD, Finding, findings_for, is_id_like)
@@ -40,7 +42,7 @@ from lifecycle.store import profile_cache
 from lifecycle.store import profiling as sql
 from lifecycle.workspace import Workspace
 
-FORMAT_VERSION = 2  # 2: columns whose names differ only in case profiled each as itself
+FORMAT_VERSION = 3  # 2: case twins profiled each as itself; 3: numbers stored as text
 HIST_BINS = 30
 LEAK_BUCKETS = 20
 TOP_VALUES = 10
@@ -95,6 +97,8 @@ class ColumnProfile:
     outlier_bounds: tuple[float, float] | None = None
     leakage: float | None = None  # see the module docstring
     is_target: bool = False
+    number_format: str | None = None  # text holding numbers written like this ("1,234.56")
+    number_example: str | None = None  # one of its values, as written
     flags: tuple[str, ...] = ()
 
     @property
@@ -375,6 +379,9 @@ def profile_dataset(workspace: Workspace, dataset: DatasetVersion, *, target: st
         dist = sql.distributions(cursor, view, list(plans.values()), target=target_plan,
                                  sample_percent=sample_percent)
         balance = _class_balance(sql.class_counts(cursor, view, target_input)) if mode == "classes" else None
+        texts = [c for c in inputs if c.dtype == "string" and c.name != target and stats[c.name]["non_null"]]
+        numbers = {name: detect_format(values) for name, values in
+                   sql.text_samples(cursor, view, texts, DETECT_VALUES).items()}
     columns = []
     for column in inputs:
         rows = dist.get(column.name)
@@ -383,6 +390,9 @@ def profile_dataset(workspace: Workspace, dataset: DatasetVersion, *, target: st
             leakage = _leakage(rows, column.kind, mode)
         profiled = _column_profile(column, stats[column.name], summary["rows"], plans.get(column.name),
                                    rows, leakage, column.name == target)
+        found = numbers.get(column.name)
+        if found is not None:
+            profiled = replace(profiled, number_format=found.format.label, number_example=found.example)
         columns.append(replace(profiled, name=real_names[column.name]))
     columns, findings = findings_for(columns, rows=summary["rows"], duplicates=duplicates,
                                      target=user_target, task=task, balance=balance)

@@ -61,6 +61,22 @@ def test_ingest_a_file(empty_app):
     assert any(m.label == "Rows" and m.value == "60" for m in app.metric)  # the profile rendered
 
 
+def test_ingest_form_takes_the_number_convention(empty_app):
+    """Issue 10, case 2: a file writing 1.234,56 ingested with that convention named in the form."""
+    workspace, project = _project(empty_app)
+    rows = "".join(f'{i};"{i}.{i % 1000:03d},5";{"yes" if i % 2 else "no"}\n' for i in range(1, 41))
+    app = signed_in("admin")
+    app.switch_page("pages/data.py").run()
+    app.file_uploader(key="data_upload").upload("eu.csv", ("n;amount;y\n" + rows).encode(), "text/csv")
+    app.selectbox(key="data_numbers").set_value("1.234,56 (decimal ',', thousands '.')")
+    _button(app, "Ingest").click().run()
+    no_exceptions(app)
+    [dataset] = datasets.list_datasets(workspace, project.id)
+    assert [c.dtype for c in dataset.columns] == ["integer", "float", "string"]
+    assert datasets.load_frame(workspace, dataset)["amount"].iloc[0] == 1001.5
+    assert "read as numbers written 1.234,56" in app.success[0].value
+
+
 def test_ingest_a_bad_file_keeps_the_page_usable(empty_app):
     workspace, project = _project(empty_app)
     events = len(audit_log.events(workspace.db.cursor()))

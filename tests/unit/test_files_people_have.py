@@ -189,3 +189,43 @@ def test_three_positives_in_two_hundred_rows(cli):
     code, text, _ = run("validate", out["register"]["version_id"], "--bootstrap", "20", json_out=False)
     assert code == 1 and "1 positive and 39 negative of 40 test rows" in text
     assert "precision >= 0: — — Cannot be computed, so it cannot pass: Precision" in text, text
+
+
+# -- 2. numbers written for people --------------------------------------------------------
+
+def _balances(tmp, name, rows, *, european=False):
+    rng = np.random.default_rng(9)
+    lines = ["id;balance;rate;y" if european else "id,balance,rate,y"]
+    for i in range(rows):
+        balance = rng.uniform(100, 20000)
+        y = "yes" if balance > 10000 else "no"
+        if european:  # 1.234,56 and 12,5%
+            swap = str.maketrans(",.", ".,")
+            lines.append(f'{i};"{f"{balance:,.2f}".translate(swap)}";"{f"{rng.uniform(0, 50):.1f}".translate(swap)}%";{y}')
+        else:
+            lines.append(f'{i},"{balance:,.2f}","{rng.uniform(0, 50):.1f}%",{y}')
+    path = tmp / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_thousands_separators_detected_profiled_and_converted(cli):
+    run, tmp = cli
+    _project(run)
+    out = through_the_lifecycle(run, _balances(tmp, "balances.csv", 150))
+    columns = {c["name"]: c for c in out["profile"]["columns"]}
+    assert columns["balance"]["number_format"] == "1,234.56" and columns["rate"]["number_format"] == "1,234.56"
+    assert not any(f["kind"] == "id_like" and f["column"] == "balance" for f in out["profile"]["findings"])
+    code, text, _ = run("data", "profile", out["ingest"]["id"], json_out=False)
+    assert "balance: numbers stored as text (1,234.56)" in text
+    assert out["validate"]["report"]["metrics"]["roc_auc"]["value"] > 0.9  # balance decides y: it was used
+
+
+def test_cli_ingest_takes_the_convention_a_user_names(cli):
+    run, tmp = cli
+    _project(run)
+    out = through_the_lifecycle(run, _balances(tmp, "european.csv", 150, european=True),
+                                ingest=("--decimal", ",", "--thousands", "."))
+    assert {c["name"]: c["dtype"] for c in out["profile"]["columns"]}["balance"] == "float"
+    assert {c["name"]: c["dtype"] for c in out["profile"]["columns"]}["rate"] == "float"  # 12,5% read as 12.5
+    assert out["validate"]["report"]["metrics"]["roc_auc"]["value"] > 0.9

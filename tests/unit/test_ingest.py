@@ -355,3 +355,29 @@ def test_parquet_binary_column_is_data_not_an_encoding_error(workspace, analyst,
     pq.write_table(table, sink)
     dataset = _ingest(workspace, analyst, project, sink.getvalue(), "blobs.parquet")
     assert [c.dtype for c in dataset.columns] == ["binary", "string"]
+
+
+# -- numbers in a convention the user names (issue 10, case 2) ----------------------------
+
+EUROPEAN = 'id;balance;amount;note;y\n1;"1.234,56";1,5;a;yes\n2;"12.000,00";2;b;no\n3;"7,5";3,25;c;no\n'.encode()
+
+
+def test_named_convention_reads_numbers_written_for_people(workspace, analyst, project):
+    dataset = _ingest(workspace, analyst, project, EUROPEAN, decimal=",", thousands=".")
+    assert [c.dtype for c in dataset.columns] == ["integer", "float", "float", "string", "string"]
+    frame = datasets.load_frame(workspace, dataset)
+    assert frame["balance"].tolist() == [1234.56, 12000.0, 7.5] and frame["amount"].tolist() == [1.5, 2.0, 3.25]
+    assert any("'balance' was read as numbers written 1.234,56" in n for n in dataset.lineage.notes)
+    plain = _ingest(workspace, analyst, project, EUROPEAN, "plain.csv")
+    assert [c.dtype for c in plain.columns][1:3] == ["string", "string"]  # unnamed: left for the profile
+
+
+def test_a_column_that_does_not_fit_the_named_convention_stays_text_and_says_why(workspace, analyst, project):
+    rows = "".join(f'{i};"{i},5";yes\n' for i in range(40)) + '40;"unknown";no\n'
+    dataset = _ingest(workspace, analyst, project, ("id;v;y\n" + rows).encode(), decimal=",")
+    assert dataset.columns[1].dtype == "string"
+    assert any("'v' stays text: 1 of its values, such as 'unknown'" in n for n in dataset.lineage.notes)
+
+
+def test_contradictory_convention_is_refused(workspace, analyst, project):
+    refused(workspace, analyst, project.id, GOOD, "c.csv", "both ','", decimal=",", thousands=",")

@@ -373,3 +373,21 @@ def test_nested_columns_are_profiled_as_what_they_are(workspace, admin):
     assert "'length' operation" in about["tags"] and "'length'" not in about["rec"]
     assert "holds records (struct<" in about["rec"] and "holds raw bytes" in about["raw"]
     assert not any(f.kind == "id_like" and f.column in about for f in report.findings)
+
+
+# -- numbers stored as text (issue 10, case 2) --------------------------------------------
+
+def test_numbers_stored_as_text_are_shown_as_such_not_as_an_identifier(workspace, admin):
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"balance": [f"{v:,.2f}" for v in rng.uniform(1000, 20000, 80)],
+                          "eu": [f"{v:,.2f}".replace(",", " ").replace(".", ",") for v in rng.uniform(1000, 9000, 80)],
+                          "city": rng.choice(["Oslo", "Rome"], 80), "y": rng.integers(0, 2, 80)})
+    _, dataset = _ingest(workspace, admin, frame)
+    report = profile_dataset(workspace, dataset, target="y", task="binary")
+    assert report.column("balance").number_format == "1,234.56"
+    assert report.column("eu").number_format == "1 234,56" and report.column("city").number_format is None
+    kinds = {(f.column, f.kind) for f in report.findings}
+    assert ("balance", "numbers_as_text") in kinds and ("balance", "id_like") not in kinds
+    message = next(f.message for f in report.findings if f.column == "balance" and f.kind == "numbers_as_text")
+    assert "holds numbers stored as text, written like '" in message and "accept or refuse" in message
+    assert DatasetProfile.from_json(report.to_json()).column("eu").number_format == "1 234,56"

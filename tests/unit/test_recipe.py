@@ -618,3 +618,59 @@ def test_derived_length_counts_items_and_keeps_missing(nested):
     with pytest.raises(InputError, match="'length' counts the items"):
         compile_recipe(Recipe(steps=recipe.steps, derived=(DerivedColumn(name="n", op="length",
                                                                          inputs=("x",)),)), nested)
+
+
+# -- numbers stored as text (issue 10, case 2) --------------------------------------------
+
+@pytest.fixture
+def human():
+    rng = np.random.default_rng(2)
+    balance = rng.uniform(100, 20000, 60).round(2)
+    return pd.DataFrame({"balance": [f"{v:,.2f}" for v in balance],
+                         "rate": [f"{v:.1f}%" for v in rng.uniform(0, 50, 60)],
+                         "city": rng.choice(["Oslo", "Rome"], 60), "y": ["yes", "no"] * 30}), balance
+
+
+def test_numbers_stored_as_text_get_a_conversion_step_not_an_id_role(human):
+    frame, balance = human
+    steps = {s.column: s for s in default_recipe(frame, target="y").steps}
+    assert steps["balance"].role == "feature" and steps["balance"].kind == "numeric"
+    assert steps["balance"].number_format == "1,234.56" and "Numbers stored as text" in steps["balance"].note
+    assert steps["rate"].number_format == "1,234.56" and steps["city"].number_format is None
+    recipe = Recipe(steps=(num("balance", number_format="1,234.56"), ColumnStep(column="y", role="target",
+                                                                                kind="categorical")))
+    out = compile_recipe(recipe, frame).fit_transform(frame)
+    np.testing.assert_allclose(out["num__balance"], balance)  # read as numbers, nothing scaled
+
+
+def test_refusing_the_conversion_keeps_the_text_as_categories(human):
+    from lifecycle.data.recipe import editing
+    frame, _ = human
+    base = default_recipe(frame, target="y")
+    rows = editing.step_rows(base)
+    for row in rows:
+        if row["column"] == "balance":
+            row.update(number_format="", kind="categorical")
+    refused = editing.recipe_from_rows(rows, [], [], base=base)
+    step = refused.step("balance")
+    assert (step.kind, step.number_format, step.encoding, step.imputation) == (
+        "categorical", None, "onehot", "most_frequent")
+    compile_recipe(refused, frame)
+    with pytest.raises(InputError, match="give it a number format"):
+        compile_recipe(Recipe(steps=(num("balance"), ColumnStep(column="y", role="target",
+                                                                kind="categorical"))), frame)
+    with pytest.raises(InputError, match="Set kind 'numeric'"):
+        ColumnStep(column="balance", kind="categorical", encoding="onehot", number_format="1,234.56")
+
+
+def test_a_model_with_a_number_conversion_survives_skops(human, tmp_path):
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+    from lifecycle.models.registry import TRUSTED_TYPES
+    frame, _ = human
+    recipe = default_recipe(frame, target="y")
+    pipeline = Pipeline([("prep", compile_recipe(recipe, frame)), ("model", LogisticRegression())])
+    pipeline.fit(frame.drop(columns="y"), frame["y"])
+    sio.dump(pipeline, tmp_path / "m.skops")
+    untrusted = set(sio.get_untrusted_types(file=tmp_path / "m.skops"))
+    assert untrusted <= TRUSTED_TYPES, untrusted - TRUSTED_TYPES

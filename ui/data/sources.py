@@ -11,6 +11,17 @@ from lifecycle.workspace import Workspace
 from ui import state
 from ui.frame import disabled_reason, reported_errors, text
 
+# The ingest form's choices: label -> decimal mark and thousands separator.
+NUMBER_CONVENTIONS = {
+    "detect (the profile offers conversions)": {},
+    "1,234.56 (decimal '.', thousands ',')": {"decimal": ".", "thousands": ","},
+    "1.234,56 (decimal ',', thousands '.')": {"decimal": ",", "thousands": "."},
+    "1 234,56 (decimal ',', thousands space)": {"decimal": ",", "thousands": " "},
+    "1'234.56 (decimal '.', thousands ')": {"decimal": ".", "thousands": "'"},
+    "1234,56 (decimal ',', no thousands)": {"decimal": ","},
+}
+
+
 def _done(message: str, dataset) -> None:
     notes = "".join(f"\n- {n}" for n in dataset.lineage.notes)
     state.remember(state.INGEST_MESSAGE, f"{message}{notes}", project_id=dataset.project_id)
@@ -30,6 +41,10 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
                                         type=["csv", "tsv", "txt", "gz", "parquet", "pq"], key="data_upload")
             name = st.text_input("Dataset name (default: the file name)", key="data_upload_name")
             encoding = st.selectbox("Text encoding", ["utf-8", "latin-1", "cp1252", "utf-16"], key="data_encoding")
+            numbers = st.selectbox("Numbers written like", list(NUMBER_CONVENTIONS), key="data_numbers",
+                                   help="How the file writes numbers; text columns written this way are read "
+                                        "as numbers. Left on 'detect', the profile finds them and the recipe "
+                                        "offers to convert them.")
             auxiliary = st.checkbox("Auxiliary table (no target; to join in SQL)", key="data_auxiliary")
             submitted = st.form_submit_button("Ingest", type="primary", disabled=cannot is not None)
         if submitted:
@@ -40,7 +55,7 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
                     bar = st.progress(0.0)
                     dataset = datasets.ingest_bytes(
                         workspace, user, project.id, uploaded.getvalue(), uploaded.name, name=name or None,
-                        auxiliary=auxiliary, encoding=encoding,
+                        auxiliary=auxiliary, encoding=encoding, **NUMBER_CONVENTIONS[numbers],
                         progress=lambda f, m: bar.progress(f, text=m))
                     status.update(label=f"Ingested {dataset.label}", state="complete")
                     _done(f"Ingested {dataset.label}: {dataset.rows:,} rows × {len(dataset.columns)} columns.", dataset)

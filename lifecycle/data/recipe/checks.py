@@ -231,10 +231,11 @@ def _check_fed_step(step, kind: str | None) -> None:
         raise InputError(f"{owner} holds dates, which the model cannot take directly.",
                          "Give it role 'ignore' and add a derived year, month or dayofweek "
                          "column.")
-    if kind == "text" and step.kind == "numeric":
+    if kind == "text" and step.kind == "numeric" and step.number_format is None:
         raise InputError(f"{owner} holds text, but the recipe treats it as numeric "
                          f"(scaling {step.scaling!r}).",
-                         "Set kind 'categorical' with an encoding, or give it role 'ignore'.")
+                         "Set kind 'categorical' with an encoding, give it a number format (such as "
+                         "'1,234.56') if it holds numbers written as text, or give it role 'ignore'.")
     if step.kind == "categorical" and step.encoding == "none":
         raise InputError(f"{owner} is categorical but has no encoding.",
                          "Choose 'onehot' or 'ordinal'.")

@@ -152,6 +152,30 @@ class AsText(OneToOneFeatureMixin, _Stateless):
         return out
 
 
+class ParseNumbers(OneToOneFeatureMixin, _Stateless):
+    """Read numbers written for people ("8,412.50", "1.234,56 €", "12.5%") as floats, in the
+    convention of ``decimal`` and ``thousands`` (see :mod:`lifecycle.data.numbers`); text that
+    is not a number in it becomes NaN, for the imputer. Numbers pass through unchanged."""
+
+    def __init__(self, decimal: str = ".", thousands: str | None = None):
+        self.decimal = decimal
+        self.thousands = thousands
+
+    def transform(self, X):
+        from lifecycle.data.numbers import NumberFormat, to_numbers
+
+        self._check(X)
+        fmt = NumberFormat(decimal=self.decimal, thousands=self.thousands)
+        frame = _frame(X)
+        columns = []
+        for _, col in frame.items():
+            if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+                columns.append(col.to_numpy(dtype=float, na_value=np.nan))
+            else:
+                columns.append(to_numbers(col.astype(object), fmt).to_numpy(dtype=float))
+        return np.column_stack(columns) if columns else np.empty((len(frame), 0))
+
+
 class OutlierClipper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Clip each column to bounds learned at fit time, ignoring NaN.
 
