@@ -4,6 +4,8 @@ Pages show ``str(error)``; the CLI prints it on one line and exits 2.
 """
 from __future__ import annotations
 
+from typing import Any
+
 
 class LifecycleError(Exception):
     """Base class for every error a user can cause and fix."""
@@ -33,3 +35,12 @@ class NotFound(LifecycleError):
 
 class WorkspaceLocked(LifecycleError):
     """Another process holds the workspace file for writing."""
+
+
+def shown(value: Any) -> str:
+    """A data value for a message, as a user would write it: ``'yes'``, ``83.29``, ``True``;
+    never a numpy repr such as ``np.float64(83.29)`` or ``np.str_('yes')``."""
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        value = item()
+    return repr(value) if isinstance(value, str) else str(value)

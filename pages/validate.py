@@ -51,11 +51,16 @@ if latest is None:
 else:
     stored, report = latest
     top[1].markdown("**Verdict**  \n" + badge(Status.PASS if report.passed else Status.FAIL))
-    top[2].metric("Test rows", f"{report.n_test:,}")
+    top[2].metric("Test rows", f"{report.n_test:,}",
+                  delta=None if report.positives is None else f"{report.positives:,} positive",
+                  delta_color="off", help=report.class_count_text)
     primary = report.metrics.get(report.primary_metric)
     if primary and primary.value is not None:
         top[3].metric(report.primary_metric, f"{primary.value:.3f}",
-                      help=f"95% bootstrap interval {primary.low:.3f} – {primary.high:.3f}")
+                      help=f"95% bootstrap interval {primary.low:.3f} – {primary.high:.3f}"
+                           + (f". {primary.unreliable}" if primary.unreliable else ""))
+    elif primary:
+        top[3].metric(report.primary_metric, "undefined", help=primary.note)
 
 with st.form("validate_form"):
     left, middle, right = st.columns(3)

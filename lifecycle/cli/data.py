@@ -20,6 +20,10 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
     ingest.add_argument("--auxiliary", action="store_true",
                         help="a table without the target, to join in SQL")
     ingest.add_argument("--encoding", default="utf-8")
+    ingest.add_argument("--decimal", default=None, choices=[".", ","],
+                        help="decimal mark the file writes numbers with (1234,56: ',')")
+    ingest.add_argument("--thousands", default=None, choices=[",", ".", " ", "'", "_"],
+                        help="thousands separator the file writes numbers with (1.234,56: '.')")
     ingest.set_defaults(handler=data_ingest)
     listing = data.add_parser("list", parents=[output], help="dataset versions of a project")
     listing.add_argument("--project", required=True)
@@ -39,7 +43,8 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
     freeze.set_defaults(handler=data_freeze)
     split = data.add_parser("split", parents=[output], help="split a dataset version, reproducibly")
     split.add_argument("dataset_id", type=int)
-    split.add_argument("--method", default="stratified", choices=["random", "stratified", "group", "time"])
+    split.add_argument("--method", default=None, choices=["random", "stratified", "group", "time"],
+                       help="default: stratified for classification, random for regression")
     split.add_argument("--seed", type=int, default=42)
     split.add_argument("--test-size", type=float, default=0.2)
     split.add_argument("--validation-size", type=float, default=0.0)
@@ -52,7 +57,8 @@ def data_ingest(context: Context, args: argparse.Namespace) -> Result:
     notes. Exit 0; 2 on a refused permission or a file that cannot be read."""
     project = projects.find_project(context.workspace, args.project)
     dataset = datasets.ingest_path(context.workspace, context.actor, project.id, args.file, name=args.name,
-                                   auxiliary=args.auxiliary, encoding=args.encoding)
+                                   auxiliary=args.auxiliary, encoding=args.encoding,
+                                   decimal=args.decimal, thousands=args.thousands)
     notes = "".join(f"\n  note: {n}" for n in dataset.lineage.notes)
     return Result(f"Ingested {dataset.label}: {dataset.rows:,} rows × {len(dataset.columns)} columns, "
                   f"content hash {dataset.content_hash[:12]}{notes}", dataset_json(dataset))
@@ -78,7 +84,8 @@ def data_profile(context: Context, args: argparse.Namespace) -> Result:
                                  task=project.task)
     lines = [f"{dataset.label}: {report.rows:,} rows × {len(report.columns)} columns, "
              f"{report.duplicate_rows:,} duplicate rows"]
-    lines += [f"  {c.name}: {c.kind}, {c.missing:,} missing, {c.distinct:,} distinct" for c in report.columns]
+    lines += [f"  {c.name}: {'numbers stored as text (' + c.number_format + ')' if c.number_format else c.kind}, "
+              f"{c.missing:,} missing, {c.distinct:,} distinct" for c in report.columns]
     lines += [f"  [{f.severity}] {f.message}" for f in report.findings]
     return Result("\n".join(lines), report.to_dict())
 

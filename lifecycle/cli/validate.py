@@ -41,12 +41,15 @@ def validate_command(context: Context, args: argparse.Namespace) -> Result:
     outcome = validate_stage.validate_version(context.workspace, context.actor, args.version_id, seed=args.seed,
                                               n_bootstrap=args.bootstrap, cost_fn=args.cost_fn, cost_fp=args.cost_fp)
     report = outcome.report
-    lines = [f"Model {outcome.version.label}: {'PASS' if report.passed else 'FAIL'} (report #{outcome.stored.id})"]
+    lines = [f"Model {outcome.version.label}: {'PASS' if report.passed else 'FAIL'} (report #{outcome.stored.id}), "
+             f"{report.class_count_text}"]
     for verdict in report.verdicts:
         interval = "" if verdict.low is None else f" [{verdict.low:.4f}, {verdict.high:.4f}]"
         value = "—" if verdict.value is None else f"{verdict.value:.4f}"
+        estimate = report.metrics.get(verdict.metric)
+        why = verdict.reason if verdict.value is None else (estimate.unreliable if estimate is not None else "")
         lines.append(f"  {verdict.status:<10} {verdict.objective}{'' if verdict.blocking else ' (advisory)'}: "
-                     f"{value}{interval}")
+                     f"{value}{interval}" + (f" — {why}" if why else ""))
     return Result("\n".join(lines), {"version_id": outcome.version.id, "state": outcome.version.state,
                                      "passed": report.passed, "report_id": outcome.stored.id,
                                      "report": report.to_dict()},

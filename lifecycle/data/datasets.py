@@ -14,6 +14,7 @@ from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError, NotFound
 from lifecycle.hashing import sha256_file
 from lifecycle.data.ingest import ReadResult, read_path, read_upload
+from lifecycle.data.numbers import NumberFormat
 from lifecycle.progress import Progress, quiet
 from lifecycle.problem.projects import get_project
 from lifecycle.problem.target import check_target_column
@@ -117,22 +118,38 @@ def _ingest_file(workspace: Workspace, actor: User, project_id: int, filename: s
 
 def ingest_bytes(workspace: Workspace, actor: User, project_id: int, data: bytes, filename: str, *,
                  name: str | None = None, auxiliary: bool = False, encoding: str = "utf-8",
+                 decimal: str | None = None, thousands: str | None = None,
                  progress: Progress = quiet) -> DatasetVersion:
-    """Ingest an uploaded CSV/Parquet file as a new dataset version of the project."""
+    """Ingest an uploaded CSV/Parquet file as a new dataset version of the project. ``decimal``
+    and ``thousands`` name how the file writes numbers (such as ',' and '.' for 1.234,56)."""
     filename = names.clean(filename) or "unnamed"
+    number_format = _number_format(decimal, thousands)
     return _ingest_file(workspace, actor, project_id, filename,
-                        lambda limits: read_upload(data, filename, limits, encoding=encoding),
+                        lambda limits: read_upload(data, filename, limits, encoding=encoding,
+                                                   number_format=number_format),
                         name=name, auxiliary=auxiliary, progress=progress)
 
 
 def ingest_path(workspace: Workspace, actor: User, project_id: int, path: Path, *,
                 name: str | None = None, auxiliary: bool = False, encoding: str = "utf-8",
+                decimal: str | None = None, thousands: str | None = None,
                 progress: Progress = quiet) -> DatasetVersion:
     """Ingest a CSV/Parquet file on disk (memory-mapped, not copied) as a new dataset version."""
     path = Path(path)
+    number_format = _number_format(decimal, thousands)
     return _ingest_file(workspace, actor, project_id, path.name,
-                        lambda limits: read_path(path, limits, encoding=encoding),
+                        lambda limits: read_path(path, limits, encoding=encoding, number_format=number_format),
                         name=name, auxiliary=auxiliary, progress=progress)
+
+
+def _number_format(decimal: str | None, thousands: str | None) -> NumberFormat | None:
+    """The convention a user named (None when they named none); a thousands separator alone
+    implies the other decimal mark (thousands '.' means decimal ',')."""
+    if not decimal and not thousands:
+        return None
+    if not decimal:
+        decimal = "," if thousands == "." else "."
+    return NumberFormat(decimal=decimal, thousands=thousands or None)
 
 
 def ingest_bundled(workspace: Workspace, actor: User, project_id: int, key: str, *,

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
+from lifecycle.data.recipe.checks import describe_kind
+
 SEVERITIES = ("problem", "warning", "info")
 MISSING_WARNING_SHARE = 0.05
 MISSING_PROBLEM_SHARE = 0.50
@@ -25,7 +27,8 @@ class Finding:
     severity: str  # "info", "warning" or "problem"
     column: str | None
     kind: str  # empty, missing, constant, id_like, high_cardinality, outliers, infinite,
-    #            duplicates, class_imbalance, leakage, target_missing
+    #            duplicates, class_imbalance, leakage, target_missing, nested, binary, case_twins,
+    #            numbers_as_text
     message: str
 
 
@@ -56,6 +59,13 @@ def _column_findings(c: Any, rows: int, target: str | None, task: str | None) ->
         add("problem", "empty", f"Column {name!r} is empty in every row ({rows:,} rows); "
             "drop the column in the recipe.")
         return flags, out
+    if c.kind in ("nested", "binary"):
+        offer = ("; to use it, add a derived column with the 'length' operation (items per row)"
+                 if c.kind == "nested" and not c.dtype.startswith("struct<") else "")
+        empty = f", empty in {c.missing:,} rows" if c.missing else ""
+        add("info", c.kind, f"Column {name!r} holds {describe_kind(c.kind, c.dtype)}{empty}; the suggested "
+            f"recipe leaves it out of the features{offer}.")
+        return flags, out
     if c.missing:
         share = c.missing / rows
         if c.is_target:
@@ -79,12 +89,18 @@ def _column_findings(c: Any, rows: int, target: str | None, task: str | None) ->
         value = c.top_values[0][0] if c.top_values else _number(c.min)
         add("warning", "constant", f"Column {name!r} has the single value {value!r} in all {filled:,} "
             "filled rows; it carries no information — drop it in the recipe.")
-    id_like = is_id_like(c.kind, c.dtype, filled, c.distinct)
+    number_format = getattr(c, "number_format", None)
+    if number_format:
+        add("warning", "numbers_as_text",
+            f"Column {name!r} holds numbers stored as text, written like {c.number_example!r} (format "
+            f"{number_format}); the suggested recipe converts them to numbers — accept or refuse that in "
+            "the recipe (number format).")
+    id_like = is_id_like(c.kind, c.dtype, filled, c.distinct) and not number_format
     if id_like:
         add("warning", "id_like",
             f"Column {name!r} has a different value in almost every row ({c.distinct:,} distinct of "
             f"{filled:,} filled rows); it looks like an identifier — exclude it from the features.")
-    elif (c.kind == "categorical" and c.distinct > HIGH_CARDINALITY_DISTINCT
+    elif (c.kind == "categorical" and not number_format and c.distinct > HIGH_CARDINALITY_DISTINCT
           and c.distinct > HIGH_CARDINALITY_SHARE * filled):
         add("warning", "high_cardinality",
             f"Column {name!r} has {c.distinct:,} distinct values ({_pct(c.distinct / filled)} of filled "

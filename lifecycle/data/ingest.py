@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 
 from lifecycle import names as name_rules
 from lifecycle.config import Limits
+from lifecycle.data.numbers import NUMERIC_SHARE, NumberFormat, to_numbers
 from lifecycle.errors import InputError
 from lifecycle.hashing import BackgroundSha256
 
@@ -32,6 +34,8 @@ MISSING_TOKENS = ("", "?", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-N
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _MAX_TYPE_RETRIES = 50
+BOM = "\ufeff"  # a byte-order mark, as spreadsheets write it before the first name
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,13 +122,17 @@ def check_column_names(names: list[str], filename: str, limits: Limits) -> None:
         seen[name] = position
 
 
-def _header(data: bytes, delimiter: str, encoding: str, filename: str) -> list[str]:
+def _header(data: bytes, delimiter: str, encoding: str, filename: str) -> tuple[list[str], list[str], bool]:
+    """The column names as given (a byte-order mark removed first, so a quoted first name is
+    unquoted), the same names trimmed, and whether a byte-order mark was found."""
     first_line = _first_line(data)
     try:
         text = first_line.decode(encoding)
     except UnicodeDecodeError as error:
         raise _not_utf8(filename, data, encoding, error) from None
-    return [name.strip().lstrip("\ufeff") for name in next(csv.reader([text], delimiter=delimiter), [])]
+    bom = text.startswith(BOM)
+    raw = next(csv.reader([text.removeprefix(BOM)], delimiter=delimiter), [])
+    return raw, [name.strip() for name in raw], bom
 
 
 def _first_line(data) -> bytes:
@@ -144,17 +152,25 @@ def _not_utf8(filename: str, data, encoding: str, error: UnicodeDecodeError | No
     if error is not None:
         line = data.count(b"\n", 0, error.start) + 1
         where = f" (byte 0x{data[error.start]:02x} on line {line})"
+    if bytes(data[:2]) in _UTF16_BOMS and not encoding.lower().replace("-", "").startswith("utf16"):
+        return InputError(f"{filename} is not {encoding} text: it starts with a UTF-16 byte-order mark "
+                          "(as spreadsheets save 'Unicode text').",
+                          "Choose the encoding utf-16 when you ingest it, or save it as CSV UTF-8.")
     return InputError(f"{filename} is not {encoding} text{where}.",
                       "Save it as UTF-8, or choose its encoding (for example latin-1) when you ingest it.")
 
 
-def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits: Limits) -> tuple[pa.Table, list[str]]:
+def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits: Limits,
+              number_format: NumberFormat | None = None) -> tuple[pa.Table, list[str]]:
     notes: list[str] = []
     if re.search(rb"\S", data) is None:  # stops at the first visible byte; no copy
         raise InputError(f"{filename} is empty.", "Export it again with a header row and data rows.")
-    names = _header(data, delimiter, encoding, filename)
+    raw_names, names, bom = _header(data, delimiter, encoding, filename)
+    if bom:
+        notes.append("The file starts with a byte-order mark (as spreadsheets save UTF-8); it was removed "
+                     "before reading the column names.")
     check_column_names(names, filename, limits)
-    if names != [n for n in _raw_header(data, delimiter, encoding)]:
+    if names != raw_names:
         notes.append("Leading and trailing spaces were trimmed from column names.")
     bad_rows: list[pa_csv.InvalidRow] = []
     lock = threading.Lock()
@@ -177,7 +193,9 @@ def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits:
                 convert_options=pa_csv.ConvertOptions(null_values=list(MISSING_TOKENS),
                                                       strings_can_be_null=True,
                                                       quoted_strings_can_be_null=True,
-                                                      column_types=column_types),
+                                                      column_types=column_types,
+                                                      decimal_point=number_format.decimal
+                                                      if number_format else "."),
             )
             break
         except pa.ArrowInvalid as error:
@@ -197,12 +215,35 @@ def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits:
             "Fix or remove those rows (often an unquoted delimiter inside a value), then upload again.")
     for column in column_types:
         notes.append(f"Column {column!r} mixes numbers and text; it was read as text.")
+    if number_format is not None:
+        table = _numbers_in_named_format(table, number_format, notes)
     return table, notes
 
 
-def _raw_header(data: bytes, delimiter: str, encoding: str) -> list[str]:
-    first_line = _first_line(data).decode(encoding, errors="replace")
-    return [name.lstrip("\ufeff") for name in next(csv.reader([first_line], delimiter=delimiter), [])]
+def _numbers_in_named_format(table: pa.Table, fmt: NumberFormat, notes: list[str]) -> pa.Table:
+    """Text columns whose every value is a number in the convention the user named become
+    numbers (whole numbers integers); a column where most but not all are stays text, said why."""
+    for index, field in enumerate(table.schema):
+        if not pa.types.is_string(field.type) and not pa.types.is_large_string(field.type):
+            continue
+        distinct = pc.unique(table.column(index).drop_null()).to_pylist()
+        parsed = fmt.parse(distinct)
+        good = np.isfinite(parsed)
+        if len(distinct) == 0 or good.mean() < NUMERIC_SHARE:
+            continue
+        if not good.all():
+            bad = [v for v, ok in zip(distinct, good) if not ok]
+            notes.append(f"Column {field.name!r} stays text: {len(bad):,} of its values, such as {bad[0]!r}, are "
+                         f"not numbers written {fmt.label}; the profile offers to convert the rest.")
+            continue
+        values = to_numbers(table.column(index).to_pandas().astype(object), fmt)
+        whole = bool(np.all(np.mod(parsed, 1) == 0)) and np.all(np.abs(parsed) < 2 ** 53)
+        array = (pa.array(values.astype("Int64"), type=pa.int64()) if whole
+                 else pa.array(values.to_numpy(), type=pa.float64(), from_pandas=True))
+        table = table.set_column(index, field.name, array)
+        notes.append(f"Column {field.name!r} was read as numbers written {fmt.label} (decimal mark "
+                     f"{fmt.decimal!r}, thousands separator {fmt.thousands or 'none'!r}).")
+    return table
 
 
 def _line_of(data, text: str) -> int | str:
@@ -236,13 +277,13 @@ def _read_parquet(data: bytes, filename: str, limits: Limits) -> pa.Table:
                          "Export it again, or upload it as CSV.") from None
 
 
-def _check_table(table: pa.Table, filename: str, data: bytes, encoding: str) -> list[str]:
+def _check_table(table: pa.Table, filename: str, data: bytes, encoding: str, *, text: bool) -> list[str]:
     notes = []
     if table.num_rows == 0:
         raise InputError(f"{filename} has a header but no data rows.",
                          "Export it again with its rows, or pick another file.")
     for field, column in zip(table.schema, table.columns):
-        if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+        if text and (pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)):
             raise _not_utf8(filename, data, encoding)
         if pa.types.is_floating(field.type):
             infinite = pc.sum(pc.is_inf(column)).as_py() or 0
@@ -254,8 +295,11 @@ def _check_table(table: pa.Table, filename: str, data: bytes, encoding: str) -> 
     return notes
 
 
-def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "utf-8") -> ReadResult:
-    """Read a CSV/TSV (optionally gzipped) or Parquet file supplied as bytes."""
+def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "utf-8",
+                number_format: NumberFormat | None = None) -> ReadResult:
+    """Read a CSV/TSV (optionally gzipped) or Parquet file supplied as bytes. ``number_format``
+    names how the file writes numbers (decimal mark, thousands separator); text columns written
+    that way are read as numbers."""
     if len(data) > limits.max_upload_bytes:
         raise _too_big(filename, len(data), limits)
     suffix, gz = _suffix(filename)
@@ -273,8 +317,8 @@ def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "
             table, notes = _read_parquet(raw, filename, limits), []
         else:
             delimiter = "\t" if suffix == ".tsv" else _sniff_delimiter(raw)
-            table, notes = _read_csv(raw, filename, delimiter, encoding, limits)
-        notes += _check_table(table, filename, raw, encoding)
+            table, notes = _read_csv(raw, filename, delimiter, encoding, limits, number_format)
+        notes += _check_table(table, filename, raw, encoding, text=suffix not in PARQUET_SUFFIXES)
     finally:
         source_hash = hasher.hexdigest()
     return ReadResult(table=table, source_hash=source_hash, source_bytes=len(data),
@@ -289,7 +333,8 @@ def _sniff_delimiter(data: bytes) -> str:
     return best if counts[best] else ","
 
 
-def read_path(path: Path, limits: Limits, *, encoding: str = "utf-8") -> ReadResult:
+def read_path(path: Path, limits: Limits, *, encoding: str = "utf-8",
+              number_format: NumberFormat | None = None) -> ReadResult:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} does not exist or is not a file.", "Check the path.")
@@ -297,12 +342,12 @@ def read_path(path: Path, limits: Limits, *, encoding: str = "utf-8") -> ReadRes
     if size > limits.max_upload_bytes:
         raise _too_big(path.name, size, limits)
     if size == 0:
-        return read_upload(b"", path.name, limits, encoding=encoding)
+        return read_upload(b"", path.name, limits, encoding=encoding, number_format=number_format)
     with open(path, "rb") as handle:
         # Memory-mapped: no copy of a large file into Python. Not closed explicitly: Arrow may
         # still reference the mapping; it is unmapped when the last reference goes.
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    return read_upload(mapped, path.name, limits, encoding=encoding)
+    return read_upload(mapped, path.name, limits, encoding=encoding, number_format=number_format)
 
 
 def finite_or_none(value: float | None) -> float | None:

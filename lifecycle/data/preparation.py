@@ -13,7 +13,7 @@ from lifecycle.problem.projects import get_project
 from lifecycle.data.recipe.compiler import Recipe, default_recipe
 from lifecycle.data.recipe.checks import apply_filters, validate_recipe
 from lifecycle.records import DatasetVersion, Lineage, Project, RecipeVersion, Split, User
-from lifecycle.data.splits import SplitSpec, assign_split, assignment_hash, split_counts
+from lifecycle.data.splits import SplitSpec, assign_split, assignment_hash, default_method, split_counts
 from lifecycle.store import audit_log, dataset_files
 from lifecycle.store import datasets as dataset_store
 from lifecycle.store import preparation as preparation_store
@@ -117,11 +117,13 @@ def freeze_with_suggested_recipe(workspace: Workspace, actor: User, dataset_id: 
     return freeze_dataset(workspace, actor, dataset.id, saved.id)
 
 
-def create_split(workspace: Workspace, actor: User, dataset_id: int, *, method: str, seed: int = 42,
-                 test_size: float = 0.2, validation_size: float = 0.0, column: str | None = None) -> Split:
+def create_split(workspace: Workspace, actor: User, dataset_id: int, *, method: str | None = None,
+                 seed: int = 42, test_size: float = 0.2, validation_size: float = 0.0,
+                 column: str | None = None) -> Split:
     """Split a primary dataset version into train / (validation) / test rows reproducibly from ``seed``:
-    ``method`` is random, stratified (on the target), group or time (on ``column``); sizes are shares of
-    the rows in (0, 1). The assignment's hash is stored so reuse re-checks it. Raises PermissionDenied,
+    ``method`` is random, stratified (on the target), group or time (on ``column``), or None for the one
+    that fits the project's task (:func:`~lifecycle.data.splits.default_method`); sizes are shares of the
+    rows in (0, 1). The assignment's hash is stored so reuse re-checks it. Raises PermissionDenied,
     NotFound, InputError naming the bad option or column."""
     require(actor, Permission.EDIT_DATA)
     dataset = get_dataset(workspace, dataset_id)
@@ -129,6 +131,8 @@ def create_split(workspace: Workspace, actor: User, dataset_id: int, *, method: 
         raise InputError(f"{dataset.label} is an auxiliary table without the target.",
                          "Split a primary dataset version.")
     project = get_project(workspace, dataset.project_id)
+    if method is None:
+        method = default_method(project.task)
     spec = SplitSpec(method=method, seed=seed, test_size=test_size, validation_size=validation_size, column=column)
     if column is not None and column not in dataset.column_names:
         raise InputError(f"Split column {column!r} is not in {dataset.label}.",

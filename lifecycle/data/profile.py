@@ -27,9 +27,12 @@ import math
 import time
 from collections import defaultdict
 from contextlib import closing
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from lifecycle.data.numbers import detect_format
+from lifecycle.data.recipe.checks import UNFED_KINDS, dtype_kind
+from lifecycle.data.recipe.compiler import DETECT_VALUES
 from lifecycle.errors import InputError, NotFound
 from lifecycle.data.findings import (ID_LIKE_MIN_ROWS, ID_LIKE_SHARE, IMBALANCE_SHARE,  # noqa: F401
                                         LEAKAGE_THRESHOLD, Finding, findings_for, is_id_like)
@@ -39,7 +42,7 @@ from lifecycle.store import profile_cache
 from lifecycle.store import profiling as sql
 from lifecycle.workspace import Workspace
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3  # 2: case twins profiled each as itself; 3: numbers stored as text
 HIST_BINS = 30
 LEAK_BUCKETS = 20
 TOP_VALUES = 10
@@ -49,9 +52,18 @@ LEAKAGE_MIN_ROWS = 30
 MIN_BUCKET_ROWS = 5
 SUMMARY_QUANTILES = (0.01, 0.25, 0.5, 0.75, 0.99)
 _LEAK_QUANTILES = tuple(k / LEAK_BUCKETS for k in range(1, LEAK_BUCKETS))
-KINDS = ("numeric", "categorical", "boolean", "datetime", "empty")
+KINDS = ("numeric", "categorical", "boolean", "datetime", "empty", "nested", "binary")
 _KIND_OF_DTYPE = {"integer": "numeric", "float": "numeric", "boolean": "boolean",
                   "datetime": "datetime", "string": "categorical", "empty": "empty"}
+
+
+def kind_of_dtype(dtype: str) -> str:
+    """The profile kind of a stored type: lists, records and maps are "nested", raw bytes
+    "binary" (profiled for missing and distinct values only); other types are categories."""
+    if dtype in _KIND_OF_DTYPE:
+        return _KIND_OF_DTYPE[dtype]
+    unfed = dtype_kind(dtype)
+    return unfed if unfed in UNFED_KINDS else "categorical"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +99,8 @@ class ColumnProfile:
     outlier_bounds: tuple[float, float] | None = None
     leakage: float | None = None  # see the module docstring
     is_target: bool = False
+    number_format: str | None = None  # text holding numbers written like this ("1,234.56")
+    number_example: str | None = None  # one of its values, as written
     flags: tuple[str, ...] = ()
 
     @property
@@ -328,18 +342,23 @@ def profile_dataset(workspace: Workspace, dataset: DatasetVersion, *, target: st
         raise NotFound(f"The rows of {dataset.label} are missing from {path.parent}.",
                        "Restore the workspace's .files folder from a backup.")
     started = time.perf_counter()
-    inputs = [sql.ColumnInput(name=c.name, kind=_KIND_OF_DTYPE.get(c.dtype, "categorical"), dtype=c.dtype)
-              for c in dataset.columns]
+    # SQL sees each column under a name of ours ("c0", "c1", ...): SQL names ignore case, so
+    # 'score' and 'SCORE' would otherwise both read the first of them.
+    real_names = {f"c{i}": c.name for i, c in enumerate(dataset.columns)}
+    inputs = [sql.ColumnInput(name=f"c{i}", kind=kind_of_dtype(c.dtype), dtype=c.dtype)
+              for i, c in enumerate(dataset.columns)]
+    user_target, target = target, next((k for k, v in real_names.items() if v == target), None)
     target_input = next((c for c in inputs if c.name == target), None)
     if task == "regression" and target_input is not None and target_input.kind != "numeric":
-        raise InputError(f"The target {target!r} holds {target_input.dtype} values, but the task is "
+        raise InputError(f"The target {user_target!r} holds {target_input.dtype} values, but the task is "
                          "regression.", "Pick a numeric target, or a classification task.")
     exact = dataset.rows <= EXACT_MAX_ROWS
     sample_percent = min(100.0, 100.0 * EXACT_MAX_ROWS / max(dataset.rows, 1))
     # A cursor of our own: the view stays private, and an unfinished result left on the
     # thread's cursor (a fetchone elsewhere) cannot block registering it.
     with closing(workspace.db.cursor().cursor()) as cursor, \
-            dataset_store.view(cursor, workspace.path, dataset, name=f"profile_{dataset.id}") as view:
+            dataset_store.view(cursor, workspace.path, dataset, name=f"profile_{dataset.id}",
+                               column_names=list(real_names)) as view:
         summary = sql.summarise(cursor, view, inputs, exact_distinct=exact)
         stats = {s["name"]: s for s in summary["columns"]}
         ranked = [c for c in inputs if c.kind in ("numeric", "datetime") and stats[c.name]["non_null"]]
@@ -351,7 +370,7 @@ def profile_dataset(workspace: Workspace, dataset: DatasetVersion, *, target: st
         plans = {}
         for column in inputs:
             s = stats[column.name]
-            if not s["non_null"] or column.kind == "empty":
+            if not s["non_null"] or column.kind in ("empty", *UNFED_KINDS):
                 continue
             if column.name != target and column.kind == "categorical" \
                     and is_id_like(column.kind, column.dtype, s["non_null"], s["distinct"]):
@@ -364,20 +383,43 @@ def profile_dataset(workspace: Workspace, dataset: DatasetVersion, *, target: st
         dist = sql.distributions(cursor, view, list(plans.values()), target=target_plan,
                                  sample_percent=sample_percent)
         balance = _class_balance(sql.class_counts(cursor, view, target_input)) if mode == "classes" else None
+        texts = [c for c in inputs if c.dtype == "string" and c.name != target and stats[c.name]["non_null"]]
+        numbers = {name: detect_format(values) for name, values in
+                   sql.text_samples(cursor, view, texts, DETECT_VALUES).items()}
     columns = []
     for column in inputs:
         rows = dist.get(column.name)
         leakage = None
         if mode is not None and column.name != target and rows is not None:
             leakage = _leakage(rows, column.kind, mode)
-        columns.append(_column_profile(column, stats[column.name], summary["rows"], plans.get(column.name),
-                                       rows, leakage, column.name == target))
+        profiled = _column_profile(column, stats[column.name], summary["rows"], plans.get(column.name),
+                                   rows, leakage, column.name == target)
+        found = numbers.get(column.name)
+        if found is not None:
+            profiled = replace(profiled, number_format=found.format.label, number_example=found.example)
+        columns.append(replace(profiled, name=real_names[column.name]))
     columns, findings = findings_for(columns, rows=summary["rows"], duplicates=duplicates,
-                                     target=target, task=task, balance=balance)
+                                     target=user_target, task=task, balance=balance)
+    findings += _case_twin_findings(dataset)
     return DatasetProfile(dataset_id=dataset.id, dataset_label=dataset.label, rows=summary["rows"],
-                          columns=tuple(columns), duplicate_rows=duplicates, target=target, task=task,
+                          columns=tuple(columns), duplicate_rows=duplicates, target=user_target, task=task,
                           class_balance=balance, findings=tuple(findings), approximate=not exact,
                           elapsed_seconds=round(time.perf_counter() - started, 3))
+
+
+def _case_twin_findings(dataset: DatasetVersion) -> list[Finding]:
+    from lifecycle.data.query import sql_column_names
+
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name in dataset.column_names:
+        groups[name.lower()].append(name)
+    in_sql = sql_column_names(list(dataset.column_names))
+    return [Finding(severity="info", column=names[0], kind="case_twins",
+                    message=f"Columns {' and '.join(map(repr, names))} have names that differ only in case; "
+                            "each is profiled and used as itself, but SQL names ignore case, so in the query "
+                            f"sandbox write {', '.join(in_sql[n] for n in names)} — or rename one in the file "
+                            "and ingest it again.")
+            for names in groups.values() if len(names) > 1]
 
 
 def get_profile(workspace: Workspace, dataset: DatasetVersion, target: str | None,

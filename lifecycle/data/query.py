@@ -11,7 +11,7 @@ from lifecycle.config import Limits
 from lifecycle.data.datasets import list_datasets, load_table, store_query_result
 from lifecycle.errors import InputError
 from lifecycle.records import DatasetVersion, User
-from lifecycle.store.sandbox import Bounds, QueryRejected, ResultTooLarge, run_select
+from lifecycle.store.sandbox import Bounds, QueryRejected, ResultTooLarge, column_references, run_select
 from lifecycle.workspace import Workspace
 
 PREVIEW_ROWS = 1000
@@ -40,6 +40,69 @@ def available_views(workspace: Workspace, project_id: int) -> dict[str, DatasetV
     return views
 
 
+def sql_column_names(names: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Column -> its name in SQL. SQL names ignore case, so of columns whose names differ only
+    in case ('score', 'SCORE') the first keeps its name and each later one gets a suffix
+    ('SCORE_2') that no other column uses; every other column keeps its own name."""
+    taken = {n.lower() for n in names}
+    first: set[str] = set()
+    out: dict[str, str] = {}
+    for name in names:
+        if name.lower() not in first:
+            first.add(name.lower())
+            out[name] = name
+            continue
+        k = 2
+        while f"{name}_{k}".lower() in taken:
+            k += 1
+        out[name] = f"{name}_{k}"
+        taken.add(out[name].lower())
+    return out
+
+
+def case_twins(views: dict[str, DatasetVersion]) -> dict[str, dict[str, str]]:
+    """Per SQL table, its columns that differ from another only in case -> their SQL names."""
+    found = {}
+    seen: set[int] = set()
+    # The latest-version name ('case') before the versioned ones ('case_v1'); each dataset once.
+    for view, dataset in sorted(views.items(), key=lambda item: (re.search(r"_v\d+$", item[0]) is not None,
+                                                                item[0])):
+        if dataset.id in seen:
+            continue
+        seen.add(dataset.id)
+        names = list(dataset.column_names)
+        lowered = [n.lower() for n in names]
+        twins = {n: sql for n, sql in sql_column_names(names).items() if lowered.count(n.lower()) > 1}
+        if twins:
+            found[view] = twins
+    return found
+
+
+def case_twin_notes(views: dict[str, DatasetVersion]) -> list[str]:
+    """One line per table whose column names differ only in case: how to address each in SQL."""
+    return [f"In {view}, columns whose names differ only in case are "
+            + ", ".join(f"{original!r} as {sql}" for original, sql in twins.items())
+            + " (SQL names ignore case)."
+            for view, twins in case_twins(views).items()]
+
+
+def _refuse_ambiguous(sql: str, views: dict[str, DatasetVersion]) -> None:
+    twins = case_twins(views)
+    if not twins:
+        return
+    for reference in column_references(sql):
+        written = reference[-1]
+        for view, names in twins.items():
+            group = {o: n for o, n in names.items() if o.lower() == written.lower()}
+            if group and written not in group.values():
+                listed = " and ".join(repr(o) for o in group)
+                raise InputError(
+                    f"{written} is ambiguous: table {view} has columns {listed}, whose names differ only "
+                    "in case, and SQL names ignore case.",
+                    "Write " + ", ".join(f"{n} for {o!r}" for o, n in group.items())
+                    + "; or rename one of them in the file and ingest it again.")
+
+
 def run_query(workspace: Workspace, project_id: int, sql: str, *, limit: int | None = PREVIEW_ROWS) -> QueryResult:
     """Run one read-only SELECT over the project's datasets (each a view named after it) in the sandbox.
     A preview keeps ``limit`` rows and ``PREVIEW_BYTES`` at most (marked truncated); with ``limit=None``
@@ -51,7 +114,11 @@ def run_query(workspace: Workspace, project_id: int, sql: str, *, limit: int | N
     views = available_views(workspace, project_id)
     if not views:
         raise InputError("The project has no datasets to query yet.", "Ingest a file or a bundled dataset first.")
-    tables = {name: load_table(workspace, dataset) for name, dataset in views.items()}
+    _refuse_ambiguous(sql, views)
+    tables = {}
+    for name, dataset in views.items():
+        table = load_table(workspace, dataset)
+        tables[name] = table.rename_columns(list(sql_column_names(table.column_names).values()))
     limits = config.limits()
     if limit is None:
         bounds = Bounds(max_rows=limits.max_rows, max_bytes=limits.max_upload_bytes,

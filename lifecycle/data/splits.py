@@ -15,13 +15,20 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
-from lifecycle.errors import InputError
+from lifecycle.errors import InputError, shown
 from lifecycle.hashing import sha256_text
 from lifecycle.problem.target import check_target_column
 
 METHODS = ("random", "stratified", "group", "time")
+CONTINUOUS_MIN_DISTINCT = 20  # a numeric target with more values than this, not all whole, is continuous
 PARTS = ("train", "validation", "test")
 MAX_HELD_OUT = 0.9
+
+
+def default_method(task: str | None) -> str:
+    """The split that fits the task: stratified on the classes for classification, random for
+    regression (a continuous target has no classes to keep in proportion)."""
+    return "random" if task == "regression" else "stratified"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,10 +121,11 @@ def _stratified(df, spec, target, labels, n_test, n_val) -> None:
                          "split needs a class for every row.",
                          f"Add the row filter '{target} not_null' to the recipe.")
     counts = y.value_counts()
+    _refuse_continuous(y, target, n_distinct=len(counts))
     smallest = 3 if n_val else 2
     if counts.min() < smallest:
         cls, count = counts.idxmin(), int(counts.min())
-        raise InputError(f"Class {cls!r} of target {target!r} has only {count} row(s); a "
+        raise InputError(f"Class {shown(cls)} of target {target!r} has only {count} row(s); a "
                          f"stratified split needs at least {smallest} per class.",
                          "Use the 'random' method, or merge rare classes.")
     for size, part in ((n_test, "test"), (n_val, "validation")):
@@ -139,6 +147,21 @@ def _stratified(df, spec, target, labels, n_test, n_val) -> None:
         raise InputError(f"Target {target!r} cannot be stratified with these shares: {exc}",
                          "Use the 'random' method, smaller shares or merge rare classes."
                          ) from None
+
+
+def _refuse_continuous(y: pd.Series, target: str, *, n_distinct: int) -> None:
+    """A stratified split keeps each class's share; a measurement has no classes to keep."""
+    if pd.api.types.is_bool_dtype(y) or not pd.api.types.is_numeric_dtype(y):
+        return
+    values = y.to_numpy(dtype=float)
+    whole = bool(np.all(np.mod(values, 1) == 0))
+    if n_distinct > CONTINUOUS_MIN_DISTINCT and (not whole or n_distinct > len(y) // 2):
+        raise InputError(
+            f"Target {target!r} is a continuous number ({n_distinct:,} different values in {len(y):,} "
+            f"rows, from {shown(y.min())} to {shown(y.max())}), so a stratified split has no classes "
+            "to keep in proportion.",
+            "Use the 'random' method, the default for regression; or bin the target into classes "
+            "in a derived column first.")
 
 
 def _grouped(df, spec, labels) -> None:

@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 
 from lifecycle.problem import metrics as metric_lib
 from lifecycle.data.datasets import get_dataset, list_datasets, load_frame
-from lifecycle.errors import InputError
+from lifecycle.errors import InputError, shown
 from lifecycle.problem.objectives import CATALOGUE
 from lifecycle.problem.projects import objectives as project_objectives
 from lifecycle.problem.target import check_target_column
@@ -114,7 +114,7 @@ def check_feasibility(workspace: Workspace, project: Project, *, dataset_id: int
     if project.task == "binary":
         positive, inferred = metric_lib.positive_class_for(target, project.positive_class)
         if inferred:
-            warnings.append(f"No positive class is set; the rarer class {positive!r} was assumed. "
+            warnings.append(f"No positive class is set; the rarer class {shown(positive)} was assumed. "
                             "Set it in the project to make it explicit.")
         if target.nunique() != 2:
             raise InputError(f"Project {project.name!r} is binary but its target has {target.nunique()} classes.",

@@ -25,6 +25,7 @@ TRUSTED_TYPES = frozenset({
     "lifecycle.data.recipe.transformers.DerivedColumnTransformer",
     "lifecycle.data.recipe.transformers.InfToNaN",
     "lifecycle.data.recipe.transformers.OutlierClipper",
+    "lifecycle.data.recipe.transformers.ParseNumbers",
     "lifecycle.data.recipe.transformers.category_feature_name",
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",

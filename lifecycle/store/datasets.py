@@ -40,7 +40,10 @@ def _record(row: tuple) -> DatasetVersion:
 
 
 def arrow_type_name(arrow_type: pa.DataType) -> str:
-    """A short, user-facing type name for a column."""
+    """A short, user-facing type name for a column; nested and other types by their Arrow name
+    (``list<item: int64>``, ``struct<a: int64>``, ``binary``, ``duration[s]``)."""
+    if pa.types.is_dictionary(arrow_type):
+        return arrow_type_name(arrow_type.value_type)
     if pa.types.is_integer(arrow_type):
         return "integer"
     if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
@@ -104,9 +107,14 @@ def counts_by_project(cursor: duckdb.DuckDBPyConnection) -> dict[int, int]:
 
 @contextmanager
 def view(cursor: duckdb.DuckDBPyConnection, workspace_path: Path, dataset: DatasetVersion,
-         name: str = "ds") -> Iterator[str]:
-    """Expose a frozen dataset to SQL on this cursor as view ``name`` for the duration."""
+         name: str = "ds", *, column_names: list[str] | None = None) -> Iterator[str]:
+    """Expose a frozen dataset to SQL on this cursor as view ``name`` for the duration.
+
+    ``column_names`` renames the columns by position (zero-copy): SQL names ignore case, so
+    columns such as ``score`` and ``SCORE`` can only be told apart under names of our own."""
     table = dataset_files.read_table(data_path(workspace_path, dataset))
+    if column_names is not None:
+        table = table.rename_columns(column_names)
     cursor.register(name, table)
     try:
         yield name

@@ -66,8 +66,8 @@ def _value_expr(column: ColumnInput) -> str:
         return as_double
     if column.kind == "datetime":
         return f"epoch({quoted})"
-    if column.kind in ("categorical", "boolean"):
-        return f"CAST({quoted} AS VARCHAR)"
+    if column.kind in ("categorical", "boolean", "nested", "binary"):
+        return f"CAST({quoted} AS VARCHAR)"  # nested and binary: counted, never grouped
     return quoted
 
 
@@ -269,3 +269,18 @@ def class_counts(cursor: duckdb.DuckDBPyConnection, view: str, target: ColumnInp
     rows = cursor.execute(f"SELECT y, count(*) FROM (SELECT {_class_expr(target)} AS y "
                           f"FROM {quote_identifier(view)}) WHERE y IS NOT NULL GROUP BY y").fetchall()
     return [(_label(y), n) for y, n in rows]
+
+
+def text_samples(cursor: duckdb.DuckDBPyConnection, view: str, columns: Sequence[ColumnInput],
+                 limit: int) -> dict[str, list[str]]:
+    """Up to ``limit`` distinct filled values of each text column (the most frequent first), to
+    check whether they are numbers written as text."""
+    if not columns:
+        return {}
+    branches = [f"SELECT * FROM (SELECT {k} AS col, v, count(*) AS n FROM (SELECT CAST({quote_identifier(c.name)} "
+                f"AS VARCHAR) AS v FROM {quote_identifier(view)}) WHERE v IS NOT NULL GROUP BY v "
+                f"ORDER BY n DESC, v LIMIT {int(limit)})" for k, c in enumerate(columns)]
+    out: dict[str, list[str]] = {c.name: [] for c in columns}
+    for col, value, _ in cursor.execute(" UNION ALL ".join(branches)).fetchall():
+        out[columns[col].name].append(value)
+    return out

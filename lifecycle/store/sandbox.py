@@ -64,10 +64,35 @@ class SelectResult:
     truncated: bool
 
 
+def _parse(sql: str) -> dict:
+    with duckdb.connect(":memory:", config=_CONFIG) as probe:
+        return json.loads(probe.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+
+
+def column_references(sql: str) -> list[tuple[str, ...]]:
+    """Every column reference of a SELECT as DuckDB parsed it (``t.score`` is ``("t", "score")``);
+    empty when the text does not parse (``run_select`` then says why)."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.get("class") == "COLUMN_REF" and node.get("column_names"):
+                found.append(tuple(node["column_names"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    parsed = _parse(sql)
+    if not parsed.get("error"):
+        walk(parsed.get("statements", []))
+    return found
+
+
 def statement_check(sql: str) -> None:
     """Accept exactly one SELECT statement (parsed by DuckDB, not by a regex)."""
-    with duckdb.connect(":memory:", config=_CONFIG) as probe:
-        parsed = json.loads(probe.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    parsed = _parse(sql)
     if parsed.get("error"):
         message = parsed.get("error_message", "")
         if "Only SELECT" in message:

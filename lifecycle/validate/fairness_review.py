@@ -18,7 +18,7 @@ import pandas as pd
 
 from lifecycle.validate import fairness_bootstrap as fb
 from lifecycle.dataclass_json import from_jsonable, to_jsonable
-from lifecycle.errors import InputError
+from lifecycle.errors import InputError, shown
 from lifecycle.problem.objectives import CATALOGUE, is_met
 from lifecycle.records import TASKS, Objective
 from lifecycle.validate.groups import MISSING_GROUP, group_labels
@@ -256,11 +256,11 @@ def _stratum_counts(task, strata, cells, n_strata, n_cells, error, rows=None) ->
 def _grouping_notes(name, groups, counts, small, compared, min_group_size, n_rows) -> list[str]:
     notes = []
     if len(groups) < 2:
-        notes.append(f"{name!r} has a single group ({groups[0]!r}) in the {n_rows:,} test rows; "
+        notes.append(f"{name!r} has a single group ({shown(groups[0])}) in the {n_rows:,} test rows; "
                      "fairness compares two or more groups, so no difference or ratio is computed.")
         return notes
     if small.any():
-        listed = ", ".join(f"{g!r} ({int(c):,} rows)" for g, c, s in zip(groups, counts, small) if s)
+        listed = ", ".join(f"{shown(g)} ({int(c):,} rows)" for g, c, s in zip(groups, counts, small) if s)
         notes.append(f"Groups under {min_group_size} rows are shown but not compared: {listed}.")
     if compared.sum() < 2:
         notes.append(f"Fewer than two groups of {name!r} have {min_group_size} rows or more, so no "

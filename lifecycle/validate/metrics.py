@@ -23,13 +23,20 @@ from lifecycle.problem.objectives import CATALOGUE
 
 CONFIDENCE = 0.95
 _CELLS_PER_CHUNK = 1_000_000  # resample matrix entries held at once
+MIN_CLASS_ROWS = 10  # an interval resting on fewer cases of a class (or predicted positives) is unreliable
+# Metrics that average within a class (or over predicted positives): too few cases of a class make
+# their intervals unreliable. Row averages (accuracy, log loss, Brier) are left out.
+_CLASS_METRICS = ("balanced_accuracy", "f1_macro", "roc_auc_ovr", "roc_auc", "average_precision",
+                  "precision", "recall", "f1")
 
 
 @dataclass(frozen=True, kw_only=True)
 class MetricEstimate:
     """A metric on the test rows with its 95% percentile-bootstrap interval.
 
-    ``value`` is None when the metric cannot be computed on these rows; ``note`` says why.
+    ``value`` is None when the metric cannot be computed on these rows (0/0, one class
+    present); ``note`` says why. ``unreliable`` says why the interval cannot be trusted when it
+    rests on fewer than ``MIN_CLASS_ROWS`` cases of a class, with the count; empty otherwise.
     """
 
     value: float | None
@@ -37,6 +44,7 @@ class MetricEstimate:
     high: float | None
     n: int
     note: str = ""
+    unreliable: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -142,7 +150,7 @@ def _sklearn_value(name: str, p: Predictions) -> float:
     if name in ("f1", "precision", "recall"):
         function = {"f1": skm.f1_score, "precision": skm.precision_score,
                     "recall": skm.recall_score}[name]
-        return function(y, labels, pos_label=1, zero_division=0.0)
+        return function(y, labels, pos_label=1, zero_division=np.nan)  # 0/0 is undefined, not 0
     raise KeyError(name)
 
 
@@ -153,6 +161,9 @@ def compute_metric(name: str, p: Predictions) -> tuple[float | None, str]:
     if name in ("roc_auc", "average_precision", "roc_auc_ovr") and len(np.unique(p.y)) < 2:
         return None, (f"{CATALOGUE[name].label} needs both classes in the rows; only "
                       f"{_class_text(p.y[0])} is present.")
+    zero_over_zero = _zero_over_zero(name, p)
+    if zero_over_zero:
+        return None, zero_over_zero
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -162,6 +173,42 @@ def compute_metric(name: str, p: Predictions) -> tuple[float | None, str]:
     if not np.isfinite(value):
         return None, f"{CATALOGUE[name].label} is undefined on these rows."
     return value, ""
+
+
+def _zero_over_zero(name: str, p: Predictions) -> str:
+    """Why a binary precision, recall or F1 is 0/0 on these rows, or ""."""
+    if p.task != "binary" or name not in ("precision", "recall", "f1"):
+        return ""
+    positives, predicted = int(np.sum(p.y == 1)), int(np.sum(p.labels == 1))
+    label = CATALOGUE[name].label
+    if name == "precision" and predicted == 0:
+        return (f"{label} is undefined (0/0): the model predicts none of the {len(p):,} rows as "
+                "positive, so there is no prediction to be right about.")
+    if name == "recall" and positives == 0:
+        return f"{label} is undefined (0/0): none of the {len(p):,} rows is positive."
+    if name == "f1" and positives == 0 and predicted == 0:
+        return (f"{label} is undefined (0/0): no row is positive and the model predicts none as "
+                "positive.")
+    return ""
+
+
+def _unreliable(name: str, p: Predictions) -> str:
+    """Why an interval from these rows cannot be trusted (too few cases of a class), or ""."""
+    if p.task == "regression" or name not in _CLASS_METRICS or len(p) == 0:
+        return ""
+    if p.task == "binary":
+        counts = {"positive": int(np.sum(p.y == 1)), "negative": int(np.sum(p.y != 1))}
+        if name == "precision":
+            counts["predicted positive"] = int(np.sum(p.labels == 1))
+        what, count = min(counts.items(), key=lambda item: item[1])
+    else:
+        values, numbers = np.unique(p.y.astype(str), return_counts=True)
+        what, count = f"{values[np.argmin(numbers)]!s}", int(numbers.min())
+        what = f"class {what!r}"
+    if count >= MIN_CLASS_ROWS:
+        return ""
+    return (f"The interval rests on {count} {what} row(s) of {len(p):,}; with fewer than "
+            f"{MIN_CLASS_ROWS} it is unreliable.")
 
 
 def _class_text(value) -> str:
@@ -270,9 +317,9 @@ def _vectorised(names: list[str], p: Predictions, W: np.ndarray) -> dict[str, np
     out["log_loss"] = W @ -np.log(true_p) / n
     if p.task == "binary":
         tp, fp, fn = C[:, 1, 1], C[:, 0, 1], C[:, 1, 0]
-        out["precision"] = _divide(tp, tp + fp, 0.0)
-        out["recall"] = _divide(tp, tp + fn, 0.0)
-        out["f1"] = _divide(2 * tp, 2 * tp + fp + fn, 0.0)
+        out["precision"] = _divide(tp, tp + fp)  # 0/0 stays NaN (undefined), as the point value
+        out["recall"] = _divide(tp, tp + fn)
+        out["f1"] = _divide(2 * tp, 2 * tp + fp + fn)
         out["brier"] = W @ (p.positive - p.y) ** 2 / n
         if "roc_auc" in names:
             out["roc_auc"] = _weighted_auc(W, p.y == 1, p.ranking)
@@ -325,5 +372,6 @@ def estimate_metrics(p: Predictions, names: list[str], *, n_bootstrap: int,
     for name in names:
         value, note = points[name]
         low, high = percentile_interval(replicates[name]) if value is not None else (None, None)
-        estimates[name] = MetricEstimate(value=value, low=low, high=high, n=len(p), note=note)
+        estimates[name] = MetricEstimate(value=value, low=low, high=high, n=len(p), note=note,
+                                         unreliable=_unreliable(name, p) if value is not None else "")
     return estimates

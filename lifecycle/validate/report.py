@@ -100,6 +100,25 @@ class ValidationReport:
     notes: tuple[str, ...] = ()
     versions: dict[str, str] | None = None
     format_version: int = FORMAT_VERSION
+    class_counts: dict[str, int] | None = None  # test rows per class (binary: "1" is positive)
+
+    @property
+    def positives(self) -> int | None:
+        """Binary: how many test rows are positive (None for other tasks and older reports)."""
+        if self.task != "binary" or self.class_counts is None:
+            return None
+        return self.class_counts.get("1", 0)
+
+    @property
+    def class_count_text(self) -> str:
+        """The test rows by class in words: "1 positive and 39 negative of 40 test rows"."""
+        if self.class_counts is None:
+            return f"{self.n_test:,} test rows"
+        if self.task == "binary":
+            positives = self.positives
+            return (f"{positives:,} positive and {self.n_test - positives:,} negative of "
+                    f"{self.n_test:,} test rows")
+        return ", ".join(f"{n:,} {c!r}" for c, n in self.class_counts.items()) + f" of {self.n_test:,} test rows"
 
     @property
     def passed(self) -> bool:
@@ -190,7 +209,8 @@ def judge(objective: Objective, *, task: str, metrics: dict[str, MetricEstimate]
         context = f" over {latency.rows_timed} single-row {latency.method} calls"
     if value is None:
         return ObjectiveVerdict(**base, kind=spec.kind, value=None, low=None, high=None,
-                                status=Status.FAIL, reason=f"Cannot be computed: {why}".strip())
+                                status=Status.FAIL, reason=f"Cannot be computed, so it cannot pass: "
+                                                           f"{why}".strip())
     met = is_met(objective, value)
     shown = objective.comparator if met else _OPPOSITE[objective.comparator]
     reason = f"{_fmt(value)}{context} {shown} {objective.threshold:g}"
@@ -199,6 +219,9 @@ def judge(objective: Objective, *, task: str, metrics: dict[str, MetricEstimate]
         if not (is_met(objective, low) and is_met(objective, high)) and \
                 (is_met(objective, low) or is_met(objective, high)):
             reason += "; the interval straddles the threshold, so the result is uncertain"
+    unreliable = getattr(metrics.get(objective.metric), "unreliable", "") if spec.kind == "performance" else ""
+    if unreliable:
+        reason += f"; {unreliable[0].lower()}{unreliable[1:].rstrip('.')}"
     return ObjectiveVerdict(**base, kind=spec.kind, value=value, low=low, high=high,
                             status=Status.PASS if met else Status.FAIL, reason=reason + ".")
 
@@ -260,6 +283,13 @@ def _fairness_review(task: str, p, decisions: np.ndarray, sensitive: dict[str, p
     except InputError as error:
         notes.append(f"Fairness objectives are judged on Fairlearn's values over all groups: {error.problem}")
         return None
+
+
+def _class_counts(task: str, y: np.ndarray) -> dict[str, int] | None:
+    if task == "regression":
+        return None
+    values, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
+    return {str(v): int(c) for v, c in zip(values, counts)}
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -366,7 +396,7 @@ def evaluate_with_review(pipeline, *, task: str, X_train: pd.DataFrame, y_train,
         n_bootstrap=n_bootstrap, classes=tuple(str(c) for c in p.classes), metrics=metrics,
         decision_threshold=decision_threshold, **curves, overfitting=fit_gap,
         robustness=checks, slices=slices, weakest_cohorts=cohorts, latency=latency,
-        fairness=fair, verdicts=verdicts, notes=tuple(notes),
+        fairness=fair, verdicts=verdicts, notes=tuple(notes), class_counts=_class_counts(task, p.y),
         versions={"scikit-learn": sklearn.__version__, "fairlearn": fairlearn.__version__,
                   "numpy": np.__version__, "pandas": pd.__version__})
     return Evaluated(report=report, fairness_review=review)

@@ -61,6 +61,22 @@ def test_ingest_a_file(empty_app):
     assert any(m.label == "Rows" and m.value == "60" for m in app.metric)  # the profile rendered
 
 
+def test_ingest_form_takes_the_number_convention(empty_app):
+    """Issue 10, case 2: a file writing 1.234,56 ingested with that convention named in the form."""
+    workspace, project = _project(empty_app)
+    rows = "".join(f'{i};"{i}.{i % 1000:03d},5";{"yes" if i % 2 else "no"}\n' for i in range(1, 41))
+    app = signed_in("admin")
+    app.switch_page("pages/data.py").run()
+    app.file_uploader(key="data_upload").upload("eu.csv", ("n;amount;y\n" + rows).encode(), "text/csv")
+    app.selectbox(key="data_numbers").set_value("1.234,56 (decimal ',', thousands '.')")
+    _button(app, "Ingest").click().run()
+    no_exceptions(app)
+    [dataset] = datasets.list_datasets(workspace, project.id)
+    assert [c.dtype for c in dataset.columns] == ["integer", "float", "string"]
+    assert datasets.load_frame(workspace, dataset)["amount"].iloc[0] == 1001.5
+    assert "read as numbers written 1.234,56" in app.success[0].value
+
+
 def test_ingest_a_bad_file_keeps_the_page_usable(empty_app):
     workspace, project = _project(empty_app)
     events = len(audit_log.events(workspace.db.cursor()))
@@ -95,6 +111,24 @@ def test_save_recipe_freeze_and_split(demo_app):
     no_exceptions(app)
     [split] = preparation.splits_for(workspace, frozen.id)
     assert split.method == "stratified" and sum(split.counts.values()) == frozen.rows
+
+
+def test_split_form_offers_the_default_that_fits_the_task(empty_app):
+    """A regression project's split form starts on 'random' and its split works (issue 10, case 5)."""
+    workspace, project = _project(empty_app, name="Prices", task="regression", target="price",
+                                  positive_class=None)
+    admin = auth.get_user(workspace, "admin")
+    rows = "".join(f"{i % 17},{i % 5},{20 + i * 1.37:.2f}\n" for i in range(80))
+    dataset = datasets.ingest_bytes(workspace, admin, project.id, ("a,b,price\n" + rows).encode(), "prices.csv")
+    frozen = preparation.freeze_with_suggested_recipe(workspace, admin, dataset.id)
+    app = signed_in("admin")
+    app.switch_page("pages/data.py").run()
+    no_exceptions(app)
+    assert app.selectbox(key="split_method_regression").value == "random"
+    _button(app, "Create split").click().run()
+    no_exceptions(app)
+    [split] = preparation.splits_for(workspace, frozen.id)
+    assert split.method == "random"
 
 
 def test_stakeholder_sees_disabled_controls_with_the_reason(demo_app):

@@ -74,6 +74,24 @@ def test_reviewer_approves_the_demo_model_and_cannot_validate(demo_app):
     assert registry.get_version(workspace, version.id).state == "approved"
 
 
+def test_validate_page_says_how_many_positives_the_test_split_holds(demo_app):
+    """Issue 10, case 6: the count of positives sits beside the headline metric."""
+    from lifecycle.validate import stage as validate_stage
+    from lifecycle.validate.report import ValidationReport
+
+    workspace = open_workspace(demo_app)
+    income = projects.find_project(workspace, "Income over 50K")
+    [version] = registry.list_versions(workspace, income.id)
+    report = ValidationReport.from_dict(validate_stage.latest_stored(workspace, version.id).report)
+    app = signed_in("ana")
+    app.session_state["project_id"] = income.id
+    app.switch_page("pages/validate.py").run()
+    no_exceptions(app)
+    [rows] = [m for m in app.metric if m.label == "Test rows"]
+    assert rows.value == f"{report.n_test:,}" and rows.delta == f"{report.positives:,} positive"
+    assert any(report.class_count_text in c.value for c in app.caption)
+
+
 def test_analyst_cannot_approve_and_sees_why(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")

@@ -316,3 +316,68 @@ def test_mixed_type_past_the_first_block_is_read_as_text(workspace, analyst, pro
 def test_unknown_dataset(workspace):
     with pytest.raises(NotFound, match="No dataset version with id 42.*data list"):
         datasets.get_dataset(workspace, 42)
+
+
+# -- a byte-order mark before the header (issue 10, case 1) -------------------------------
+
+@pytest.mark.parametrize("header", ['"age","city","y"', 'age,"city",y', '" age ",city,y', "age;city;y"])
+def test_utf8_byte_order_mark_is_consumed_before_quoted_names(workspace, analyst, project, header):
+    delimiter = ";" if ";" in header else ","
+    rows = "\r\n".join(delimiter.join(r) for r in (("31", '"Oslo"', '"yes"'), ("45", "Rome", "no")))
+    data = ("\ufeff" + header + "\r\n" + rows + "\r\n").encode()
+    dataset = _ingest(workspace, analyst, project, data)
+    assert [c.name for c in dataset.columns] == ["age", "city", "y"]
+    assert [c.dtype for c in dataset.columns] == ["integer", "string", "string"]
+    assert any("byte-order mark" in n for n in dataset.lineage.notes), dataset.lineage.notes
+    trimmed = any("spaces were trimmed" in n for n in dataset.lineage.notes)
+    assert trimmed == ("' age '".replace("'", '"') in header)
+
+
+def test_bom_file_whose_first_column_is_the_target(workspace, analyst):
+    project = projects.create_project(workspace, analyst, name="BOM target", task="binary",
+                                      target="churned", positive_class="yes")
+    data = '\ufeff"churned","age"\r\n"yes",31\r\n"no",45\r\n'.encode()
+    dataset = datasets.ingest_bytes(workspace, analyst, project.id, data, "export.csv")
+    assert list(dataset.column_names)[0] == "churned"
+
+
+def test_utf16_file_read_as_utf8_names_the_encoding_to_choose(workspace, analyst, project):
+    data = "age\tcity\ty\n31\tOslo\tyes\n45\tRome\tno\n".encode("utf-16")
+    refused(workspace, analyst, project.id, data, "unicode.txt", "UTF-16 byte-order mark",
+            "Choose the encoding utf-16")
+    dataset = _ingest(workspace, analyst, project, data, "unicode.txt", encoding="utf-16")
+    assert list(dataset.column_names) == ["age", "city", "y"]
+
+
+def test_parquet_binary_column_is_data_not_an_encoding_error(workspace, analyst, project):
+    table = pa.table({"raw": pa.array([b"\x80\x81", b"\x00"], pa.binary()), "y": ["yes", "no"]})
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    dataset = _ingest(workspace, analyst, project, sink.getvalue(), "blobs.parquet")
+    assert [c.dtype for c in dataset.columns] == ["binary", "string"]
+
+
+# -- numbers in a convention the user names (issue 10, case 2) ----------------------------
+
+EUROPEAN = 'id;balance;amount;note;y\n1;"1.234,56";1,5;a;yes\n2;"12.000,00";2;b;no\n3;"7,5";3,25;c;no\n'.encode()
+
+
+def test_named_convention_reads_numbers_written_for_people(workspace, analyst, project):
+    dataset = _ingest(workspace, analyst, project, EUROPEAN, decimal=",", thousands=".")
+    assert [c.dtype for c in dataset.columns] == ["integer", "float", "float", "string", "string"]
+    frame = datasets.load_frame(workspace, dataset)
+    assert frame["balance"].tolist() == [1234.56, 12000.0, 7.5] and frame["amount"].tolist() == [1.5, 2.0, 3.25]
+    assert any("'balance' was read as numbers written 1.234,56" in n for n in dataset.lineage.notes)
+    plain = _ingest(workspace, analyst, project, EUROPEAN, "plain.csv")
+    assert [c.dtype for c in plain.columns][1:3] == ["string", "string"]  # unnamed: left for the profile
+
+
+def test_a_column_that_does_not_fit_the_named_convention_stays_text_and_says_why(workspace, analyst, project):
+    rows = "".join(f'{i};"{i},5";yes\n' for i in range(40)) + '40;"unknown";no\n'
+    dataset = _ingest(workspace, analyst, project, ("id;v;y\n" + rows).encode(), decimal=",")
+    assert dataset.columns[1].dtype == "string"
+    assert any("'v' stays text: 1 of its values, such as 'unknown'" in n for n in dataset.lineage.notes)
+
+
+def test_contradictory_convention_is_refused(workspace, analyst, project):
+    refused(workspace, analyst, project.id, GOOD, "c.csv", "both ','", decimal=",", thousands=",")

@@ -306,3 +306,88 @@ def test_bundled_adult(workspace, admin):
     assert not [f for f in profile.findings if f.kind == "leakage"]
     assert not profile.class_balance.imbalanced
     assert profile.column("income").is_target and profile.column("age").kind == "numeric"
+
+
+# -- column names that differ only in case (issue 10, case 4) -----------------------------
+
+def test_columns_differing_only_in_case_are_profiled_each_as_itself(workspace, admin):
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 200)
+    frame = pd.DataFrame({"score": rng.normal(0, 1, 200), "SCORE": y + rng.normal(0, 0.01, 200),
+                          "Age": rng.integers(20, 30, 200), "age": rng.integers(60, 90, 200),
+                          "AGE": rng.integers(1000, 1010, 200), "y": y})
+    _, dataset = _ingest(workspace, admin, frame)
+    report = profile_dataset(workspace, dataset, target="y", task="binary")
+    for name in ("score", "SCORE", "Age", "age", "AGE"):
+        column = report.column(name)
+        assert column.mean == pytest.approx(frame[name].mean()), name
+        assert column.min == pytest.approx(frame[name].min()) and column.distinct == frame[name].nunique()
+    assert [f.column for f in report.findings if f.kind == "leakage"] == ["SCORE"]
+    twins = [f.message for f in report.findings if f.kind == "case_twins"]
+    assert len(twins) == 2 and "'Age' and 'age' and 'AGE'" in twins[1] and "Age, age_2, AGE_3" in twins[1]
+
+
+def test_a_case_twin_of_the_target_is_not_the_target(workspace, admin):
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"Y": rng.normal(0, 1, 60), "y": rng.integers(0, 2, 60)})
+    _, dataset = _ingest(workspace, admin, frame)
+    report = profile_dataset(workspace, dataset, target="y", task="binary")
+    assert [c.is_target for c in report.columns] == [False, True]
+    assert report.column("Y").kind == "numeric" and report.column("y").distinct == 2
+
+
+# -- nested and other exotic Arrow types (issue 10, case 3) -------------------------------
+
+def _exotic_table(n=60):
+    import datetime as dt
+    import decimal
+    rng = np.random.default_rng(3)
+    return pa.table({
+        "x": rng.normal(size=n),
+        "tags": pa.array([list(range(i % 4)) if i % 6 else None for i in range(n)], pa.list_(pa.int64())),
+        "big": pa.array([["a"] * (i % 3) for i in range(n)], pa.large_list(pa.string())),
+        "pair": pa.array([[float(i), 1.0] for i in range(n)], pa.list_(pa.float64(), 2)),
+        "rec": pa.array([{"a": i, "b": "q"} for i in range(n)]),
+        "kv": pa.array([[("k", i)] for i in range(n)], pa.map_(pa.string(), pa.int64())),
+        "raw": pa.array([bytes([i % 256]) for i in range(n)], pa.binary()),
+        "code": pa.array(rng.choice(["u", "v"], n)).dictionary_encode(),
+        "price": pa.array([decimal.Decimal(f"{v:.2f}") for v in rng.uniform(0, 100, n)], pa.decimal128(10, 2)),
+        "at": pa.array([dt.time(i % 24, 0) for i in range(n)], pa.time64("us")),
+        "took": pa.array([dt.timedelta(seconds=int(s)) for s in rng.integers(0, 9, n)], pa.duration("s")),
+        "when": pa.array([dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=i)
+                          for i in range(n)], pa.timestamp("us", tz="UTC")),
+        "count": pa.array(rng.integers(0, 50, n).astype(np.uint64)),
+        "y": pa.array(rng.choice(["a", "b"], n)),
+    })
+
+
+def test_nested_columns_are_profiled_as_what_they_are(workspace, admin):
+    _, dataset = _ingest(workspace, admin, _exotic_table())
+    report = profile_dataset(workspace, dataset, target="y", task="binary")
+    kinds = {c.name: c.kind for c in report.columns}
+    assert [n for n, k in kinds.items() if k == "nested"] == ["tags", "big", "pair", "rec", "kv"]
+    assert kinds["raw"] == "binary" and kinds["code"] == "categorical" and kinds["price"] == "numeric"
+    assert report.column("tags").missing == 10 and report.column("tags").dtype.startswith("list<")
+    about = {f.column: f.message for f in report.findings if f.kind in ("nested", "binary")}
+    assert "holds lists (list<" in about["tags"] and "empty in 10 rows" in about["tags"]
+    assert "'length' operation" in about["tags"] and "'length'" not in about["rec"]
+    assert "holds records (struct<" in about["rec"] and "holds raw bytes" in about["raw"]
+    assert not any(f.kind == "id_like" and f.column in about for f in report.findings)
+
+
+# -- numbers stored as text (issue 10, case 2) --------------------------------------------
+
+def test_numbers_stored_as_text_are_shown_as_such_not_as_an_identifier(workspace, admin):
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"balance": [f"{v:,.2f}" for v in rng.uniform(1000, 20000, 80)],
+                          "eu": [f"{v:,.2f}".replace(",", " ").replace(".", ",") for v in rng.uniform(1000, 9000, 80)],
+                          "city": rng.choice(["Oslo", "Rome"], 80), "y": rng.integers(0, 2, 80)})
+    _, dataset = _ingest(workspace, admin, frame)
+    report = profile_dataset(workspace, dataset, target="y", task="binary")
+    assert report.column("balance").number_format == "1,234.56"
+    assert report.column("eu").number_format == "1 234,56" and report.column("city").number_format is None
+    kinds = {(f.column, f.kind) for f in report.findings}
+    assert ("balance", "numbers_as_text") in kinds and ("balance", "id_like") not in kinds
+    message = next(f.message for f in report.findings if f.column == "balance" and f.kind == "numbers_as_text")
+    assert "holds numbers stored as text, written like '" in message and "accept or refuse" in message
+    assert DatasetProfile.from_json(report.to_json()).column("eu").number_format == "1 234,56"

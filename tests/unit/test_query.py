@@ -186,3 +186,36 @@ def test_the_sandbox_temp_folder_is_out_of_reach(workspace, project, loaded, tmp
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match="file system operations are disabled"):
         query.run_query(workspace, project.id, sql)
+
+
+# -- column names that differ only in case (issue 10, case 4) -----------------------------
+
+@pytest.fixture
+def twins(workspace, actors, project):
+    return datasets.ingest_bytes(workspace, actors["analyst"], project.id,
+                                 b"score,SCORE,Age,age,y\n1,10,30,31,yes\n2,20,40,41,no\n", "twins.csv")
+
+
+def test_case_twins_are_addressed_each_by_its_own_sql_name(workspace, project, twins):
+    result = query.run_query(workspace, project.id, "SELECT score, SCORE_2, Age, age_2 FROM twins")
+    assert result.table.to_pylist() == [{"score": 1, "SCORE_2": 10, "Age": 30, "age_2": 31},
+                                        {"score": 2, "SCORE_2": 20, "Age": 40, "age_2": 41}]
+    star = query.run_query(workspace, project.id, "SELECT * FROM twins")
+    assert star.table.column_names == ["score", "SCORE_2", "Age", "age_2", "y"]
+    assert query.case_twin_notes(query.available_views(workspace, project.id)) == [
+        "In twins, columns whose names differ only in case are 'score' as score, 'SCORE' as SCORE_2, "
+        "'Age' as Age, 'age' as age_2 (SQL names ignore case)."]
+
+
+@pytest.mark.parametrize("sql, written", [("SELECT SCORE FROM twins", "SCORE"),
+                                          ("SELECT t.Score FROM twins t WHERE age > 35", "Score")])
+def test_an_ambiguous_case_twin_is_refused_with_the_names_to_write(workspace, project, twins, sql, written):
+    with pytest.raises(InputError) as caught:
+        query.run_query(workspace, project.id, sql)
+    message = str(caught.value)
+    assert message.startswith(f"{written} is ambiguous: table twins has columns 'score' and 'SCORE'"), message
+    assert "Write score for 'score', SCORE_2 for 'SCORE'" in message and "rename one" in message
+
+
+def test_sql_names_never_collide():
+    assert query.sql_column_names(["a", "A", "A_2", "a_3"]) == {"a": "a", "A": "A_4", "A_2": "A_2", "a_3": "a_3"}

@@ -565,3 +565,112 @@ def test_default_recipe_on_adult():
     assert len(out) == 2000 and not out.isna().any().any()
     assert {"age", "workclass", "native_country"} <= {source_column(c) for c in out.columns}
     assert recipe_warnings(recipe, df) == []
+
+
+# -- nested and binary columns (issue 10, case 3) -----------------------------------------
+
+@pytest.fixture
+def nested():
+    n = 40
+    return pd.DataFrame({
+        "x": np.linspace(0, 1, n),
+        "tags": [np.arange(i % 4) if i % 5 else None for i in range(n)],   # list<int64> from Arrow
+        "rec": [{"a": i, "b": "q"} for i in range(n)],                       # struct
+        "kv": [[("k", i)] * (i % 3) for i in range(n)],                      # map
+        "raw": [bytes([i]) for i in range(n)],                               # binary
+        "y": ["yes", "no"] * (n // 2),
+    })
+
+
+def test_default_recipe_leaves_nested_and_binary_columns_out_and_offers_length(nested):
+    recipe = default_recipe(nested, target="y")
+    steps = {s.column: s for s in recipe.steps}
+    assert [c for c, s in steps.items() if s.role == "ignore"] == ["tags", "rec", "kv", "raw"]
+    assert "Holds lists" in steps["tags"].note and "'length' operation" in steps["tags"].note
+    assert "Holds records" in steps["rec"].note and "length" not in steps["rec"].note
+    assert "Holds raw bytes" in steps["raw"].note
+    compile_recipe(recipe, nested).fit(nested)
+
+
+@pytest.mark.parametrize("column, words", [("tags", "nested values (lists, records or maps)"),
+                                           ("rec", "nested values"), ("raw", "raw bytes")])
+def test_feeding_a_nested_column_is_refused_with_the_fix(nested, column, words):
+    recipe = Recipe(steps=(num("x"), cat(column), ColumnStep(column="y", role="target", kind="categorical")))
+    with pytest.raises(InputError) as caught:
+        compile_recipe(recipe, nested)
+    assert f"Column {column!r} holds {words}" in str(caught.value) and "role 'ignore'" in str(caught.value)
+
+
+def test_schema_type_names_of_nested_columns_are_not_numbers():
+    from lifecycle.data.recipe.checks import dtype_kind
+    assert dtype_kind("list<element: int64>") == "nested" and dtype_kind("struct<a: int64>") == "nested"
+    assert dtype_kind("map<string, int64>") == "nested" and dtype_kind("binary") == "binary"
+    assert dtype_kind("time64[us]") == "text" and dtype_kind("timestamp[us, tz=UTC]") == "datetime"
+
+
+def test_derived_length_counts_items_and_keeps_missing(nested):
+    recipe = Recipe(steps=(num("x"), ColumnStep(column="tags", role="ignore", kind="categorical"),
+                           ColumnStep(column="y", role="target", kind="categorical")),
+                    derived=(DerivedColumn(name="n_tags", op="length", inputs=("tags",), imputation="none"),))
+    out = compile_recipe(recipe, nested).fit_transform(nested)
+    expected = [np.nan if i % 5 == 0 else i % 4 for i in range(len(nested))]
+    np.testing.assert_array_equal(out["derived__n_tags"].to_numpy(), np.array(expected, dtype=float))
+    with pytest.raises(InputError, match="'length' counts the items"):
+        compile_recipe(Recipe(steps=recipe.steps, derived=(DerivedColumn(name="n", op="length",
+                                                                         inputs=("x",)),)), nested)
+
+
+# -- numbers stored as text (issue 10, case 2) --------------------------------------------
+
+@pytest.fixture
+def human():
+    rng = np.random.default_rng(2)
+    balance = rng.uniform(100, 20000, 60).round(2)
+    return pd.DataFrame({"balance": [f"{v:,.2f}" for v in balance],
+                         "rate": [f"{v:.1f}%" for v in rng.uniform(0, 50, 60)],
+                         "city": rng.choice(["Oslo", "Rome"], 60), "y": ["yes", "no"] * 30}), balance
+
+
+def test_numbers_stored_as_text_get_a_conversion_step_not_an_id_role(human):
+    frame, balance = human
+    steps = {s.column: s for s in default_recipe(frame, target="y").steps}
+    assert steps["balance"].role == "feature" and steps["balance"].kind == "numeric"
+    assert steps["balance"].number_format == "1,234.56" and "Numbers stored as text" in steps["balance"].note
+    assert steps["rate"].number_format == "1,234.56" and steps["city"].number_format is None
+    recipe = Recipe(steps=(num("balance", number_format="1,234.56"), ColumnStep(column="y", role="target",
+                                                                                kind="categorical")))
+    out = compile_recipe(recipe, frame).fit_transform(frame)
+    np.testing.assert_allclose(out["num__balance"], balance)  # read as numbers, nothing scaled
+
+
+def test_refusing_the_conversion_keeps_the_text_as_categories(human):
+    from lifecycle.data.recipe import editing
+    frame, _ = human
+    base = default_recipe(frame, target="y")
+    rows = editing.step_rows(base)
+    for row in rows:
+        if row["column"] == "balance":
+            row.update(number_format="", kind="categorical")
+    refused = editing.recipe_from_rows(rows, [], [], base=base)
+    step = refused.step("balance")
+    assert (step.kind, step.number_format, step.encoding, step.imputation) == (
+        "categorical", None, "onehot", "most_frequent")
+    compile_recipe(refused, frame)
+    with pytest.raises(InputError, match="give it a number format"):
+        compile_recipe(Recipe(steps=(num("balance"), ColumnStep(column="y", role="target",
+                                                                kind="categorical"))), frame)
+    with pytest.raises(InputError, match="Set kind 'numeric'"):
+        ColumnStep(column="balance", kind="categorical", encoding="onehot", number_format="1,234.56")
+
+
+def test_a_model_with_a_number_conversion_survives_skops(human, tmp_path):
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+    from lifecycle.models.registry import TRUSTED_TYPES
+    frame, _ = human
+    recipe = default_recipe(frame, target="y")
+    pipeline = Pipeline([("prep", compile_recipe(recipe, frame)), ("model", LogisticRegression())])
+    pipeline.fit(frame.drop(columns="y"), frame["y"])
+    sio.dump(pipeline, tmp_path / "m.skops")
+    untrusted = set(sio.get_untrusted_types(file=tmp_path / "m.skops"))
+    assert untrusted <= TRUSTED_TYPES, untrusted - TRUSTED_TYPES

@@ -141,3 +141,37 @@ def test_spec_round_trip():
 def test_too_few_rows():
     with pytest.raises(InputError, match="2 rows are too few"):
         assign_split(pd.DataFrame({"x": [1, 2]}), spec(test_size=0.5, validation_size=0.3))
+
+
+# -- the default split fits the task (issue 10, case 5) -----------------------------------
+
+def test_default_method_fits_the_task():
+    from lifecycle.data.splits import default_method
+    assert [default_method(t) for t in ("binary", "multiclass", "regression")] == \
+        ["stratified", "stratified", "random"]
+
+
+@pytest.mark.parametrize("values", [
+    np.round(np.linspace(10, 90, 100) + 0.29, 2),           # prices: every value its own "class"
+    np.arange(100, dtype=np.int64) * 7,                      # whole numbers, all different
+])
+def test_stratified_split_on_a_continuous_target_explains_itself_in_words(values):
+    frame = pd.DataFrame({"x": range(len(values)), "price": values})
+    with pytest.raises(InputError) as caught:
+        assign_split(frame, spec("stratified"), "price")
+    message = str(caught.value)
+    assert "'price' is a continuous number" in message and "'random' method" in message, message
+    assert "np." not in message and "float64" not in message and "int64" not in message, message
+
+
+def test_stratified_split_keeps_working_for_a_few_numeric_classes():
+    frame = pd.DataFrame({"x": range(60), "stars": [1, 2, 3, 4, 5] * 12})
+    counts = split_counts(assign_split(frame, spec("stratified"), "stars"))
+    assert counts["test"] == 12
+
+
+def test_rare_class_message_shows_the_value_as_written_not_a_numpy_repr():
+    frame = pd.DataFrame({"x": range(30), "grade": [1.5] * 29 + [2.5]})
+    with pytest.raises(InputError) as caught:
+        assign_split(frame, spec("stratified"), "grade")
+    assert "Class 2.5 of target 'grade' has only 1 row(s)" in str(caught.value), str(caught.value)

@@ -465,3 +465,81 @@ def test_verdict_statuses_are_one_enum_stored_as_plain_strings(binary):
     assert {v["status"] for v in stored["verdicts"]} <= {"pass", "fail", "not judged"}
     again = ValidationReport.from_dict(stored)
     assert again == report and all(isinstance(v.status, Status) for v in again.verdicts)
+
+
+# -- undefined metrics and intervals from too few cases (issue 10, case 6) ----------------
+
+def _rare_predictions(positives=(7,), n=40, predicted=()):
+    from lifecycle.validate.metrics import Predictions
+    y = np.zeros(n, dtype=int)
+    y[list(positives)] = 1
+    labels = np.zeros(n, dtype=int)
+    labels[list(predicted)] = 1
+    score = np.linspace(0.01, 0.4, n)
+    return Predictions(task="binary", y=y, labels=labels, proba=np.column_stack([1 - score, score]),
+                       ranking=score, classes=(0, 1))
+
+
+def test_zero_over_zero_precision_is_undefined_with_the_reason_not_zero():
+    p = _rare_predictions()
+    assert np.isnan(skm.precision_score(p.y, p.labels, zero_division=np.nan))  # the library agrees: 0/0
+    value, note = compute_metric("precision", p)
+    assert value is None and "undefined (0/0)" in note and "predicts none of the 40 rows as positive" in note
+    assert compute_metric("recall", p) == (0.0, "")  # 0 of 1 positive found: defined, and 0
+    no_positive = _rare_predictions(positives=())
+    assert compute_metric("recall", no_positive)[1].startswith("Recall")
+    assert "undefined (0/0)" in compute_metric("f1", no_positive)[1]
+    assert "needs both classes" in compute_metric("roc_auc", no_positive)[1]
+
+
+def test_resamples_keep_zero_over_zero_undefined_as_scikit_learn_does():
+    p = _rare_predictions(positives=(3, 9), predicted=(3, 20))
+    replicates = bootstrap_replicates(["precision", "recall", "f1"], p, n_bootstrap=30, seed=1)
+    for k, rows in enumerate(next(bootstrap_indices(len(p), 30, 1))):
+        for name, function in (("precision", skm.precision_score), ("recall", skm.recall_score),
+                               ("f1", skm.f1_score)):
+            expected = function(p.y[rows], p.labels[rows], zero_division=np.nan)
+            np.testing.assert_allclose(replicates[name][k], expected, equal_nan=True)
+
+
+def test_intervals_from_one_positive_are_flagged_unreliable_with_the_count():
+    from lifecycle.validate.metrics import MIN_CLASS_ROWS, estimate_metrics
+    estimates = estimate_metrics(_rare_predictions(), metric_names("binary"), n_bootstrap=50, seed=0)
+    assert estimates["roc_auc"].value is not None
+    assert estimates["roc_auc"].unreliable == (f"The interval rests on 1 positive row(s) of 40; with fewer "
+                                               f"than {MIN_CLASS_ROWS} it is unreliable.")
+    assert estimates["accuracy"].unreliable == ""  # a row average: every row counts
+    assert estimates["precision"].value is None and estimates["precision"].unreliable == ""
+    balanced = _rare_predictions(positives=range(0, 40, 2), predicted=range(0, 40, 3))
+    assert all(not e.unreliable for e in estimate_metrics(balanced, metric_names("binary"), n_bootstrap=20,
+                                                          seed=0).values())
+
+
+def test_verdict_never_passes_on_an_undefined_value_and_says_when_unreliable():
+    from lifecycle.validate.fairness_metrics import Latency
+    from lifecycle.validate.metrics import estimate_metrics
+    from lifecycle.validate.verdicts import Status
+    metrics = estimate_metrics(_rare_predictions(), metric_names("binary"), n_bootstrap=50, seed=0)
+    latency = Latency(p50_ms=None, p95_ms=None, rows_timed=0, method="predict", batch_rows=0,
+                      batch_rows_per_second=None)
+    for text in ("precision>=0.0", "advisory:precision>=0.0"):
+        verdict = judge(parse_objective(text, task="binary"), task="binary", metrics=metrics,
+                        fairness_results=(), latency=latency)
+        assert verdict.status == Status.FAIL and verdict.value is None
+        assert "cannot pass" in verdict.reason and "undefined (0/0)" in verdict.reason
+    verdict = judge(parse_objective("roc_auc>=0.1", task="binary"), task="binary", metrics=metrics,
+                    fairness_results=(), latency=latency)
+    assert verdict.status == Status.PASS and "rests on 1 positive row(s) of 40" in verdict.reason
+
+
+def test_report_counts_the_positives_of_the_test_split():
+    frame = _binary_frame(300, seed=3)
+    frame["y"] = 0
+    frame.loc[[5, 80, 250], "y"] = 1  # one positive lands in the test third
+    pipeline, X_train, y_train, X_test, y_test = _fit(frame, "y", LogisticRegression(max_iter=1000))
+    report = evaluate(pipeline, task="binary", X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
+                      objectives=[parse_objective("precision>=0.5", task="binary")], **FAST)
+    assert report.class_counts == {"0": 99, "1": 1} and report.positives == 1
+    assert report.class_count_text == "1 positive and 99 negative of 100 test rows"
+    assert not report.passed and report.metrics["precision"].value is None
+    assert ValidationReport.from_dict(json.loads(json.dumps(report.to_dict()))).positives == 1

@@ -7,7 +7,7 @@ import streamlit as st
 from lifecycle import auth
 from lifecycle.data import preparation
 from lifecycle.records import DatasetVersion, Project, User
-from lifecycle.data.splits import METHODS
+from lifecycle.data.splits import METHODS, default_method
 from lifecycle.workspace import Workspace
 from ui import state
 from ui.frame import disabled_reason, reported_errors, text
@@ -38,7 +38,10 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
     st.markdown("**2. Split** — reproducible from its seed")
     with st.form(f"split_{dataset.id}"):
         left, middle, right = st.columns(3)
-        method = left.selectbox("Method", METHODS, index=1, key="split_method")
+        method = left.selectbox("Method", METHODS, index=METHODS.index(default_method(project.task)),
+                                key=f"split_method_{project.task}",
+                                help="Stratified keeps each class's share (classification); random suits "
+                                     "a continuous target (regression).")
         seed = left.number_input("Seed", min_value=0, value=42, step=1, key="split_seed")
         test_size = middle.slider("Test share", 0.05, 0.5, 0.2, 0.05, key="split_test")
         validation_size = middle.slider("Validation share", 0.0, 0.4, 0.1, 0.05, key="split_validation")

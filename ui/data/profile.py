@@ -34,7 +34,8 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion) -> N
         if report.class_balance:
             right.plotly_chart(profile_charts.class_balance_figure(report), width="stretch")
         st.dataframe(pd.DataFrame([{
-            "Column": c.name, "Kind": c.kind, "Type": c.dtype, "Missing": c.missing,
+            "Column": c.name, "Kind": f"numbers stored as text ({c.number_format})" if c.number_format else c.kind,
+            "Type": c.dtype, "Missing": c.missing,
             "Missing %": c.missing_share * 100, "Distinct": c.distinct, "Outliers": c.outliers,
             "Infinite": c.infinite, "Flags": ", ".join(c.flags)} for c in report.columns]),
             hide_index=True, width="stretch",

@@ -8,6 +8,7 @@ from lifecycle import auth
 from lifecycle.data import datasets
 from lifecycle.data import preparation
 from lifecycle.data.recipe import editing as recipe_editing
+from lifecycle.data.numbers import CANDIDATES
 from lifecycle.data.recipe.compiler import CLIPS, DERIVED_OPS, ENCODINGS, FILTER_OPS, IMPUTATIONS, KINDS, ROLES, SCALINGS, preview
 from lifecycle.records import DatasetVersion, Project, User
 from lifecycle.workspace import Workspace
@@ -18,6 +19,9 @@ PREVIEW_ROWS = 200
 
 def _select(label: str, options) -> st.column_config.SelectboxColumn:
     return st.column_config.SelectboxColumn(label, options=list(options), required=True)
+
+
+NUMBER_FORMATS = [f.label for f in CANDIDATES] + ["1234.56", "1234,56"]
 
 
 def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user: User) -> None:
@@ -36,6 +40,10 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
             pd.DataFrame(recipe_editing.step_rows(base), columns=recipe_editing.STEP_FIELDS),
             key=f"recipe_steps_{dataset.id}_{start}", hide_index=True, width="stretch", disabled=["column", "note"],
             column_config={"role": _select("Role", ROLES), "kind": _select("Kind", KINDS),
+                           "number_format": st.column_config.SelectboxColumn(
+                               "Number format", options=NUMBER_FORMATS, required=False,
+                               help="Text holding numbers written like this is converted to numbers; clear it "
+                                    "(and set kind categorical) to keep the text."),
                            "imputation": _select("Imputation", IMPUTATIONS), "encoding": _select("Encoding", ENCODINGS),
                            "scaling": _select("Scaling", SCALINGS), "clip": _select("Outlier clipping", CLIPS)})
         left, right = st.columns(2)

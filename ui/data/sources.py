@@ -11,6 +11,17 @@ from lifecycle.workspace import Workspace
 from ui import state
 from ui.frame import disabled_reason, reported_errors, text
 
+# The ingest form's choices: label -> decimal mark and thousands separator.
+NUMBER_CONVENTIONS = {
+    "detect (the profile offers conversions)": {},
+    "1,234.56 (decimal '.', thousands ',')": {"decimal": ".", "thousands": ","},
+    "1.234,56 (decimal ',', thousands '.')": {"decimal": ",", "thousands": "."},
+    "1 234,56 (decimal ',', thousands space)": {"decimal": ",", "thousands": " "},
+    "1'234.56 (decimal '.', thousands ')": {"decimal": ".", "thousands": "'"},
+    "1234,56 (decimal ',', no thousands)": {"decimal": ","},
+}
+
+
 def _done(message: str, dataset) -> None:
     """Remember what the last ingest did, as Markdown with every name in it written literally."""
     notes = "".join(f"\n- {text(n)}" for n in dataset.lineage.notes)
@@ -33,6 +44,10 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
                                         key="data_upload")
             name = st.text_input("Dataset name (default: the file name)", key="data_upload_name")
             encoding = st.selectbox("Text encoding", ["utf-8", "latin-1", "cp1252", "utf-16"], key="data_encoding")
+            numbers = st.selectbox("Numbers written like", list(NUMBER_CONVENTIONS), key="data_numbers",
+                                   help="How the file writes numbers; text columns written this way are read "
+                                        "as numbers. Left on 'detect', the profile finds them and the recipe "
+                                        "offers to convert them.")
             auxiliary = st.checkbox("Auxiliary table (no target; to join in SQL)", key="data_auxiliary")
             submitted = st.form_submit_button("Ingest", type="primary", disabled=cannot is not None)
         if submitted:
@@ -43,7 +58,7 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
                     bar = st.progress(0.0)
                     dataset = datasets.ingest_bytes(
                         workspace, user, project.id, uploaded.getvalue(), uploaded.name, name=name or None,
-                        auxiliary=auxiliary, encoding=encoding,
+                        auxiliary=auxiliary, encoding=encoding, **NUMBER_CONVENTIONS[numbers],
                         progress=lambda f, m: bar.progress(f, text=m))
                     status.update(label=f"Ingested {text(dataset.label)}", state="complete")
                     _done(f"Ingested {text(dataset.label)}: {dataset.rows:,} rows × {len(dataset.columns)} columns.", dataset)
@@ -61,6 +76,8 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
         st.markdown("**Read-only SQL over this project's datasets**")
         views = query.available_views(workspace, project.id)
         st.caption("Tables: " + (", ".join(f"`{v}`" for v in sorted(views)) or "none yet"))
+        for note in query.case_twin_notes(views):
+            st.caption(text(note))
         with st.form("data_sql"):
             statement = st.text_area("SELECT …", key="data_sql_text", height=120)
             freeze_name = st.text_input("Save the result as dataset (name)", key="data_sql_name")

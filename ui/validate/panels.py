@@ -24,7 +24,7 @@ REPORT_SECTIONS = ("Verdict", "Metrics & curves", "Threshold & cost", "Overfitti
 
 def caption(report: ValidationReport, stored: StoredValidation) -> None:
     st.caption(f"Report #{stored.id} by {text(stored.created_by)} on {stored.created_at:%Y-%m-%d %H:%M} UTC, "
-               f"objectives v{stored.objectives_version}, {report.n_test:,} test rows, "
+               f"objectives v{stored.objectives_version}, {text(report.class_count_text)}, "
                f"{report.n_bootstrap} bootstrap resamples (seed {report.seed}).")
 
 
@@ -45,8 +45,17 @@ def _verdict(report: ValidationReport) -> None:
 
 def _performance(report: ValidationReport) -> None:
     st.plotly_chart(charts.metrics_figure(report.metrics, report.verdicts), width="stretch")
+    undefined = {name: m for name, m in report.metrics.items() if m.value is None}
+    unreliable = {name: m for name, m in report.metrics.items() if m.unreliable}
+    for name, m in undefined.items():
+        st.warning(f"{text(name)} is undefined on the test rows: {text(m.note)}", icon="⚠️")
+    if unreliable:
+        first = next(iter(unreliable.values()))
+        st.warning(f"Intervals of {', '.join(unreliable)} are unreliable: {text(first.unreliable)}", icon="⚠️")
     st.dataframe(pd.DataFrame([{"Metric": name, "Value": m.value, "95% low": m.low, "95% high": m.high,
-                                "Rows": m.n, "Note": m.note} for name, m in report.metrics.items()]),
+                                "Rows": m.n, "Note": m.note or ("undefined" if m.value is None else ""),
+                                "Interval": "unreliable" if m.unreliable else ("—" if m.value is None else "ok")}
+                               for name, m in report.metrics.items()]),
                  hide_index=True, width="stretch")
     left, right = st.columns(2)
     if report.task == "regression":

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from lifecycle.errors import InputError
@@ -14,12 +15,35 @@ from lifecycle.data.recipe.spec import NULL_OPS, SET_OPS, Recipe, RowFilter
 from lifecycle.data.recipe.transformers import DATE_OPS
 from lifecycle.problem.target import check_target_column
 
-DATA_KINDS = ("numeric", "bool", "text", "datetime")
+DATA_KINDS = ("numeric", "bool", "text", "datetime", "nested", "binary")
+UNFED_KINDS = ("nested", "binary")  # never fed to a model as they are
+NESTED_PREFIXES = ("list<", "large_list<", "fixed_size_list<", "list_view<", "large_list_view<",
+                   "struct<", "map<", "dense_union<", "sparse_union<")
 _NUMERIC_INFERRED = ("integer", "floating", "mixed-integer-float", "decimal")
+_NESTED_VALUES = (list, tuple, dict, set, np.ndarray)
+_SNIFF = 100  # object columns: the first filled values decide nested or binary
+
+
+def describe_kind(kind: str, dtype: str | None = None, example: object = None) -> str:
+    """What a nested or binary column holds, in words, from its type name when known
+    ("lists (list<item: int64>)") or else from one of its values ("records")."""
+    dtype = dtype or ""
+    if kind == "binary":
+        what = "raw bytes"
+    elif dtype.startswith("struct<") or isinstance(example, dict):
+        what = "records"
+    elif dtype.startswith("map<"):
+        what = "key-value maps"
+    elif "list" in dtype or isinstance(example, (list, tuple, np.ndarray)):
+        what = "lists"
+    else:
+        what = "nested values (lists, records or maps)"
+    return f"{what} ({dtype})" if dtype else what
 
 
 def column_kind(series: pd.Series) -> str:
-    """What a column holds: "numeric", "bool", "text" or "datetime" (object columns by value)."""
+    """What a column holds: "numeric", "bool", "text", "datetime", "nested" (lists, records,
+    maps) or "binary" (object columns by their values)."""
     if pd.api.types.is_bool_dtype(series):
         return "bool"
     if pd.api.types.is_datetime64_any_dtype(series):
@@ -27,6 +51,11 @@ def column_kind(series: pd.Series) -> str:
     if pd.api.types.is_numeric_dtype(series):
         return "numeric"
     if series.dtype == object:
+        sample = series.dropna().head(_SNIFF).tolist()
+        if sample and any(isinstance(v, _NESTED_VALUES) for v in sample):
+            return "nested"
+        if sample and all(isinstance(v, (bytes, bytearray)) for v in sample):
+            return "binary"
         inferred = pd.api.types.infer_dtype(series, skipna=True)
         if inferred in _NUMERIC_INFERRED:
             return "numeric"
@@ -40,8 +69,14 @@ def column_kind(series: pd.Series) -> str:
 def dtype_kind(dtype: str) -> str | None:
     """Kind of a pandas or DuckDB type name ("int64", "VARCHAR", "TIMESTAMP"); None if unknown."""
     name = str(dtype).lower()
+    if name.startswith(NESTED_PREFIXES):
+        return "nested"
+    if name in ("binary", "large_binary", "binary_view", "blob") or name.startswith("fixed_size_binary"):
+        return "binary"
     if "interval" in name:
         return None
+    if name.startswith("time") and not name.startswith("timestamp"):
+        return "text"  # a time of day (time64[us]) arrives as text-like objects
     if "bool" in name:
         return "bool"
     if "date" in name or "time" in name:
@@ -106,6 +141,9 @@ def _check_filter(flt: RowFilter, kinds: Mapping[str, str | None]) -> None:
     kind = kinds[flt.column]
     if flt.op in NULL_OPS or kind is None:
         return
+    if kind in UNFED_KINDS:
+        raise InputError(f"Filter on column {flt.column!r}: the column holds {describe_kind(kind)}, which "
+                         f"'{flt.op}' cannot compare.", "Use is_null or not_null on it, or filter another column.")
     if flt.op in (">", ">=", "<", "<=") and kind in ("text", "bool"):
         raise InputError(f"Filter on column {flt.column!r}: '{flt.op}' compares numbers or "
                          f"dates, but the column holds {kind}.",
@@ -185,14 +223,19 @@ def validate_recipe(recipe: Recipe, schema: Any, target: str | None = None) -> N
 
 def _check_fed_step(step, kind: str | None) -> None:
     owner = f"Column {step.column!r}"
+    if kind in UNFED_KINDS:
+        raise InputError(f"{owner} holds {describe_kind(kind)}, which the model cannot take directly.",
+                         "Give it role 'ignore'" + (", and add a derived 'length' column to use its size."
+                                                    if kind == "nested" else "."))
     if kind == "datetime":
         raise InputError(f"{owner} holds dates, which the model cannot take directly.",
                          "Give it role 'ignore' and add a derived year, month or dayofweek "
                          "column.")
-    if kind == "text" and step.kind == "numeric":
+    if kind == "text" and step.kind == "numeric" and step.number_format is None:
         raise InputError(f"{owner} holds text, but the recipe treats it as numeric "
                          f"(scaling {step.scaling!r}).",
-                         "Set kind 'categorical' with an encoding, or give it role 'ignore'.")
+                         "Set kind 'categorical' with an encoding, give it a number format (such as "
+                         "'1,234.56') if it holds numbers written as text, or give it role 'ignore'.")
     if step.kind == "categorical" and step.encoding == "none":
         raise InputError(f"{owner} is categorical but has no encoding.",
                          "Choose 'onehot' or 'ordinal'.")
@@ -220,6 +263,14 @@ def _check_derived(recipe: Recipe, derived, kinds: Mapping[str, str | None],
                              "of the model.", "Pick another input, or allow sensitive "
                              "columns as features.")
         kind = kinds[column]
+        if derived.op == "length":
+            if kind not in ("nested", "text", None):
+                raise InputError(f"{owner}: 'length' counts the items of a list, map or text, but "
+                                 f"{column!r} holds {kind}.", "Pick a list, map or text column.")
+            continue
+        if kind in UNFED_KINDS:
+            raise InputError(f"{owner}: '{derived.op}' cannot read {column!r}, which holds "
+                             f"{describe_kind(kind)}.", "Use the 'length' operation on it, or pick another column.")
         if derived.op in DATE_OPS and kind in ("numeric", "bool"):
             raise InputError(f"{owner}: '{derived.op}' needs a date column, but {column!r} "
                              f"holds {kind}.", "Pick a date or datetime column.")

@@ -27,12 +27,13 @@ from sklearn.preprocessing import (MinMaxScaler, OneHotEncoder, OrdinalEncoder, 
                                    StandardScaler)
 
 from lifecycle.errors import InputError
-from lifecycle.data.recipe.checks import (apply_filters, column_kind, dtype_kind, filter_mask,
-                                     schema_kinds, validate_recipe)
+from lifecycle.data.recipe.checks import (UNFED_KINDS, apply_filters, column_kind, describe_kind,
+                                          dtype_kind, filter_mask, schema_kinds, validate_recipe)
 from lifecycle.data.recipe.spec import (CLIPS, ENCODINGS, FILTER_OPS, IMPUTATIONS, KINDS, ROLES,
                                    SCALINGS, ColumnStep, DerivedColumn, Recipe, RowFilter)
+from lifecycle.data.numbers import NumberFormat, detect_format
 from lifecycle.data.recipe.transformers import (DERIVED_OPS, AsText, DerivedColumnTransformer, InfToNaN,
-                                    OutlierClipper, category_feature_name)
+                                    OutlierClipper, ParseNumbers, category_feature_name)
 
 __all__ = [
     "CLIPS", "DERIVED_OPS", "ENCODINGS", "FILTER_OPS", "IMPUTATIONS", "KINDS", "ROLES",
@@ -47,6 +48,7 @@ ID_RATIO = 0.95          # share of distinct values above which a column looks l
 ID_MIN_ROWS = 20         # below this many rows every column looks unique; no id guessing
 HIGH_CARDINALITY = 50    # more distinct text values than this (and > 5% of rows): ignore
 MANY_CATEGORIES = 20     # one-hot keeps at most this many categories by default
+DETECT_VALUES = 1000     # distinct values of a text column checked for numbers written for people
 _ID_NAME = re.compile(r"(?:^|[^A-Za-z])(?:id|ID|Id|key|uuid|guid)$|[a-z](?:Id|ID)$")
 
 
@@ -78,8 +80,18 @@ def default_recipe(df: pd.DataFrame, *, target: str, sensitive: tuple[str, ...] 
 
 def _default_step(column: str, series: pd.Series, role: str) -> ColumnStep:
     kind = column_kind(series)
+    if kind in UNFED_KINDS and role != "target":
+        example = next(iter(series.dropna()), None)
+        offer = (" To use it, add a derived column with the 'length' operation (items per row)."
+                 if kind == "nested" and not isinstance(example, dict) else "")
+        return ColumnStep(column=column, role="ignore", kind="categorical",
+                          note=f"Holds {describe_kind(kind, example=example)}; not fed to the model.{offer}")
     rows, present = len(series), int(series.notna().sum())
     distinct = int(series.nunique(dropna=True))
+    if kind == "text" and role in ("feature", "sensitive"):
+        found = detect_format(series.dropna().drop_duplicates().head(DETECT_VALUES).astype(str).tolist())
+        if found is not None:
+            return _numbers_step(column, role, found)
     is_numeric = kind == "numeric"
     step_kind = "numeric" if is_numeric else "categorical"
     if role == "target":
@@ -108,6 +120,20 @@ def _default_step(column: str, series: pd.Series, role: str) -> ColumnStep:
     return ColumnStep(column=column, role=role, kind="categorical", imputation="most_frequent",
                       encoding="onehot", max_categories=MANY_CATEGORIES if many else None,
                       note=f"{distinct} categories; rare ones grouped." if many else "")
+
+
+def _numbers_step(column: str, role: str, found) -> ColumnStep:
+    """A text column of numbers written for people: read as numbers, said in the note."""
+    unread = found.checked - found.parsed
+    note = (f"Numbers stored as text, {found.describe}: converted to numbers. To refuse, clear the "
+            "number format and set kind 'categorical' (or role 'ignore').")
+    if unread:
+        note += f" {unread} of the first {found.checked} distinct values are not numbers and become missing."
+    if found.ambiguous:
+        note += (" Other conventions read these values differently; if yours differs, name it when you "
+                 "ingest (decimal mark and thousands separator).")
+    return ColumnStep(column=column, role=role, kind="numeric", number_format=found.format.label,
+                      imputation="median", scaling="standard", note=note)
 
 
 def _looks_like_id_numbers(column: str, series: pd.Series) -> bool:
@@ -176,7 +202,7 @@ def _settings_key(step: ColumnStep) -> tuple:
         clip = (step.clip, float(step.clip_k) if step.clip == "iqr" else None,
                 tuple(map(float, step.clip_quantiles)) if step.clip == "quantile" else None)
         return ("numeric", clip, step.imputation,
-                None if fill is None else float(fill), step.scaling)
+                None if fill is None else float(fill), step.scaling, step.number_format)
     return ("categorical", step.encoding, step.imputation,
             None if fill is None else str(fill), step.max_categories,
             None if step.min_frequency is None else (type(step.min_frequency).__name__,
@@ -206,7 +232,11 @@ def _group_pipeline(steps: list[ColumnStep]) -> Pipeline:
             method=step.clip, k=step.clip_k, lower_quantile=step.clip_quantiles[0],
             upper_quantile=step.clip_quantiles[1])
         fill = None if step.fill_value is None else float(step.fill_value)
-        return _pipeline([("to_float", InfToNaN()), ("clip", clipper),
+        parse = None
+        if step.number_format is not None:
+            fmt = NumberFormat.from_label(step.number_format)
+            parse = ParseNumbers(decimal=fmt.decimal, thousands=fmt.thousands)
+        return _pipeline([("parse", parse), ("to_float", InfToNaN()), ("clip", clipper),
                           ("impute", _imputer(step.imputation, fill)),
                           ("scale", _scaler(step.scaling))])
     fill = "missing" if step.fill_value is None else str(step.fill_value)

@@ -11,7 +11,7 @@ from typing import Any
 from lifecycle.errors import InputError
 from lifecycle.data.recipe.spec import ColumnStep, DerivedColumn, Recipe, RowFilter
 
-STEP_FIELDS = ("column", "role", "kind", "imputation", "encoding", "scaling", "clip", "note")
+STEP_FIELDS = ("column", "role", "kind", "number_format", "imputation", "encoding", "scaling", "clip", "note")
 FILTER_FIELDS = ("column", "op", "value")
 DERIVED_FIELDS = ("name", "op", "inputs", "edges", "imputation", "scaling")
 
@@ -62,9 +62,14 @@ def recipe_from_rows(steps: list[dict[str, Any]], filters: list[dict[str, Any]],
         previous = kept_options.get(row["column"])
         if previous is not None:  # keep options the table does not show (fill values, quantiles…)
             values = {**previous.to_dict(), **values}
-        if values.get("kind") == "categorical":
-            values.setdefault("scaling", "none")
-            values.setdefault("clip", "none")
+        if "number_format" in row and _blank(row["number_format"]):
+            values["number_format"] = None  # cleared in the table: the text stays text
+        if values.get("kind") == "categorical":  # options only numbers take are switched off with the kind
+            values["scaling"], values["clip"] = "none", "none"
+            if values.get("imputation") in ("mean", "median"):
+                values["imputation"] = "most_frequent"
+            if values.get("encoding", "none") == "none":
+                values["encoding"] = "onehot"
         built_steps.append(ColumnStep.from_dict(values))
     built_filters = []
     for row in filters:

@@ -23,7 +23,7 @@ CLIPS = ("none", "iqr", "quantile")
 FILTER_OPS = ("==", "!=", ">", ">=", "<", "<=", "is_null", "not_null", "in", "not_in")
 NULL_OPS = ("is_null", "not_null")
 SET_OPS = ("in", "not_in")
-_ARITY = {"ratio": 2, "difference": 2, "log1p": 1, "bin": 1, **{op: 1 for op in DATE_OPS}}
+_ARITY = {"ratio": 2, "difference": 2, "log1p": 1, "bin": 1, "length": 1, **{op: 1 for op in DATE_OPS}}
 
 
 def _choose(value: str, allowed: tuple[str, ...], what: str, owner: str) -> None:
@@ -71,6 +71,8 @@ class _Spec:
 class ColumnStep(_Spec):
     """How one source column is used and, when fed to the model, prepared.
 
+    ``number_format`` (an example such as "1,234.56" or "1.234,56") reads a text column of
+    numbers written for people as numbers before anything else (see :mod:`lifecycle.data.numbers`).
     ``kind`` says how a fed column is treated: "numeric" (clip -> impute -> scale) or
     "categorical" (impute -> encode). Integer codes may be treated as categorical; text may
     not be numeric. Outlier bounds are learned at fit time: IQR uses
@@ -90,6 +92,7 @@ class ColumnStep(_Spec):
     clip_quantiles: tuple[float, float] = (0.01, 0.99)
     max_categories: int | None = None
     min_frequency: float | int | None = None
+    number_format: str | None = None  # text read as numbers in this convention, e.g. "1,234.56"
     note: str = ""
 
     _tuple_fields = ("clip_quantiles",)
@@ -105,6 +108,13 @@ class ColumnStep(_Spec):
                                      (self.scaling, SCALINGS, "scaling"),
                                      (self.clip, CLIPS, "clipping")]:
             _choose(value, allowed, what, owner)
+        if self.number_format is not None:
+            from lifecycle.data.numbers import NumberFormat
+            NumberFormat.from_label(self.number_format)
+            if self.kind != "numeric":
+                raise InputError(f"{owner} reads numbers written as {self.number_format!r} but its kind is "
+                                 f"{self.kind!r}.", "Set kind 'numeric', or clear the number format to keep "
+                                                    "the text as categories.")
         if self.kind == "numeric" and self.encoding != "none":
             raise InputError(f"{owner} is numeric but has encoding {self.encoding!r}.",
                              "Set kind 'categorical' to encode it, or set encoding 'none'.")

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 DERIVED_OPS = ("ratio", "difference", "sum", "product", "log1p", "bin",
-               "year", "month", "dayofweek")
+               "year", "month", "dayofweek", "length")
 DATE_OPS = ("year", "month", "dayofweek")
 
 
@@ -55,6 +55,12 @@ def _as_float(X) -> np.ndarray:
                 columns.append(col.to_numpy(dtype=float, na_value=np.nan))
             out = np.column_stack(columns) if columns else np.empty((len(frame), 0))
     return np.where(np.isinf(out), np.nan, out)  # a new array: X itself is never changed
+
+
+def _missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _text(value: object) -> object:
@@ -146,6 +152,30 @@ class AsText(OneToOneFeatureMixin, _Stateless):
         return out
 
 
+class ParseNumbers(OneToOneFeatureMixin, _Stateless):
+    """Read numbers written for people ("8,412.50", "1.234,56 €", "12.5%") as floats, in the
+    convention of ``decimal`` and ``thousands`` (see :mod:`lifecycle.data.numbers`); text that
+    is not a number in it becomes NaN, for the imputer. Numbers pass through unchanged."""
+
+    def __init__(self, decimal: str = ".", thousands: str | None = None):
+        self.decimal = decimal
+        self.thousands = thousands
+
+    def transform(self, X):
+        from lifecycle.data.numbers import NumberFormat, to_numbers
+
+        self._check(X)
+        fmt = NumberFormat(decimal=self.decimal, thousands=self.thousands)
+        frame = _frame(X)
+        columns = []
+        for _, col in frame.items():
+            if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+                columns.append(col.to_numpy(dtype=float, na_value=np.nan))
+            else:
+                columns.append(to_numbers(col.astype(object), fmt).to_numpy(dtype=float))
+        return np.column_stack(columns) if columns else np.empty((len(frame), 0))
+
+
 class OutlierClipper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Clip each column to bounds learned at fit time, ignoring NaN.
 
@@ -197,6 +227,8 @@ class DerivedColumnTransformer(TransformerMixin, BaseEstimator):
       edge, ``len(edges)`` at or above the last; missing stays missing.
     - ``year``, ``month``, ``dayofweek`` (Monday=0) of a datetime or date-like text column;
       unparseable text gives NaN.
+    - ``length`` the number of items of a list or map (fields of a record, characters of a
+      text); missing stays missing.
 
     The output is one float column named ``name``; ±inf becomes NaN.
     """
@@ -215,7 +247,9 @@ class DerivedColumnTransformer(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self, "n_features_in_")
         validate_data(self, X, reset=False, skip_check_array=True)
-        if self.op in DATE_OPS:
+        if self.op == "length":
+            out = np.array([np.nan if _missing(v) else float(len(v)) for v in _frame(X).iloc[:, 0].tolist()])
+        elif self.op in DATE_OPS:
             col = _frame(X).iloc[:, 0]
             if not pd.api.types.is_datetime64_any_dtype(col):
                 col = pd.to_datetime(col.astype(object), errors="coerce", format="mixed")
