@@ -125,3 +125,25 @@ def test_a_changed_model_file_is_refused_and_audited(workspace, actors, model):
     with pytest.raises(InputError, match="changed after it was registered"):
         batch.score_bytes(workspace, actors["analyst"], version.id, _csv(inputs), "rows.csv")
     assert audit.recent_events(workspace, entity_prefix=f"model:{version.id}")[-1].action == "model.load_refused"
+
+
+def test_a_regression_model_gets_statistics_instead_of_counts(workspace, actors):
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import Pipeline
+
+    from lifecycle.data.recipe.compiler import compile_recipe, default_recipe
+    from lifecycle.problem import projects
+
+    project = projects.create_project(workspace, actors["analyst"], name="Hours", task="regression", target="y")
+    inputs, _ = deploy_model.frame()
+    y = inputs["age"] * 2.0
+    recipe = default_recipe(inputs.assign(y=y), target="y")
+    pipeline = Pipeline([("recipe", compile_recipe(recipe, inputs.assign(y=y))), ("model", Ridge())]).fit(inputs, y)
+    version = registry.register_pipeline(workspace, actors["analyst"], project_id=project.id, run_id=2,
+                                         pipeline=pipeline, schema=registry.input_schema(recipe, inputs),
+                                         trained_by="analyst")
+    result = batch.score_bytes(workspace, actors["analyst"], version.id, _csv(inputs), "rows.csv")
+    assert [c for c in result.frame.columns if c.startswith("probability_")] == []
+    np.testing.assert_allclose(result.frame["prediction"], pipeline.predict(inputs))
+    assert result.summary.distribution == {} and set(result.summary.statistics) == {"mean", "min", "median", "max"}
+    assert result.summary.lines()[1].startswith("Predictions: mean ")
