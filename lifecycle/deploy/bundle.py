@@ -74,14 +74,8 @@ def export_bundle(workspace: Workspace, actor: User, version_id: int, folder: Pa
     model_types = set(sio.get_untrusted_types(file=artifact))
     roots = [SERVICE_MODULE, *sorted({t.rpartition(".")[0] for t in model_types if t.startswith("lifecycle.")})]
     closure = vendoring.import_closure(roots)
-    needed = closure.third_party | {t.split(".")[0] for t in model_types} | {"sklearn", "skops"}
-    requirements = vendoring.pinned_requirements(vendoring.distributions_of(needed))
-    model_needs = vendoring.distributions_of({t.split(".")[0] for t in model_types})
-    banned = sorted(r.split("==")[0] for r in requirements
-                    if r.split("==")[0] in NOT_FOR_SERVING and r.split("==")[0] not in model_needs)
-    if banned:
-        raise InputError(f"The serving code would need {', '.join(banned)}, which a bundle never carries.",
-                         f"Keep {SERVICE_MODULE} and what it imports free of them.")
+    distributions, left_out = serving_distributions(closure, model_types)
+    requirements = vendoring.pinned_requirements(distributions)
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-", suffix=".partial"))
@@ -118,7 +112,7 @@ def export_bundle(workspace: Workspace, actor: User, version_id: int, folder: Pa
             "version_id": version.id, "state": version.state, "artifact": relative_artifact,
             "artifact_hash": version.artifact_hash, "exported_at": utc_now().isoformat(timespec="seconds") + "Z",
             "exported_by": actor.name, "lifecycle": lifecycle.__version__, "entry": ENTRY,
-            "modules": sorted(closure.modules), "requirements": requirements,
+            "modules": sorted(closure.modules), "requirements": requirements, "left_out": left_out,
             "files": {f: sha256_file(staging / f) for f in files}}, indent=1) + "\n")
         if folder.exists():
             folder.rmdir()  # empty, checked above
@@ -132,6 +126,30 @@ def export_bundle(workspace: Workspace, actor: User, version_id: int, folder: Pa
                                   "requirements": len(requirements), "project_id": project.id})
     return Bundle(folder=folder, version_id=version.id, files=tuple(files + ["bundle.json"]),
                   modules=tuple(sorted(closure.modules)), requirements=tuple(requirements))
+
+
+def serving_distributions(closure: vendoring.Closure, model_types: set[str]) -> tuple[set[str], dict[str, list[str]]]:
+    """The distributions serving needs: what the vendored code imports at module level, what the
+    model's own types need, and scikit-learn and skops; plus what vendored functions import lazily,
+    except a library of ``NOT_FOR_SERVING`` that the model does not need (such a function is training
+    code, like ``fair_models.fit`` importing fairlearn), which is left out and reported (library ->
+    the modules importing it). Raises InputError when code that runs at load time needs one."""
+    model_modules = {t.split(".")[0] for t in model_types}
+    model_needs = vendoring.distributions_of(model_modules)
+    eager = vendoring.distributions_of(closure.third_party)
+    banned = sorted(d for d in eager if d in NOT_FOR_SERVING and d not in model_needs)
+    if banned:
+        raise InputError(f"The serving code imports {', '.join(banned)} when it loads, and a bundle never "
+                         "carries it.", f"Keep {SERVICE_MODULE} and what it imports free of {', '.join(banned)}.")
+    lazy: set[str] = set()
+    left_out: dict[str, list[str]] = {}
+    for module, where in sorted(closure.lazy_third_party.items()):
+        for distribution in vendoring.distributions_of({module}):
+            if distribution in NOT_FOR_SERVING and distribution not in model_needs:
+                left_out[distribution] = sorted(where)
+            else:
+                lazy.add(distribution)
+    return eager | lazy | model_needs | vendoring.distributions_of({"sklearn", "skops"}), left_out
 
 
 SERVE_PY = '''"""Start this bundle's scoring service: ``python serve.py [--host H] [--port N]``.

@@ -1,8 +1,11 @@
 """What a serving bundle must carry: the ``lifecycle`` modules its entry point imports (found by
 reading the code with ``ast``, never by importing it) and the pinned distributions they need.
 
-The closure follows every import, at module level and inside functions (a lazy import runs at
-serving time too), except under ``if TYPE_CHECKING:``. A package face that loads its names lazily
+The closure follows every ``lifecycle`` import, at module level and inside functions (a lazy import
+may run at serving time too), except under ``if TYPE_CHECKING:``. Third-party imports are kept
+apart by where they sit: at module level they run whenever the module loads; inside a function
+(``fair_models.fit`` importing fairlearn to train) only when that function is called, so a bundle may
+leave out one that serving never calls (see ``bundle``). A package face that loads its names lazily
 (``lazy_loader``) is replaced in the bundle by a plain ``__init__.py``: the bundle needs no
 lazy_loader, and vendored code must import names from their modules, not from a face (checked).
 """
@@ -31,11 +34,13 @@ PLAIN_FACE = '"""{doc}\n\nVendored into a serving bundle: import names from thei
 @dataclass(frozen=True, kw_only=True)
 class Closure:
     """The ``lifecycle`` modules an entry needs, by dotted name, with their files; which of them are
-    lazy faces (written as plain packages); and the top-level third-party modules they import."""
+    lazy faces (written as plain packages); the top-level third-party modules they import at module
+    level, and those imported only inside functions (with the modules that do so)."""
 
     modules: dict[str, Path]
     faces: frozenset[str]
     third_party: frozenset[str]
+    lazy_third_party: dict[str, frozenset[str]]  # top-level module -> the lifecycle modules importing it in a function
 
     def files(self) -> dict[str, str | Path]:
         """Bundle-relative path -> the file to copy, or the text to write (a face made plain)."""
@@ -68,6 +73,7 @@ def import_closure(roots: Iterable[str]) -> Closure:
     modules: dict[str, Path] = {}
     faces: set[str] = set()
     third: set[str] = set()
+    lazy_third: dict[str, set[str]] = {}
     todo = list(roots)
     for root in todo[:]:
         if module_file(root) is None:
@@ -84,32 +90,41 @@ def import_closure(roots: Iterable[str]) -> Closure:
         is_package = path.name == "__init__.py"
         parents = [".".join(name.split(".")[:i]) for i in range(1, len(name.split(".")))]
         todo.extend(parents)
-        imported = _imports(path, name, is_package)
-        if is_package and "lazy_loader" in {i.split(".")[0] for i in imported}:
+        eager, in_functions = _imports(path, name, is_package)
+        if is_package and "lazy_loader" in {i.split(".")[0] for i in eager}:
             faces.add(name)
             continue  # written as a plain package: its lazy names are not followed
-        for found in imported:
+        for found, lazy in [(f, False) for f in eager] + [(f, True) for f in in_functions]:
             top = found.split(".")[0]
             if top == PACKAGE:
                 todo.append(found)
             elif top not in sys.stdlib_module_names and top != "__future__":
-                third.add(top)
-    closure = Closure(modules=modules, faces=frozenset(faces), third_party=frozenset(third))
+                if lazy:
+                    lazy_third.setdefault(top, set()).add(name)
+                else:
+                    third.add(top)
+    closure = Closure(modules=modules, faces=frozenset(faces), third_party=frozenset(third),
+                      lazy_third_party={top: frozenset(where) for top, where in lazy_third.items()
+                                        if top not in third})
     _check_no_face_names(closure)
     return closure
 
 
-def _imports(path: Path, name: str, is_package: bool) -> set[str]:
+def _imports(path: Path, name: str, is_package: bool) -> tuple[set[str], set[str]]:
     """Dotted names a file imports (``from a import b`` gives ``a`` and ``a.b``), relative ones
-    resolved, skipping ``if TYPE_CHECKING:`` blocks."""
-    found: set[str] = set()
+    resolved, skipping ``if TYPE_CHECKING:`` blocks: those at module level (classes included), and
+    those only inside functions."""
+    eager: set[str] = set()
+    in_functions: set[str] = set()
     package = name if is_package else name.rpartition(".")[0]
 
-    def visit(node: ast.AST) -> None:
+    def visit(node: ast.AST, inside: bool) -> None:
+        found = in_functions if inside else eager
         if isinstance(node, ast.If) and _is_type_checking(node.test):
             for child in node.orelse:
-                visit(child)
+                visit(child, inside)
             return
+        inside = inside or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -122,10 +137,10 @@ def _imports(path: Path, name: str, is_package: bool) -> set[str]:
                 found.add(module)
                 found.update(f"{module}.{alias.name}" for alias in node.names if alias.name != "*")
         for child in ast.iter_child_nodes(node):
-            visit(child)
+            visit(child, inside)
 
-    visit(ast.parse(path.read_text(), filename=str(path)))
-    return found
+    visit(ast.parse(path.read_text(), filename=str(path)), False)
+    return eager, in_functions - eager
 
 
 def _is_type_checking(test: ast.expr) -> bool:

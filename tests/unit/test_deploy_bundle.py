@@ -196,3 +196,19 @@ def test_serve_py_starts_the_service_from_the_unpacked_folder_and_scores(workspa
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def test_training_only_imports_stay_out_of_a_mitigated_models_bundle():
+    """fair_models imports fairlearn only inside fit (training); serving a mitigated model never calls it."""
+    closure = vendoring.import_closure(["lifecycle.deploy.scorer", "lifecycle.review.fair_models"])
+    assert "lifecycle.validate.groups" in closure.modules and "lifecycle.validate.report" not in closure.modules
+    assert "fairlearn" not in closure.third_party
+    assert closure.lazy_third_party["fairlearn"] == {"lifecycle.review.fair_models"}
+    types = {"lifecycle.review.fair_models.GroupThresholdClassifier", "numpy.dtype"}
+    distributions, left_out = bundle.serving_distributions(closure, types)
+    assert left_out == {"fairlearn": ["lifecycle.review.fair_models"]}
+    assert {"scikit-learn", "skops", "numpy", "pandas"} <= distributions and "fairlearn" not in distributions
+    # A model holding a fairlearn step (CorrelationRemover) needs it, and gets it.
+    types = {"fairlearn.preprocessing._correlation_remover.CorrelationRemover"}
+    distributions, left_out = bundle.serving_distributions(closure, types)
+    assert "fairlearn" in distributions and left_out == {}
