@@ -35,6 +35,8 @@ class Permission(Enum):
     APPROVE_MODEL = "approve models"
     MOVE_MODEL = "move approved model versions to staging, production and retirement"
     REJECT_MODEL = "reject model versions"
+    SCORE_BATCH = "score files with a model version"
+    EXPORT_MODEL = "export model versions as serving bundles"
     MANAGE_USERS = "add users and change roles"
 
 
@@ -52,6 +54,12 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.APPROVE_MODEL: frozenset({"reviewer"}),  # and never one's own model: see models.states.four_eyes
     Permission.MOVE_MODEL: _BUILDERS,
     Permission.REJECT_MODEL: frozenset({"analyst", "reviewer", "admin"}),
+    # Scoring a file applies the model to new (often personal) rows and hands out its decisions:
+    # the work of whoever runs the pipeline, not of reading reports. Reviewers probe a model with
+    # the what-if form (READ); stakeholders read portfolio and performance charts only.
+    Permission.SCORE_BATCH: _BUILDERS,
+    # A bundle carries the model out of the workspace to run anywhere: the people who deploy it.
+    Permission.EXPORT_MODEL: _BUILDERS,
     Permission.MANAGE_USERS: frozenset({"admin"}),
 }
 

@@ -34,8 +34,9 @@ LEARNING_CURVE = "learning_curve"  # (run id, curve) of the last computed learni
 WHAT_IF = "what_if"  # the last what-if answer of the Explain panel
 MITIGATION_CREATED = "mitigation_created"  # per base version: the candidates the last mitigation made
 WATCHED_JOBS = "watched_jobs"  # ids of the background jobs this session saw running (to rerun when they end)
+BATCH_RESULT = "batch_result"  # per version: the last batch scored on the Deploy page (kept for its download)
 NAMES = (NEW_PROJECT_FORM, DATASET_IN_FOCUS, INGEST_MESSAGE, REGISTER_MESSAGE, LEADERBOARD_PAGE, LEARNING_CURVE,
-         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS)
+         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT)
 
 
 @st.cache_resource(show_spinner=False)
