@@ -6,8 +6,11 @@ import streamlit as st
 from lifecycle.deploy import promotion
 from lifecycle.models import registry
 from ui import state
+from ui.deploy import batch as batch_panel
 from ui.deploy import promotion as promotion_panels
 from ui.frame import current_project, header, reported_errors
+
+SECTIONS = ("Promotion", "Batch scoring")
 
 workspace = state.workspace()
 user = state.current_user()
@@ -35,10 +38,15 @@ promotion_panels.gate_table(versions)
 by_id = {v.id: v for v in versions}
 focus = state.model_version_id()
 version = by_id.get(focus, versions[-1])
-promotion_panels.version_moves(workspace, user, version)
-st.divider()
-left, right = st.columns(2)
-with left:
-    promotion_panels.rollback(workspace, user, project)
-with right:
-    promotion_panels.shadow(workspace, user, project, manifest)
+# One section at a time, as on Develop and Validate: only what the user looks at is built.
+section = st.radio("Section", SECTIONS, horizontal=True, key="deploy_section", label_visibility="collapsed")
+if section == "Promotion":
+    promotion_panels.version_moves(workspace, user, version)
+    st.divider()
+    left, right = st.columns(2)
+    with left:
+        promotion_panels.rollback(workspace, user, project)
+    with right:
+        promotion_panels.shadow(workspace, user, project, manifest)
+elif section == "Batch scoring":
+    batch_panel.render(workspace, user, project, version)

@@ -25,8 +25,10 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
     cannot = auth.why_not(user, auth.Permission.SCORE_BATCH)
     limit_mb = config.limits().max_upload_bytes // (1024 * 1024)
     with st.form(f"batch_form_{version.id}"):
+        # no type= filter: Streamlit raises on an odd file name (a NUL) before the page could say why;
+        # batch scoring refuses other kinds of file with its own message
         uploaded = st.file_uploader(f"CSV, TSV or Parquet (optionally .gz), up to {limit_mb} MB",
-                                    type=["csv", "tsv", "txt", "gz", "parquet", "pq"], key=f"batch_upload_{version.id}")
+                                    key=f"batch_upload_{version.id}")
         submitted = st.form_submit_button("Score file", type="primary", disabled=cannot is not None)
     disabled_reason(cannot)
     chosen = st.radio("Download as", list(FORMATS), horizontal=True, key=f"batch_format_{version.id}",
