@@ -3,16 +3,22 @@ prediction log, batch scoring and the exported bundle.
 
 Modules: ``manifest`` (what the service serves, written atomically), ``schema`` (rows checked
 against a version's input schema, each problem named by row and column), ``scorer`` (load a
-served version safely and predict).
+served version safely and predict), ``service`` (the scoring service: a Starlette app run by
+uvicorn), ``process`` (start, stop and status of the service's process), ``prediction_log`` (its
+Parquet log of predictions and feedback) and ``stats`` (traffic, errors and latency from that log).
 """
 import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["manifest", "paths", "schema", "scorer"],
+    submodules=["manifest", "paths", "prediction_log", "process", "schema", "scorer", "service", "stats"],
     submod_attrs={
         "manifest": ["Manifest", "ServedVersion", "read_manifest", "write_manifest"],
+        "prediction_log": ["PredictionLog"],
+        "process": ["ServiceStatus", "start_service", "stop_service", "service_status"],
         "schema": ["RowProblem", "SchemaError", "check_frame"],
         "scorer": ["LoadedVersion", "load_version", "score_rows"],
+        "service": ["create_app", "serve"],
+        "stats": ["ServiceStats", "VersionStats", "log_stats", "service_stats"],
     },
 )
