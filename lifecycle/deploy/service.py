@@ -27,6 +27,7 @@ import hmac
 import logging
 import os
 import re
+import signal
 import socket
 import sys
 import threading
@@ -398,9 +399,17 @@ def serve(deploy_folder: Path, log_folder: Path | None, *, host: str = "127.0.0.
     service = app.app.state.service if isinstance(app, BearerAuth) else app.state.service
     announce(f"Scoring service on http://{host}:{port} serving {_describe(service)}"
              + ("" if log_folder is not None else " (prediction log off)"))
+    # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again for the previous
+    # handler: make that one a no-op, so a stop is a clean exit 0 (no KeyboardInterrupt, no -15).
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGINT, signal.SIGTERM):
+            previous[number] = signal.signal(number, lambda *_: setattr(server, "should_exit", True))
     try:
         server.run(sockets=[sock])
     finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         process.remove_pid_file(deploy_folder)
         sock.close()
 
