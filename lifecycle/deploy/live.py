@@ -11,6 +11,7 @@ keeps serving.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -50,12 +51,33 @@ def predict(loaded: LoadedVersion, frame) -> list[tuple[Any, list[float] | None]
     final = pipeline[-1] if isinstance(pipeline, Pipeline) and len(pipeline) > 1 else None
     if final is not None and loaded.classes and hasattr(final, "predict_proba"):
         transformed = pipeline[:-1].transform(frame)
-        predictions = [_plain(p) for p in final.predict(transformed)]
-        probabilities = np.asarray(final.predict_proba(transformed), dtype=float).tolist()
-        return list(zip(predictions, probabilities))
+        probabilities = np.asarray(final.predict_proba(transformed), dtype=float)
+        if type(final) in _argmax_classifiers():
+            # predict is the most probable class for these: one pass of the model, not two. Rows
+            # whose top probability is tied (rounding can tie what the raw scores tell apart) ask
+            # the model's own predict, so the answer always equals pipeline.predict.
+            labels = np.asarray(final.classes_, dtype=object).take(probabilities.argmax(axis=1))
+            tied = np.flatnonzero((probabilities == probabilities.max(axis=1, keepdims=True)).sum(axis=1) > 1)
+            if len(tied):
+                subset = transformed.iloc[tied] if hasattr(transformed, "iloc") else transformed[tied]
+                labels[tied] = final.predict(subset)
+        else:
+            labels = final.predict(transformed)
+        return list(zip([_plain(p) for p in labels], probabilities.tolist()))
     scores = score_frame(loaded, frame)
     probabilities = scores.probabilities.tolist() if scores.probabilities is not None else [None] * len(frame)
     return list(zip(scores.predictions, probabilities))
+
+
+@functools.cache
+def _argmax_classifiers() -> tuple[type, ...]:
+    """Classifiers whose ``predict`` is the class of highest ``predict_proba`` (ties aside)."""
+    from sklearn.ensemble import ExtraTreesClassifier, HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    return (HistGradientBoostingClassifier, RandomForestClassifier, ExtraTreesClassifier, DecisionTreeClassifier,
+            LogisticRegression)
 
 
 def _plain(value: Any) -> Any:

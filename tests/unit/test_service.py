@@ -307,3 +307,29 @@ def test_a_token_guards_every_route_but_health(setup):
 def test_bound_beyond_loopback_it_refuses_to_start_without_a_token(tmp_path):
     with pytest.raises(PermissionError, match="LIFECYCLE_SERVE_TOKEN"):
         serve(tmp_path, None, host="0.0.0.0", port=1, settings=ServeSettings())
+
+
+def test_one_model_pass_gives_what_predict_gives_ties_included(setup):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+
+    from lifecycle.deploy.live import predict
+    from lifecycle.deploy.scorer import LoadedVersion
+
+    _, _, entry, pipeline, X = setup
+    y = np.where(X["age"] > 45, "yes", "no")
+    trees = Pipeline([("recipe", pipeline[0]), ("model", HistGradientBoostingClassifier(max_iter=5))]).fit(X, y)
+    rows_ = RowChecker(entry.input_schema)
+    frame = rows_.frame(rows_.check(rows(X, 40)))
+    for fitted in (pipeline, trees):
+        loaded = LoadedVersion(served=entry, pipeline=fitted, task="binary", classes=("no", "yes"))
+        answered = predict(loaded, frame)
+        assert [p for p, _ in answered] == list(fitted.predict(frame))
+        np.testing.assert_array_equal([q for _, q in answered], fitted.predict_proba(frame))
+    balanced = np.array(["no", "yes"] * (len(X) // 2))  # the prior is one half: with a vanishing step, all tie
+    flat = Pipeline([("recipe", pipeline[0]), ("model", HistGradientBoostingClassifier(max_iter=1,
+                                                                                     learning_rate=1e-300))])
+    flat.fit(X, balanced)
+    assert (flat.predict_proba(frame)[:, 1] == 0.5).all()
+    loaded = LoadedVersion(served=entry, pipeline=flat, task="binary", classes=("no", "yes"))
+    assert [p for p, _ in predict(loaded, frame)] == list(flat.predict(frame))
