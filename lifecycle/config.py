@@ -20,6 +20,17 @@ SETTINGS = {
     "LIFECYCLE_QUERY_MEMORY_MB": "Memory one read-only SQL query may use, its result included, in MB (default 1024).",
     "LIFECYCLE_SESSION_IDLE_MINUTES": "Minutes without activity after which the app signs a user out (default 30; 0 never).",
     "LIFECYCLE_DEMO": "Set to 0 to start the app on an empty workspace instead of seeding the demo.",
+    # The scoring service reads these itself (lifecycle/deploy/settings.py, so an exported bundle needs
+    # nothing of the app); tests/unit/test_prediction_log.py keeps both lists equal.
+    "LIFECYCLE_LOG_FLUSH_ROWS": "Prediction-log rows the scoring service buffers before writing a Parquet segment "
+                                "(default 1000).",
+    "LIFECYCLE_LOG_FLUSH_SECONDS": "Longest time, in seconds, a logged prediction waits in the buffer before its "
+                                   "segment is written (default 2); a crash loses at most this much of the log.",
+    "LIFECYCLE_SERVE_TOKEN": "Bearer token the scoring service requires on every route but /health; needed to "
+                             "bind it to an address other than 127.0.0.1.",
+    "LIFECYCLE_SERVE_MAX_BODY_MB": "Largest request body the scoring service accepts, in MB (default 20); larger "
+                                   "is a 413.",
+    "LIFECYCLE_SERVE_MAX_ROWS": "Most rows one scoring request may carry (default 100000); more is a 413.",
 }
 
 

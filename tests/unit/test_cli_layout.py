@@ -21,8 +21,8 @@ def _handlers(parser: argparse.ArgumentParser):
 
 def test_every_command_is_documented_and_lives_in_its_stage_module():
     handlers = {handler.__qualname__: handler for _, handler in _handlers(cli.build_parser())}
-    assert {"rollback_command", "deployment_command", "move_command", "validate_command",
-            "workspace_clean", "score_command", "export_bundle_command"} <= set(handlers)
+    assert {"rollback_command", "deployment_command", "move_command", "validate_command", "workspace_clean",
+            "score_command", "export_bundle_command", "serve_command"} <= set(handlers)
     modules = {stage.__name__ for stage in cli.STAGES}
     for name, handler in handlers.items():
         assert handler.__doc__ and "Exit" in handler.__doc__, name

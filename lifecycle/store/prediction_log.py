@@ -1,0 +1,152 @@
+"""Queries over the scoring service's logs: DuckDB ``read_parquet`` over the segments in a folder.
+
+The service writes whole segments only (temporary name, then rename), but a file can still be
+torn (a disk that filled up, a copy cut short, a hand edit). Each ``*.parquet`` file in the folder
+is checked once (its footer read; results cached by name, size and mtime, since segments never
+change) and a broken one is left out with a warning that names it, so the rest stay readable.
+An in-memory DuckDB connection does the reading: the workspace file is never involved.
+"""
+from __future__ import annotations
+
+import threading
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+
+PATTERN = "*.parquet"
+
+
+class TornSegment(UserWarning):
+    """A log segment that cannot be read; it is skipped and the rest are read."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Segments:
+    """The readable segments of a log folder and the names of those skipped, with the reason."""
+
+    files: tuple[Path, ...]
+    skipped: tuple[tuple[str, str], ...]  # (file name, why it was skipped)
+
+
+_checked: dict[tuple[str, int, int], str | None] = {}  # (path, size, mtime_ns) -> None if whole, else the reason
+_checked_lock = threading.Lock()
+
+
+def segments(folder: Path) -> Segments:
+    """The whole segments in ``folder`` (name order, which is time order) and the torn ones, each
+    torn one warned about (``TornSegment``) the first time it is seen."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return Segments(files=(), skipped=())
+    good, skipped = [], []
+    for path in sorted(folder.glob(PATTERN)):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # removed by retention meanwhile
+            continue
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        with _checked_lock:
+            known = key in _checked
+            reason = _checked.get(key)
+        if not known:
+            reason = _problem(path)
+            with _checked_lock:
+                _checked[key] = reason
+            if reason is not None:
+                warnings.warn(f"Skipped the torn log segment {path.name} in {folder}: {reason}", TornSegment,
+                              stacklevel=2)
+        if reason is None:
+            good.append(path)
+        else:
+            skipped.append((path.name, reason))
+    return Segments(files=tuple(good), skipped=tuple(skipped))
+
+
+def _problem(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+            handle.seek(-4, 2)
+            tail = handle.read(4)
+        if head != b"PAR1" or tail != b"PAR1":
+            return "not a whole Parquet file (its header or footer is missing)"
+        pq.read_metadata(path)
+    except OSError as error:
+        return f"cannot be read ({error})"
+    except Exception as error:  # pyarrow's ArrowInvalid and friends
+        return f"its metadata cannot be read ({error})"
+    return None
+
+
+def _source(files: tuple[Path, ...]) -> str:
+    listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+    return f"read_parquet([{listed}], union_by_name = true)"
+
+
+def _query(files: tuple[Path, ...], sql: str, params: list[Any]) -> pd.DataFrame:
+    connection = duckdb.connect()
+    try:
+        return connection.execute(sql.replace("{source}", _source(files)), params).df()
+    finally:
+        connection.close()
+
+
+def traffic(folder: Path, since: datetime, until: datetime) -> tuple[pd.DataFrame, Segments]:
+    """Answered requests between ``since`` and ``until`` (UTC), one row per version plus a total row
+    (``version_id`` NULL, ``is_total`` true): requests, errors (status >= 400), server_errors
+    (>= 500), and p50/p95/p99 of the request latency in ms. A request counts once however many rows
+    it carried; refused requests that never reached a version count in the total only."""
+    found = segments(folder)
+    columns = ["version_id", "version", "is_total", "requests", "errors", "server_errors", "p50_ms", "p95_ms",
+               "p99_ms"]
+    if not found.files:
+        return pd.DataFrame(columns=columns), found
+    frame = _query(found.files, """
+        WITH requests AS (
+            SELECT request_id, version_id, any_value(version) AS version, max(status) AS status,
+                   max(latency_ms) AS latency_ms
+            FROM {source}
+            WHERE role = 'answer' AND "time" >= ? AND "time" < ?
+            GROUP BY request_id, version_id)
+        SELECT version_id, any_value(version) AS version, grouping(version_id) = 1 AS is_total,
+               count(*) AS requests, count(*) FILTER (WHERE status >= 400) AS errors,
+               count(*) FILTER (WHERE status >= 500) AS server_errors,
+               quantile_cont(latency_ms, 0.5) AS p50_ms, quantile_cont(latency_ms, 0.95) AS p95_ms,
+               quantile_cont(latency_ms, 0.99) AS p99_ms
+        FROM requests
+        GROUP BY GROUPING SETS ((version_id), ())
+        ORDER BY is_total, version_id""", [since, until])
+    return frame[columns], found
+
+
+def prediction_rows(folder: Path, *, since: datetime | None = None, until: datetime | None = None,
+                    version_id: int | None = None, role: str | None = "answer",
+                    limit: int | None = None) -> tuple[pd.DataFrame, Segments]:
+    """Logged rows (every column of the log), oldest first, filtered by time (UTC), version and role."""
+    found = segments(folder)
+    if not found.files:
+        return pd.DataFrame(), found
+    where, params = ["TRUE"], []
+    for clause, value in (('"time" >= ?', since), ('"time" < ?', until), ("version_id = ?", version_id),
+                          ("role = ?", role)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    sql = f'SELECT * FROM {{source}} WHERE {" AND ".join(where)} ORDER BY "time", request_id, "row"'
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return _query(found.files, sql, params), found
+
+
+def feedback_rows(folder: Path) -> tuple[pd.DataFrame, Segments]:
+    """Every feedback row (request_id, row, label as JSON text, time), oldest first."""
+    found = segments(folder)
+    if not found.files:
+        return pd.DataFrame(columns=["request_id", "row", "label", "time"]), found
+    return _query(found.files, 'SELECT * FROM {source} ORDER BY "time"', []), found
