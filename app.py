@@ -5,6 +5,7 @@ import streamlit as st
 
 from lifecycle import config
 from ui import login, sidebar, state
+from ui.deploy import service as deploy_service
 from ui.frame import error_boundary
 
 st.set_page_config(page_title="Lifecycle", page_icon="♻️", layout="wide")
@@ -14,6 +15,7 @@ def main() -> None:
     workspace = state.workspace()
     if config.demo_enabled():
         login.seed_demo_with_progress(workspace)
+    deploy_service.autostart(workspace)  # what is in production answers at once; it stops with the app
 
     user = state.current_user()
     if user is None:

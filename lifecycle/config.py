@@ -20,6 +20,8 @@ SETTINGS = {
     "LIFECYCLE_QUERY_MEMORY_MB": "Memory one read-only SQL query may use, its result included, in MB (default 1024).",
     "LIFECYCLE_SESSION_IDLE_MINUTES": "Minutes without activity after which the app signs a user out (default 30; 0 never).",
     "LIFECYCLE_DEMO": "Set to 0 to start the app on an empty workspace instead of seeding the demo.",
+    "LIFECYCLE_AUTOSERVE": "Set to 0 so the app does not start the scoring service of projects in production "
+                           "when it starts (default 1; the services stop with the app).",
     # The scoring service reads these itself (lifecycle/deploy/settings.py, so an exported bundle needs
     # nothing of the app); tests/unit/test_prediction_log.py keeps both lists equal.
     "LIFECYCLE_LOG_FLUSH_ROWS": "Prediction-log rows the scoring service buffers before writing a Parquet segment "
@@ -58,6 +60,10 @@ def limits() -> Limits:
 def session_idle_seconds() -> float:
     """0 means sessions never expire."""
     return float(os.environ.get("LIFECYCLE_SESSION_IDLE_MINUTES", "30")) * 60
+
+
+def autoserve_enabled() -> bool:
+    return os.environ.get("LIFECYCLE_AUTOSERVE", "1") != "0"
 
 
 def demo_enabled() -> bool:

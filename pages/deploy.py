@@ -8,9 +8,10 @@ from lifecycle.models import registry
 from ui import state
 from ui.deploy import batch as batch_panel
 from ui.deploy import promotion as promotion_panels
+from ui.deploy import service as service_panel
 from ui.frame import current_project, header, reported_errors
 
-SECTIONS = ("Promotion", "Batch scoring")
+SECTIONS = ("Promotion", "Scoring service", "Batch scoring")
 
 workspace = state.workspace()
 user = state.current_user()
@@ -48,5 +49,7 @@ if section == "Promotion":
         promotion_panels.rollback(workspace, user, project)
     with right:
         promotion_panels.shadow(workspace, user, project, manifest)
+elif section == "Scoring service":
+    service_panel.render(workspace, user, project)
 elif section == "Batch scoring":
     batch_panel.render(workspace, user, project, version)

@@ -6,7 +6,7 @@ against a version's input schema, each problem named by row and column), ``score
 served version safely and predict), ``promotion`` (moves, rollback and the shadow, and the
 manifest that follows them), ``status`` (the stage's status and each version's gates), ``service``
 (the scoring service: a Starlette app run by uvicorn), ``process`` (start, stop and status of the
-service's process), ``prediction_log`` (its Parquet log of predictions and feedback), ``stats``
+service's process), ``serving`` (the services of a workspace's projects), ``prediction_log`` (its Parquet log of predictions and feedback), ``stats``
 (traffic, errors and latency from that log), ``batch`` (a CSV or Parquet file scored by a version
 of the workspace, refused rows named), ``bundle`` (a self-contained serving folder for one
 version), ``vendoring`` (the code and pinned requirements a bundle carries), ``model_card`` (its card).
@@ -16,7 +16,7 @@ import lazy_loader as lazy
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
     submodules=["batch", "bundle", "manifest", "model_card", "paths", "prediction_log", "process", "promotion",
-                "schema", "scorer", "service", "stats", "status", "vendoring"],
+                "schema", "scorer", "service", "serving", "stats", "status", "vendoring"],
     submod_attrs={
         "batch": ["BatchResult", "BatchSummary", "output_format", "score_bytes", "score_path"],
         "bundle": ["Bundle", "export_bundle"],

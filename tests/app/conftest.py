@@ -40,6 +40,7 @@ def demo_app(demo_template, tmp_path, monkeypatch):
     path = _copy_workspace(demo_template, tmp_path)
     monkeypatch.setenv("LIFECYCLE_WORKSPACE", str(path))
     monkeypatch.setenv("LIFECYCLE_DEMO", "1")
+    monkeypatch.setenv("LIFECYCLE_AUTOSERVE", "0")  # AppTests drive pages; the service has its own tests
     yield path
     close_database(path)
 
@@ -51,6 +52,7 @@ def empty_app(tmp_path, monkeypatch):
     auth.init_admin(open_workspace(path), "admin", "admin-password")
     monkeypatch.setenv("LIFECYCLE_WORKSPACE", str(path))
     monkeypatch.setenv("LIFECYCLE_DEMO", "0")
+    monkeypatch.setenv("LIFECYCLE_AUTOSERVE", "0")
     yield path
     close_database(path)
 

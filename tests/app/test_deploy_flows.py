@@ -72,3 +72,22 @@ def test_a_stakeholder_sees_what_serves_and_cannot_move_anything(demo_app):
     app = _deploy_page("sam", income.id, live.id)
     assert all(b.disabled for b in app.button if b.label.startswith("Move to"))
     assert all(b.disabled for b in app.get("form_submit_button"))
+
+
+def test_the_scoring_service_section_starts_and_stops_the_service(demo_app):
+    workspace = open_workspace(demo_app)
+    income = projects.find_project(workspace, "Income over 50K")
+    live = registry.list_versions(workspace, income.id)[0]
+    app = _deploy_page("ana", income.id, live.id)
+    app.radio(key="deploy_section").set_value("Scoring service").run()
+    no_exceptions(app)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Service"] == "down" and metrics["Requests, last 5 min"] == "0"
+    _button(app, "Start the service").click().run()
+    no_exceptions(app)
+    try:
+        assert {m.label: m.value for m in app.metric}["Service"] == "up"
+        assert any("curl -s http://127.0.0.1:" in c.value for c in app.code)
+    finally:
+        _button(app, "Stop the service").click().run()
+    assert {m.label: m.value for m in app.metric}["Service"] == "down"

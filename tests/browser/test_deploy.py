@@ -11,7 +11,8 @@ from tests.browser.test_end_to_end import TIMEOUT, sign_in
 
 def _batch_file(tmp_path, root) -> str:
     lines = (root / "data" / "adult_test.csv").read_text().splitlines()[:21]
-    lines[3] = lines[3].replace(",Private,", ",Moonlighting,", 1)  # a workclass never seen in training
+    first, *rest = lines[3].split(",", 2)
+    lines[3] = ",".join([first, "Moonlighting", rest[1]])  # a workclass never seen in training
     path = tmp_path / "applicants.csv"
     path.write_text("\n".join(lines) + "\n")
     return str(path)
