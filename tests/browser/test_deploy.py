@@ -26,6 +26,12 @@ def test_stage_the_runner_up_and_score_a_batch_from_the_deploy_page(page: Page, 
     expect(page.get_by_role("heading", name="Deploy", exact=True)).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text("v1 (#1)").first).to_be_visible(timeout=TIMEOUT)  # in production since first start
 
+    # The app started the service of what is in production when it started
+    page.locator('[data-testid="stRadio"]').get_by_text("Scoring service", exact=True).click()
+    service = page.locator('[data-testid="stMetric"]').filter(has_text="Service")
+    expect(service.locator('[data-testid="stMetricValue"]')).to_have_text("up", timeout=TIMEOUT)
+    expect(page.get_by_text(re.compile(r"curl -s http://127\.0\.0\.1:\d+/health"))).to_be_visible(timeout=TIMEOUT)
+
     page.locator('[data-testid="stRadio"]').get_by_text("Batch scoring", exact=True).click()
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(_batch_file(tmp_path, root))
     page.get_by_role("button", name="Score file").click()
