@@ -109,12 +109,13 @@ with goals:
         f"{m.name} {m.default_comparator}" for m in catalogue))
     if st.button("Save objectives", type="primary", disabled=cannot_edit is not None, key="save_objectives"):
         with reported_errors():
-            rows = edited.dropna(subset=["metric"]).to_dict(orient="records")
-            saved = projects.set_objectives(workspace, user, project.id, [
-                objectives.objective_from_row(r["metric"], r["threshold"], r.get("blocking"), task=project.task)
-                for r in rows])
-            st.toast(f"Saved objectives version {saved.version}", icon="✅")
-            st.rerun()
+            saved = projects.set_objectives(workspace, user, project.id, objectives.objectives_from_rows(
+                edited.to_dict(orient="records"), task=project.task))
+            if objective_set is not None and saved.version == objective_set.version:
+                st.info(f"Nothing changed: the objectives stay at version {saved.version}.", icon=":material/info:")
+            else:
+                st.toast(f"Saved objectives version {saved.version}", icon=":material/check_circle:")
+                st.rerun()
     disabled_reason(cannot_edit)
     versions = projects.objective_versions(workspace, project.id)
     if len(versions) > 1:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Callable
 
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError, NotFound
 from lifecycle.problem.objectives import make_objective, parse_objective
 from lifecycle.records import RISK_TIERS, TASKS, Objective, ObjectiveSet, Project, User
 from lifecycle.store import audit_log
+from lifecycle.store import datasets as dataset_store
 from lifecycle.store import projects as project_store
 from lifecycle.workspace import Workspace
 
@@ -51,6 +52,22 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _check_positive_class(task: str, target: str, positive_class: str | None, *,
+                          values: Callable[[], list[str]] = list) -> None:
+    """A binary project names its positive class; a regression project has none. ``values`` gives the
+    target's values when data exists, to list them in the message."""
+    if task == "regression" and positive_class:
+        raise InputError("A regression task has no positive class.", "Leave the positive class empty.")
+    if task != "binary" or positive_class:
+        return
+    seen = values()
+    if seen:
+        fix = f"Pick one of the values of {target!r} in the data: {', '.join(map(repr, seen))}."
+    else:
+        fix = f"Name the value of {target!r} that counts as positive (the outcome the model flags), e.g. 'yes'."
+    raise InputError("A binary project needs a positive class.", fix)
+
+
 def create_project(workspace: Workspace, actor: User, *, name: str, task: str, target: str,
                    statement: str = "", positive_class: str | None = None,
                    sensitive: tuple[str, ...] | list[str] = (), owner: str | None = None,
@@ -61,10 +78,7 @@ def create_project(workspace: Workspace, actor: User, *, name: str, task: str, t
                          positive_class=positive_class, sensitive=tuple(sensitive),
                          owner=owner or actor.name, risk_tier=risk_tier,
                          intended_use=intended_use, out_of_scope=out_of_scope))
-    if task == "binary" and fields["positive_class"] is None:
-        pass  # inferred from data later; the Data stage asks for it if still missing
-    if task == "regression" and fields["positive_class"]:
-        raise InputError("A regression task has no positive class.", "Leave the positive class empty.")
+    _check_positive_class(fields["task"], fields["target"], fields["positive_class"])
     parsed = [o if isinstance(o, Objective) else parse_objective(o, task=task) for o in objectives]
     with workspace.db.transaction() as cursor:
         if project_store.get_by_name(cursor, fields["name"]):
@@ -90,8 +104,9 @@ def update_project(workspace: Workspace, actor: User, project_id: int, **changes
     require(actor, Permission.EDIT_PROJECT)
     current = get_project(workspace, project_id)
     merged = _clean({**_public(current), **changes})
-    if merged["task"] == "regression" and merged["positive_class"]:
-        raise InputError("A regression task has no positive class.", "Leave the positive class empty.")
+    _check_positive_class(merged["task"], merged["target"], merged["positive_class"],
+                          values=lambda: dataset_store.target_values(workspace.db.cursor(), workspace.path,
+                                                                     project_id, merged["target"]))
     diff = {k: v for k, v in merged.items() if v != _public(current)[k]
             and not (k == "sensitive" and tuple(v) == current.sensitive)}
     if not diff:
@@ -110,7 +125,9 @@ def update_project(workspace: Workspace, actor: User, project_id: int, **changes
 
 def set_objectives(workspace: Workspace, actor: User, project_id: int,
                    objectives: list[Objective] | list[str]) -> ObjectiveSet:
-    """Store a new version of the project's objectives (earlier versions stay on record)."""
+    """Store a new version of the project's objectives (earlier versions stay on record).
+
+    When they equal the current version, nothing is written and the current version is returned."""
     require(actor, Permission.EDIT_PROJECT)
     project = get_project(workspace, project_id)
     parsed = [make_objective(o.metric, o.comparator, o.threshold, task=project.task, blocking=o.blocking)
@@ -120,6 +137,9 @@ def set_objectives(workspace: Workspace, actor: User, project_id: int,
     if repeated:
         raise InputError(f"Objective metric {', '.join(repeated)} appears more than once.",
                          "Keep one threshold per metric.")
+    current = project_store.objective_set(workspace.db.cursor(), project_id, None)
+    if current is not None and tuple(parsed) == current.objectives:
+        return current  # nothing new: no new version
     with workspace.db.transaction() as cursor:
         objective_set = project_store.insert_objectives(cursor, project_id, parsed, actor.name)
         audit_log.append(cursor, actor=actor.name, action="objectives.set",

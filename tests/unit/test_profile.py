@@ -296,7 +296,8 @@ def test_charts_are_figures_with_titles(synthetic):
 
 @pytest.mark.slow
 def test_bundled_adult(workspace, admin):
-    project = projects.create_project(workspace, admin, name="Adult", task="binary", target="income")
+    project = projects.create_project(workspace, admin, name="Adult", task="binary", target="income",
+                                      positive_class=">50K")
     dataset = datasets.ingest_bundled(workspace, admin, project.id, "adult_train")
     profile = profile_dataset(workspace, dataset, target="income", task="binary")
     assert profile.rows == 32561
