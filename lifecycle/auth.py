@@ -35,7 +35,8 @@ class Permission(Enum):
     APPROVE_MODEL = "approve models"
     MOVE_MODEL = "move approved model versions to staging, production and retirement"
     REJECT_MODEL = "reject model versions"
-    MANAGE_USERS = "add users and change roles"
+    MANAGE_USERS = "add users, change roles, disable users and reset passwords"
+    ARCHIVE_PROJECT = "archive and restore projects"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -53,6 +54,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.MOVE_MODEL: _BUILDERS,
     Permission.REJECT_MODEL: frozenset({"analyst", "reviewer", "admin"}),
     Permission.MANAGE_USERS: frozenset({"admin"}),
+    Permission.ARCHIVE_PROJECT: frozenset({"admin"}),
 }
 
 

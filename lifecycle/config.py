@@ -17,6 +17,7 @@ SETTINGS = {
     "LIFECYCLE_MAX_UPLOAD_MB": "Largest file (after decompression) that ingest accepts, in MB (default 200).",
     "LIFECYCLE_MAX_COLUMNS": "Widest file that ingest accepts, in columns (default 2000).",
     "LIFECYCLE_DEMO": "Set to 0 to start the app on an empty workspace instead of seeding the demo.",
+    "LIFECYCLE_SESSION_HOURS": "How long a sign-in lasts in a browser, across refreshes, in hours (default 12).",
 }
 
 
@@ -39,3 +40,7 @@ def limits() -> Limits:
 
 def demo_enabled() -> bool:
     return os.environ.get("LIFECYCLE_DEMO", "1") != "0"
+
+
+def session_hours() -> int:
+    return max(1, int(os.environ.get("LIFECYCLE_SESSION_HOURS", "12")))

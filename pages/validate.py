@@ -19,16 +19,16 @@ from ui.badges import badge
 from ui.frame import current_project, disabled_reason, header, reported_errors, text
 
 workspace = state.workspace()
-user = state.current_user()
+user = state.page_user()
 project = current_project()
 header("Validate", project)
 if project is None:
-    st.info("Validation belongs to a project. Create one in stage 1 first.", icon="🎯")
+    st.info("Validation belongs to a project. Create one in stage 1 first.", icon=":material/flag:")
     st.stop()
 version_id = state.model_version_id()
 if version_id is None:
-    st.info("No model version yet. Train runs and register the best one in Develop.", icon="🧪")
-    st.page_link("pages/develop.py", label="Go to Develop", icon="🛠️")
+    st.info("No model version yet. Train runs and register the best one in Develop.", icon=":material/science:")
+    st.page_link("pages/develop.py", label="Go to Develop", icon=":material/build:")
     st.stop()
 version = registry.get_version(workspace, version_id)
 cannot = auth.why_not(user, auth.Permission.VALIDATE_MODEL)
@@ -91,7 +91,7 @@ elif section == "Fairness":
     st.divider()
     mitigation_panel.render(workspace, user, project, version)
 elif latest is None:
-    st.info("No validation report yet: validate the model on its test split above to see this section.", icon="🧪")
+    st.info("No validation report yet: validate the model on its test split above to see this section.", icon=":material/science:")
 else:
     validate_panels.caption(latest[1], latest[0])
     validate_panels.render(section, latest[1])
@@ -108,7 +108,7 @@ if moves:
                          help=None if move.allowed else move.reason):
                 with reported_errors():
                     model_states.transition(workspace, user, version.id, move.to_state, reason)
-                    st.toast(f"Moved to {move.to_state}", icon="✅")
+                    st.toast(f"Moved to {move.to_state}", icon=":material/check_circle:")
                     st.rerun()
             if not move.allowed:
-                st.caption(f"🔒 {text(move.reason)}")
+                st.caption(f":material/lock: {text(move.reason)}")

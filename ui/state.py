@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from lifecycle import auth, config
+from lifecycle import auth, config, session_cookie, users
 from lifecycle.errors import NotFound
 from lifecycle.records import User
 from lifecycle.workspace import Workspace, open_workspace
@@ -20,6 +20,8 @@ from lifecycle.workspace import Workspace, open_workspace
 USER = "user"
 PROJECT = "project_id"
 MODEL_VERSION = "model_version_id"
+COOKIE_TO_WRITE = "cookie_to_write"  # a sign-in token (or "" to clear the cookie) the browser still has to store
+SIGNED_OUT = "signed_out"  # this tab signed out: the cookie it connected with no longer counts
 
 # Named values kept per project (see ``remember`` / ``recall``).
 NEW_PROJECT_FORM = "new_project_form"  # the Problem page shows the new-project form
@@ -31,8 +33,12 @@ LEARNING_CURVE = "learning_curve"  # (run id, curve) of the last computed learni
 WHAT_IF = "what_if"  # the last what-if answer of the Explain panel
 MITIGATION_CREATED = "mitigation_created"  # per base version: the candidates the last mitigation made
 WATCHED_JOBS = "watched_jobs"  # ids of the background jobs this session saw running (to rerun when they end)
+DISMISSED_JOBS = "dismissed_jobs"  # ids of ended background jobs whose boxes the user closed
 NAMES = (NEW_PROJECT_FORM, DATASET_IN_FOCUS, INGEST_MESSAGE, REGISTER_MESSAGE, LEADERBOARD_PAGE, LEARNING_CURVE,
-         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS)
+         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, DISMISSED_JOBS)
+# What the last action did: shown on its page after reruns, until dismissed or the user opens another page.
+LAST_ACTION = (INGEST_MESSAGE, REGISTER_MESSAGE, MITIGATION_CREATED)
+PAGE = "page"  # the page this session showed last (leaving it forgets the LAST_ACTION messages)
 
 
 @st.cache_resource(show_spinner=False)
@@ -45,23 +51,53 @@ def workspace() -> Workspace:
 
 
 def current_user() -> User | None:
+    """The signed-in user: by this session, else by the signed cookie the browser connected with
+    (so a refresh or a deep link keeps the user signed in). A disabled user is signed out."""
     name = st.session_state.get(USER)
     if not name:
-        return None
+        if st.session_state.get(SIGNED_OUT):
+            return None
+        user = session_cookie.verify(workspace(), st.context.cookies.get(session_cookie.COOKIE))
+        if user is not None:
+            st.session_state[USER] = user.name
+        return user
     try:
-        return auth.get_user(workspace(), name)
+        user = auth.get_user(workspace(), name)
     except NotFound:
-        st.session_state.pop(USER, None)
+        user = None
+    if user is None or not user.active:
+        sign_out()
         return None
+    return user
+
+
+def page_user() -> User:
+    """The signed-in user, for a page script. A page runs only for a signed-in user (``app.py`` routes
+    everyone else to the sign-in screen), except on a server's very first run, when Streamlit may run a
+    page file of ``pages/`` directly: then go through the entry script first."""
+    user = current_user()
+    if user is None:
+        st.switch_page("app.py")
+    return user
 
 
 def sign_in(user: User) -> None:
+    st.session_state.pop(SIGNED_OUT, None)
     st.session_state[USER] = user.name
+    st.session_state[COOKIE_TO_WRITE] = session_cookie.issue(workspace(), user)
+    users.record_sign_in(workspace(), user.name)
 
 
 def sign_out() -> None:
-    """Forget the whole session, so the next user in the same tab inherits nothing."""
+    """Forget the whole session, so the next user in the same tab inherits nothing, and clear the cookie."""
     st.session_state.clear()
+    st.session_state[SIGNED_OUT] = True
+    st.session_state[COOKIE_TO_WRITE] = ""
+
+
+def take_cookie_to_write() -> str | None:
+    """The token the browser should store now ("" to clear its cookie), once; None when nothing is due."""
+    return st.session_state.pop(COOKIE_TO_WRITE, None)
 
 
 def project_id() -> int | None:
@@ -97,3 +133,12 @@ def recall(name: str, default: Any = None, *, project_id: int | None, item: obje
 
 def forget(name: str, *, project_id: int | None, item: object = None) -> None:
     st.session_state.pop(_key(name, project_id, item), None)
+
+
+def entered_page(page: str) -> None:
+    """Call once per run with the page shown: opening another page forgets what the last action said."""
+    if st.session_state.get(PAGE) == page:
+        return
+    st.session_state[PAGE] = page
+    for key in [k for k in st.session_state if isinstance(k, str) and k.split(":")[0] in LAST_ACTION]:
+        del st.session_state[key]

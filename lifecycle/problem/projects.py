@@ -94,7 +94,7 @@ def create_project(workspace: Workspace, actor: User, *, name: str, task: str, t
 
 def _public(project: Project) -> dict[str, Any]:
     data = asdict(project)
-    for key in ("created_at", "updated_at", "created_by", "id"):
+    for key in ("created_at", "updated_at", "created_by", "id", "archived_at"):
         data.pop(key)
     data["sensitive"] = list(project.sensitive)
     return data
@@ -159,13 +159,27 @@ def get_project(workspace: Workspace, project_id: int) -> Project:
 def find_project(workspace: Workspace, name: str) -> Project:
     project = project_store.get_by_name(workspace.db.cursor(), name)
     if project is None:
-        names = ", ".join(p.name for p in list_projects(workspace)) or "none yet"
+        names = ", ".join(p.name for p in list_projects(workspace, archived=True)) or "none yet"
         raise NotFound(f"No project named {name!r}.", f"Projects here: {names}.")
     return project
 
 
-def list_projects(workspace: Workspace) -> list[Project]:
-    return project_store.list_all(workspace.db.cursor())
+def list_projects(workspace: Workspace, *, archived: bool = False) -> list[Project]:
+    """The projects in work (the portfolio and the picker); ``archived=True``: every project, archived included."""
+    return project_store.list_all(workspace.db.cursor(), archived=archived)
+
+
+def set_archived(workspace: Workspace, actor: User, project_id: int, archived: bool) -> Project:
+    """Archive a project (hidden from the portfolio and the picker, kept on record) or restore it; admins only."""
+    require(actor, Permission.ARCHIVE_PROJECT)
+    current = get_project(workspace, project_id)
+    if (current.archived_at is not None) == archived:
+        return current
+    with workspace.db.transaction() as cursor:
+        project = project_store.set_archived(cursor, project_id, archived)
+        audit_log.append(cursor, actor=actor.name, action="project.archived" if archived else "project.restored",
+                         entity=f"project:{project_id}", details={"name": project.name})
+    return project
 
 
 def objectives(workspace: Workspace, project_id: int, version: int | None = None) -> ObjectiveSet | None:

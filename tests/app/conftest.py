@@ -12,7 +12,8 @@ from lifecycle.store.db import close_database
 from lifecycle.workspace import open_workspace
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
-PAGES = ["pages/home.py", "pages/problem.py", "pages/data.py", "pages/develop.py", "pages/validate.py"]
+PAGES = ["pages/home.py", "pages/problem.py", "pages/data.py", "pages/develop.py", "pages/validate.py",
+         "pages/admin.py"]
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
     recipes = preparation.list_recipes(workspace, project.id)
     st.markdown("**1. Freeze a prepared version** — the rows that pass a recipe's filters, immutable and hashed")
     if not recipes:
-        st.info("No recipe saved yet. Save one in the Recipe tab first.", icon="🧪")
+        st.info("No recipe saved yet. Save one in the Recipe tab first.", icon=":material/science:")
     else:
         labels = {r.id: f"{r.name} v{r.version}" for r in recipes}
         with st.form(f"freeze_{dataset.id}"):
@@ -33,7 +33,7 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
             with reported_errors(), st.spinner("Freezing…"):
                 created = preparation.freeze_dataset(workspace, user, dataset.id, recipe_id)
                 state.remember(state.DATASET_IN_FOCUS, created.id, project_id=created.project_id)
-                st.toast(f"Froze {created.label}", icon="✅")
+                st.toast(f"Froze {created.label}", icon=":material/check_circle:")
                 st.rerun()
     st.markdown("**2. Split** — reproducible from its seed")
     with st.form(f"split_{dataset.id}"):
@@ -50,7 +50,7 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
             split = preparation.create_split(workspace, user, dataset.id, method=method, seed=int(seed),
                                              test_size=float(test_size), validation_size=float(validation_size),
                                              column=column)
-            st.toast(f"Created split #{split.id}", icon="✅")
+            st.toast(f"Created split #{split.id}", icon=":material/check_circle:")
             st.rerun()
     disabled_reason(cannot)
     splits = preparation.splits_for(workspace, dataset.id)

@@ -10,7 +10,8 @@ from lifecycle.records import DatasetVersion, Project
 from lifecycle.workspace import Workspace
 from ui.frame import text
 
-SEVERITY_ICON = {"problem": "❌", "warning": "⚠️", "info": "ℹ️"}
+SEVERITY_ICON = {"problem": ":red[:material/cancel:]", "warning": ":orange[:material/warning:]",
+                 "info": ":blue[:material/info:]"}
 
 
 def render(workspace: Workspace, project: Project, dataset: DatasetVersion) -> None:

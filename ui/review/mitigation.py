@@ -14,7 +14,7 @@ from lifecycle.records import ModelVersion
 from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
 from ui import state
-from ui.frame import disabled_reason, reported_errors, text
+from ui.frame import disabled_reason, last_action, reported_errors, text
 
 CONSTRAINT_LABELS = {"demographic_parity": "Demographic parity (equal selection rates)",
                      "equalized_odds": "Equalized odds (equal error rates)"}
@@ -24,20 +24,16 @@ METHOD_HELP = ("Threshold optimizer: a decision threshold per group on the model
                "with the attribute before refitting.")
 
 
-def _created_key(base_id: int) -> str:
-    return f"mitigation_created_{base_id}"
-
-
 def render(workspace: Workspace, user: User, project: Project, version: ModelVersion) -> None:
     st.markdown("#### Mitigation")
     st.caption("Create fairer candidate versions with Fairlearn and compare them with the model on the test "
                "split. Each candidate is a new model version on record: validate it like any other.")
     if project.task != "binary":
-        st.info(f"Mitigation applies to binary classification; this project is {project.task}.", icon="⚖️")
+        st.info(f"Mitigation applies to binary classification; this project is {project.task}.", icon=":material/balance:")
         return
     if not project.sensitive:
         st.info("This project declares no sensitive attributes; declare them in Problem (stage 1) to mitigate.",
-                icon="⚖️")
+                icon=":material/balance:")
         return
     base = None
     with reported_errors():
@@ -66,11 +62,12 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
     if create:
         _create(workspace, user, base, method=method, constraint=constraint, sensitive=sensitive,
                 max_iter=int(max_iter))
-    created = st.session_state.get(_created_key(base.id))
+    created = state.recall(state.MITIGATION_CREATED, project_id=base.project_id, item=base.id)
     if created is not None:
-        st.success(f"Created candidate {text(created['label'])}: {text(created['what'])}.", icon="✅")
+        last_action(state.MITIGATION_CREATED, f"Created candidate {text(created['label'])}: {text(created['what'])}.",
+                    project_id=base.project_id, item=base.id)
         for note in created["notes"]:
-            st.caption(f"ℹ️ {text(note)}")
+            st.caption(f":material/info: {text(note)}")
         st.button(f"Open {created['label'].split(' (')[0]} (#{created['id']})", key="mitigation_open_created",
                   on_click=state.set_model_version, args=(created["id"],))
     _trade_off(workspace, user, base, sensitive or list(project.sensitive))
@@ -84,8 +81,9 @@ def _create(workspace: Workspace, user: User, base: ModelVersion, **choices) -> 
         made = mitigation.create_candidate(workspace, user, base.id, **choices,
                                            progress=lambda fraction, message: bar.progress(fraction, text=message))
         status.update(label=f"Created {made.version.label}", state="complete", expanded=False)
-        st.session_state[_created_key(base.id)] = {"id": made.version.id, "label": made.version.label,
-                                                   "what": mitigation.describe(made.run), "notes": list(made.notes)}
+        state.remember(state.MITIGATION_CREATED, {"id": made.version.id, "label": made.version.label,
+                                                  "what": mitigation.describe(made.run), "notes": list(made.notes)},
+                       project_id=base.project_id, item=base.id)
 
 
 def _trade_off(workspace: Workspace, user: User, base: ModelVersion, sensitive: list[str]) -> None:
@@ -94,7 +92,7 @@ def _trade_off(workspace: Workspace, user: User, base: ModelVersion, sensitive: 
     with reported_errors():
         found = mitigation_tradeoff.candidates(workspace, base.id)
     if not found:
-        st.info("No mitigated candidate of this model yet: create one above to compare it with the model.", icon="⚖️")
+        st.info("No mitigated candidate of this model yet: create one above to compare it with the model.", icon=":material/balance:")
         return
     constraint = st.radio("Fairness measure", CONSTRAINTS, format_func=lambda c: mitigation.CONSTRAINT_METRICS[c]
                           .replace("_", " ").capitalize(), horizontal=True, key=f"mitigation_measure_{base.id}")

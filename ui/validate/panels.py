@@ -38,9 +38,9 @@ def _verdict(report: ValidationReport) -> None:
         st.markdown(f"{badge(_STATUS.get(item.status, item.status))} **{text(item.objective)}**"
                     f"{'' if item.blocking else ' · advisory'} — {text(item.reason)}")
     if not report.verdicts:
-        st.info("The project has no objectives; add them in Problem so a verdict means something.", icon="🎯")
+        st.info("The project has no objectives; add them in Problem so a verdict means something.", icon=":material/flag:")
     for note in report.notes:
-        st.caption(f"ℹ️ {text(note)}")
+        st.caption(f":material/info: {text(note)}")
 
 
 def _performance(report: ValidationReport) -> None:
