@@ -72,12 +72,19 @@ def current_user() -> User | None:
 
 
 def page_user() -> User:
-    """The signed-in user, for a page script. A page runs only for a signed-in user (``app.py`` routes
-    everyone else to the sign-in screen), except on a server's very first run, when Streamlit may run a
-    page file of ``pages/`` directly: then go through the entry script first."""
+    """The signed-in user, for a page script.
+
+    ``app.py`` runs a page only for a signed-in user. The exception is a server's very first run: because
+    the repository has a ``pages/`` folder, Streamlit starts in its older folder mode and may run the page
+    file asked for (``/problem``) directly. Then leave that mode and run again, so the entry script shows
+    the sign-in screen at the same address and, once signed in, this page.
+    """
     user = current_user()
     if user is None:
-        st.switch_page("app.py")
+        from streamlit.runtime.pages_manager import PagesManager  # what st.navigation itself sets
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     return user
 
 

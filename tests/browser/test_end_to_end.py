@@ -72,7 +72,7 @@ def test_train_a_model_on_the_demo_data_and_see_the_verdict(page: Page, app_url)
         field.fill(value)
         field.press("Enter")
     page.get_by_role("button", name="Start").click()  # a random search of gradient boosting, in the background
-    expect(page.get_by_text(re.compile(r"search of hist_gradient_boosting finished"))).to_be_visible(timeout=300_000)
+    expect(page.get_by_text(re.compile(r"search of hist_gradient_boosting: Finished"))).to_be_visible(timeout=300_000)
 
     page.locator('[data-testid="stRadio"]').get_by_text("Register model", exact=True).click()
     page.get_by_role("button", name="Register as model version").click()
