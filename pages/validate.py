@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lifecycle.charts.report_html import report_html
 from lifecycle import auth
 from lifecycle.validate import stage as validate_stage
 from lifecycle.models import states as model_states
@@ -40,6 +41,13 @@ def _parsed(workspace_path: str, report_id: int, _payload: dict) -> ValidationRe
     return ValidationReport.from_dict(_payload)
 
 
+@st.cache_data(show_spinner="Writing the HTML report…", max_entries=8)
+def _report_html(workspace_path: str, report_id: int, project_name: str, model: str, _report, _stored) -> str:
+    """One file per stored report (reports never change), so it is written once."""
+    return report_html(_report, project=project_name, model=model, created_at=_stored.created_at,
+                       created_by=_stored.created_by)
+
+
 stored_report = validate_stage.latest_stored(workspace, version.id)
 latest = None if stored_report is None else (stored_report, _parsed(str(workspace.path), stored_report.id, stored_report.report))
 
@@ -57,6 +65,14 @@ else:
     if primary and primary.value is not None:
         top[3].metric(report.primary_metric, f"{primary.value:.3f}",
                       help=f"95% bootstrap interval {primary.low:.3f} – {primary.high:.3f}")
+
+if latest is not None:
+    stored, report = latest
+    top[0].download_button(
+        "Download the report (HTML)", icon=":material/download:", key=f"report_html_{stored.id}",
+        data=_report_html(str(workspace.path), stored.id, project.name, f"v{version.version}", report, stored),
+        file_name=f"validation-{project.name}-v{version.version}-report{stored.id}.html".replace(" ", "_"),
+        mime="text/html", help="The verdicts, metrics and charts in one file that opens offline.")
 
 with st.form("validate_form"):
     left, middle, right = st.columns(3)

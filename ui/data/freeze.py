@@ -5,12 +5,19 @@ import pandas as pd
 import streamlit as st
 
 from lifecycle import auth
-from lifecycle.data import preparation
+from lifecycle.data import datasets, preparation
 from lifecycle.records import DatasetVersion, Project, User
 from lifecycle.data.splits import METHODS
 from lifecycle.workspace import Workspace
 from ui import state
 from ui.frame import disabled_reason, reported_errors
+
+
+@st.cache_data(show_spinner="Writing Parquet…", max_entries=4)
+def _parquet(workspace_path: str, dataset_id: int, content_hash: str, _workspace: Workspace,
+             _dataset: DatasetVersion) -> bytes:
+    """Keyed by the content hash: a dataset version never changes, so its file is written once."""
+    return datasets.parquet_bytes(_workspace, _dataset)
 
 
 def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user: User) -> None:
@@ -19,6 +26,10 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
     st.markdown(f"**{dataset.label}** · content hash `{dataset.content_hash[:16]}…` · "
                 f"source: {lineage.kind} `{lineage.name}`"
                 + (f" · recipe #{lineage.recipe_id}" if lineage.recipe_id else ""))
+    st.download_button("Download this version (Parquet)", icon=":material/download:", key=f"parquet_{dataset.id}",
+                       data=_parquet(str(workspace.path), dataset.id, dataset.content_hash, workspace, dataset),
+                       file_name=f"{dataset.name}-v{dataset.version}.parquet", mime="application/vnd.apache.parquet",
+                       help="The rows exactly as frozen, with their column types.")
     recipes = preparation.list_recipes(workspace, project.id)
     st.markdown("**1. Freeze a prepared version** — the rows that pass a recipe's filters, immutable and hashed")
     if not recipes:
