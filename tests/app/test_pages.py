@@ -116,3 +116,15 @@ def test_first_start_seeds_the_demo_with_progress(tmp_path, monkeypatch):
     no_exceptions(app)
     assert app.status[0].label == "Demo workspace ready"
     assert any("lifecycle-demo" in info.value for info in app.info)
+
+
+def test_the_findings_card_says_what_it_counts(demo_app):
+    """Issue 9: the card said 6 above a list of 11; now it counts problems and warnings, and says so."""
+    import re
+    app = signed_in("ana")
+    app.switch_page("pages/data.py").run()
+    no_exceptions(app)
+    card = next(m for m in app.metric if m.label == "Problems and warnings")
+    header = next(m.value for m in app.markdown if m.value.startswith("**Findings** ("))
+    total, problems, warnings, notes = map(int, re.findall(r"\d+", header))
+    assert int(card.value) == problems + warnings and total == problems + warnings + notes
