@@ -55,7 +55,7 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
     "Project": st.column_config.TextColumn(width="medium"),
     "Health": st.column_config.TextColumn(width="small"),
     "Stage reached": st.column_config.TextColumn(width="small"),
-    "Primary objective (latest model)": st.column_config.TextColumn(width="large"),
+    "Primary objective (latest model)": st.column_config.TextColumn(width="medium"),
     "Trend": st.column_config.LineChartColumn("Trend (per model version)", width="small"),
     "Last changed (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width="small"),
 })
