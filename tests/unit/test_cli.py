@@ -81,9 +81,9 @@ def test_user_add_and_list(capsys, ready):
     path, _ = ready
     code, out, _ = run(capsys, "--workspace", path, "--json", "user", "list")
     assert code == 0
-    assert json.loads(out) == [{"name": "ana", "role": "analyst", "active": True},
-                               {"name": "root", "role": "admin", "active": True},
-                               {"name": "sam", "role": "stakeholder", "active": True}]
+    assert json.loads(out) == [{"name": "ana", "role": "analyst", "active": True, "last_sign_in": None},
+                               {"name": "root", "role": "admin", "active": True, "last_sign_in": None},
+                               {"name": "sam", "role": "stakeholder", "active": True, "last_sign_in": None}]
     line = refused(capsys, "--workspace", path, "--user", "ana", "user", "add", "eve", "--role", "admin")
     assert "ana (analyst) may not add users" in line and "admin role" in line
 

@@ -38,7 +38,13 @@ def _parquet(frame: pd.DataFrame | pa.Table) -> bytes:
 
 
 def _ingest(workspace, actor, frame, *, task="binary", target="y", name="p", auxiliary=False):
-    project = projects.create_project(workspace, actor, name=name, task=task, target=target)
+    positive = None
+    if task == "binary" and target in frame:  # a binary project names its positive class (issue 9)
+        positive = str(sorted(frame[target].dropna().astype(str).unique())[-1]) if frame[target].notna().any() else "1"
+    elif task == "binary":
+        positive = "1"
+    project = projects.create_project(workspace, actor, name=name, task=task, target=target,
+                                      positive_class=positive)
     dataset = datasets.ingest_bytes(workspace, actor, project.id, _parquet(frame), "x.parquet",
                                     auxiliary=auxiliary)
     return project, dataset
