@@ -37,7 +37,8 @@ class Permission(Enum):
     REJECT_MODEL = "reject model versions"
     SCORE_BATCH = "score files with a model version"
     EXPORT_MODEL = "export model versions as serving bundles"
-    MANAGE_USERS = "add users and change roles"
+    MANAGE_USERS = "add users, change roles, disable users and reset passwords"
+    ARCHIVE_PROJECT = "archive and restore projects"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -61,6 +62,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     # A bundle carries the model out of the workspace to run anywhere: the people who deploy it.
     Permission.EXPORT_MODEL: _BUILDERS,
     Permission.MANAGE_USERS: frozenset({"admin"}),
+    Permission.ARCHIVE_PROJECT: frozenset({"admin"}),
 }
 
 

@@ -33,6 +33,7 @@ SETTINGS = {
     "LIFECYCLE_SERVE_MAX_BODY_MB": "Largest request body the scoring service accepts, in MB (default 20); larger "
                                    "is a 413.",
     "LIFECYCLE_SERVE_MAX_ROWS": "Most rows one scoring request may carry (default 100000); more is a 413.",
+    "LIFECYCLE_SESSION_HOURS": "How long a sign-in lasts in a browser, across refreshes, in hours (default 12).",
 }
 
 
@@ -68,3 +69,7 @@ def autoserve_enabled() -> bool:
 
 def demo_enabled() -> bool:
     return os.environ.get("LIFECYCLE_DEMO", "1") != "0"
+
+
+def session_hours() -> int:
+    return max(1, int(os.environ.get("LIFECYCLE_SESSION_HOURS", "12")))

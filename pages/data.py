@@ -14,12 +14,12 @@ from ui.data import sources as data_sources
 from ui.frame import current_project, header, text
 
 workspace = state.workspace()
-user = state.current_user()
+user = state.page_user()
 project = current_project()
 header("Data", project)
 if project is None:
-    st.info("Data belongs to a project. Create one in stage 1 first.", icon="🎯")
-    st.page_link("pages/problem.py", label="Go to Problem", icon="🎯")
+    st.info("Data belongs to a project. Create one in stage 1 first.", icon=":material/flag:")
+    st.page_link("pages/problem.py", label="Go to Problem", icon=":material/flag:")
     st.stop()
 
 versions = datasets.list_datasets(workspace, project.id)
@@ -42,7 +42,7 @@ with sources_tab:
 
 if not versions:
     with versions_tab:
-        st.info("No datasets yet. Add one in the first tab: upload a file, pick a bundled dataset, or query.", icon="🗃️")
+        st.info("No datasets yet. Add one in the first tab: upload a file, pick a bundled dataset, or query.", icon=":material/database:")
     st.stop()
 
 with versions_tab:
@@ -74,11 +74,11 @@ with profile_tab:
     data_profile.render(workspace, project, dataset)
 with recipe_tab:
     if dataset.auxiliary:
-        st.info("Auxiliary tables are joined in SQL, not prepared for a model. Pick a primary version.", icon="ℹ️")
+        st.info("Auxiliary tables are joined in SQL, not prepared for a model. Pick a primary version.", icon=":material/info:")
     else:
         data_recipe.render(workspace, project, dataset, user)
 with freeze_tab:
     if dataset.auxiliary:
-        st.info("Auxiliary tables are not split. Pick a primary version.", icon="ℹ️")
+        st.info("Auxiliary tables are not split. Pick a primary version.", icon=":material/info:")
     else:
         data_freeze.render(workspace, project, dataset, user)

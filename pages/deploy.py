@@ -14,16 +14,16 @@ from ui.frame import current_project, header, reported_errors
 SECTIONS = ("Promotion", "Scoring service", "Batch scoring")
 
 workspace = state.workspace()
-user = state.current_user()
+user = state.page_user()
 project = current_project()
 header("Deploy", project)
 if project is None:
-    st.info("Deployments belong to a project. Create one in stage 1 first.", icon="🎯")
+    st.info("Deployments belong to a project. Create one in stage 1 first.", icon=":material/flag:")
     st.stop()
 versions = registry.list_versions(workspace, project.id)
 if not versions:
-    st.info("No model version yet. Train runs and register the best one in Develop, then validate it.", icon="🧪")
-    st.page_link("pages/develop.py", label="Go to Develop", icon="🛠️")
+    st.info("No model version yet. Train runs and register the best one in Develop, then validate it.", icon=":material/science:")
+    st.page_link("pages/develop.py", label="Go to Develop", icon=":material/build:")
     st.stop()
 
 with reported_errors():

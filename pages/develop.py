@@ -15,18 +15,18 @@ from ui.develop import panels as develop_panels
 from ui.frame import current_project, disabled_reason, header, reported_errors
 
 workspace = state.workspace()
-user = state.current_user()
+user = state.page_user()
 project = current_project()
 header("Develop", project)
 if project is None:
-    st.info("Models belong to a project. Create one in stage 1 first.", icon="🎯")
+    st.info("Models belong to a project. Create one in stage 1 first.", icon=":material/flag:")
     st.stop()
 
 frozen = [d for d in datasets.list_datasets(workspace, project.id) if d.lineage.recipe_id and not d.auxiliary]
 choices = [(d, s) for d in frozen for s in preparation.splits_for(workspace, d.id)]
 if not choices:
-    st.info("Training needs a frozen dataset version with a recipe and a split. Make one in the Data stage.", icon="🗃️")
-    st.page_link("pages/data.py", label="Go to Data", icon="🗃️")
+    st.info("Training needs a frozen dataset version with a recipe and a split. Make one in the Data stage.", icon=":material/database:")
+    st.page_link("pages/data.py", label="Go to Data", icon=":material/database:")
     st.stop()
 cannot = auth.why_not(user, auth.Permission.TRAIN)
 
@@ -55,7 +55,7 @@ with st.expander("Train and tune", expanded=True):
                              workspace=workspace, actor=user, dataset_id=dataset.id, split_id=split.id,
                              algorithm=algorithm, method=method, trials=int(trials), seed=int(seed),
                              space=space_text if method != "none" else None, cv_folds=int(folds))
-            st.toast(f"Started job {job.id}: {job.name}", icon="🚀")
+            st.toast(f"Started job {job.id}: {job.name}", icon=":material/rocket_launch:")
     disabled_reason(cannot)
 
 develop_panels.progress(workspace, project.id)

@@ -13,9 +13,10 @@ from ui.problem import feasibility as feasibility_panel
 from ui.frame import current_project, disabled_reason, header, reported_errors, text
 
 workspace = state.workspace()
-user = state.current_user()
+user = state.page_user()
 project = current_project()
-header("Problem", project)
+creating = project is None or state.recall(state.NEW_PROJECT_FORM, project_id=None)
+header("Problem", None if creating else project)  # while the new-project form is open, no project is in focus
 cannot_edit = auth.why_not(user, auth.Permission.EDIT_PROJECT)
 
 
@@ -47,7 +48,7 @@ def project_form(key: str, current=None) -> dict | None:
                 owner=owner, statement=statement, intended_use=intended, out_of_scope=out_of_scope)
 
 
-if project is None or state.recall(state.NEW_PROJECT_FORM, project_id=None):
+if creating:
     st.subheader("New project")
     st.caption("Frame the problem first: what is predicted, for whom, and what would make a model good enough.")
     values = project_form("new_project")
@@ -56,7 +57,7 @@ if project is None or state.recall(state.NEW_PROJECT_FORM, project_id=None):
             created = projects.create_project(workspace, user, **values)
             state.set_project(created.id)
             state.forget(state.NEW_PROJECT_FORM, project_id=None)
-            st.toast(f"Created project {text(created.name)}", icon="✅")
+            st.toast(f"Created project {text(created.name)}", icon=":material/check_circle:")
             st.rerun()
     if project is not None and st.button("Cancel"):
         state.forget(state.NEW_PROJECT_FORM, project_id=None)
@@ -71,7 +72,7 @@ cards[2].metric("Objectives", len(objective_set.objectives) if objective_set els
                 help=f"version {objective_set.version}" if objective_set else None)
 cards[3].metric("Risk tier", project.risk_tier)
 st.markdown(f"**Statement.** {text(project.statement) or '_none yet_'}")
-if st.button("➕ New project", disabled=cannot_edit is not None):
+if st.button("New project", icon=":material/add:", disabled=cannot_edit is not None):
     state.remember(state.NEW_PROJECT_FORM, True, project_id=None)
     st.rerun()
 
@@ -87,7 +88,7 @@ with edit:
     if values is not None:
         with reported_errors():
             projects.update_project(workspace, user, project.id, **values)
-            st.toast("Project saved", icon="✅")
+            st.toast("Project saved", icon=":material/check_circle:")
             st.rerun()
 
 with goals:
@@ -109,12 +110,13 @@ with goals:
         f"{m.name} {m.default_comparator}" for m in catalogue))
     if st.button("Save objectives", type="primary", disabled=cannot_edit is not None, key="save_objectives"):
         with reported_errors():
-            rows = edited.dropna(subset=["metric"]).to_dict(orient="records")
-            saved = projects.set_objectives(workspace, user, project.id, [
-                objectives.objective_from_row(r["metric"], r["threshold"], r.get("blocking"), task=project.task)
-                for r in rows])
-            st.toast(f"Saved objectives version {saved.version}", icon="✅")
-            st.rerun()
+            saved = projects.set_objectives(workspace, user, project.id, objectives.objectives_from_rows(
+                edited.to_dict(orient="records"), task=project.task))
+            if objective_set is not None and saved.version == objective_set.version:
+                st.info(f"Nothing changed: the objectives stay at version {saved.version}.", icon=":material/info:")
+            else:
+                st.toast(f"Saved objectives version {saved.version}", icon=":material/check_circle:")
+                st.rerun()
     disabled_reason(cannot_edit)
     versions = projects.objective_versions(workspace, project.id)
     if len(versions) > 1:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lifecycle.charts.report_html import report_html
 from lifecycle import auth
 from lifecycle.validate import stage as validate_stage
 from lifecycle.models import registry
@@ -18,16 +19,16 @@ from ui.badges import badge
 from ui.frame import current_project, disabled_reason, header, reported_errors, text
 
 workspace = state.workspace()
-user = state.current_user()
+user = state.page_user()
 project = current_project()
 header("Validate", project)
 if project is None:
-    st.info("Validation belongs to a project. Create one in stage 1 first.", icon="🎯")
+    st.info("Validation belongs to a project. Create one in stage 1 first.", icon=":material/flag:")
     st.stop()
 version_id = state.model_version_id()
 if version_id is None:
-    st.info("No model version yet. Train runs and register the best one in Develop.", icon="🧪")
-    st.page_link("pages/develop.py", label="Go to Develop", icon="🛠️")
+    st.info("No model version yet. Train runs and register the best one in Develop.", icon=":material/science:")
+    st.page_link("pages/develop.py", label="Go to Develop", icon=":material/build:")
     st.stop()
 version = registry.get_version(workspace, version_id)
 cannot = auth.why_not(user, auth.Permission.VALIDATE_MODEL)
@@ -37,6 +38,13 @@ cannot = auth.why_not(user, auth.Permission.VALIDATE_MODEL)
 def _parsed(workspace_path: str, report_id: int, _payload: dict) -> ValidationReport:
     """A stored report never changes, so its parsed form is kept per workspace and report id (read-only)."""
     return ValidationReport.from_dict(_payload)
+
+
+@st.cache_data(show_spinner="Writing the HTML report…", max_entries=8)
+def _report_html(workspace_path: str, report_id: int, project_name: str, model: str, _report, _stored) -> str:
+    """One file per stored report (reports never change), so it is written once."""
+    return report_html(_report, project=project_name, model=model, created_at=_stored.created_at,
+                       created_by=_stored.created_by)
 
 
 stored_report = validate_stage.latest_stored(workspace, version.id)
@@ -61,6 +69,14 @@ else:
                            + (f". {primary.unreliable}" if primary.unreliable else ""))
     elif primary:
         top[3].metric(report.primary_metric, "undefined", help=primary.note)
+
+if latest is not None:
+    stored, report = latest
+    top[0].download_button(
+        "Download the report (HTML)", icon=":material/download:", key=f"report_html_{stored.id}",
+        data=_report_html(str(workspace.path), stored.id, project.name, f"v{version.version}", report, stored),
+        file_name=f"validation-{project.name}-v{version.version}-report{stored.id}.html".replace(" ", "_"),
+        mime="text/html", help="The verdicts, metrics and charts in one file that opens offline.")
 
 with st.form("validate_form"):
     left, middle, right = st.columns(3)
@@ -95,7 +111,7 @@ elif section == "Fairness":
     st.divider()
     mitigation_panel.render(workspace, user, project, version)
 elif latest is None:
-    st.info("No validation report yet: validate the model on its test split above to see this section.", icon="🧪")
+    st.info("No validation report yet: validate the model on its test split above to see this section.", icon=":material/science:")
 else:
     validate_panels.caption(latest[1], latest[0])
     validate_panels.render(section, latest[1])

@@ -15,8 +15,17 @@ from lifecycle.problem.projects import get_project
 from lifecycle.records import Project
 from ui import state
 
-ICONS = {"done": "✅", "ready": "🔵", "blocked": "⛔", "not reached": "⚪"}
+# Each stage state: a Material icon, a colour and a word (never colour or a glyph alone; no emoji, which
+# show as empty boxes where no emoji font is installed).
+ICONS = {"done": ":material/check_circle:", "ready": ":material/radio_button_checked:",
+         "blocked": ":material/block:", "not reached": ":material/radio_button_unchecked:"}
+COLOURS = {"done": "green", "ready": "blue", "blocked": "red", "not reached": "gray"}
 STATE_WORDS = {"done": "done", "ready": "to do", "blocked": "blocked", "not reached": "not reached"}
+
+
+def state_label(state: str) -> str:
+    """Markdown for a stage state: coloured icon and word, e.g. ':green[:material/check_circle: done]'."""
+    return f":{COLOURS[state]}[{ICONS[state]} {STATE_WORDS[state]}]"
 PAGE_PATHS = {"Problem": "pages/problem.py", "Data": "pages/data.py", "Develop": "pages/develop.py",
               "Validate": "pages/validate.py", "Deploy": "pages/deploy.py"}
 
@@ -37,12 +46,13 @@ def strip(project: Project | None) -> None:
     states = stages.stage_states(state.workspace(), project)
     columns = st.columns(len(states))
     for column, stage in zip(columns, states):
-        label = f"{ICONS[stage.state]} {stage.stage}"
         with column:
             if stage.stage in PAGE_PATHS:
-                st.page_link(PAGE_PATHS[stage.stage], label=label, help=f"{STATE_WORDS[stage.state]}: {text(stage.reason)}")
+                st.page_link(PAGE_PATHS[stage.stage], label=stage.stage, icon=ICONS[stage.state],
+                             help=f"{STATE_WORDS[stage.state]}: {text(stage.reason)}")
             else:
-                st.caption(f"{label}  \n{STATE_WORDS[stage.state]}", help=text(stage.reason))
+                st.markdown(stage.stage, help=text(stage.reason))
+            st.caption(state_label(stage.state))
 
 
 def header(stage: str, project: Project | None) -> None:
@@ -70,13 +80,13 @@ def error_boundary() -> Iterator[None]:
     try:
         yield
     except LifecycleError as error:
-        st.error(f"**{text(error.problem)}** {text(error.fix)}", icon="🚫")
+        st.error(f"**{text(error.problem)}** {text(error.fix)}", icon=":material/error:")
     except Exception:  # Streamlit's stop and rerun are BaseExceptions and pass through
         reference = uuid.uuid4().hex[:8]
         log.exception("Unexpected error on a page (reference %s)", reference)
         st.error(f"Something went wrong on this page (reference {reference}). Nothing was lost: every change "
                  "on record was saved before this point. Reload the page to try again; if it happens again, "
-                 "give the reference to your admin, who finds the details in the server log.", icon="🚫")
+                 "give the reference to your admin, who finds the details in the server log.", icon=":material/error:")
 
 
 @contextmanager
@@ -85,9 +95,21 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except LifecycleError as error:
-        st.error(f"**{text(error.problem)}** {text(error.fix)}", icon="🚫")
+        st.error(f"**{text(error.problem)}** {text(error.fix)}", icon=":material/error:")
+
+
+def dismiss_button(key: str, on_click, *args, **kwargs) -> None:
+    """A small "Dismiss" under a message the user may close (what the last action did, an ended job)."""
+    st.button("Dismiss", key=key, type="tertiary", icon=":material/close:", on_click=on_click, args=args,
+              kwargs=kwargs)
+
+
+def last_action(name: str, message: str, *, project_id: int | None, item: object = None) -> None:
+    """What the last action did (remembered under ``name``): shown until dismissed or another page opens."""
+    st.success(message, icon=":material/check_circle:")
+    dismiss_button(f"dismiss_{name}_{project_id}_{item}", state.forget, name, project_id=project_id, item=item)
 
 
 def disabled_reason(reason: str | None) -> None:
     if reason:
-        st.caption(f"🔒 {text(reason)}")
+        st.caption(f":material/lock: {text(reason)}")

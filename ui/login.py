@@ -20,7 +20,7 @@ def seed_demo_with_progress(workspace: Workspace) -> None:
 
 def render() -> None:
     workspace = state.workspace()
-    st.title("♻️ Lifecycle")
+    st.title(":material/recycling: Lifecycle")
     st.caption("One place for a tabular model's whole life: problem, data, models, validation and beyond.")
     if not auth.has_users(workspace):
         _first_admin(workspace)
@@ -28,7 +28,7 @@ def render() -> None:
     if state.signed_out_idle():
         st.info("You were signed out after a while without activity. Sign in again to go on.", icon="⏳")
     if workspace.is_demo:
-        st.info(demo.demo_login_hint(), icon="🧪")
+        st.info(demo.demo_login_hint(), icon=":material/science:")
     with st.form("sign_in"):
         name = st.text_input("User name", key="login_name")
         password = st.text_input("Password", type="password", key="login_password")
@@ -41,7 +41,7 @@ def render() -> None:
 
 
 def _first_admin(workspace: Workspace) -> None:
-    st.info(f"The workspace {workspace.path} has no users yet. Create its first admin.", icon="👋")
+    st.info(f"The workspace {workspace.path} has no users yet. Create its first admin.", icon=":material/waving_hand:")
     with st.form("first_admin"):
         name = st.text_input("Admin user name", key="admin_name")
         password = st.text_input(f"Password ({auth.MIN_PASSWORD_LENGTH} characters or more)", type="password",

@@ -25,7 +25,7 @@ def render(workspace: Workspace, user: User, version: ModelVersion, *, only: tup
                          help=None if move.allowed else move.reason):
                 with reported_errors():
                     promotion.move(workspace, user, version.id, move.to_state, reason)
-                    st.toast(f"Moved to {move.to_state}", icon="✅")
+                    st.toast(f"Moved to {move.to_state}", icon=":material/check_circle:")
                     st.rerun()
             if not move.allowed:
-                st.caption(f"🔒 {text(move.reason)}")
+                st.caption(f":material/lock: {text(move.reason)}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lifecycle import auth
+from lifecycle import auth, users
 from lifecycle.models import registry
 from lifecycle.problem import projects
 from lifecycle.records import ModelState, User
@@ -19,13 +19,16 @@ def render(workspace: Workspace, user: User) -> None:
             ids = [p.id for p in all_projects]
             names = {p.id: p.name for p in all_projects}
             current = state.project_id()
-            if current not in ids:
-                current = ids[0]
+            if current not in ids:  # a new session opens the project this user had in focus last
+                last = users.last_project(workspace, user)
+                current = last if last in ids else ids[0]
                 state.set_project(current)
             # Unkeyed on purpose: when a page switches the project, the new index makes a fresh widget.
             chosen = st.selectbox("Project", ids, index=ids.index(current), format_func=names.get)
             if chosen != current:
                 state.set_project(chosen)
+            if chosen != users.last_project(workspace, user):
+                users.remember_project(workspace, user, chosen)
         else:
             st.caption("No projects yet.")
             state.set_project(None)
@@ -34,7 +37,7 @@ def render(workspace: Workspace, user: User) -> None:
         st.markdown(f"Signed in as **{text(user.name)}** · {user.role}")
         st.caption(auth.ROLE_SUMMARY[user.role])
         if workspace.is_demo:
-            st.caption("🧪 Demo workspace")
+            st.caption(":material/science: Demo workspace")
         if st.button("Sign out", key="sign_out"):
             state.sign_out()
             st.rerun()

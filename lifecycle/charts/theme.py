@@ -12,9 +12,11 @@ from lifecycle.literal import literal
 PASS = "#1a7f37"
 FAIL = "#cf222e"
 PENDING = "#9a6700"
-PASS_ICON = "✅"
-FAIL_ICON = "❌"
-PENDING_ICON = "⏳"
+# Plain text glyphs every sans-serif font has (emoji show as empty boxes where no emoji font is installed);
+# the word beside them says the status, the colour repeats it.
+PASS_ICON = "✓"
+FAIL_ICON = "✗"
+PENDING_ICON = "…"
 STATUS_COLOURS = {"pass": PASS, "fail": FAIL, "pending": PENDING}
 STATUS_ICONS = {"pass": PASS_ICON, "fail": FAIL_ICON, "pending": PENDING_ICON}
 

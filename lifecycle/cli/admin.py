@@ -1,11 +1,12 @@
-"""CLI commands of the ground floor: ``workspace init``, ``user add|list`` and the audit trail
-(``audit verify|log``)."""
+"""CLI commands of the ground floor: ``workspace init``, ``user list|add|role|disable|enable|passwd`` and
+the audit trail (``audit verify|log``)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import asdict
 
-from lifecycle import audit, auth, recovery
+from lifecycle import audit, auth, recovery, users
 from lifecycle.cli.context import Context, Result
 
 
@@ -28,6 +29,20 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
     add.add_argument("--password", default=None)
     add.set_defaults(handler=user_add)
     user.add_parser("list", parents=[output], help="list users").set_defaults(handler=user_list)
+    role = user.add_parser("role", parents=[output], help="change a user's role (admins only)")
+    role.add_argument("name")
+    role.add_argument("role", choices=auth.ROLES)
+    role.set_defaults(handler=user_role)
+    for action, handler, text in (("disable", user_disable, "disable a user: no more sign-ins; never deleted"),
+                                  ("enable", user_enable, "enable a disabled user again")):
+        toggle = user.add_parser(action, parents=[output], help=f"{text} (admins only)")
+        toggle.add_argument("name")
+        toggle.set_defaults(handler=handler)
+    passwd = user.add_parser("passwd", parents=[output],
+                             help="set a password: your own, or (admins) anyone's; read from stdin when not given")
+    passwd.add_argument("name")
+    passwd.add_argument("--password", default=None)
+    passwd.set_defaults(handler=user_passwd)
 
 
 def add_audit_parsers(groups, output: argparse.ArgumentParser) -> None:
@@ -68,10 +83,48 @@ def user_add(context: Context, args: argparse.Namespace) -> Result:
 
 
 def user_list(context: Context, args: argparse.Namespace) -> Result:
-    """Print one "NAME<tab>ROLE" line per user (JSON: name, role, active). Exit 0."""
-    users = auth.list_users(context.workspace)
-    return Result("\n".join(f"{u.name}\t{u.role}" for u in users),
-                  [{"name": u.name, "role": u.role, "active": u.active} for u in users])
+    """Print one "NAME<tab>ROLE<tab>STATUS<tab>LAST SIGN-IN" line per user (JSON: name, role, active,
+    last_sign_in). Exit 0."""
+    everyone = users.list_users(context.workspace)
+    return Result("\n".join(f"{u.name}\t{u.role}\t{'active' if u.active else 'disabled'}\t"
+                            f"{u.last_sign_in or 'never signed in'}" for u in everyone),
+                  [{"name": u.name, "role": u.role, "active": u.active, "last_sign_in": u.last_sign_in}
+                   for u in everyone])
+
+
+def user_role(context: Context, args: argparse.Namespace) -> Result:
+    """Change a user's role (admins only); prints "NAME is now ROLE." Exit 0; 2 when the actor may not manage
+    users, the user does not exist, or they are the last active admin."""
+    user = users.set_role(context.workspace, context.actor, args.name, args.role)
+    return Result(f"{user.name} is now {user.role}.", {"name": user.name, "role": user.role})
+
+
+def _set_active(context: Context, name: str, active: bool) -> Result:
+    user = users.set_active(context.workspace, context.actor, name, active)
+    return Result(f"{user.name} is {'enabled' if user.active else 'disabled'}.",
+                  {"name": user.name, "active": user.active})
+
+
+def user_disable(context: Context, args: argparse.Namespace) -> Result:
+    """Disable a user (admins only; never deleted: the audit trail names them); prints "NAME is disabled."
+    Exit 0; 2 when refused (not an admin, no such user, the last active admin)."""
+    return _set_active(context, args.name, False)
+
+
+def user_enable(context: Context, args: argparse.Namespace) -> Result:
+    """Enable a disabled user again (admins only); prints "NAME is enabled." Exit 0; 2 when refused."""
+    return _set_active(context, args.name, True)
+
+
+def user_passwd(context: Context, args: argparse.Namespace) -> Result:
+    """Set a password (your own, or as an admin anyone's), from --password or the first line of stdin;
+    prints "Password set for NAME." Exit 0; 2 when refused (too short, not allowed)."""
+    password = args.password if args.password is not None else sys.stdin.readline().rstrip("\n")
+    if args.name == context.actor.name:
+        auth.set_password(context.workspace, context.actor, args.name, password)
+    else:
+        users.reset_password(context.workspace, context.actor, args.name, password)
+    return Result(f"Password set for {args.name}.", {"name": args.name})
 
 
 def audit_verify(context: Context, args: argparse.Namespace) -> Result:

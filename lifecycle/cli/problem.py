@@ -31,7 +31,14 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
     show = project.add_parser("show", parents=[output], help="a project, its objectives and datasets")
     show.add_argument("name")
     show.set_defaults(handler=project_show)
-    project.add_parser("list", parents=[output], help="every project").set_defaults(handler=project_list)
+    listing = project.add_parser("list", parents=[output], help="every project in work")
+    listing.add_argument("--archived", action="store_true", help="archived projects too")
+    listing.set_defaults(handler=project_list)
+    for action, text in (("archive", "hide a project from the portfolio, keeping its records (admins only)"),
+                         ("restore", "bring an archived project back (admins only)")):
+        toggle = project.add_parser(action, parents=[output], help=text)
+        toggle.add_argument("name")
+        toggle.set_defaults(handler=project_archive, archive=action == "archive")
     feasibility = project.add_parser("feasibility", parents=[output], help="volume, balance, baseline and a quick model")
     feasibility.add_argument("name")
     feasibility.add_argument("--dataset", type=int, default=None)
@@ -79,10 +86,21 @@ def project_show(context: Context, args: argparse.Namespace) -> Result:
 
 
 def project_list(context: Context, args: argparse.Namespace) -> Result:
-    """Print one "ID<tab>NAME<tab>TASK<tab>TARGET" line per project, or "No projects yet." Exit 0."""
-    found = projects.list_projects(context.workspace)
-    return Result("\n".join(f"{p.id}\t{p.name}\t{p.task}\t{p.target}" for p in found) or "No projects yet.",
+    """Print one "ID<tab>NAME<tab>TASK<tab>TARGET" line per project in work (with --archived, archived ones
+    too, marked "(archived)"), or "No projects yet." Exit 0."""
+    found = projects.list_projects(context.workspace, archived=args.archived)
+    return Result("\n".join(f"{p.id}\t{p.name}\t{p.task}\t{p.target}" + ("\t(archived)" if p.archived_at else "")
+                            for p in found) or "No projects yet.",
                   [_project_json(context.workspace, p) for p in found])
+
+
+def project_archive(context: Context, args: argparse.Namespace) -> Result:
+    """Archive (or restore) a project, admins only; prints "Archived NAME." / "Restored NAME." Exit 0; 2 when
+    the project does not exist or the actor is not an admin."""
+    found = projects.find_project(context.workspace, args.name)
+    project = projects.set_archived(context.workspace, context.actor, found.id, args.archive)
+    return Result(f"{'Archived' if args.archive else 'Restored'} {project.name}.",
+                  {"name": project.name, "archived": project.archived_at is not None})
 
 
 def project_feasibility(context: Context, args: argparse.Namespace) -> Result:

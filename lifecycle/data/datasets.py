@@ -223,3 +223,14 @@ def load_frame(workspace: Workspace, dataset: DatasetVersion, *, columns: list[s
 def verify_dataset(workspace: Workspace, dataset: DatasetVersion) -> bool:
     """True when the stored rows still hash to the version's content hash."""
     return sha256_file(dataset_store.data_path(workspace.path, dataset)) == dataset.content_hash
+
+
+def parquet_bytes(workspace: Workspace, dataset: DatasetVersion) -> bytes:
+    """The dataset version as a Parquet file, for download (the same rows and types as on record)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(load_table(workspace, dataset), buffer, compression="zstd")
+    return buffer.getvalue()

@@ -150,3 +150,25 @@ def objective_from_row(metric: str, threshold: float, blocking: bool | None, *, 
         raise InputError(f"The threshold for {metric} is {threshold!r}, not a number.", "Type a number.") from None
     return make_objective(metric, spec.default_comparator, value, task=task,
                           blocking=True if blocking is None or blocking != blocking else bool(blocking))
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip())
+
+
+def objectives_from_rows(rows: list[dict], *, task: str) -> list[Objective]:
+    """Objectives from the editor's rows (``metric``, ``threshold``, ``blocking``), in order.
+
+    A row without a metric or a threshold is refused, naming the row: a half-filled row is never
+    dropped silently. Rows are numbered from 1, as the user sees them.
+    """
+    parsed = []
+    for number, row in enumerate(rows, start=1):
+        metric, threshold = row.get("metric"), row.get("threshold")
+        missing = [name for name, value in (("metric", metric), ("threshold", threshold)) if _blank(value)]
+        if missing:
+            described = f"metric {metric}" if "metric" not in missing else "no metric"
+            raise InputError(f"Objective row {number} ({described}) has no {' and no '.join(missing)}.",
+                             f"Fill in its {' and '.join(missing)}, or delete the row.")
+        parsed.append(objective_from_row(str(metric), threshold, row.get("blocking"), task=task))
+    return parsed

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Callable
 
 from lifecycle import names
 from lifecycle.auth import Permission, require
@@ -10,6 +10,7 @@ from lifecycle.errors import InputError, NotFound
 from lifecycle.problem.objectives import make_objective, parse_objective
 from lifecycle.records import RISK_TIERS, TASKS, Objective, ObjectiveSet, Project, User
 from lifecycle.store import audit_log
+from lifecycle.store import datasets as dataset_store
 from lifecycle.store import projects as project_store
 from lifecycle.workspace import Workspace
 
@@ -55,6 +56,22 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _check_positive_class(task: str, target: str, positive_class: str | None, *,
+                          values: Callable[[], list[str]] = list) -> None:
+    """A binary project names its positive class; a regression project has none. ``values`` gives the
+    target's values when data exists, to list them in the message."""
+    if task == "regression" and positive_class:
+        raise InputError("A regression task has no positive class.", "Leave the positive class empty.")
+    if task != "binary" or positive_class:
+        return
+    seen = values()
+    if seen:
+        fix = f"Pick one of the values of {target!r} in the data: {', '.join(map(repr, seen))}."
+    else:
+        fix = f"Name the value of {target!r} that counts as positive (the outcome the model flags), e.g. 'yes'."
+    raise InputError("A binary project needs a positive class.", fix)
+
+
 def create_project(workspace: Workspace, actor: User, *, name: str, task: str, target: str,
                    statement: str = "", positive_class: str | None = None,
                    sensitive: tuple[str, ...] | list[str] = (), owner: str | None = None,
@@ -69,10 +86,7 @@ def create_project(workspace: Workspace, actor: User, *, name: str, task: str, t
                          positive_class=positive_class, sensitive=tuple(sensitive),
                          owner=owner or actor.name, risk_tier=risk_tier,
                          intended_use=intended_use, out_of_scope=out_of_scope))
-    if task == "binary" and fields["positive_class"] is None:
-        pass  # inferred from data later; the Data stage asks for it if still missing
-    if task == "regression" and fields["positive_class"]:
-        raise InputError("A regression task has no positive class.", "Leave the positive class empty.")
+    _check_positive_class(fields["task"], fields["target"], fields["positive_class"])
     parsed = [o if isinstance(o, Objective) else parse_objective(o, task=task) for o in objectives]
     with workspace.db.transaction() as cursor:
         if project_store.get_by_name(cursor, fields["name"]):
@@ -88,7 +102,7 @@ def create_project(workspace: Workspace, actor: User, *, name: str, task: str, t
 
 def _public(project: Project) -> dict[str, Any]:
     data = asdict(project)
-    for key in ("created_at", "updated_at", "created_by", "id"):
+    for key in ("created_at", "updated_at", "created_by", "id", "archived_at"):
         data.pop(key)
     data["sensitive"] = list(project.sensitive)
     return data
@@ -100,8 +114,9 @@ def update_project(workspace: Workspace, actor: User, project_id: int, **changes
     require(actor, Permission.EDIT_PROJECT)
     current = get_project(workspace, project_id)
     merged = _clean({**_public(current), **changes})
-    if merged["task"] == "regression" and merged["positive_class"]:
-        raise InputError("A regression task has no positive class.", "Leave the positive class empty.")
+    _check_positive_class(merged["task"], merged["target"], merged["positive_class"],
+                          values=lambda: dataset_store.target_values(workspace.db.cursor(), workspace.path,
+                                                                     project_id, merged["target"]))
     diff = {k: v for k, v in merged.items() if v != _public(current)[k]
             and not (k == "sensitive" and tuple(v) == current.sensitive)}
     if not diff:
@@ -120,7 +135,9 @@ def update_project(workspace: Workspace, actor: User, project_id: int, **changes
 
 def set_objectives(workspace: Workspace, actor: User, project_id: int,
                    objectives: list[Objective] | list[str]) -> ObjectiveSet:
-    """Store a new version of the project's objectives (earlier versions stay on record)."""
+    """Store a new version of the project's objectives (earlier versions stay on record).
+
+    When they equal the current version, nothing is written and the current version is returned."""
     require(actor, Permission.EDIT_PROJECT)
     project = get_project(workspace, project_id)
     parsed = [make_objective(o.metric, o.comparator, o.threshold, task=project.task, blocking=o.blocking)
@@ -130,6 +147,9 @@ def set_objectives(workspace: Workspace, actor: User, project_id: int,
     if repeated:
         raise InputError(f"Objective metric {', '.join(repeated)} appears more than once.",
                          "Keep one threshold per metric.")
+    current = project_store.objective_set(workspace.db.cursor(), project_id, None)
+    if current is not None and tuple(parsed) == current.objectives:
+        return current  # nothing new: no new version
     with workspace.db.transaction() as cursor:
         objective_set = project_store.insert_objectives(cursor, project_id, parsed, actor.name)
         audit_log.append(cursor, actor=actor.name, action="objectives.set",
@@ -151,14 +171,27 @@ def find_project(workspace: Workspace, name: str) -> Project:
     """The project named ``name`` (exact match). Raises NotFound listing the projects there are."""
     project = project_store.get_by_name(workspace.db.cursor(), name)
     if project is None:
-        names = ", ".join(p.name for p in list_projects(workspace)) or "none yet"
+        names = ", ".join(p.name for p in list_projects(workspace, archived=True)) or "none yet"
         raise NotFound(f"No project named {name!r}.", f"Projects here: {names}.")
     return project
 
 
-def list_projects(workspace: Workspace) -> list[Project]:
-    """Every project in the workspace, oldest first."""
-    return project_store.list_all(workspace.db.cursor())
+def list_projects(workspace: Workspace, *, archived: bool = False) -> list[Project]:
+    """The projects in work (the portfolio and the picker); ``archived=True``: every project, archived included."""
+    return project_store.list_all(workspace.db.cursor(), archived=archived)
+
+
+def set_archived(workspace: Workspace, actor: User, project_id: int, archived: bool) -> Project:
+    """Archive a project (hidden from the portfolio and the picker, kept on record) or restore it; admins only."""
+    require(actor, Permission.ARCHIVE_PROJECT)
+    current = get_project(workspace, project_id)
+    if (current.archived_at is not None) == archived:
+        return current
+    with workspace.db.transaction() as cursor:
+        project = project_store.set_archived(cursor, project_id, archived)
+        audit_log.append(cursor, actor=actor.name, action="project.archived" if archived else "project.restored",
+                         entity=f"project:{project_id}", details={"name": project.name})
+    return project
 
 
 def objectives(workspace: Workspace, project_id: int, version: int | None = None) -> ObjectiveSet | None:

@@ -18,6 +18,7 @@ class User:
     role: str
     created_at: datetime
     active: bool = True
+    last_sign_in: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +57,7 @@ class Project:
     created_at: datetime
     created_by: str
     updated_at: datetime
+    archived_at: datetime | None = None  # archived: hidden from the portfolio, kept on record, restorable
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -183,7 +183,8 @@ def _features(X: pd.DataFrame, transformed: pd.DataFrame, columns: Sequence[str]
 
 
 def predictions(pipeline: Pipeline, X: pd.DataFrame, task: str, positive_label: str | None = None) -> list[str]:
-    """What the model predicts for each row, in words: the class and its probability, or the value."""
+    """What the model predicts for each row, in words: the class and the probability of the class it names
+    (binary: always of the positive class, the class the explanation's output is about), or the value."""
     if task == "regression":
         return [f"{v:.6g}" for v in pipeline.predict(X)]
     probabilities = pipeline.predict_proba(X)
@@ -196,7 +197,9 @@ def predictions(pipeline: Pipeline, X: pd.DataFrame, task: str, positive_label: 
             positive = classes.index(1) if 1 in classes else len(classes) - 1
             name = positive_label or str(classes[positive])
             label = name if best == positive else f"not {name}"
-        words.append(f"{label} (probability {row[best]:.3f})")
+            words.append(f"{label} (probability of {name}: {row[positive]:.3f})")
+            continue
+        words.append(f"{label} (probability of {label}: {row[best]:.3f})")
     return words
 
 
@@ -294,7 +297,7 @@ def sample_rows(X_test: pd.DataFrame, rows: int, seed: int = 0) -> tuple[pd.Data
     rows = check_rows(rows)
     if rows >= len(X_test):
         note = () if rows == len(X_test) else (
-            f"Asked for {rows:,} rows but the test split has {len(X_test):,}; all of them are explained.",)
+            f"All {len(X_test):,} test rows are explained (the test split has fewer than {rows:,}).",)
         return X_test, note
     positions = np.sort(np.random.default_rng(seed).choice(len(X_test), size=rows, replace=False))
     return X_test.iloc[positions], ()

@@ -6,6 +6,7 @@ the model.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -117,3 +118,30 @@ def summary_line(found: Sequence[Driver], output: str, rows: int, method: str) -
     """One line for lists and the audit trail."""
     names = ", ".join(d.column for d in found) or "no column"
     return f"{names} drive the {output} most ({rows:,} test rows, {method} SHAP)"
+
+
+_CATEGORY = re.compile(r"= (?P<top>.+?) pushes the .+ up most, .+? = (?P<bottom>.+?) pushes it down most\.$")
+
+
+def outcome_words(task: str, target: str, positive_class: str | None, target_class: str | None = None) -> str:
+    """What the model predicts, for a reader: 'the predicted chance of income >50K', 'the predicted price'."""
+    target = target.replace("_", " ")
+    if task == "regression":
+        return f"the predicted {target}"
+    label = positive_class if task == "binary" else target_class
+    return f"the predicted chance of {target} {label}" if label else f"the predicted {target}"
+
+
+def plain_words(driver: Mapping, outcome: str, *, first: bool = False) -> str:
+    """A stored driver in plain words, without log-odds: 'higher age raises the predicted chance of income
+    >50K', 'marital status Married-civ-spouse raises the predicted chance of income >50K the most'."""
+    column = str(driver["column"]).replace("_", " ")
+    most = " the most" if first else ""
+    found = _CATEGORY.search(str(driver.get("statement", "")))
+    if found:
+        return f"{column} {found['top']} raises {outcome}{most}; {column} {found['bottom']} lowers it most"
+    if driver.get("direction") == "up":
+        return f"higher {column} raises {outcome}{most}"
+    if driver.get("direction") == "down":
+        return f"higher {column} lowers {outcome}{most}"
+    return f"{column} moves {outcome} in both directions, depending on the other columns"

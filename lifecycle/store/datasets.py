@@ -13,6 +13,7 @@ import pyarrow as pa
 from lifecycle.clock import utc_now
 from lifecycle.records import ColumnSchema, DatasetVersion, Lineage
 from lifecycle.store import dataset_files
+from lifecycle.store.db import quote_identifier
 
 _COLUMNS = ("id, project_id, name, version, rows, columns, content_hash, lineage, auxiliary, "
             "created_at, created_by")
@@ -125,3 +126,17 @@ def view(cursor: duckdb.DuckDBPyConnection, workspace_path: Path, dataset: Datas
 def content_hashes(cursor: duckdb.DuckDBPyConnection) -> set[str]:
     """Every content hash a dataset version refers to (its file is on record)."""
     return {row[0] for row in cursor.execute("SELECT DISTINCT content_hash FROM dataset_versions").fetchall()}
+
+
+def target_values(cursor: duckdb.DuckDBPyConnection, workspace_path: Path, project_id: int, target: str,
+                  limit: int = 20) -> list[str]:
+    """The distinct values of ``target`` in the project's newest primary dataset that holds it
+    (most frequent first, at most ``limit``); empty when no such data exists."""
+    holding = [d for d in for_project(cursor, project_id) if not d.auxiliary and target in d.column_names]
+    if not holding:
+        return []
+    with view(cursor, workspace_path, holding[-1], name="target_values_ds") as name:
+        rows = cursor.execute(
+            f"SELECT CAST({quote_identifier(target)} AS VARCHAR) AS v, count(*) AS n FROM {quote_identifier(name)} "
+            "WHERE v IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT ?", [limit]).fetchall()
+    return [value for value, _ in rows]

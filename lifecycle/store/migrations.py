@@ -189,6 +189,16 @@ MIGRATIONS.append((
     ],
 ))
 
+MIGRATIONS.append((
+    8,
+    "users keep their last sign-in and last project; projects can be archived",
+    [
+        """ALTER TABLE users ADD COLUMN last_sign_in TIMESTAMP""",
+        """ALTER TABLE users ADD COLUMN last_project_id INTEGER""",
+        """ALTER TABLE projects ADD COLUMN archived_at TIMESTAMP""",
+    ],
+))
+
 LATEST = max(number for number, _, _ in MIGRATIONS)
 
 

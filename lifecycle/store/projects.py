@@ -10,19 +10,19 @@ from lifecycle.clock import utc_now
 from lifecycle.records import Objective, ObjectiveSet, Project
 
 _COLUMNS = ("id, name, statement, task, target, positive_class, sensitive, owner, risk_tier, "
-            "intended_use, out_of_scope, created_at, created_by, updated_at")
+            "intended_use, out_of_scope, created_at, created_by, updated_at, archived_at")
 EDITABLE = ("name", "statement", "task", "target", "positive_class", "sensitive", "owner",
             "risk_tier", "intended_use", "out_of_scope")
 
 
 def _project(row: tuple) -> Project:
     (id_, name, statement, task, target, positive_class, sensitive, owner, risk_tier,
-     intended_use, out_of_scope, created_at, created_by, updated_at) = row
+     intended_use, out_of_scope, created_at, created_by, updated_at, archived_at) = row
     return Project(id=id_, name=name, statement=statement, task=task, target=target,
                    positive_class=positive_class, sensitive=tuple(json.loads(sensitive)),
                    owner=owner, risk_tier=risk_tier, intended_use=intended_use,
                    out_of_scope=out_of_scope, created_at=created_at, created_by=created_by,
-                   updated_at=updated_at)
+                   updated_at=updated_at, archived_at=archived_at)
 
 
 def _stored(field: str, value: Any) -> Any:
@@ -34,8 +34,8 @@ def insert(cursor: duckdb.DuckDBPyConnection, *, created_by: str, **fields: Any)
     project_id = cursor.execute("SELECT nextval('project_ids')").fetchone()[0]
     values = [_stored(f, fields[f]) for f in EDITABLE]
     cursor.execute(
-        f"INSERT INTO projects ({_COLUMNS}) VALUES ({', '.join(['?'] * 14)})",
-        [project_id, *values, now, created_by, now],
+        f"INSERT INTO projects ({_COLUMNS}) VALUES ({', '.join(['?'] * 15)})",
+        [project_id, *values, now, created_by, now, None],
     )
     return get(cursor, project_id)
 
@@ -58,8 +58,15 @@ def get_by_name(cursor: duckdb.DuckDBPyConnection, name: str) -> Project | None:
     return _project(row) if row else None
 
 
-def list_all(cursor: duckdb.DuckDBPyConnection) -> list[Project]:
-    return [_project(r) for r in cursor.execute(f"SELECT {_COLUMNS} FROM projects ORDER BY id").fetchall()]
+def list_all(cursor: duckdb.DuckDBPyConnection, *, archived: bool = False) -> list[Project]:
+    """Projects in creation order: the active ones, or (``archived``) every one, archived included."""
+    where = "" if archived else " WHERE archived_at IS NULL"
+    return [_project(r) for r in cursor.execute(f"SELECT {_COLUMNS} FROM projects{where} ORDER BY id").fetchall()]
+
+
+def set_archived(cursor: duckdb.DuckDBPyConnection, project_id: int, archived: bool) -> Project:
+    cursor.execute("UPDATE projects SET archived_at = ? WHERE id = ?", [utc_now() if archived else None, project_id])
+    return get(cursor, project_id)
 
 
 def insert_objectives(cursor: duckdb.DuckDBPyConnection, project_id: int,

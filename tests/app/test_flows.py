@@ -30,6 +30,7 @@ def test_create_a_project(empty_app):
     app.switch_page("pages/problem.py").run()
     app.text_input(key="new_project_name").input("Loan default")
     app.text_input(key="new_project_target").input("default")
+    app.text_input(key="new_project_positive").input("yes")
     app.text_input(key="new_project_sensitive").input("sex, age")
     app.text_area(key="new_project_statement").input("Predict which loans default.")
     _button(app, "Create project").click().run()
@@ -141,7 +142,7 @@ def test_stakeholder_sees_disabled_controls_with_the_reason(demo_app):
     assert any("may not ingest data" in c.value for c in app.caption)
 
 
-def test_save_objectives_makes_a_new_version(demo_app):
+def test_saving_unchanged_objectives_makes_no_new_version(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
     app = signed_in("ana")
@@ -149,7 +150,19 @@ def test_save_objectives_makes_a_new_version(demo_app):
     app.switch_page("pages/problem.py").run()
     _button(app, "Save objectives").click().run()
     no_exceptions(app)
-    assert projects.objective_versions(workspace, income.id) == [1, 2]
+    assert projects.objective_versions(workspace, income.id) == [1]
+    assert any("Nothing changed: the objectives stay at version 1" in i.value for i in app.info)
+
+
+def test_a_binary_project_without_positive_class_is_refused_on_the_page(empty_app):
+    app = signed_in("admin")
+    app.switch_page("pages/problem.py").run()
+    app.text_input(key="new_project_name").input("Loans")
+    app.text_input(key="new_project_target").input("default")
+    _button(app, "Create project").click().run()
+    no_exceptions(app)
+    assert "A binary project needs a positive class" in app.error[0].value
+    assert projects.list_projects(open_workspace(empty_app)) == []
 
 
 def test_feasibility_check_shows_a_verdict(demo_app):

@@ -28,7 +28,7 @@ def test_fixture_writes_one_event_per_change_and_the_chain_verifies(workspace):
 
 
 def test_create_writes_its_event_in_the_same_transaction(workspace, actors):
-    project = projects.create_project(workspace, actors["analyst"], name="P", task="binary", target="y")
+    project = projects.create_project(workspace, actors["analyst"], name="P", task="binary", target="y", positive_class="yes")
     last = audit.recent_events(workspace, limit=1)[0]
     assert (last.action, last.entity, last.actor) == ("project.created", f"project:{project.id}", "analyst")
     assert last.details["name"] == "P" and last.details["target"] == "y"
@@ -42,7 +42,7 @@ def test_failed_event_write_leaves_neither_row_nor_event(workspace, actors, monk
 
     monkeypatch.setattr(audit_log, "append", broken_append)
     with pytest.raises(RuntimeError):
-        projects.create_project(workspace, actors["analyst"], name="P", task="binary", target="y")
+        projects.create_project(workspace, actors["analyst"], name="P", task="binary", target="y", positive_class="yes")
     assert _count(workspace, "projects") == 0
     assert _count(workspace, "objectives") == 0
     assert _count(workspace, "audit_log") == before
@@ -51,7 +51,7 @@ def test_failed_event_write_leaves_neither_row_nor_event(workspace, actors, monk
 def test_refused_create_writes_nothing(workspace, actors, project):
     before = _count(workspace, "audit_log")
     with pytest.raises(InputError, match="already exists"):
-        projects.create_project(workspace, actors["analyst"], name=project.name, task="binary", target="y")
+        projects.create_project(workspace, actors["analyst"], name=project.name, task="binary", target="y", positive_class="yes")
     assert _count(workspace, "projects") == 1
     assert _count(workspace, "audit_log") == before
 

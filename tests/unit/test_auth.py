@@ -58,7 +58,7 @@ def test_role_grants(actors, role, permission, allowed):
 def test_readers_cannot_create_projects(workspace, actors, role):
     before = workspace.db.value("SELECT count(*) FROM audit_log")
     with pytest.raises(PermissionDenied) as caught:
-        projects.create_project(workspace, actors[role], name="P", task="binary", target="y")
+        projects.create_project(workspace, actors[role], name="P", task="binary", target="y", positive_class="yes")
     message = str(caught.value)
     assert f"{role} ({role}) may not create and edit projects" in message
     assert "analyst or admin role" in message

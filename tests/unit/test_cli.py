@@ -81,9 +81,9 @@ def test_user_add_and_list(capsys, ready):
     path, _ = ready
     code, out, _ = run(capsys, "--workspace", path, "--json", "user", "list")
     assert code == 0
-    assert json.loads(out) == [{"name": "ana", "role": "analyst", "active": True},
-                               {"name": "root", "role": "admin", "active": True},
-                               {"name": "sam", "role": "stakeholder", "active": True}]
+    assert json.loads(out) == [{"name": "ana", "role": "analyst", "active": True, "last_sign_in": None},
+                               {"name": "root", "role": "admin", "active": True, "last_sign_in": None},
+                               {"name": "sam", "role": "stakeholder", "active": True, "last_sign_in": None}]
     line = refused(capsys, "--workspace", path, "--user", "ana", "user", "add", "eve", "--role", "admin")
     assert "ana (analyst) may not add users" in line and "admin role" in line
 
@@ -167,7 +167,7 @@ def test_bad_input_exits_2_and_writes_nothing(capsys, ready, tmp_path):
     line = refused(capsys, "--workspace", path, "--user", "ana", "data", "ingest", ragged, "--project", "Churn")
     assert "on line 3" in line and "Fix or remove those rows" in line
     line = refused(capsys, "--workspace", path, "--user", "ana", "project", "create", "Bad",
-                   "--task", "binary", "--target", "y", "--objective", "roc_auc<=0.8")
+                   "--task", "binary", "--target", "y", "--positive-class", "yes", "--objective", "roc_auc<=0.8")
     assert "points the wrong way" in line and "Write roc_auc>=0.8" in line
     assert _counts(path) == before
 
@@ -176,7 +176,7 @@ def test_stakeholder_cannot_create_a_project(capsys, ready):
     path, _ = ready
     before = _counts(path)
     line = refused(capsys, "--workspace", path, "--user", "sam", "project", "create", "Mine",
-                   "--task", "binary", "--target", "y")
+                   "--task", "binary", "--target", "y", "--positive-class", "yes")
     assert "sam (stakeholder) may not create and edit projects" in line
     assert "analyst or admin role" in line
     assert _counts(path) == before
@@ -184,10 +184,10 @@ def test_stakeholder_cannot_create_a_project(capsys, ready):
 
 def test_missing_user(capsys, ready):
     path, _ = ready
-    line = refused(capsys, "--workspace", path, "project", "create", "Mine", "--task", "binary", "--target", "y")
+    line = refused(capsys, "--workspace", path, "project", "create", "Mine", "--task", "binary", "--target", "y", "--positive-class", "yes")
     assert line == "error: No acting user. Pass --user NAME before the command, or set LIFECYCLE_USER."
     line = refused(capsys, "--workspace", path, "--user", "ghost", "project", "create", "Mine",
-                   "--task", "binary", "--target", "y")
+                   "--task", "binary", "--target", "y", "--positive-class", "yes")
     assert "No user named 'ghost'" in line
 
 

@@ -88,7 +88,7 @@ def test_validate_exits_1_when_a_blocking_objective_fails(cli):
 def test_train_on_an_unfrozen_dataset_says_what_to_do(cli):
     run, folder = cli
     run("workspace", "init", "--admin", "ana", user=None)
-    run("project", "create", "raw", "--task", "binary", "--target", "y")
+    run("project", "create", "raw", "--task", "binary", "--target", "y", "--positive-class", "yes")
     _, ingested, _ = run("data", "ingest", str(_csv(folder / "d.csv")), "--project", "raw")
     code, _, err = run("train", "--project", "raw", "--dataset", str(ingested["id"]), "--algorithm", "linear")
     assert code == 2 and "has no split" in err

@@ -204,8 +204,8 @@ def test_payload_is_compact_json_and_reads_back(explained):
 def test_rows_are_checked_and_clamped_with_a_note():
     X = _frame().iloc[:40]
     sample, notes = explain.sample_rows(X, 100)
-    assert len(sample) == 40 and notes == ("Asked for 100 rows but the test split has 40; all of them are "
-                                           "explained.",)
+    # Worded for the default as much as for a number the user typed: nobody "asked" for the default.
+    assert len(sample) == 40 and notes == ("All 40 test rows are explained (the test split has fewer than 100).",)
     sample, notes = explain.sample_rows(X, 20, seed=1)
     assert len(sample) == 20 and notes == () and sample.index.is_monotonic_increasing
     for bad in (5, 0, 1.5, True, explain.MAX_ROWS + 1):
@@ -273,14 +273,14 @@ def test_a_version_is_explained_once_then_read_from_the_store(workspace, actors,
 def test_more_rows_than_the_split_holds_are_clamped_with_a_note(workspace, actors, registered):
     explanation, _, _ = explain.explain_version(workspace, actors["analyst"], registered, rows=500)
     assert explanation.rows == 40
-    assert explanation.notes == ("Asked for 500 rows but the test split has 40; all of them are explained.",)
+    assert explanation.notes == ("All 40 test rows are explained (the test split has fewer than 500).",)
 
 
 def test_cost_estimate_and_what_if(workspace, registered):
     inputs = explain.load_inputs(workspace, registered)
     cost = explain.estimate_cost(inputs, rows=1000)
     assert (cost.method, cost.rows, cost.available_rows, cost.probe_rows) == ("tree", 40, 40, 40)
-    assert cost.seconds > 0 and cost.note.startswith("Asked for 1,000 rows") and "Tree SHAP on 40" in cost.text
+    assert cost.seconds > 0 and cost.note.startswith("All 40 test rows are explained") and "Tree SHAP on 40" in cost.text
     row = inputs.X_test.iloc[0].to_dict()
     before = explain.what_if(inputs, {**row, "a": -2.0})
     after = explain.what_if(inputs, {**row, "a": 2.0})
@@ -306,3 +306,17 @@ def test_cli_prints_importance_by_source_column(workspace, actors, registered, c
     assert data["rows"] == 20 and data["output"] == "log-odds of 'yes'"
     assert main(["--workspace", path, "--user", "reviewer", "explain", str(registered.id), "--rows", "3"]) == 2
     assert "Rows to explain 3" in capsys.readouterr().err
+
+
+def test_a_binary_prediction_names_the_class_its_probability_is_of():
+    """Issue 9: 'not >50K (probability 0.543)' beside a chart about '>50K' did not say which class."""
+    from sklearn.linear_model import LogisticRegression
+
+    from lifecycle.review.explain import predictions
+    X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]})
+    model = LogisticRegression().fit(X, [0, 0, 0, 1, 1, 1])
+    words = predictions(model, X.iloc[[0, 5]], "binary", positive_label=">50K")
+    assert words[0].startswith("not >50K (probability of >50K: 0.")
+    assert words[1].startswith(">50K (probability of >50K: 0.")
+    p_first = float(words[0].split(": ")[1].rstrip(")"))
+    assert p_first < 0.5  # the positive class's probability, not the predicted class's

@@ -111,14 +111,19 @@ def test_missing_dataset_names_the_fix(workspace, project):
 
 
 def test_dataset_of_another_project(workspace, actors, project):
-    other = projects.create_project(workspace, actors["analyst"], name="Other", task="binary", target="y")
+    other = projects.create_project(workspace, actors["analyst"], name="Other", task="binary", target="y", positive_class="a")
     dataset = datasets.ingest_bytes(workspace, actors["analyst"], other.id, b"x,y\n1,a\n2,b\n", "o.csv")
     with pytest.raises(InputError, match=f"Dataset #{dataset.id} belongs to another project"):
         check_feasibility(workspace, project, dataset_id=dataset.id)
 
 
 def test_small_data_warns_and_infers_the_positive_class(workspace, actors):
-    project = projects.create_project(workspace, actors["analyst"], name="Tiny", task="binary", target="y")
+    # A project from before the positive class was required (the store keeps it empty): inferred from data.
+    from lifecycle.store import projects as project_store
+    created = projects.create_project(workspace, actors["analyst"], name="Tiny", task="binary", target="y",
+                                      positive_class="yes")
+    with workspace.db.transaction() as cursor:
+        project = project_store.update(cursor, created.id, {"positive_class": None})
     frame = _frame(60, seed=5)
     frame.loc[frame.index[:50], "y"] = "no"
     frame.loc[frame.index[50:], "y"] = "yes"
@@ -132,7 +137,7 @@ def test_small_data_warns_and_infers_the_positive_class(workspace, actors):
 
 
 def test_binary_project_with_three_classes(workspace, actors):
-    project = projects.create_project(workspace, actors["analyst"], name="Three", task="binary", target="y")
+    project = projects.create_project(workspace, actors["analyst"], name="Three", task="binary", target="y", positive_class="a")
     frame = _frame(60)
     frame["y"] = np.array(["a", "b", "c"] * 20)
     datasets.ingest_bytes(workspace, actors["analyst"], project.id, _csv(frame), "three.csv")

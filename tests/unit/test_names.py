@@ -69,7 +69,8 @@ def test_the_cli_lists_one_line_per_dataset_and_refuses_a_bad_name(capsys, tmp_p
     odd.write_bytes(CSV)
     try:
         for argv in (["workspace", "init", "--admin", "root"],
-                     ["--user", "root", "project", "create", "P", "--task", "binary", "--target", "y"],
+                     ["--user", "root", "project", "create", "P", "--task", "binary", "--target", "y",
+                      "--positive-class", "yes"],
                      ["--user", "root", "data", "ingest", str(odd), "--project", "P"]):
             assert main(["--workspace", str(path), *argv]) == 0
         capsys.readouterr()

@@ -109,7 +109,7 @@ def test_freeze_that_removes_every_row(workspace, analyst, project, dataset, rec
 
 
 def test_freeze_refuses_another_projects_recipe(workspace, analyst, project, dataset, recipe):
-    other = projects.create_project(workspace, analyst, name="Other", task="binary", target="y")
+    other = projects.create_project(workspace, analyst, name="Other", task="binary", target="y", positive_class="yes")
     saved = preparation.save_recipe(workspace, analyst, other.id, "theirs", recipe)
     with pytest.raises(InputError, match=f"Recipe #{saved.id} belongs to another project"):
         preparation.freeze_dataset(workspace, analyst, dataset.id, saved.id)

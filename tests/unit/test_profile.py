@@ -38,7 +38,16 @@ def _parquet(frame: pd.DataFrame | pa.Table) -> bytes:
 
 
 def _ingest(workspace, actor, frame, *, task="binary", target="y", name="p", auxiliary=False):
-    project = projects.create_project(workspace, actor, name=name, task=task, target=target)
+    positive = None
+    values = frame.select([target]).to_pandas() if isinstance(frame, pa.Table) and target in frame.column_names \
+        else frame
+    if task == "binary" and target in values:  # a binary project names its positive class (issue 9)
+        positive = str(sorted(values[target].dropna().astype(str).unique())[-1]) if values[target].notna().any() \
+            else "1"
+    elif task == "binary":
+        positive = "1"
+    project = projects.create_project(workspace, actor, name=name, task=task, target=target,
+                                      positive_class=positive)
     dataset = datasets.ingest_bytes(workspace, actor, project.id, _parquet(frame), "x.parquet",
                                     auxiliary=auxiliary)
     return project, dataset
@@ -296,7 +305,8 @@ def test_charts_are_figures_with_titles(synthetic):
 
 @pytest.mark.slow
 def test_bundled_adult(workspace, admin):
-    project = projects.create_project(workspace, admin, name="Adult", task="binary", target="income")
+    project = projects.create_project(workspace, admin, name="Adult", task="binary", target="income",
+                                      positive_class=">50K")
     dataset = datasets.ingest_bundled(workspace, admin, project.id, "adult_train")
     profile = profile_dataset(workspace, dataset, target="income", task="binary")
     assert profile.rows == 32561

@@ -215,3 +215,53 @@ def test_set_objectives_validates_against_the_project_task(workspace, actors, pr
     with pytest.raises(InputError, match="roc_auc appears more than once. Keep one threshold per metric"):
         projects.set_objectives(workspace, actors["analyst"], project.id, ["roc_auc>=0.8", "roc_auc>=0.9"])
     assert projects.objective_versions(workspace, project.id) == before
+
+
+# -- issue 9: half-filled objective rows, saving nothing new, binary without positive class ----------
+
+def test_a_half_filled_objective_row_is_refused_naming_the_row(workspace, actors, project):
+    from lifecycle.problem.objectives import objectives_from_rows
+    rows = [{"metric": "roc_auc", "threshold": 0.8, "blocking": True},
+            {"metric": None, "threshold": float("nan"), "blocking": True}]
+    with pytest.raises(InputError, match=r"Objective row 2 \(no metric\) has no metric and no threshold"):
+        objectives_from_rows(rows, task="binary")
+    with pytest.raises(InputError, match=r"Objective row 1 \(metric f1\) has no threshold.*or delete the row"):
+        objectives_from_rows([{"metric": "f1", "threshold": None, "blocking": None}], task="binary")
+    assert [str(o) for o in objectives_from_rows(rows[:1], task="binary")] == ["roc_auc >= 0.8"]
+
+
+def test_saving_the_same_objectives_makes_no_new_version(workspace, actors, project):
+    first = projects.set_objectives(workspace, actors["analyst"], project.id, ["roc_auc>=0.8"])
+    events = len(audit.recent_events(workspace, limit=1000))
+    again = projects.set_objectives(workspace, actors["analyst"], project.id, ["roc_auc>=0.8"])
+    assert again.version == first.version
+    assert projects.objective_versions(workspace, project.id)[-1] == first.version
+    assert len(audit.recent_events(workspace, limit=1000)) == events  # nothing written
+    changed = projects.set_objectives(workspace, actors["analyst"], project.id, ["roc_auc>=0.85"])
+    assert changed.version == first.version + 1
+
+
+def test_a_binary_project_needs_a_positive_class(workspace, actors):
+    with pytest.raises(InputError, match="A binary project needs a positive class. Name the value of 'income'"):
+        _create(workspace, actors, positive_class=None)
+    with pytest.raises(InputError, match="needs a positive class"):
+        _create(workspace, actors, positive_class="  ")
+    assert projects.list_projects(workspace) == []
+
+
+def test_clearing_the_positive_class_lists_the_targets_values(workspace, actors, project):
+    from lifecycle.data.datasets import ingest_bytes
+    ingest_bytes(workspace, actors["analyst"], project.id, b"x,y\n1,yes\n2,no\n3,no\n", "c.csv")
+    with pytest.raises(InputError, match=r"needs a positive class. Pick one of the values of 'y' in the data: "
+                                         r"'no', 'yes'\."):
+        projects.update_project(workspace, actors["analyst"], project.id, positive_class=None)
+    assert projects.get_project(workspace, project.id).positive_class == "yes"
+
+
+def test_the_cli_refuses_a_binary_project_without_positive_class(tmp_path, capsys):
+    from lifecycle.cli import main
+    path = str(tmp_path / "w.duckdb")
+    assert main(["--workspace", path, "workspace", "init", "--admin", "root"]) == 0
+    code = main(["--workspace", path, "--user", "root", "project", "create", "P", "--task", "binary", "--target", "y"])
+    assert code == 2
+    assert "A binary project needs a positive class" in capsys.readouterr().err

@@ -5,12 +5,19 @@ import pandas as pd
 import streamlit as st
 
 from lifecycle import auth
-from lifecycle.data import preparation
+from lifecycle.data import datasets, preparation
 from lifecycle.records import DatasetVersion, Project, User
 from lifecycle.data.splits import METHODS, default_method
 from lifecycle.workspace import Workspace
 from ui import state
 from ui.frame import disabled_reason, reported_errors, text
+
+
+@st.cache_data(show_spinner="Writing Parquet…", max_entries=4)
+def _parquet(workspace_path: str, dataset_id: int, content_hash: str, _workspace: Workspace,
+             _dataset: DatasetVersion) -> bytes:
+    """Keyed by the content hash: a dataset version never changes, so its file is written once."""
+    return datasets.parquet_bytes(_workspace, _dataset)
 
 
 def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user: User) -> None:
@@ -19,10 +26,14 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
     st.markdown(f"**{text(dataset.label)}** · content hash `{dataset.content_hash[:16]}…` · "
                 f"source: {lineage.kind} {text(lineage.name)}"
                 + (f" · recipe #{lineage.recipe_id}" if lineage.recipe_id else ""))
+    st.download_button("Download this version (Parquet)", icon=":material/download:", key=f"parquet_{dataset.id}",
+                       data=_parquet(str(workspace.path), dataset.id, dataset.content_hash, workspace, dataset),
+                       file_name=f"{dataset.name}-v{dataset.version}.parquet", mime="application/vnd.apache.parquet",
+                       help="The rows exactly as frozen, with their column types.")
     recipes = preparation.list_recipes(workspace, project.id)
     st.markdown("**1. Freeze a prepared version** — the rows that pass a recipe's filters, immutable and hashed")
     if not recipes:
-        st.info("No recipe saved yet. Save one in the Recipe tab first.", icon="🧪")
+        st.info("No recipe saved yet. Save one in the Recipe tab first.", icon=":material/science:")
     else:
         labels = {r.id: f"{r.name} v{r.version}" for r in recipes}
         with st.form(f"freeze_{dataset.id}"):
@@ -33,7 +44,7 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
             with reported_errors(), st.spinner("Freezing…"):
                 created = preparation.freeze_dataset(workspace, user, dataset.id, recipe_id)
                 state.remember(state.DATASET_IN_FOCUS, created.id, project_id=created.project_id)
-                st.toast(f"Froze {text(created.label)}", icon="✅")
+                st.toast(f"Froze {text(created.label)}", icon=":material/check_circle:")
                 st.rerun()
     st.markdown("**2. Split** — reproducible from its seed")
     with st.form(f"split_{dataset.id}"):
@@ -53,7 +64,7 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
             split = preparation.create_split(workspace, user, dataset.id, method=method, seed=int(seed),
                                              test_size=float(test_size), validation_size=float(validation_size),
                                              column=column)
-            st.toast(f"Created split #{split.id}", icon="✅")
+            st.toast(f"Created split #{split.id}", icon=":material/check_circle:")
             st.rerun()
     disabled_reason(cannot)
     splits = preparation.splits_for(workspace, dataset.id)

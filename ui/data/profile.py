@@ -10,7 +10,8 @@ from lifecycle.records import DatasetVersion, Project
 from lifecycle.workspace import Workspace
 from ui.frame import text
 
-SEVERITY_ICON = {"problem": "❌", "warning": "⚠️", "info": "ℹ️"}
+SEVERITY_ICON = {"problem": ":red[:material/cancel:]", "warning": ":orange[:material/warning:]",
+                 "info": ":blue[:material/info:]"}
 
 
 def render(workspace: Workspace, project: Project, dataset: DatasetVersion) -> None:
@@ -21,10 +22,13 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion) -> N
     cards[0].metric("Rows", f"{report.rows:,}")
     cards[1].metric("Columns", len(report.columns))
     cards[2].metric("Duplicate rows", f"{report.duplicate_rows:,}")
-    cards[3].metric("Findings", len([f for f in report.findings if f.severity != "info"]))
+    counts = {kind: sum(1 for f in report.findings if f.severity == kind) for kind in ("problem", "warning", "info")}
+    cards[3].metric("Problems and warnings", counts["problem"] + counts["warning"],
+                    help=f"Of the {len(report.findings)} findings listed below; the other {counts['info']} are notes.")
     if report.findings:
         with st.container(border=True):
-            st.markdown("**Findings**")
+            st.markdown(f"**Findings** ({len(report.findings)}: {counts['problem']} problems, {counts['warning']} "
+                        f"warnings, {counts['info']} notes)")
             for finding in report.findings:
                 st.markdown(f"{SEVERITY_ICON.get(finding.severity, '•')} **{finding.severity}** — {text(finding.message)}")
     overview, per_column = st.tabs(["Overview", "Columns"])

@@ -70,7 +70,7 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
                                    key=f"recipe_name_{dataset.id}")
         if save_col.button("Save recipe version", type="primary", disabled=cannot is not None, key="recipe_save"):
             version = preparation.save_recipe(workspace, user, project.id, name, recipe, dataset)
-            st.toast(f"Saved recipe {text(version.name)} v{version.version}", icon="✅")
+            st.toast(f"Saved recipe {text(version.name)} v{version.version}", icon=":material/check_circle:")
             st.rerun()
         show_preview = preview_col.toggle("Before / after preview", key=f"recipe_preview_{dataset.id}")
     disabled_reason(cannot)
@@ -80,7 +80,7 @@ def render(workspace: Workspace, project: Project, dataset: DatasetVersion, user
             st.caption(f"{result.rows_after_filters:,} of {result.rows_before_filters:,} rows pass the filters; "
                        f"not fed to the model: {text(', '.join(result.dropped_columns)) or 'none'}.")
             for warning in result.warnings:
-                st.warning(text(warning), icon="⚠️")
+                st.warning(text(warning), icon=":material/warning:")
             before, after = st.columns(2)
             before.markdown("**Before**")
             before.dataframe(result.before, width="stretch")

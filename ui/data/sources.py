@@ -9,7 +9,7 @@ from lifecycle.data import query
 from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
 from ui import state
-from ui.frame import disabled_reason, reported_errors, text
+from ui.frame import disabled_reason, last_action, reported_errors, text
 
 # The ingest form's choices: label -> decimal mark and thousands separator.
 NUMBER_CONVENTIONS = {
@@ -32,7 +32,7 @@ def _done(message: str, dataset) -> None:
 def render(workspace: Workspace, project: Project, user: User) -> None:
     cannot = auth.why_not(user, auth.Permission.EDIT_DATA)
     if message := state.recall(state.INGEST_MESSAGE, project_id=project.id):
-        st.success(message, icon="✅")  # Markdown made by _done
+        last_action(state.INGEST_MESSAGE, message, project_id=project.id)  # Markdown made by _done
     upload, bundled, sql = st.columns(3)
     with upload:
         st.markdown("**Upload a file**")
@@ -52,7 +52,7 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
             submitted = st.form_submit_button("Ingest", type="primary", disabled=cannot is not None)
         if submitted:
             if uploaded is None:
-                st.error("No file chosen. Pick a CSV or Parquet file above, then press Ingest.", icon="🚫")
+                st.error("No file chosen. Pick a CSV or Parquet file above, then press Ingest.", icon=":material/error:")
             else:
                 with reported_errors(), st.status(f"Ingesting {text(uploaded.name)}…") as status:
                     bar = st.progress(0.0)

@@ -35,7 +35,7 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
                       help="CSV cells that a spreadsheet would run as formulas are written as text.")
     if submitted:
         if uploaded is None:
-            st.error("No file chosen. Pick a CSV or Parquet file above, then press Score file.", icon="🚫")
+            st.error("No file chosen. Pick a CSV or Parquet file above, then press Score file.", icon=":material/error:")
         else:
             with reported_errors(), st.status(f"Scoring {text(uploaded.name)}…", expanded=True) as status:
                 bar = st.progress(0.0)
@@ -72,7 +72,7 @@ def show(result: batch.BatchResult, fmt: str, *, version: ModelVersion) -> None:
         shown = "" if summary.problems <= len(result.problems) else (
             f" The first {len(result.problems):,} are listed; the download has every row's reason.")
         st.warning(f"{summary.refused:,} row(s) were not scored: {summary.problems:,} value(s) do not fit the "
-                   f"model's input schema.{shown}", icon="⚠️")
+                   f"model's input schema.{shown}", icon=":material/warning:")
         # A dataframe shows cells as literal text: no markdown, no HTML, whatever the file held.
         st.dataframe(batch.table_of_problems(result.problems), hide_index=True, width="stretch",
                      key=f"batch_problems_{version.id}")

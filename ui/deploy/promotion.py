@@ -63,7 +63,7 @@ def rollback(workspace: Workspace, user: User, project: Project) -> None:
     if pressed:
         with reported_errors():
             restored = promotion.rollback(workspace, user, project.id, reason)
-            st.toast(f"Rolled back: {restored.label} is in production", icon="↩️")
+            st.toast(f"Rolled back: {restored.label} is in production", icon=":material/undo:")
             st.rerun()
 
 
@@ -84,5 +84,5 @@ def shadow(workspace: Workspace, user: User, project: Project, manifest: Manifes
     if pressed:
         with reported_errors():
             promotion.set_shadow(workspace, user, project.id, chosen, reason)
-            st.toast("Shadow updated", icon="✅")
+            st.toast("Shadow updated", icon=":material/check_circle:")
             st.rerun()

@@ -55,7 +55,7 @@ def render(workspace: Workspace, user: User, project: Project) -> None:
             st.rerun()
     disabled_reason(cannot)
     for skipped in stats.skipped:
-        st.warning(f"A log segment was skipped: {text(skipped)}", icon="⚠️")
+        st.warning(f"A log segment was skipped: {text(skipped)}", icon=":material/warning:")
     if stats.versions:
         st.dataframe(pd.DataFrame([{"Version": f"v{v.version}", "Requests": v.requests, "Per second": v.rate_per_s,
                                     "Errors": v.errors, "p50 ms": v.p50_ms, "p95 ms": v.p95_ms, "p99 ms": v.p99_ms}

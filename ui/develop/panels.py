@@ -14,7 +14,7 @@ from lifecycle.problem.projects import objectives
 from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
 from ui import state
-from ui.frame import error_boundary, reported_errors, text
+from ui.frame import dismiss_button, error_boundary, last_action, reported_errors, text
 
 PAGE_SIZE = 50
 
@@ -24,19 +24,25 @@ def progress(workspace: Workspace, project_id: int) -> None:
     """Searches of this project, polled every second while the rest of the page stays usable.
     When a search this session watched running ends, the whole page reruns so its runs show at once."""
     with error_boundary():
+        dismissed = state.recall(state.DISMISSED_JOBS, frozenset(), project_id=project_id)
         recent = jobs.recent_for(workspace, project_id)[:3]
         for job in recent:
             snapshot = job.state
+            if job.id in dismissed and not snapshot.running:
+                continue
             label = f"{job.name}: {snapshot.message}"
             if snapshot.running:
                 left, right = st.columns([5, 1])
                 left.progress(snapshot.fraction, text=f"{text(label)} ({snapshot.done}/{snapshot.total or '?'} trials)")
                 if right.button("Cancel", key=f"cancel_{job.id}"):
                     job.request_cancel()
-            elif snapshot.status == "failed":
-                st.error(f"{text(job.name)} failed: {text(snapshot.error or '')}", icon="🚫")
             else:
-                st.success(text(label), icon="✅")
+                if snapshot.status == "failed":
+                    st.error(f"{text(job.name)} failed: {text(snapshot.error or '')}", icon=":material/error:")
+                else:
+                    st.success(text(label), icon=":material/check_circle:")
+                dismiss_button(f"dismiss_job_{job.id}", state.remember, state.DISMISSED_JOBS, dismissed | {job.id},
+                               project_id=project_id)
         watched = state.recall(state.WATCHED_JOBS, frozenset(), project_id=project_id)
         state.remember(state.WATCHED_JOBS, frozenset(j.id for j in recent if j.state.running), project_id=project_id)
         if jobs.ended(watched):
@@ -61,7 +67,7 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
     page = state.recall(state.LEADERBOARD_PAGE, 0, project_id=project.id)
     board = runs.leaderboard(workspace, project.id, limit=PAGE_SIZE, offset=page * PAGE_SIZE, include_failed=True)
     if board.total == 0:
-        st.info("No runs yet. Start a search above; every trial becomes a run on record.", icon="🧪")
+        st.info("No runs yet. Start a search above; every trial becomes a run on record.", icon=":material/science:")
         return
     objective_set = objectives(workspace, project.id)
     target = next((o for o in (objective_set.objectives if objective_set else ()) if o.metric == board.metric), None)
@@ -132,10 +138,10 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
                                project_id=project.id)
                 st.rerun()
         if message := state.recall(state.REGISTER_MESSAGE, project_id=project.id):
-            st.success(message, icon="✅")  # Markdown, its names written literally
-            st.page_link("pages/validate.py", label="Validate it", icon="⚖️")
+            last_action(state.REGISTER_MESSAGE, message, project_id=project.id)  # Markdown, names written literally
+            st.page_link("pages/validate.py", label="Validate it", icon=":material/balance:")
         if cannot:
-            st.caption(f"🔒 {text(cannot)}")
+            st.caption(f":material/lock: {text(cannot)}")
         versions = registry.list_versions(workspace, project.id)
         if versions:
             st.dataframe(pd.DataFrame([{"Version": v.version, "Id": v.id, "Run": v.run_id, "State": v.state,

@@ -22,7 +22,7 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
                                 "result is shown" if from_store else "Feasibility checked", state="complete")
     latest = feasibility.latest_report(workspace, project)
     if latest is None:
-        st.info("No feasibility check on record for this project yet.", icon="🧮")
+        st.info("No feasibility check on record for this project yet.", icon=":material/calculate:")
         return
     report, stored = latest
     st.caption(f"Checked by {text(stored.created_by)} on {stored.created_at:%Y-%m-%d %H:%M} UTC.")
@@ -35,7 +35,7 @@ def render(workspace: Workspace, project: Project, user: User) -> None:
         cards[2].metric("Minority class share", f"{report.class_counts[minority] / total:.1%}", help=minority)
     cards[3].metric("Sample used", f"{report.sample_rows:,}")
     for warning in report.warnings:
-        st.warning(text(warning), icon="⚠️")
+        st.warning(text(warning), icon=":material/warning:")
     for check in report.checks:
         st.markdown(f"{badge(check.verdict)} **{text(check.objective)}** — {text(check.explanation)}")
     st.dataframe(pd.DataFrame([{"Metric": c.metric, "Naive baseline": c.baseline, "Quick model": c.quick_model,

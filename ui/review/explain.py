@@ -92,7 +92,7 @@ def _show(workspace: Workspace, version: ModelVersion, explanation: Explanation,
     st.markdown("**What drives the model most**  \n"
                 + "  \n".join(f"- {text(d.statement)}" for d in explanation.drivers))
     for note in explanation.notes:
-        st.caption(f"ℹ️ {text(note)}")
+        st.caption(f":material/info: {text(note)}")
     # One view at a time, its figure built once per stored explanation: a rerun stays fast.
     view = st.radio("View", VIEWS, horizontal=True, key=_key(version, "view"), label_visibility="collapsed")
     if view == "Importance":

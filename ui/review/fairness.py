@@ -28,7 +28,7 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
         choices = fairness_evidence.sensitive_choices(workspace, version)
     if not project.sensitive:
         st.info("This project declares no sensitive attributes. Declare them in Problem (stage 1), or pick "
-                "columns below for a one-off review.", icon="⚖️")
+                "columns below for a one-off review.", icon=":material/balance:")
     with st.form(f"fairness_form_{version.id}"):
         left, middle, right, last = st.columns([3, 1, 1, 1])
         sensitive = left.multiselect("Sensitive attributes", choices,
@@ -43,7 +43,7 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
         seed = last.number_input("Seed", min_value=0, value=0, step=1, key="fairness_seed")
         compute = st.form_submit_button("Compute fairness review", type="primary")
     if not sensitive:
-        st.info("Pick at least one sensitive attribute to review.", icon="⚖️")
+        st.info("Pick at least one sensitive attribute to review.", icon=":material/balance:")
         return
     settings = dict(sensitive=list(sensitive), seed=int(seed), n_bootstrap=int(n_bootstrap),
                     min_group_size=int(min_group_size))
@@ -60,12 +60,12 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
             stored = fairness_evidence.latest_review(workspace, version.id)
             if stored is None:
                 st.info("No fairness review with these settings yet: compute it above. It is stored as evidence, "
-                        "so it is computed once for everyone.", icon="⚖️")
+                        "so it is computed once for everyone.", icon=":material/balance:")
                 return
             shown = stored.report
             st.info(f"Showing the latest stored review (by {text(', '.join(shown.attributes))}, "
                     f"{shown.n_bootstrap} resamples, groups of {shown.min_group_size}+ rows, seed {shown.seed}); "
-                    "the settings above have not been computed yet.", icon="⚖️")
+                    "the settings above have not been computed yet.", icon=":material/balance:")
         show(stored, fairness_evidence.fairness_objectives(workspace, project.id))
 
 
@@ -77,7 +77,7 @@ def show(stored: StoredReview, objectives: tuple[Objective, ...]) -> None:
                f"({origin}) · {report.n_rows:,} test rows · decisions: {text(report.decision)} · "
                f"{report.n_bootstrap} resamples, seed {report.seed}.")
     for note in report.notes:
-        st.caption(f"ℹ️ {text(note)}")
+        st.caption(f":material/info: {text(note)}")
     by_metric = {o.metric: o for o in objectives}
     st.plotly_chart(_disparities_figure(_workspace_path(), found.cache_key, tuple(str(o) for o in objectives), report, objectives),
                     width="stretch", key=f"fairness_disparities_{found.id}")
@@ -116,10 +116,10 @@ def _groups_figure(workspace_path: str, evidence_key: str, grouping_name: str, _
 def _grouping(grouping: GroupingReview, metric_names: tuple[str, ...], min_group_size: int, evidence_id: int,
               evidence_key: str) -> None:
     for note in grouping.notes:
-        st.warning(text(note), icon="⚠️")
+        st.warning(text(note), icon=":material/warning:")
     if grouping.excluded:
-        st.markdown(f"⚠️ **Not compared** (under {min_group_size} rows): " + text(", ".join(grouping.excluded)))
-    table = pd.DataFrame([{"Group": g.group, "Rows": g.count, "Small": "⚠️ not compared" if g.small else "",
+        st.markdown(f":material/warning: **Not compared** (under {min_group_size} rows): " + text(", ".join(grouping.excluded)))
+    table = pd.DataFrame([{"Group": g.group, "Rows": g.count, "Small": "too small: not compared" if g.small else "",
                            **{label(m): g.metrics.get(m) for m in metric_names if m != "count"}}
                           for g in grouping.groups])
     st.dataframe(table, hide_index=True, width="stretch")

@@ -14,7 +14,7 @@ from lifecycle.records import ModelVersion
 from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
 from ui import state
-from ui.frame import disabled_reason, reported_errors, text
+from ui.frame import disabled_reason, last_action, reported_errors, text
 
 CONSTRAINT_LABELS = {"demographic_parity": "Demographic parity (equal selection rates)",
                      "equalized_odds": "Equalized odds (equal error rates)"}
@@ -29,11 +29,11 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
     st.caption("Create fairer candidate versions with Fairlearn and compare them with the model on the test "
                "split. Each candidate is a new model version on record: validate it like any other.")
     if project.task != "binary":
-        st.info(f"Mitigation applies to binary classification; this project is {project.task}.", icon="⚖️")
+        st.info(f"Mitigation applies to binary classification; this project is {project.task}.", icon=":material/balance:")
         return
     if not project.sensitive:
         st.info("This project declares no sensitive attributes; declare them in Problem (stage 1) to mitigate.",
-                icon="⚖️")
+                icon=":material/balance:")
         return
     base = None
     with reported_errors():
@@ -64,9 +64,10 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
                 max_iter=int(max_iter))
     created = state.recall(state.MITIGATION_CREATED, project_id=base.project_id, item=base.id)
     if created is not None:
-        st.success(f"Created candidate {text(created['label'])}: {text(created['what'])}.", icon="✅")
+        last_action(state.MITIGATION_CREATED, f"Created candidate {text(created['label'])}: {text(created['what'])}.",
+                    project_id=base.project_id, item=base.id)
         for note in created["notes"]:
-            st.caption(f"ℹ️ {text(note)}")
+            st.caption(f":material/info: {text(note)}")
         st.button(f"Open {text(created['label'].split(' (')[0])} (#{created['id']})", key="mitigation_open_created",
                   on_click=state.set_model_version, args=(created["id"],))
     _trade_off(workspace, user, base, sensitive or list(project.sensitive))
@@ -91,7 +92,7 @@ def _trade_off(workspace: Workspace, user: User, base: ModelVersion, sensitive: 
     with reported_errors():
         found = mitigation_tradeoff.candidates(workspace, base.id)
     if not found:
-        st.info("No mitigated candidate of this model yet: create one above to compare it with the model.", icon="⚖️")
+        st.info("No mitigated candidate of this model yet: create one above to compare it with the model.", icon=":material/balance:")
         return
     constraint = st.radio("Fairness measure", CONSTRAINTS, format_func=lambda c: mitigation.CONSTRAINT_METRICS[c]
                           .replace("_", " ").capitalize(), horizontal=True, key=f"mitigation_measure_{base.id}")

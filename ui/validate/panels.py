@@ -38,9 +38,9 @@ def _verdict(report: ValidationReport) -> None:
         st.markdown(f"{badge(_STATUS.get(item.status, item.status))} **{text(item.objective)}**"
                     f"{'' if item.blocking else ' · advisory'} — {text(item.reason)}")
     if not report.verdicts:
-        st.info("The project has no objectives; add them in Problem so a verdict means something.", icon="🎯")
+        st.info("The project has no objectives; add them in Problem so a verdict means something.", icon=":material/flag:")
     for note in report.notes:
-        st.caption(f"ℹ️ {text(note)}")
+        st.caption(f":material/info: {text(note)}")
 
 
 def _performance(report: ValidationReport) -> None:
@@ -48,10 +48,10 @@ def _performance(report: ValidationReport) -> None:
     undefined = {name: m for name, m in report.metrics.items() if m.value is None}
     unreliable = {name: m for name, m in report.metrics.items() if m.unreliable}
     for name, m in undefined.items():
-        st.warning(f"{text(name)} is undefined on the test rows: {text(m.note)}", icon="⚠️")
+        st.warning(f"{text(name)} is undefined on the test rows: {text(m.note)}", icon=":material/warning:")
     if unreliable:
         first = next(iter(unreliable.values()))
-        st.warning(f"Intervals of {', '.join(unreliable)} are unreliable: {text(first.unreliable)}", icon="⚠️")
+        st.warning(f"Intervals of {', '.join(unreliable)} are unreliable: {text(first.unreliable)}", icon=":material/warning:")
     st.dataframe(pd.DataFrame([{"Metric": name, "Value": m.value, "95% low": m.low, "95% high": m.high,
                                 "Rows": m.n, "Note": m.note or ("undefined" if m.value is None else ""),
                                 "Interval": "unreliable" if m.unreliable else ("—" if m.value is None else "ok")}
