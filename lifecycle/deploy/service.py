@@ -46,7 +46,7 @@ from starlette.routing import Route
 
 import lifecycle
 from lifecycle.deploy import process
-from lifecycle.deploy.live import Deployment, Live, Served, predict
+from lifecycle.deploy.live import Deployment, Live, Served
 from lifecycle.deploy.prediction_log import ANSWER, SHADOW, PredictionLog
 from lifecycle.deploy.protocol import RequestError, invocation_rows, is_json, parse_json, predict_rows
 from lifecycle.deploy.schema import SchemaError, check_strict
@@ -269,13 +269,13 @@ async def _score(served: Served, records) -> tuple[list, list]:
     if isinstance(records, pd.DataFrame):  # CSV: the one full check, on the scoring thread
         def whole() -> tuple[list, list]:
             frame = check_strict(served.entry.input_schema, records)
-            return predict(served.loaded, frame), records.to_dict("records")
+            return served.score_frame(frame), records.to_dict("records")
         return await served.batcher.run_alone(whole)
     if len(records) <= served.batcher.max_rows:
         rows = served.checker.check(records)
         return await served.batcher.submit(rows), records
-    checker, loaded = served.checker, served.loaded
-    return await served.batcher.run_alone(lambda: predict(loaded, checker.frame(checker.check(records)))), records
+    checker = served.checker
+    return await served.batcher.run_alone(lambda: served.score_rows(checker.check(records))), records
 
 
 def _serving(live: Live | None) -> list[dict[str, Any]]:
