@@ -37,7 +37,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import (MinMaxScaler, OneHotEncoder, OrdinalEncoder, RobustScaler,
+from sklearn.preprocessing import (FunctionTransformer, MinMaxScaler, OneHotEncoder, OrdinalEncoder, RobustScaler,
                                    StandardScaler)
 
 from lifecycle.data.recipe.transformers import (AsText, DerivedColumnTransformer, InfToNaN,
@@ -166,6 +166,8 @@ def compile_transformer(step: Any, shape: Shape) -> tuple[Step, Shape]:
         return _then(to_array, robust), Shape(False, (FLOAT,) * shape.width)
     if kind in (OneHotEncoder, OrdinalEncoder):
         return _encoder(step, shape)
+    if kind is FunctionTransformer and step.func is None and not step.validate:  # a fitted "passthrough"
+        return _float_array(shape, "a passthrough"), Shape(False, (FLOAT,) * shape.width)
     raise Unknown(f"the step {kind.__module__}.{kind.__qualname__}")
 
 
@@ -292,8 +294,10 @@ def _derived(step: DerivedColumnTransformer, shape: Shape) -> tuple[Step, Shape]
 
 
 def _imputer(step: SimpleImputer, shape: Shape) -> tuple[Step, Shape]:
-    if step.add_indicator or not step.keep_empty_features:
-        raise Unknown("a SimpleImputer with add_indicator or without keep_empty_features")
+    if step.add_indicator:
+        raise Unknown("a SimpleImputer with add_indicator")
+    if not step.keep_empty_features and pd.isna(np.asarray(step.statistics_, dtype=object)).any():
+        raise Unknown("a SimpleImputer dropping columns empty in training")
     if not (isinstance(step.missing_values, float) and math.isnan(step.missing_values)):
         raise Unknown(f"a SimpleImputer for missing values {step.missing_values!r}")
     if shape.columns and len(set(shape.kinds)) > 1:
@@ -301,6 +305,9 @@ def _imputer(step: SimpleImputer, shape: Shape) -> tuple[Step, Shape]:
     kind = shape.kinds[0] if shape.kinds else FLOAT
     statistics = np.asarray(step.statistics_)
     if kind == FLOAT:
+        fill_dtype = np.dtype(getattr(step, "_fill_dtype", statistics.dtype))
+        if fill_dtype.kind == "f":  # what transform does: statistics_.astype(_fill_dtype)
+            statistics = statistics.astype(fill_dtype)
         if statistics.dtype.kind != "f" or step.strategy not in ("mean", "median", "most_frequent", "constant"):
             raise Unknown(f"a numeric SimpleImputer with {statistics.dtype} statistics")
         to_array = _float_array(shape, "SimpleImputer")
