@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 
 from lifecycle.clock import utc_now
 from lifecycle.deploy.batcher import Batcher
+from lifecycle.deploy.fastpath import FastPath, compile_and_verify
 from lifecycle.deploy.manifest import Manifest, ServedVersion, manifest_path, read_manifest
 from lifecycle.deploy.rows import RowChecker
 from lifecycle.deploy.scorer import LoadedVersion, load_version, score_frame
@@ -34,15 +35,40 @@ LOGGER = logging.getLogger("lifecycle.deploy.service")
 
 @dataclass(eq=False)
 class Served:
-    """One loaded version with its row checker and its batcher (one scoring thread)."""
+    """One loaded version with its row checker, its batcher (one scoring thread) and, when its
+    pipeline compiled and verified, its fast path (``fastpath``)."""
 
     loaded: LoadedVersion
     checker: RowChecker
     batcher: Batcher
+    fast: FastPath | None = None
 
     @property
     def entry(self) -> ServedVersion:
         return self.loaded.served
+
+    def score_rows(self, rows) -> list[tuple[Any, list[float] | None]]:
+        """``predict`` for checked rows: the compiled path, or the pipeline when there is none or
+        the compiled path cannot answer this batch (the pipeline then answers or raises as before)."""
+        return score_checked(self.loaded, self.checker, self.fast, rows)
+
+    def score_frame(self, frame) -> list[tuple[Any, list[float] | None]]:
+        """``predict`` for a frame ``schema.check_strict`` gave (the same values as checked rows)."""
+        if self.fast is not None and len(frame):
+            try:
+                return self.fast.score(self.fast.columns_of_frame(frame))
+            except Exception as error:  # noqa: BLE001
+                LOGGER.debug("The compiled path passed a batch to the pipeline: %s", error)
+        return predict(self.loaded, frame)
+
+
+def score_checked(loaded: LoadedVersion, checker: RowChecker, fast: FastPath | None, rows):
+    if fast is not None and rows:
+        try:
+            return fast.score(fast.columns_of_rows(rows))
+        except Exception as error:  # noqa: BLE001 - the pipeline decides (and names the problem)
+            LOGGER.debug("The compiled path passed a batch to the pipeline: %s", error)
+    return predict(loaded, checker.frame(rows))
 
 
 def predict(loaded: LoadedVersion, frame) -> list[tuple[Any, list[float] | None]]:
@@ -115,8 +141,9 @@ class Deployment:
     """The service's view of its deploy folder: ``live`` (None until a manifest loads) and the last refusal."""
 
     def __init__(self, folder: Path, *, max_batch_rows: int = 64, max_wait_s: float = 0.002,
-                 poll_seconds: float = 0.25):
+                 poll_seconds: float = 0.25, compiled: bool = True):
         self.folder = Path(folder)
+        self.compiled = compiled  # try the compiled row path for each version (else the pipeline always)
         self.max_batch_rows = max_batch_rows
         self.max_wait_s = max_wait_s
         self.poll_seconds = poll_seconds
@@ -178,14 +205,17 @@ class Deployment:
         if served is None:
             loaded = load_version(self.folder, manifest, entry)
             checker = RowChecker(entry.input_schema)
-            batcher = Batcher(lambda rows: predict(loaded, checker.frame(rows)), max_rows=self.max_batch_rows,
+            fast = (compile_and_verify(loaded.pipeline, entry.input_schema, checker, task=manifest.task,
+                                       classes=bool(loaded.classes), label=entry.label)
+                    if self.compiled else None)
+            batcher = Batcher(lambda rows: score_checked(loaded, checker, fast, rows), max_rows=self.max_batch_rows,
                               max_wait_s=self.max_wait_s, name=f"score-{entry.version_id}")
-            served = self._served[key] = Served(loaded=loaded, checker=checker, batcher=batcher)
+            served = self._served[key] = Served(loaded=loaded, checker=checker, batcher=batcher, fast=fast)
         # the share may change without a reload; keep the entry of this manifest
         if served.loaded.served != entry:
             served = Served(loaded=LoadedVersion(served=entry, pipeline=served.loaded.pipeline, task=manifest.task,
                                                  classes=served.loaded.classes),
-                            checker=served.checker, batcher=served.batcher)
+                            checker=served.checker, batcher=served.batcher, fast=served.fast)
         return served
 
     @staticmethod

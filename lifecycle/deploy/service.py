@@ -8,8 +8,10 @@ It serves from the deploy folder only (the manifest and the skops artifacts it n
 through the registry's safe loader) and never opens the workspace database. Each request is sent
 to a version by the manifest's traffic shares, deterministically by its request id (a client may
 send ``X-Request-Id``); a shadow version scores the same rows afterwards without answering.
-Single-row requests to one version are scored together by a small batcher. Every request is
-logged (``prediction_log``) without waiting for the disk.
+Single-row requests to one version are scored together by a small batcher, through the version's
+compiled row path (``fastpath``, verified against its pipeline at load) when it has one
+(``LIFECYCLE_SERVE_COMPILED=0`` turns that off). Every request is logged (``prediction_log``)
+without waiting for the disk.
 
 Run it with ``python -m lifecycle.deploy.service --deploy-dir D --log-dir L [--host H] [--port N]
 [--parent-pid PID]``; bound to anything but loopback it needs ``LIFECYCLE_SERVE_TOKEN`` and then
@@ -46,7 +48,7 @@ from starlette.routing import Route
 
 import lifecycle
 from lifecycle.deploy import process
-from lifecycle.deploy.live import Deployment, Live, Served, predict
+from lifecycle.deploy.live import Deployment, Live, Served
 from lifecycle.deploy.prediction_log import ANSWER, SHADOW, PredictionLog
 from lifecycle.deploy.protocol import RequestError, invocation_rows, is_json, parse_json, predict_rows
 from lifecycle.deploy.schema import SchemaError, check_strict
@@ -64,7 +66,8 @@ class Service:
     def __init__(self, deploy_folder: Path, log_folder: Path | None, *, settings: ServeSettings,
                  max_batch_rows: int = 64, max_wait_s: float = 0.002, watch: bool = True):
         self.settings = settings
-        self.deployment = Deployment(deploy_folder, max_batch_rows=max_batch_rows, max_wait_s=max_wait_s)
+        self.deployment = Deployment(deploy_folder, max_batch_rows=max_batch_rows, max_wait_s=max_wait_s,
+                                     compiled=os.environ.get("LIFECYCLE_SERVE_COMPILED", "1") != "0")
         self.log = (PredictionLog(log_folder, flush_rows=settings.flush_rows, flush_seconds=settings.flush_seconds)
                     if log_folder is not None else None)
         self.watch = watch
@@ -269,13 +272,13 @@ async def _score(served: Served, records) -> tuple[list, list]:
     if isinstance(records, pd.DataFrame):  # CSV: the one full check, on the scoring thread
         def whole() -> tuple[list, list]:
             frame = check_strict(served.entry.input_schema, records)
-            return predict(served.loaded, frame), records.to_dict("records")
+            return served.score_frame(frame), records.to_dict("records")
         return await served.batcher.run_alone(whole)
     if len(records) <= served.batcher.max_rows:
         rows = served.checker.check(records)
         return await served.batcher.submit(rows), records
-    checker, loaded = served.checker, served.loaded
-    return await served.batcher.run_alone(lambda: predict(loaded, checker.frame(checker.check(records)))), records
+    checker = served.checker
+    return await served.batcher.run_alone(lambda: served.score_rows(checker.check(records))), records
 
 
 def _serving(live: Live | None) -> list[dict[str, Any]]:
