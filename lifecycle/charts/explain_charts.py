@@ -3,6 +3,8 @@ an interaction colour, and a waterfall for one row. Each reads an ``Explanation`
 ``LocalExplanation``) and returns a Figure; nothing is recomputed here but display jitter."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -106,6 +108,15 @@ def dependence_figure(explanation: Explanation | None, column: str, colour_by: s
     return fig
 
 
+def _on_the_axis(local: LocalExplanation) -> str:
+    """This row's output in the chart's own unit, so the title and the bars read on one scale; a
+    value in log-odds also says the probability it stands for (the logistic function of it)."""
+    said = f"this row: {local.value:.3f} in {local.output}"
+    if local.output.startswith("log-odds"):
+        said += f" = probability {1 / (1 + math.exp(-local.value)):.3f}"
+    return said
+
+
 @literal_chart
 def waterfall_figure(local: LocalExplanation | None, top: int = TOP_COLUMNS, title: str = "One row") -> go.Figure:
     """From the base value (the average output) through each column's push to this row's output."""
@@ -118,7 +129,7 @@ def waterfall_figure(local: LocalExplanation | None, top: int = TOP_COLUMNS, tit
     if rest:
         labels.append(f"{len(rest)} other columns")
         pushes.append(sum(v for _, v in rest))
-    fig = apply_theme(go.Figure(), f"{title} — {local.prediction}", local.output, "",
+    fig = apply_theme(go.Figure(), f"{title} — {local.prediction} · {_on_the_axis(local)}", local.output, "",
                       height=_height(len(labels) + 2))
     fig.add_waterfall(
         orientation="h", measure=["absolute"] + ["relative"] * len(pushes) + ["total"],

@@ -320,3 +320,18 @@ def test_a_binary_prediction_names_the_class_its_probability_is_of():
     assert words[1].startswith(">50K (probability of >50K: 0.")
     p_first = float(words[0].split(": ")[1].rstrip(")"))
     assert p_first < 0.5  # the positive class's probability, not the predicted class's
+
+
+def test_the_one_row_chart_says_its_value_on_the_axis_scale_and_the_probability_it_stands_for():
+    """Issue 9: the one-row view's words and its log-odds chart read on one scale."""
+    import html
+    import math
+
+    from lifecycle.charts import explain_charts
+    from lifecycle.review.explain import LocalExplanation
+
+    local = LocalExplanation(output="log-odds of '>50K'", base_value=-1.2, value=0.17, prediction="not >50K",
+                             contributions={"age": 1.37}, features={"age": 52})
+    title = html.unescape(explain_charts.waterfall_figure(local).layout.title.text)  # chart text is literal
+    assert "this row: 0.170 in log-odds of" in title
+    assert f"= probability {1 / (1 + math.exp(-0.17)):.3f}" in title
