@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from lifecycle.deploy.schema import NUMERIC_TYPES, SchemaError, check_frame, frame_from_records
+from lifecycle.deploy.schema import NUMERIC_TYPES, SchemaError, check_frame, frame_from_records, known_categories
 from lifecycle.records import InputColumn
 
 NUMBER, NUMERIC_CATEGORY, TEXT = 0, 1, 2
@@ -31,7 +31,7 @@ class RowChecker:
         self._plan = []
         for column in self.schema:
             numeric = column.kind == "numeric" or column.dtype in NUMERIC_TYPES
-            known = frozenset(column.categories) if column.kind == "categorical" and column.categories else None
+            known = known_categories(column) if column.kind == "categorical" and column.categories else None
             how = (NUMERIC_CATEGORY if known is not None else NUMBER) if numeric else TEXT
             self._plan.append((column.name, how, known, column.nullable))
 

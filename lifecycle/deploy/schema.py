@@ -20,6 +20,20 @@ from lifecycle.records import InputColumn
 NUMERIC_TYPES = ("integer", "float", "boolean")
 
 
+def known_categories(column: InputColumn) -> frozenset[str]:
+    """The categories a serving value is compared with, as the recipe reads a category (``AsText``):
+    a schema stored before registration normalised them may hold ``"1.0"`` for the category ``1``."""
+    texts = set(column.categories)
+    for category in column.categories:
+        try:
+            number = float(category)
+        except ValueError:
+            continue
+        if number.is_integer():
+            texts.add(str(int(number)))
+    return frozenset(texts)
+
+
 @dataclass(frozen=True, kw_only=True)
 class RowProblem:
     """One value that does not fit the schema: where it is (row, column) and what is wrong, in words."""
@@ -133,7 +147,7 @@ def _numeric(values: pd.Series) -> pd.Series:
 
 def _unknown(column: InputColumn, texts: np.ndarray, skip: np.ndarray, values: pd.Series,
              problems: list[RowProblem]) -> np.ndarray:
-    known = set(column.categories)
+    known = known_categories(column)
     unknown = np.array([not skip[i] and texts[i] not in known for i in range(len(texts))], dtype=bool)
     for row in np.flatnonzero(unknown):
         sample = ", ".join(column.categories[:8]) + (" …" if len(column.categories) > 8 else "")

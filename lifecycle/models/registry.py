@@ -47,7 +47,10 @@ def input_schema(recipe, frame: pd.DataFrame) -> tuple[InputColumn, ...]:
         dtype = arrow_type_name(pa.Array.from_pandas(series).type)
         categories = ()
         if kind == "categorical":
-            categories = tuple(sorted(str(v) for v in series.dropna().unique()))[:1000]
+            # as the recipe reads a category (AsText: 1.0 and 1 are one), so serving compares like with like
+            from lifecycle.data.recipe.transformers import AsText
+            texts = AsText().fit_transform(series.dropna().to_frame())[:, 0]
+            categories = tuple(sorted({str(t) for t in texts}))[:1000]
         imputes = step is not None and getattr(step, "imputation", "none") != "none"
         columns.append(InputColumn(name=name, dtype=dtype, kind=kind, categories=categories,
                                    nullable=bool(imputes or series.isna().any())))

@@ -113,3 +113,20 @@ def test_a_changed_artifact_is_refused_before_loading(served):
     path.write_bytes(path.read_bytes() + b"x")
     with pytest.raises(ArtifactRefused, match="changed after it was registered"):
         load_version(folder, manifest, manifest.versions[0])
+
+
+def test_a_float_stored_category_is_one_category_at_registration_and_in_serving():
+    """A categorical column stored as floats (1.0, 2.0) is read by the recipe as '1', '2': the schema
+    records it so, and a schema from before that fix ('1.0') still accepts 1 and 1.0."""
+    from lifecycle.data.recipe.spec import ColumnStep, Recipe
+    from lifecycle.records import InputColumn
+
+    frame = pd.DataFrame({"grade": [1.0, 2.0, 1.0, None]})
+    recipe = Recipe(steps=(ColumnStep(column="grade", role="feature", kind="categorical",
+                                      imputation="most_frequent", encoding="onehot"),))
+    [column] = registry.input_schema(recipe, frame)
+    assert column.categories == ("1", "2")
+    old = InputColumn(name="grade", dtype="float", kind="categorical", categories=("1.0", "2.0"))
+    checked = check_frame((old,), pd.DataFrame({"grade": [1, 2.0, 3]}))
+    assert [str(p) for p in checked.problems] == [
+        "row 2, column 'grade': 3.0 is not a category seen in training (known: 1.0, 2.0)"]
