@@ -41,8 +41,8 @@ from sklearn.preprocessing import (FunctionTransformer, MinMaxScaler, OneHotEnco
                                    StandardScaler)
 
 from lifecycle.data.recipe.transformers import (AsText, DerivedColumnTransformer, InfToNaN,
-                                                OutlierClipper, ParseNumbers, _text, _text_column,
-                                                _text_values)
+                                                OutlierClipper, ParseNumbers, category_text, category_text_column,
+                                                category_texts)
 
 LOGGER = logging.getLogger("lifecycle.deploy.service")
 TOLERANCE = 1e-9
@@ -242,7 +242,7 @@ def _text_of(kind: str, col: np.ndarray) -> np.ndarray:
     """``AsText`` of one column, as the pipeline computes it on a float64 or object Series."""
     if kind == FLOAT:
         col = np.asarray(col, dtype=np.float64)
-        out = _text_values(col)
+        out = category_texts(col)
         out[np.isnan(col)] = np.nan
         return out
     out = np.empty(len(col), dtype=object)
@@ -252,7 +252,7 @@ def _text_of(kind: str, col: np.ndarray) -> np.ndarray:
         elif value is None:
             out[i] = np.nan
         else:  # anything else: the transformer's own per-column code
-            return _text_column(pd.Series(col, dtype=object))
+            return category_text_column(pd.Series(col, dtype=object))
     return out
 
 

@@ -15,7 +15,7 @@ from lifecycle.data.recipe.compiler import (ColumnStep, DerivedColumn, Recipe, R
                               compile_recipe, default_recipe, preview, recipe_warnings,
                               source_column, validate_recipe)
 from lifecycle.data.recipe.transformers import (AsText, DerivedColumnTransformer, OutlierClipper, _as_float,
-                                    _text)
+                                    category_text)
 
 ADULT = Path(__file__).resolve().parents[2] / "data" / "adult_train.csv"
 
@@ -194,7 +194,7 @@ def _by_hand(df: pd.DataFrame) -> dict[str, np.ndarray]:
         return np.clip(values, q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1))
 
     def text(column):
-        return np.array([[_text(v)] for v in df[column].tolist()], dtype=object)
+        return np.array([[category_text(v)] for v in df[column].tolist()], dtype=object)
 
     expected = {}
     for column in ("a", "b"):
@@ -262,7 +262,7 @@ def test_settings_that_differ_in_meaning_are_not_grouped():
 
 
 def _cellwise(value_frame: pd.DataFrame) -> np.ndarray:
-    return np.array([[_text(v) for v in col.tolist()] for _, col in value_frame.items()],
+    return np.array([[category_text(v) for v in col.tolist()] for _, col in value_frame.items()],
                     dtype=object).T.reshape(value_frame.shape)
 
 

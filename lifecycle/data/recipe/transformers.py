@@ -63,7 +63,10 @@ def _missing(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _text(value: object) -> object:
+def category_text(value: object) -> object:
+    """A cell as the recipe reads a category: missing values stay NaN, a whole float is its integer
+    (``1.0`` → ``"1"``), numpy scalars become Python values, anything else its ``str``. Serving and the
+    compiled row path (``deploy.fastpath``) use the same rule."""
     if value is None or value is pd.NA or value is pd.NaT:
         return np.nan
     if isinstance(value, float):
@@ -72,19 +75,19 @@ def _text(value: object) -> object:
         if value.is_integer():  # 1.0 and 1 are the same category at training and serving
             return str(int(value))
     if isinstance(value, (np.floating, np.integer, np.bool_)):
-        return _text(value.item())
+        return category_text(value.item())
     return str(value)
 
 
-# Object columns whose values pandas can factorise without merging values that _text would
+# Object columns whose values pandas can factorise without merging values that category_text would
 # tell apart (True == 1 == 1.0 hash alike, so "mixed" columns take the per-cell path).
 _FACTORIZABLE = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float",
                            "boolean"})
 _INT64_LIMIT = 2.0 ** 63
 
 
-def _text_values(values) -> np.ndarray:
-    """``_text`` of each distinct, non-missing value, vectorised for numeric and bool arrays."""
+def category_texts(values) -> np.ndarray:
+    """``category_text`` of each distinct, non-missing value, vectorised for numeric and bool arrays."""
     if isinstance(values, pd.api.extensions.ExtensionArray) and (
             pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
                 values.dtype)):
@@ -103,16 +106,16 @@ def _text_values(values) -> np.ndarray:
         huge = np.isfinite(floats) & (np.floor(floats) == floats) & ~whole
         out[huge] = [str(int(v)) for v in floats[huge].tolist()]
         return out
-    return np.array([v if type(v) is str else _text(v) for v in values.tolist()],
+    return np.array([v if type(v) is str else category_text(v) for v in values.tolist()],
                     dtype=object)
 
 
-def _text_column(col: pd.Series) -> np.ndarray:
-    """One column as ``_text`` would give cell by cell, computed on its distinct values."""
+def category_text_column(col: pd.Series) -> np.ndarray:
+    """One column as ``category_text`` would give cell by cell, computed on its distinct values."""
     if col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) not in _FACTORIZABLE:
-        return np.array([_text(v) for v in col.tolist()], dtype=object)
+        return np.array([category_text(v) for v in col.tolist()], dtype=object)
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    texts = np.append(_text_values(uniques), np.nan)  # code -1 (missing) takes the NaN
+    texts = np.append(category_texts(uniques), np.nan)  # code -1 (missing) takes the NaN
     return texts[codes]
 
 
@@ -148,7 +151,7 @@ class AsText(OneToOneFeatureMixin, _Stateless):
         frame = _frame(X)
         out = np.empty(frame.shape, dtype=object)
         for j, (_, col) in enumerate(frame.items()):
-            out[:, j] = _text_column(col)
+            out[:, j] = category_text_column(col)
         return out
 
 
