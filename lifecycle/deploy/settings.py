@@ -19,6 +19,7 @@ SERVE_SETTINGS = {
     "LIFECYCLE_SERVE_MAX_BODY_MB": "Largest request body the scoring service accepts, in MB (default 20); larger "
                                    "is a 413.",
     "LIFECYCLE_SERVE_MAX_ROWS": "Most rows one scoring request may carry (default 100000); more is a 413.",
+    "LIFECYCLE_SERVE_COMPILED": "Set to 0 so the scoring service scores through the fitted pipeline only, not its compiled row path (default 1; the compiled path is checked against the pipeline when a model loads).",
 }
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
