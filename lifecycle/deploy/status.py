@@ -22,7 +22,7 @@ class GateCheck:
 def gates(version: ModelVersion) -> list[GateCheck]:
     """The promotion gates of a version in order: validated (staging needs it), approved by a
     reviewer (production needs it), in staging, serving in production."""
-    validated = version.state.reached(ModelState.VALIDATED) or version.state == ModelState.STAGING
+    validated = version.state.reached(ModelState.VALIDATED)
     return [
         GateCheck(gate="Validated", passed=validated,
                   needs="" if validated else "Validate it against the objectives (Validate page)."),
