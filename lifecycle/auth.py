@@ -37,6 +37,7 @@ class Permission(Enum):
     REJECT_MODEL = "reject model versions"
     SCORE_BATCH = "score files with a model version"
     EXPORT_MODEL = "export model versions as serving bundles"
+    RUN_SERVICE = "start and stop the scoring service"
     MANAGE_USERS = "add users, change roles, disable users and reset passwords"
     ARCHIVE_PROJECT = "archive and restore projects"
 
@@ -61,6 +62,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.SCORE_BATCH: _BUILDERS,
     # A bundle carries the model out of the workspace to run anywhere: the people who deploy it.
     Permission.EXPORT_MODEL: _BUILDERS,
+    Permission.RUN_SERVICE: _BUILDERS,  # who deploys runs what serves
     Permission.MANAGE_USERS: frozenset({"admin"}),
     Permission.ARCHIVE_PROJECT: frozenset({"admin"}),
 }

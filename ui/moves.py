@@ -7,8 +7,9 @@ import streamlit as st
 
 from lifecycle.deploy import promotion
 from lifecycle.models import states as model_states
-from lifecycle.records import ModelVersion, User
+from lifecycle.records import ModelState, ModelVersion, User
 from lifecycle.workspace import Workspace
+from ui import state
 from ui.frame import reported_errors, text
 
 
@@ -17,15 +18,19 @@ def render(workspace: Workspace, user: User, version: ModelVersion, *, only: tup
     moves = [m for m in model_states.possible_moves(workspace, user, version) if only is None or m.to_state in only]
     if not moves:
         return
-    reason = st.text_input("Reason for the move (goes to the audit trail)", key=f"{key}_reason_{version.id}")
+    reason_key = f"{key}_reason_{version.id}"
+    reason = st.text_input("Reason for the move (goes to the audit trail)", key=reason_key)
     columns = st.columns(len(moves))
     for column, move in zip(columns, moves):
         with column:
-            if st.button(f"Move to {move.to_state}", key=f"{key}_{move.to_state}", disabled=not move.allowed,
+            in_staging = move.to_state == ModelState.APPROVED and version.state == ModelState.STAGING
+            label = "Approve (it stays in staging)" if in_staging else f"Move to {move.to_state}"
+            if st.button(label, key=f"{key}_{move.to_state}", disabled=not move.allowed,
                          help=None if move.allowed else move.reason):
                 with reported_errors():
                     promotion.move(workspace, user, version.id, move.to_state, reason)
-                    st.toast(f"Moved to {move.to_state}", icon=":material/check_circle:")
+                    st.toast("Approved" if in_staging else f"Moved to {move.to_state}", icon=":material/check_circle:")
+                    state.clear_widget(reason_key)  # a used reason must not sit ready for the next move
                     st.rerun()
             if not move.allowed:
                 st.caption(f":material/lock: {text(move.reason)}")

@@ -149,6 +149,11 @@ def set_model_version(version_id: int | None) -> None:
     st.session_state[MODEL_VERSION] = version_id
 
 
+def clear_widget(key: str) -> None:
+    """Empty a widget's value before the next rerun (a reason field after its action succeeded)."""
+    st.session_state.pop(key, None)
+
+
 def _key(name: str, project_id: int | None, item: object) -> str:
     if name not in NAMES:
         raise KeyError(f"Unknown session value {name!r}; declare it in ui/state.py.")

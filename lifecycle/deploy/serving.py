@@ -28,9 +28,9 @@ def start(workspace: Workspace, actor: User | None, project: Project, *, port: i
           parent_pid: int | None = None) -> process.ServiceStatus:
     """Start the project's service on 127.0.0.1 (``port``, or a free one), as a child of this
     process, and wait for ``/health``; audited (``actor`` None: the app itself, at start). Raises
-    PermissionDenied (needs MOVE_MODEL), InputError when nothing is in production or the port is taken."""
+    PermissionDenied (needs RUN_SERVICE), InputError when nothing is in production or the port is taken."""
     if actor is not None:
-        require(actor, Permission.MOVE_MODEL)
+        require(actor, Permission.RUN_SERVICE)
     manifest = manifest_for(workspace, project.id)
     if manifest is None or not manifest.versions:
         raise InputError(f"Nothing of {project.name!r} is in production, so there is nothing to serve.",
@@ -46,7 +46,7 @@ def start(workspace: Workspace, actor: User | None, project: Project, *, port: i
 
 def stop(workspace: Workspace, actor: User, project: Project) -> bool:
     """Stop the project's service (SIGTERM, then SIGKILL); audited. True when one was running."""
-    require(actor, Permission.MOVE_MODEL)
+    require(actor, Permission.RUN_SERVICE)
     stopped = process.stop_service(deploy_dir(workspace.path, project.id))
     if stopped:
         _audit(workspace, actor, project, "deployment.service_stopped", {})

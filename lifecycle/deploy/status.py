@@ -23,17 +23,13 @@ def gates(version: ModelVersion) -> list[GateCheck]:
     """The promotion gates of a version in order: validated (staging needs it), approved by a
     reviewer (production needs it), in staging, serving in production."""
     validated = version.state.reached(ModelState.VALIDATED)
-    return [
-        GateCheck(gate="Validated", passed=validated,
-                  needs="" if validated else "Validate it against the objectives (Validate page)."),
-        GateCheck(gate="Approved (four eyes)", passed=version.approved,
-                  needs="" if version.approved else "A reviewer who did not train it approves it."),
-        GateCheck(gate="In staging or beyond", passed=version.state in (ModelState.STAGING, ModelState.PRODUCTION),
-                  needs="" if version.state in (ModelState.STAGING, ModelState.PRODUCTION)
-                  else "An analyst moves it to staging."),
-        GateCheck(gate="Serving in production", passed=version.state == ModelState.PRODUCTION,
-                  needs="" if version.state == ModelState.PRODUCTION
-                  else "An analyst promotes it (needs the approval above)."),
+    staged = version.state in (ModelState.STAGING, ModelState.PRODUCTION)
+    serving = version.state == ModelState.PRODUCTION
+    return [  # short words: the page shows them side by side in one table
+        GateCheck(gate="Validated", passed=validated, needs="" if validated else "validate it"),
+        GateCheck(gate="Approved", passed=version.approved, needs="" if version.approved else "a reviewer's approval"),
+        GateCheck(gate="Staging", passed=staged, needs="" if staged else "an analyst stages it"),
+        GateCheck(gate="Production", passed=serving, needs="" if serving else "an analyst promotes it"),
     ]
 
 
@@ -51,4 +47,5 @@ def stage_status(workspace: Workspace, project: Project) -> StageState:
 
 
 STAGE = Stage(number=5, name="Deploy", status=stage_status,
-              purpose="Promotes an approved version through gates, serves it over HTTP and scores batches.")
+              purpose="Stages a validated version, promotes an approved one to production, serves it over HTTP and "
+                      "scores batches.")

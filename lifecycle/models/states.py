@@ -77,7 +77,8 @@ def four_eyes(_workspace: Workspace, actor: User, version: ModelVersion) -> None
 def _approved(_workspace: Workspace, _actor: User, version: ModelVersion) -> None:
     if not version.approved:
         raise GateRefused(f"Model {version.label} has not been approved; production needs a reviewer's approval.",
-                         "A reviewer who did not train it approves it first (Validate page, or `approve ID`).")
+                         "A reviewer who did not train it approves it first, on the Validate or Deploy page "
+                         "(or with the approve command).")
 
 
 _S = ModelState
@@ -86,12 +87,22 @@ _REJECT = Gate(Permission.REJECT_MODEL)
 _APPROVE = Gate(Permission.APPROVE_MODEL, four_eyes, refusal=_may_not_approve)
 _TO_PRODUCTION = Gate(Permission.MOVE_MODEL, _approved)
 
+
+def _not_yet_approved(workspace: Workspace, actor: User, version: ModelVersion) -> None:
+    four_eyes(workspace, actor, version)
+    if version.approved:
+        raise GateRefused(f"Model {version.label} is already approved (by {version.approved_by}).",
+                          "An analyst can promote it to production.")
+
+
+_APPROVE_IN_STAGING = Gate(Permission.APPROVE_MODEL, _not_yet_approved, refusal=_may_not_approve)
+
 TRANSITIONS: dict[tuple[ModelState, ModelState], Gate] = {
     (_S.CANDIDATE, _S.VALIDATED): Gate(Permission.VALIDATE_MODEL, _validation_passed),
     (_S.VALIDATED, _S.APPROVED): _APPROVE,
     (_S.VALIDATED, _S.STAGING): _MOVE,  # staging needs a validated version
     (_S.APPROVED, _S.STAGING): _MOVE,
-    (_S.STAGING, _S.APPROVED): _APPROVE,  # approved while in staging (it leaves staging)
+    (_S.STAGING, _S.APPROVED): _APPROVE_IN_STAGING,  # approved while in staging: it stays in staging
     (_S.APPROVED, _S.PRODUCTION): _TO_PRODUCTION,  # production needs an approved version
     (_S.STAGING, _S.PRODUCTION): _TO_PRODUCTION,
     (_S.PRODUCTION, _S.STAGING): _MOVE,
@@ -145,6 +156,12 @@ def _apply(cursor, actor: User, version: ModelVersion, to_state: ModelState, rea
                 deployment_store.end(cursor, current.id, ended_by=actor.name, reason=f"moved to {to_state}: {reason}")
     if to_state == ModelState.APPROVED:
         model_store.set_approved(cursor, version.id, actor.name)
+        if version.state == ModelState.STAGING:  # approved in staging: the approval is recorded, it stays staged
+            audit_log.append(cursor, actor=actor.name, action="model.approved", entity=f"model:{version.id}",
+                             details={"from": version.state, "to": version.state, "reason": reason,
+                                      "project_id": version.project_id, "version": version.version,
+                                      "approved_in_staging": True})
+            return
     _record_move(cursor, actor, version, to_state, reason)
     if to_state == ModelState.PRODUCTION:
         deployment_store.start(cursor, project_id=version.project_id, model_version_id=version.id,

@@ -32,7 +32,7 @@ def test_promote_through_the_gates_then_roll_back(demo_app):
     assert [(m.label, m.value) for m in app.metric][0] == ("In production", "v1 (#1)")
     table = app.dataframe[0].value
     row = table.set_index("Version").loc[runner_up.label]
-    assert row["Approved (four eyes)"].startswith("needs: A reviewer")
+    assert row["Approved"] == "needs: a reviewer's approval"
     assert "Move to production" not in [b.label for b in app.button]  # not a move from validated
     app.text_input(key=f"deploy_move_reason_{runner_up.id}").input("Try the runner-up in staging").run()
     _button(app, "Move to staging").click().run()
@@ -45,8 +45,10 @@ def test_promote_through_the_gates_then_roll_back(demo_app):
 
     app = _deploy_page("rey", income.id, runner_up.id)
     app.text_input(key=f"deploy_move_reason_{runner_up.id}").input("Evidence reviewed in staging").run()
-    _button(app, "Move to approved").click().run()
+    _button(app, "Approve (it stays in staging)").click().run()
     no_exceptions(app)
+    assert registry.get_version(workspace, runner_up.id).state == ModelState.STAGING  # approved, still staged
+    assert app.text_input(key=f"deploy_move_reason_{runner_up.id}").value == ""  # the used reason is cleared
 
     app = _deploy_page("ana", income.id, runner_up.id)
     app.text_input(key=f"deploy_move_reason_{runner_up.id}").input("Runner-up replaces v1").run()

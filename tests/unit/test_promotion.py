@@ -35,10 +35,13 @@ def test_staging_needs_validated_and_production_needs_approved(workspace, actors
     assert staged.state == ModelState.STAGING and not staged.approved
     with pytest.raises(InputError, match="has not been approved; production needs a reviewer's approval"):
         promotion.move(workspace, analyst, staged.id, "production", "ship it")
-    [check] = [g for g in gates(staged) if g.gate == "Approved (four eyes)"]
+    [check] = [g for g in gates(staged) if g.gate == "Approved"]
     assert not check.passed and "reviewer" in check.needs
     approved = model_states.transition(workspace, actors["reviewer"], staged.id, "approved", "reviewed in staging")
     assert approved.approved and approved.approved_by == "reviewer"
+    assert approved.state == ModelState.STAGING  # approved in staging, it stays staged
+    with pytest.raises(InputError, match="is already approved"):
+        model_states.transition(workspace, actors["reviewer"], staged.id, "approved", "again")
     live = promotion.move(workspace, analyst, approved.id, "production", "ship it")
     assert live.state == ModelState.PRODUCTION and all(g.passed for g in gates(live))
     assert stage_status(workspace, project).reason == f"Model v{live.version} is in production."

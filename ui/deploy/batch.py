@@ -37,6 +37,7 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
         if uploaded is None:
             st.error("No file chosen. Pick a CSV or Parquet file above, then press Score file.", icon=":material/error:")
         else:
+            state.forget(state.BATCH_RESULT, project_id=project.id, item=version.id)  # never show an older file's result
             with reported_errors(), st.status(f"Scoring {text(uploaded.name)}…", expanded=True) as status:
                 bar = st.progress(0.0)
                 result = batch.score_bytes(workspace, user, version.id, uploaded.getvalue(), uploaded.name,

@@ -28,7 +28,7 @@ def autostart(workspace: Workspace) -> None:
 
 def render(workspace: Workspace, user: User, project: Project) -> None:
     current = serving.status(workspace, project)
-    cannot = auth.why_not(user, auth.Permission.MOVE_MODEL)
+    cannot = auth.why_not(user, auth.Permission.RUN_SERVICE)
     cards = st.columns(4)
     cards[0].metric("Service", "up" if current.running and current.healthy else ("starting" if current.running
                                                                                   else "down"),
