@@ -21,6 +21,7 @@ import pandas as pd
 from lifecycle import config
 from lifecycle.auth import Permission, require
 from lifecycle.data.ingest import ReadResult, read_path, read_upload
+from lifecycle.deploy.labels import class_labels
 from lifecycle.deploy.manifest import ServedVersion
 from lifecycle.deploy.schema import RowProblem, check_frame
 from lifecycle.deploy.scorer import LoadedVersion, score_frame
@@ -143,7 +144,7 @@ def _score(workspace: Workspace, actor: User, version: ModelVersion, read: ReadR
     project = projects.get_project(workspace, version.project_id)
     progress(0.0, f"Loading model {version.label}…")
     loaded = _loaded(workspace, actor, version, project.task)
-    names = _output_names(table.column_names, loaded.classes)
+    names = _output_names(table.column_names, loaded.class_names)
     pieces: list[pd.DataFrame] = []
     problems: list[RowProblem] = []
     n_problems = 0
@@ -176,7 +177,9 @@ def _loaded(workspace: Workspace, actor: User, version: ModelVersion, task: str)
                            artifact_hash=version.artifact_hash, input_schema=version.input_schema, share=1.0)
     classes = () if task == "regression" else tuple(
         c.item() if isinstance(c, np.generic) else c for c in getattr(pipeline, "classes_", ()))
-    return LoadedVersion(served=served, pipeline=pipeline, task=task, classes=classes)
+    project = projects.get_project(workspace, version.project_id)
+    return LoadedVersion(served=served, pipeline=pipeline, task=task, classes=classes,
+                         labels=class_labels(workspace, project) if task == "binary" else {})
 
 
 def _output_names(inputs: list[str], classes: tuple[Any, ...]) -> dict[str, str]:
@@ -230,7 +233,7 @@ def _distribution(frame: pd.DataFrame, names: dict[str, str], loaded: LoadedVers
         return {"statistics": {"mean": float(values.mean()), "min": float(values.min()),
                                "median": float(np.median(values)), "max": float(values.max())}}
     counts = Counter(str(p) for p in predictions if p is not None and not (isinstance(p, float) and np.isnan(p)))
-    order = [str(c) for c in loaded.classes] or sorted(counts)
+    order = [str(c) for c in loaded.class_names] or sorted(counts)
     return {"distribution": {label: counts.get(label, 0) for label in order}}
 
 

@@ -26,6 +26,7 @@ from lifecycle.auth import Permission, require
 from lifecycle.clock import utc_now
 from lifecycle.dataclass_json import to_jsonable
 from lifecycle.deploy import vendoring
+from lifecycle.deploy.labels import class_labels
 from lifecycle.deploy.manifest import Manifest, ServedVersion, write_manifest
 from lifecycle.deploy.model_card import model_card
 from lifecycle.errors import InputError
@@ -90,7 +91,8 @@ def export_bundle(workspace: Workspace, actor: User, version_id: int, folder: Pa
             versions=(ServedVersion(version_id=version.id, version=version.version, artifact=relative_artifact,
                                     artifact_hash=version.artifact_hash, input_schema=version.input_schema,
                                     share=1.0),),
-            written_by=actor.name, notes=(f"exported bundle of {project.name} v{version.version}",)))
+            written_by=actor.name, notes=(f"exported bundle of {project.name} v{version.version}",),
+            class_labels=class_labels(workspace, project)))
         for relative, source in closure.files().items():
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -214,7 +214,7 @@ class Deployment:
         # the share may change without a reload; keep the entry of this manifest
         if served.loaded.served != entry:
             served = Served(loaded=LoadedVersion(served=entry, pipeline=served.loaded.pipeline, task=manifest.task,
-                                                 classes=served.loaded.classes),
+                                                 classes=served.loaded.classes, labels=served.loaded.labels),
                             checker=served.checker, batcher=served.batcher, fast=served.fast)
         return served
 

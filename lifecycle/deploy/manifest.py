@@ -55,6 +55,9 @@ class Manifest:
     written_by: str = ""
     format: int = FORMAT
     notes: tuple[str, ...] = field(default=())
+    # What a binary model's class codes mean: training encodes the positive class as 1, the other as 0;
+    # answers name classes by these labels ({"0": "<=50K", "1": ">50K"}). Empty: the classes are labels.
+    class_labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.versions and abs(sum(v.share for v in self.versions) - 1.0) > 1e-9:

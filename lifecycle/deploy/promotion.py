@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from lifecycle.auth import Permission, require
+from lifecycle.deploy.labels import class_labels
 from lifecycle.deploy.manifest import Manifest, ServedVersion, manifest_path, read_manifest, write_manifest
 from lifecycle.deploy.paths import deploy_dir
 from lifecycle.errors import InputError, NotFound
@@ -77,7 +78,8 @@ def expected_manifest(workspace: Workspace, project_id: int) -> Manifest:
         else:
             answering.append(entry)
     return Manifest(project_id=project.id, project=project.name, task=project.task,
-                    positive_class=project.positive_class, versions=tuple(answering), shadow=shadow)
+                    positive_class=project.positive_class, versions=tuple(answering), shadow=shadow,
+                    class_labels=class_labels(workspace, project))
 
 
 def sync_manifest(workspace: Workspace, project_id: int, actor_name: str = "system") -> Manifest:

@@ -5,7 +5,7 @@ the same schema and loads through the registry's safe loader (hash and allow-lis
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,20 @@ class LoadedVersion:
     pipeline: Pipeline
     task: str
     classes: tuple[Any, ...]  # the model's classes (empty for regression), as plain Python values
+    labels: dict[str, str] = field(default_factory=dict)  # class code -> the target's label (Manifest.class_labels)
 
     @property
     def label(self) -> str:
         return self.served.label
+
+    def named(self, value: Any) -> Any:
+        """A class as the target names it (a binary model's 1 is its positive class); anything else as is."""
+        return self.labels.get(str(value), value) if self.labels else value
+
+    @property
+    def class_names(self) -> tuple[Any, ...]:
+        """``classes`` as the target names them, in the same order (the probability columns' order)."""
+        return tuple(self.named(c) for c in self.classes)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,7 +58,8 @@ def load_version(folder: Path, manifest: Manifest, served: ServedVersion) -> Loa
     pipeline = load_artifact((Path(folder) / served.artifact).resolve(), served.artifact_hash,
                              f"{manifest.project} {served.label}")
     classes = tuple(_plain(c) for c in getattr(pipeline, "classes_", ())) if manifest.task != "regression" else ()
-    return LoadedVersion(served=served, pipeline=pipeline, task=manifest.task, classes=classes)
+    labels = dict(manifest.class_labels) if manifest.task == "binary" else {}
+    return LoadedVersion(served=served, pipeline=pipeline, task=manifest.task, classes=classes, labels=labels)
 
 
 def score_frame(loaded: LoadedVersion, frame: pd.DataFrame) -> Scores:
@@ -56,11 +67,11 @@ def score_frame(loaded: LoadedVersion, frame: pd.DataFrame) -> Scores:
     if frame.empty:
         return Scores(predictions=[], probabilities=None if not loaded.classes else np.empty((0, len(loaded.classes))),
                       classes=loaded.classes)
-    predictions = [_plain(p) for p in loaded.pipeline.predict(frame)]
+    predictions = [loaded.named(_plain(p)) for p in loaded.pipeline.predict(frame)]
     probabilities = None
     if loaded.classes and hasattr(loaded.pipeline, "predict_proba"):
         probabilities = np.asarray(loaded.pipeline.predict_proba(frame), dtype=float)
-    return Scores(predictions=predictions, probabilities=probabilities, classes=loaded.classes)
+    return Scores(predictions=predictions, probabilities=probabilities, classes=loaded.class_names)
 
 
 def score_rows(loaded: LoadedVersion, frame: pd.DataFrame) -> Scores:

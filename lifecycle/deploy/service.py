@@ -99,8 +99,8 @@ class Service:
         except (RequestError, InputError) as error:  # SchemaError is an InputError naming rows and columns
             return self._refused(error, route, request_id, served, start)
         latency = (time.perf_counter() - start) * 1000.0
-        classes = served.loaded.classes
-        predictions = [p for p, _ in results]
+        classes = served.loaded.class_names
+        predictions = [served.loaded.named(p) for p, _ in results]
         probabilities = ([dict(zip(map(str, classes), probs)) for _, probs in results]
                          if classes and results and results[0][1] is not None else None)
         if self.log is not None:
@@ -134,10 +134,10 @@ class Service:
             status, error = 500, f"{type(failure).__name__}: {failure}"
             LOGGER.exception("The shadow version %s failed", served.entry.label)
         if self.log is not None:
-            classes = served.loaded.classes
+            classes = served.loaded.class_names
             self.log.log(request_id=request_id, version_id=served.entry.version_id, version=served.entry.version,
                          role=SHADOW, route=route, status=status, latency_ms=(time.perf_counter() - start) * 1000.0,
-                         inputs=inputs, predictions=[p for p, _ in results],
+                         inputs=inputs, predictions=[served.loaded.named(p) for p, _ in results],
                          outputs=[dict(zip(map(str, classes), probs)) for _, probs in results]
                          if classes and results and results[0][1] is not None else (), error=error)
 
@@ -226,7 +226,7 @@ class Service:
         def describe(served: Served) -> dict[str, Any]:
             entry = served.entry
             return {"version_id": entry.version_id, "version": entry.version, "label": entry.label,
-                    "share": entry.share, "artifact_hash": entry.artifact_hash, "classes": list(served.loaded.classes),
+                    "share": entry.share, "artifact_hash": entry.artifact_hash, "classes": list(served.loaded.class_names),
                     "input_schema": [asdict(c) for c in entry.input_schema]}
 
         return JSONResponse({"project": manifest.project, "project_id": manifest.project_id, "task": manifest.task,

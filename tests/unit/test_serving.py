@@ -45,3 +45,34 @@ def test_serve_production_starts_what_is_live_and_says_why_not_otherwise(workspa
         assert list(outcome) == [project.name] and outcome[project.name].healthy
     finally:
         serving.stop(workspace, actors["analyst"], project)
+
+
+def test_answers_name_the_target_classes_not_their_codes(workspace, actors, project, tmp_path):
+    """A binary model is trained on 1 = the positive class: the service, /metadata and batch scoring
+    answer with the target's labels ('yes'/'no'), the probabilities keyed by them."""
+    import pandas as pd
+    from starlette.testclient import TestClient
+
+    from lifecycle.data import datasets
+    from lifecycle.deploy import batch
+    from lifecycle.deploy.labels import class_labels
+    from lifecycle.deploy.paths import deploy_dir
+    from lifecycle.deploy.service import create_app
+
+    datasets.ingest_bytes(workspace, actors["analyst"], project.id, b"x,y\n1,yes\n2,no\n3,no\n", "labels.csv")
+    assert class_labels(workspace, project) == {"0": "no", "1": "yes"}
+    version = _ready(workspace, actors)
+    promotion.move(workspace, actors["analyst"], version.id, "production", "release")
+    manifest = promotion.manifest_for(workspace, project.id)
+    assert manifest.class_labels == {"0": "no", "1": "yes"}
+    row = serving.sample_request(workspace, project)["dataframe_records"][0]
+    with TestClient(create_app(deploy_dir(workspace.path, project.id), None)) as client:
+        answer = client.post("/predict", json=row).json()
+        assert answer["classes"] == ["no", "yes"] and set(answer["probabilities"][0]) == {"no", "yes"}
+        assert answer["predictions"][0] in ("no", "yes")
+        assert client.post("/invocations", json={"dataframe_records": [row]}).json()["predictions"][0] in ("no", "yes")
+        assert client.get("/metadata").json()["versions"][0]["classes"] == ["no", "yes"]
+    scored = batch.score_bytes(workspace, actors["analyst"], version.id, pd.DataFrame([row]).to_csv(index=False).encode(),
+                               "rows.csv")
+    assert {"probability_no", "probability_yes"} <= set(scored.frame.columns)
+    assert scored.frame["prediction"].iloc[0] in ("no", "yes")
