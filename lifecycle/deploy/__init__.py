@@ -15,7 +15,8 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["batch", "bundle", "labels", "manifest", "model_card", "paths", "prediction_log", "process", "promotion",
+    submodules=["batch", "bundle", "fastpath", "fastpath_models", "fastpath_steps", "labels", "manifest", "model_card",
+                "paths", "prediction_log", "process", "promotion",
                 "schema", "scorer", "service", "serving", "stats", "status", "vendoring"],
     submod_attrs={
         "batch": ["BatchResult", "BatchSummary", "output_format", "score_bytes", "score_path"],

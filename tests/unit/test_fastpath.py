@@ -16,7 +16,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 from lifecycle.data.recipe.compiler import compile_recipe, default_recipe
 from lifecycle.data.recipe.spec import ColumnStep, DerivedColumn, Recipe
 from lifecycle.data.recipe.transformers import AsText
-from lifecycle.deploy import fastpath
+from lifecycle.deploy import fastpath, fastpath_steps
 from lifecycle.deploy.rows import RowChecker
 from lifecycle.models import registry
 
@@ -176,7 +176,7 @@ def test_a_compiled_path_that_differs_is_refused(caplog, monkeypatch):
         if step is scaler:
             return (lambda data: function(data) + 1e-6), out
         return function, out
-    monkeypatch.setattr(fastpath, "compile_transformer", off_by_a_little)
+    monkeypatch.setattr(fastpath_steps, "compile_transformer", off_by_a_little)  # where the steps look it up
     with caplog.at_level(logging.INFO, logger="lifecycle.deploy.service"):
         assert fastpath.compile_and_verify(pipeline, schema, RowChecker(schema), task="binary", classes=True,
                                            label="v1") is None
