@@ -1,46 +1,28 @@
-"""Simulated traffic for the Monitor tests: a workspace with a binary project and a prediction log
-written by the service's own writer, with labels drawn from the calibrated probabilities."""
+"""Simulated traffic for the Monitor tests: a prediction log written by the service's own writer, with
+labels drawn from the calibrated probabilities (Bernoulli of the logged positive probability)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 
-from lifecycle import auth
 from lifecycle.deploy.paths import log_dir
 from lifecycle.deploy.prediction_log import ANSWER, PredictionLog
 from lifecycle.problem import projects
-from lifecycle.workspace import open_workspace
 
 START = datetime(2026, 3, 2, 0, 0)  # a Monday, on an hour boundary
 CLASSES = ("no", "yes")  # as the answers name them; "yes" is the positive class
 
 
-@dataclass
-class Traffic:
-    workspace: object
-    admin: object
-    analyst: object
-    reviewer: object
-    stakeholder: object
-    project: object
+def make_project(workspace, analyst, *, objectives=("recall>=0.5",), sensitive=("sex",), task="binary",
+                 name="churn"):
+    """A project whose answers name the classes "no" and "yes" (positive) for binary tasks."""
+    return projects.create_project(workspace, analyst, name=name, task=task, target="churned",
+                                   positive_class="yes" if task == "binary" else None, sensitive=sensitive,
+                                   objectives=list(objectives))
 
 
-def workspace_with_project(tmp_path, *, objectives=("recall>=0.5",), sensitive=("sex",), task="binary"):
-    workspace = open_workspace(tmp_path / "w.duckdb")
-    admin = auth.init_admin(workspace, "admin")
-    analyst = auth.add_user(workspace, admin, "ana", "analyst")
-    reviewer = auth.add_user(workspace, admin, "rey", "reviewer")
-    stakeholder = auth.add_user(workspace, admin, "sam", "stakeholder")
-    project = projects.create_project(workspace, analyst, name="churn", task=task, target="churned",
-                                      positive_class="yes" if task == "binary" else None, sensitive=sensitive,
-                                      objectives=list(objectives))
-    return Traffic(workspace=workspace, admin=admin, analyst=analyst, reviewer=reviewer, stakeholder=stakeholder,
-                   project=project)
-
-
-def simulate(traffic: Traffic, *, hours=3, per_hour=400, seed=0, version_id=7, label_share=1.0,
+def simulate(workspace, project, *, hours=3, per_hour=400, seed=0, version_id=7, label_share=1.0,
              probability=lambda rng, n, hour: rng.beta(2, 3, n), flip_labels_after=None, start=START,
              request_prefix="r"):
     """Log ``per_hour`` single-row requests per hour for ``hours`` hours (sex alternating F/M),
@@ -48,7 +30,7 @@ def simulate(traffic: Traffic, *, hours=3, per_hour=400, seed=0, version_id=7, l
     Bernoulli(p), so the probabilities are calibrated (``flip_labels_after`` hours: labels inverted
     from that hour on, a planted performance drop). Returns the rows as (request id, p, label)."""
     rng = np.random.default_rng(seed)
-    log = PredictionLog(log_dir(traffic.workspace.path, traffic.project.id), flush_rows=10**6, flush_seconds=3600)
+    log = PredictionLog(log_dir(workspace.path, project.id), flush_rows=10**6, flush_seconds=3600)
     out = []
     try:
         for hour in range(hours):
