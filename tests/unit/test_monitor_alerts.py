@@ -302,3 +302,22 @@ def test_a_redirect_is_a_failed_delivery_and_no_webhook_means_waiting(workspace,
     webhook.set_webhook(workspace, actors["analyst"], project.id, None)
     waiting = webhook.deliver_pending(workspace, project.id, now=utc_now() + timedelta(hours=1), sleep=lambda s: None)
     assert waiting.waiting_for_webhook and waiting.pending == (alert.id,)
+
+
+def test_an_alerts_chart_is_redrawn_from_its_evidence(workspace, actors):
+    from lifecycle.charts.performance_charts import interval_series_figure, performance_figure
+
+    project = make_project(workspace, actors["analyst"], objectives=("accuracy>=0.6",))
+    simulate(workspace, project, hours=3, per_hour=300, flip_labels_after=2)
+    refresh_performance(workspace, project.id, size_seconds=HOUR, now=LATER)
+    alert = alert_rules.evaluate_alerts(workspace, project.id, size_seconds=HOUR, now=LATER)[0]
+    figure = interval_series_figure(alert.evidence["chart"])
+    names = [trace.name for trace in figure.data]
+    assert "realized" in names and "estimated by CBPE" in names and "breached" in names
+    breached = next(t for t in figure.data if t.name == "breached")
+    assert list(breached.x) == [START + timedelta(hours=2)]
+    history = performance_history(workspace, project.id, size_seconds=HOUR)
+    drawn = performance_figure(history, "accuracy", 7, projects.objectives(workspace, project.id).objectives[0])
+    realized = next(t for t in drawn.data if t.name == "realized")
+    assert list(realized.y) == [w.realized["accuracy"].value for w in history.windows]
+    assert "No window has a value yet" in interval_series_figure({"x": [], "value": []}).layout.annotations[0].text
