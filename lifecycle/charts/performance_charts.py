@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from lifecycle.charts.theme import FAIL, MUTED, PRIMARY, apply_theme, empty_note, literal_chart
 from lifecycle.monitor.performance import PerformanceHistory
-from lifecycle.monitor.windows import format_size
+from lifecycle.monitor.windows import format_size, windows_between
 from lifecycle.problem.objectives import CATALOGUE
 from lifecycle.records import Objective
 
@@ -65,15 +65,18 @@ def interval_series_figure(chart: dict[str, Any]) -> go.Figure:
 
 def performance_series(history: PerformanceHistory, metric: str, version_id: int,
                        objective: Objective | None = None) -> dict[str, Any]:
-    """The plain series :func:`interval_series_figure` draws, for ``metric`` of ``version_id``."""
-    realized = history.series(metric, version_id=version_id)
-    estimated = dict((w.start, v) for w, v in history.series(metric, source="estimated", version_id=version_id))
+    """The plain series :func:`interval_series_figure` draws, for ``metric`` of ``version_id``; a
+    window without traffic between the first and the last stored one is a gap (None), not a line."""
+    realized = {w.start: v for w, v in history.series(metric, version_id=version_id)}
+    estimated = {w.start: v for w, v in history.series(metric, source="estimated", version_id=version_id)}
+    starts = [w.start for w in windows_between(min(realized), max(realized), history.size_seconds)] if realized else []
+
+    def pick(found: dict, field: str) -> list:
+        return [None if found.get(s) is None else getattr(found[s], field) for s in starts]
+
     return {"title": f"{_label(metric)} per {format_size(history.size_seconds)} window", "y_title": _label(metric),
-            "x": [w.start.isoformat() for w, _ in realized],
-            "value": [None if v is None else v.value for _, v in realized],
-            "low": [None if v is None else v.low for _, v in realized],
-            "high": [None if v is None else v.high for _, v in realized],
-            "estimated": [None if estimated.get(w.start) is None else estimated[w.start].value for w, _ in realized],
+            "x": [s.isoformat() for s in starts], "value": pick(realized, "value"), "low": pick(realized, "low"),
+            "high": pick(realized, "high"), "estimated": pick(estimated, "value"),
             "threshold": None if objective is None else objective.threshold,
             "comparator": None if objective is None else objective.comparator}
 

@@ -142,12 +142,16 @@ def messages(counts: label_store.FeedbackCounts, rule: LabelRule) -> tuple[str, 
     return tuple(out)
 
 
+def report_of(rule: LabelRule, counts: label_store.FeedbackCounts, found: Logs) -> LabelReport:
+    """The :class:`LabelReport` of feedback ``counts`` already computed under ``rule``."""
+    return LabelReport(rule=rule, rows=counts.rows, joined=counts.joined, invalid=counts.invalid,
+                       duplicates=counts.duplicates, unknown=counts.unknown, messages=messages(counts, rule),
+                       skipped=found.skipped)
+
+
 def label_report(workspace: Workspace, project_id: int) -> LabelReport:
     """The project's feedback log judged against its prediction log (see the module's rule)."""
     project = projects.get_project(workspace, project_id)
     found = project_logs(workspace, project_id)
     rule = label_rule(project, found)
-    counts = label_store.feedback_counts(found, rule.sql_classes)
-    return LabelReport(rule=rule, rows=counts.rows, joined=counts.joined, invalid=counts.invalid,
-                       duplicates=counts.duplicates, unknown=counts.unknown, messages=messages(counts, rule),
-                       skipped=found.skipped)
+    return report_of(rule, label_store.feedback_counts(found, rule.sql_classes), found)

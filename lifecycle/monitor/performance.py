@@ -25,7 +25,7 @@ from lifecycle.hashing import sha256_json
 from lifecycle.monitor import window_metrics
 from lifecycle.monitor.estimate import ESTIMATED, Calibration, calibration_of
 from lifecycle.monitor.label_drift import reference_counts
-from lifecycle.monitor.labels import LabelReport, label_report, label_rule, project_logs
+from lifecycle.monitor.labels import LabelReport, label_rule, project_logs, report_of
 from lifecycle.monitor.window_metrics import MIN_LABELLED_ROWS, Settings
 from lifecycle.monitor.windows import Window
 from lifecycle.problem import projects
@@ -114,7 +114,8 @@ def refresh_performance(workspace: Workspace, project_id: int, *, size_seconds: 
     found = project_logs(workspace, project.id)
     rule = label_rule(project, found)
     objectives = objectives_of(workspace, project.id)
-    counts = label_store.window_counts(found, size_seconds, rule.sql_classes)
+    joined = label_store.join_summary(found, size_seconds, rule.sql_classes)
+    counts = joined.counts
     counts = counts[counts["window_start"] <= pd.Timestamp(now)]
     stored = {(w.model_version_id, w.window_start): w
               for w in performance_store.windows(workspace.db.cursor(), project.id, size_seconds)}
@@ -130,7 +131,7 @@ def refresh_performance(workspace: Workspace, project_id: int, *, size_seconds: 
         for batch in _batches(changed):
             computed += _compute(workspace, project, found, size_seconds, version_id, batch, settings, signature)
     return PerformanceRefresh(project_id=project.id, size_seconds=size_seconds, windows=len(counts), computed=computed,
-                              unchanged=len(counts) - computed, labels=label_report(workspace, project.id),
+                              unchanged=len(counts) - computed, labels=report_of(rule, joined.feedback, found),
                               skipped=found.skipped)
 
 

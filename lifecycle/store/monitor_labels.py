@@ -61,6 +61,11 @@ def _canonical(column: str) -> str:
             f"ELSE json_extract_string({column}, '$') END")
 
 
+# The first valid label of each (request id, row): by feedback time, then segment name, then position.
+_FIRST = ('SELECT request_id, "row", arg_min(label_text, struct_pack(t := fed_at, f := filename, '
+          'n := file_row_number)) AS label_text FROM {source} WHERE valid GROUP BY request_id, "row"')
+
+
 def _feedback_sql(found: Logs) -> str:
     """CTEs ``feedback`` (every row, typed and judged) and ``labels`` (the first valid per key).
     Parameters: ``$regression`` (bool) and ``$classes`` (VARCHAR[])."""
@@ -87,9 +92,7 @@ def _feedback_sql(found: Logs) -> str:
                  WHEN NOT $regression AND label_type NOT IN {TEXT_TYPES} THEN 'wrong type'
                  ELSE 'not a class' END AS why
             FROM typed),
-        labels AS (
-            SELECT request_id, "row", label_text FROM feedback WHERE valid
-            QUALIFY row_number() OVER (PARTITION BY request_id, "row" ORDER BY fed_at, filename, file_row_number) = 1)"""
+        labels AS ({_FIRST.format(source="feedback")})"""
 
 
 def _predicted_sql(found: Logs, size_seconds: int) -> str:
@@ -128,21 +131,6 @@ def classes_in_log(found: Logs) -> tuple[str, ...]:
     return tuple(str(c) for c in frame["c"])
 
 
-def window_counts(found: Logs, size_seconds: int, classes: tuple[str, ...] | None) -> pd.DataFrame:
-    """Per (version_id, window_start): predictions, labelled (with a valid label) and, for
-    classification, ``label_counts`` (class -> labelled rows)."""
-    columns = ["version_id", "window_start", "predictions", "labelled", "label_counts"]
-    if not found.predictions.files:
-        return pd.DataFrame(columns=columns)
-    frame = _run(f"""WITH {_feedback_sql(found)}, {_predicted_sql(found, size_seconds)}
-        SELECT p.version_id, p.window_start, count(*) AS predictions, count(l.request_id) AS labelled,
-               histogram(l.label_text) AS label_counts
-        FROM predicted p LEFT JOIN labels l USING (request_id, "row")
-        GROUP BY p.version_id, p.window_start ORDER BY p.version_id, p.window_start""", _rule(classes))
-    frame["label_counts"] = [dict(v) if isinstance(v, dict) else {} for v in frame["label_counts"]]
-    return frame[columns]
-
-
 @dataclass(frozen=True, kw_only=True)
 class FeedbackCounts:
     """What the feedback log holds, judged against the predictions (see the module's rule)."""
@@ -156,31 +144,67 @@ class FeedbackCounts:
     unknown_examples: tuple[dict[str, Any], ...]  # request_id, row
 
 
-def feedback_counts(found: Logs, classes: tuple[str, ...] | None, size_seconds: int = 3600) -> FeedbackCounts:
-    """Counts of the feedback log (``size_seconds`` only shapes an unused column)."""
-    if not found.feedback.files:
-        return FeedbackCounts(rows=0, invalid=0, duplicates=0, unknown=0, joined=0, invalid_examples=(),
-                              unknown_examples=())
-    predicted = (_predicted_sql(found, size_seconds) if found.predictions.files else
-                 "predicted AS (SELECT NULL::VARCHAR AS request_id, NULL::INTEGER AS \"row\" WHERE FALSE)")
-    head = f"WITH {_feedback_sql(found)}, {predicted}, keys AS (SELECT DISTINCT request_id, \"row\" FROM predicted)"
-    params = _rule(classes)
-    totals = _run(f"""{head}
-        SELECT (SELECT count(*) FROM feedback) AS rows, (SELECT count(*) FROM feedback WHERE NOT valid) AS invalid,
-               (SELECT count(*) FROM feedback WHERE valid) - (SELECT count(*) FROM labels) AS duplicates,
-               (SELECT count(*) FROM labels ANTI JOIN keys USING (request_id, "row")) AS unknown,
-               (SELECT count(*) FROM labels SEMI JOIN keys USING (request_id, "row")) AS joined""", params)
-    invalid = _run(f"""{head}
-        SELECT request_id, "row", label, why FROM feedback WHERE NOT valid
-        ORDER BY fed_at, filename, file_row_number LIMIT {EXAMPLES}""", params)
-    unknown = _run(f"""{head}
-        SELECT request_id, "row" FROM labels ANTI JOIN keys USING (request_id, "row")
-        ORDER BY request_id, "row" LIMIT {EXAMPLES}""", params)
-    row = totals.iloc[0]
-    return FeedbackCounts(rows=int(row["rows"]), invalid=int(row["invalid"]), duplicates=int(row["duplicates"]),
-                          unknown=int(row["unknown"]), joined=int(row["joined"]),
-                          invalid_examples=tuple(_plain(r) for r in invalid.to_dict("records")),
-                          unknown_examples=tuple(_plain(r) for r in unknown.to_dict("records")))
+@dataclass(frozen=True, kw_only=True, eq=False)
+class JoinSummary:
+    """Both logs joined once: per (version_id, window_start) the predictions, the labelled ones and
+    ``label_counts`` (class -> labelled rows; {} for regression), and the feedback log's counts."""
+
+    counts: pd.DataFrame
+    feedback: FeedbackCounts
+
+
+_COUNT_COLUMNS = ["version_id", "window_start", "predictions", "labelled", "label_counts"]
+
+
+def join_summary(found: Logs, size_seconds: int, classes: tuple[str, ...] | None) -> JoinSummary:
+    """Judge every feedback row, pick the winning labels and join them to the predictions, once
+    (temporary tables in one in-memory connection), then count per window and over the log."""
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"""CREATE TEMP TABLE judged AS WITH {_feedback_sql(found)}
+            SELECT request_id, "row", label, fed_at, filename, file_row_number, label_text, valid, why FROM feedback""",
+                           _rule(classes))
+        connection.execute(f"CREATE TEMP TABLE labels AS {_FIRST.format(source='judged')}")
+        if found.predictions.files:
+            connection.execute(f"""CREATE TEMP TABLE predicted AS WITH {_predicted_sql(found, size_seconds)}
+                SELECT request_id, "row", version_id, window_start FROM predicted""")
+        else:
+            connection.execute("""CREATE TEMP TABLE predicted (request_id VARCHAR, "row" INTEGER, version_id BIGINT,
+                window_start TIMESTAMP)""")
+        counts = connection.execute("""
+            SELECT p.version_id, p.window_start, count(*) AS predictions, count(l.request_id) AS labelled,
+                   histogram(l.label_text) AS label_counts
+            FROM predicted p LEFT JOIN labels l USING (request_id, "row")
+            GROUP BY p.version_id, p.window_start ORDER BY p.version_id, p.window_start""").df()
+        counts["label_counts"] = [dict(v) if isinstance(v, dict) else {} for v in counts["label_counts"]]
+        connection.execute('CREATE TEMP TABLE keys AS SELECT DISTINCT request_id, "row" FROM predicted')
+        totals = connection.execute("""
+            SELECT (SELECT count(*) FROM judged) AS rows, (SELECT count(*) FROM judged WHERE NOT valid) AS invalid,
+                   (SELECT count(*) FROM judged WHERE valid) - (SELECT count(*) FROM labels) AS duplicates,
+                   (SELECT count(*) FROM labels ANTI JOIN keys USING (request_id, "row")) AS unknown,
+                   (SELECT count(*) FROM labels SEMI JOIN keys USING (request_id, "row")) AS joined""").fetchone()
+        invalid = connection.execute(f"""SELECT request_id, "row", label, why FROM judged WHERE NOT valid
+            ORDER BY fed_at, filename, file_row_number LIMIT {EXAMPLES}""").df()
+        unknown = connection.execute(f"""SELECT request_id, "row" FROM labels ANTI JOIN keys USING (request_id, "row")
+            ORDER BY request_id, "row" LIMIT {EXAMPLES}""").df()
+    finally:
+        connection.close()
+    rows, bad, duplicates, missing, joined = (int(v) for v in totals)
+    return JoinSummary(counts=counts[_COUNT_COLUMNS], feedback=FeedbackCounts(
+        rows=rows, invalid=bad, duplicates=duplicates, unknown=missing, joined=joined,
+        invalid_examples=tuple(_plain(r) for r in invalid.to_dict("records")),
+        unknown_examples=tuple(_plain(r) for r in unknown.to_dict("records"))))
+
+
+def window_counts(found: Logs, size_seconds: int, classes: tuple[str, ...] | None) -> pd.DataFrame:
+    """Per (version_id, window_start): predictions, labelled (with a valid label) and, for
+    classification, ``label_counts`` (class -> labelled rows)."""
+    return join_summary(found, size_seconds, classes).counts
+
+
+def feedback_counts(found: Logs, classes: tuple[str, ...] | None) -> FeedbackCounts:
+    """Counts of the feedback log judged against the predictions."""
+    return join_summary(found, 3600, classes).feedback
 
 
 def _plain(record: dict) -> dict:

@@ -321,3 +321,15 @@ def test_an_alerts_chart_is_redrawn_from_its_evidence(workspace, actors):
     realized = next(t for t in drawn.data if t.name == "realized")
     assert list(realized.y) == [w.realized["accuracy"].value for w in history.windows]
     assert "No window has a value yet" in interval_series_figure({"x": [], "value": []}).layout.annotations[0].text
+
+
+def test_a_window_without_traffic_is_a_gap_in_the_chart(workspace, actors):
+    from lifecycle.charts.performance_charts import performance_series
+
+    project = make_project(workspace, actors["analyst"])
+    simulate(workspace, project, hours=1, per_hour=60)
+    simulate(workspace, project, hours=1, per_hour=60, start=START + timedelta(hours=3), request_prefix="s")
+    refresh_performance(workspace, project.id, size_seconds=HOUR, now=LATER)
+    series = performance_series(performance_history(workspace, project.id, size_seconds=HOUR), "recall", 7)
+    assert series["x"] == [(START + timedelta(hours=h)).isoformat() for h in range(4)]
+    assert series["value"][1:3] == [None, None] and None not in (series["value"][0], series["value"][3])

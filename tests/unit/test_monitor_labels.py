@@ -208,3 +208,16 @@ def test_the_service_names_feedback_ids_it_has_not_answered(workspace, actors, t
     # a restarted service still knows the ids in the log it wrote
     with TestClient(create_app(tmp_path / "deploy", tmp_path / "logs", settings=settings, watch=False)) as client:
         assert client.post("/feedback", json={"request_id": "known-1", "label": "no"}).json() == {"recorded": 1}
+
+
+def test_a_torn_feedback_segment_is_skipped_and_named(workspace, logged):
+    from lifecycle.monitor.performance import refresh_performance
+    from lifecycle.store.prediction_log import TornSegment
+
+    project, rows = logged
+    _feedback(workspace, project, (rows[0][0], "yes"))
+    torn = feedback_dir(log_dir(workspace.path, project.id)) / "20260302T000000000000-torn.parquet"
+    torn.write_bytes(b"PAR1 cut short")
+    with pytest.warns(TornSegment, match="torn.parquet"):
+        result = refresh_performance(workspace, project.id, size_seconds=3600, now=START + timedelta(days=1))
+    assert result.labels.joined == 1 and any(s.startswith(torn.name) for s in result.skipped)
