@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 CAPACITY = 100_000
+MAX_SEGMENTS = 2_000  # newest segments read at start: a quiet service writes many small ones
 
 
 class RecentIds:
@@ -44,11 +45,12 @@ class RecentIds:
 
     def seed(self, predictions_folder: Path | None) -> int:
         """Add the answered ids of the newest whole segments in ``predictions_folder`` (up to
-        ``capacity``, oldest first); unreadable segments are skipped. Returns how many were added."""
+        ``capacity`` ids from at most ``MAX_SEGMENTS`` segments, oldest first); unreadable segments
+        are skipped. Returns how many were added."""
         if predictions_folder is None or not Path(predictions_folder).is_dir():
             return 0
         chunks, total = [], 0
-        for path in sorted(Path(predictions_folder).glob("*.parquet"), reverse=True):
+        for path in sorted(Path(predictions_folder).glob("*.parquet"), reverse=True)[:MAX_SEGMENTS]:
             try:
                 table = pq.read_table(path, columns=["request_id", "status"])
             except Exception:  # a torn segment: the log reader names it; a hint can do without it
