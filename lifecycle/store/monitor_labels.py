@@ -196,12 +196,6 @@ def join_summary(found: Logs, size_seconds: int, classes: tuple[str, ...] | None
         unknown_examples=tuple(_plain(r) for r in unknown.to_dict("records"))))
 
 
-def window_counts(found: Logs, size_seconds: int, classes: tuple[str, ...] | None) -> pd.DataFrame:
-    """Per (version_id, window_start): predictions, labelled (with a valid label) and, for
-    classification, ``label_counts`` (class -> labelled rows)."""
-    return join_summary(found, size_seconds, classes).counts
-
-
 def feedback_counts(found: Logs, classes: tuple[str, ...] | None) -> FeedbackCounts:
     """Counts of the feedback log judged against the predictions."""
     return join_summary(found, 3600, classes).feedback

@@ -69,16 +69,3 @@ def replace_window(cursor: duckdb.DuckDBPyConnection, counts: WindowCounts, valu
                            [key + [v.metric, v.source, v.value, v.low, v.high, v.n, v.note,
                                    None if v.details is None else json.dumps(v.details, allow_nan=False)]
                             for v in values])
-
-
-def forget_window(cursor: duckdb.DuckDBPyConnection, key: tuple[int, int, int, datetime]) -> None:
-    """Remove a stored window that no longer has predictions (its log segments were removed)."""
-    where = "project_id = ? AND model_version_id = ? AND size_seconds = ? AND window_start = ?"
-    for table in ("monitor_performance", "monitor_windows"):
-        cursor.execute(f"DELETE FROM {table} WHERE {where}", list(key))
-
-
-def sizes(cursor: duckdb.DuckDBPyConnection, project_id: int) -> list[int]:
-    """The window sizes stored for a project."""
-    return [r[0] for r in cursor.execute("SELECT DISTINCT size_seconds FROM monitor_windows WHERE project_id = ? "
-                                         "ORDER BY 1", [project_id]).fetchall()]
