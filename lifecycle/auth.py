@@ -40,6 +40,7 @@ class Permission(Enum):
     RUN_SERVICE = "start and stop the scoring service"
     MANAGE_USERS = "add users, change roles, disable users and reset passwords"
     ARCHIVE_PROJECT = "archive and restore projects"
+    SIMULATE_TRAFFIC = "write simulated traffic history into a project's prediction log"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -65,6 +66,9 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.RUN_SERVICE: _BUILDERS,  # who deploys runs what serves
     Permission.MANAGE_USERS: frozenset({"admin"}),
     Permission.ARCHIVE_PROJECT: frozenset({"admin"}),
+    # Simulated history lands in the log every monitoring chart reads (marked, but there): the
+    # people who run the model's pipeline, as for batch scoring.
+    Permission.SIMULATE_TRAFFIC: _BUILDERS,
 }
 
 
