@@ -65,11 +65,14 @@ def simulate_command(context: Context, args: argparse.Namespace) -> Result:
     from lifecycle.deploy import process
     from lifecycle.deploy.paths import deploy_dir
     from lifecycle.monitor import simulate
+    from lifecycle.monitor.replay_rows import production_manifest
 
     label_delay = simulate.DEFAULT_LABEL_DELAY if args.label_delay is None else args.label_delay
     simulate.check_replay(n_rows=args.rows, rate=args.rate, label_delay=label_delay, label_share=args.label_share,
                           batch_rows=args.batch)
     project_id = find_project(context.path, args.project)
+    manifest = production_manifest(context.path, project_id)
+    drift.check(manifest.production.input_schema, manifest.task)  # before asking for the service
     status = process.service_status(deploy_dir(context.path, project_id))
     if not status.running or not status.url:
         raise InputError(f"The scoring service of {args.project} is not running.",
