@@ -91,3 +91,18 @@ def test_active_rows_respect_after_and_from():
     assert [spec.active(n, at) for n, at in enumerate([after] * 4 + [before], start=1)] == mask.tolist()
     assert not NO_DRIFT.active_rows(0, [after] * 3).any()
     assert parse_drift("label-rate:0.3").active_rows(0, [before] * 2).dtype == np.bool_
+
+
+def test_the_live_traffic_setting(monkeypatch):
+    from lifecycle import config
+
+    monkeypatch.delenv("LIFECYCLE_LIVE_TRAFFIC", raising=False)
+    assert config.live_traffic_rate() == 0.5
+    monkeypatch.setenv("LIFECYCLE_LIVE_TRAFFIC", "0")
+    assert config.live_traffic_rate() == 0.0
+    monkeypatch.setenv("LIFECYCLE_LIVE_TRAFFIC", "2.5")
+    assert config.live_traffic_rate() == 2.5
+    for bad in ("fast", "-1", "nan"):
+        monkeypatch.setenv("LIFECYCLE_LIVE_TRAFFIC", bad)
+        with pytest.raises(ValueError, match="LIFECYCLE_LIVE_TRAFFIC="):
+            config.live_traffic_rate()
