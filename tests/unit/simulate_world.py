@@ -18,6 +18,7 @@ from lifecycle.problem import projects
 from lifecycle.validate import stage as validate_stage
 from lifecycle.workspace import Workspace, open_workspace
 
+ROOT = Path(__file__).resolve().parents[2]
 ROWS = 500
 TEST_SIZE = 0.3
 

@@ -233,3 +233,36 @@ def test_cli_writes_history(clean, capsys):
     code = cli_main(["--workspace", str(workspace.path), "--user", "stakeholder", "simulate", "--project",
                      project.name, "--rows", "30", "--history-days", "3"])
     assert code == 2 and "may not write simulated traffic" in capsys.readouterr().err
+
+
+def test_serve_then_simulate_as_the_message_says(clean, capsys):
+    """`python -m lifecycle serve` in another process (as the refusal suggests) counts as the project's
+    running service, and `simulate` replays through it."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from lifecycle.deploy import process
+    from lifecycle.deploy.paths import deploy_dir
+    from tests.unit.simulate_world import ROOT
+
+    workspace, project = clean
+    port = process.free_port()
+    server = subprocess.Popen([sys.executable, "-m", "lifecycle", "--workspace", str(workspace.path), "serve",
+                               "--project", project.name, "--port", str(port)], cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT), "LIFECYCLE_LOG_FLUSH_SECONDS": "0.2"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not process.service_status(deploy_dir(workspace.path, project.id)).healthy:
+            assert time.monotonic() < deadline and server.poll() is None, "serve did not come up"
+            time.sleep(0.2)
+        code = cli_main(["--workspace", str(workspace.path), "--json", "simulate", "--project", project.name,
+                         "--rows", "8", "--rate", "80", "--label-delay", "0"])
+        out = json.loads(capsys.readouterr().out)
+        assert code == 0 and out["rows_answered"] == 8 and out["url"] == f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    assert len(_log(workspace, project)) == 8 and len(_log(workspace, project, "feedback")) == 8
