@@ -107,12 +107,18 @@ def _run(traffic: LiveTraffic, workspace: Workspace, project: Project) -> None:
         try:
             rows = cached_replay_rows(workspace.path, project.id) or replay_rows(workspace, project)
             run = history_runs(workspace.path, project.id)[-1]
-            summary = replay(status.url, rows, n_rows=max(1, math.ceil(traffic.rate * CHUNK_SECONDS)),
+            n_rows, before = max(1, math.ceil(traffic.rate * CHUNK_SECONDS)), traffic.rows_sent
+
+            def advanced(fraction: float, _message: str) -> None:
+                traffic.rows_sent = before + round(fraction * n_rows)
+                traffic.labels_sent = labels.sent
+
+            summary = replay(status.url, rows, n_rows=n_rows,
                              rate=traffic.rate, drift=parse_drift(run.get("live_drift")),
                              label_delay=float(run.get("label_delay", DEFAULT_LABEL_DELAY)),
                              label_share=float(run.get("label_share", 1.0)), seed=int(run.get("seed", 0)) + chunk,
-                             labels=labels, cancel=traffic.stop, client=client)
-            traffic.rows_sent += summary.rows_sent
+                             labels=labels, cancel=traffic.stop, client=client, progress=advanced)
+            traffic.rows_sent = before + summary.rows_sent
             traffic.labels_sent = labels.sent
             traffic.last_error = None
         except ServiceUnreachable as error:  # stopped or restarting: look for it again soon
