@@ -64,14 +64,14 @@ def simulation_dir(workspace_path: Path, project_id: int) -> Path:
     return files_dir(workspace_path) / "simulation" / str(int(project_id))
 
 
-def production_manifest(workspace_path: Path, project_id: int) -> Manifest:
+def production_manifest(workspace_path: Path, project_id: int, name: str | None = None) -> Manifest:
     """The project's deployment manifest with a version in production (read from disk, no database).
-    Raises InputError when nothing of it is in production."""
+    Raises InputError (naming the project as ``name``, else by id) when nothing of it is in production."""
     folder = deploy_dir(workspace_path, project_id)
     manifest = read_manifest(folder) if manifest_path(folder).exists() else None
     if manifest is None or manifest.production is None:
-        raise InputError(f"Nothing of project #{project_id} is in production, so there is no model to send "
-                         "traffic to.", "Promote an approved version to production first (the Deploy page, or "
+        shown = repr(name) if name else f"project #{project_id}"
+        raise InputError(f"Nothing of {shown} is in production, so there is no model to send traffic to.", "Promote an approved version to production first (the Deploy page, or "
                                         "`python -m lifecycle move VERSION_ID production --reason ...`).")
     return manifest
 
@@ -84,7 +84,7 @@ def replay_rows(workspace: Workspace, project: Project) -> ReplayRows:
     from lifecycle.models import registry
     from lifecycle.validate.held_out import no_test_rows
 
-    manifest = production_manifest(workspace.path, project.id)
+    manifest = production_manifest(workspace.path, project.id, project.name)
     served = manifest.production
     version = registry.get_version(workspace, served.version_id)
     data = training.data_for_run(workspace, training.get_run(workspace, version.run_id))

@@ -266,3 +266,14 @@ def test_serve_then_simulate_as_the_message_says(clean, capsys):
         server.terminate()
         server.wait(timeout=15)
     assert len(_log(workspace, project)) == 8 and len(_log(workspace, project, "feedback")) == 8
+
+
+def test_a_project_without_production_has_no_traffic(world):
+    from lifecycle.problem import projects
+
+    workspace, _ = world
+    other = projects.create_project(workspace, users(workspace)["analyst"], name="Empty", task="binary", target="y",
+                                    positive_class="yes")
+    with pytest.raises(InputError, match="Nothing of 'Empty' is in production"):
+        history.write_history(workspace, other.id, days=1, rows_per_day=5)
+    assert not log_dir(workspace.path, other.id).exists()
