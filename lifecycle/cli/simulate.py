@@ -87,6 +87,7 @@ def simulate_command(context: Context, args: argparse.Namespace) -> Result:
             f"({summary.rows_answered:,} answered, {summary.refused:,} requests refused, {summary.drifted_rows:,} "
             f"drifted) in {summary.seconds:.1f} s; {summary.labels_sent:,} labels sent"
             + (f", {summary.labels_pending:,} dropped" if summary.labels_pending else "")
+            + (f", {summary.labels_refused:,} refused" if summary.labels_refused else "")
             + (" (stopped early)" if summary.cancelled else "")
             + f". Request ids start with sim-{summary.tag}-.")
     if summary.first_refusal:

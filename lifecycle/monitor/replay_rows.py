@@ -71,8 +71,9 @@ def production_manifest(workspace_path: Path, project_id: int, name: str | None 
     manifest = read_manifest(folder) if manifest_path(folder).exists() else None
     if manifest is None or manifest.production is None:
         shown = repr(name) if name else f"project #{project_id}"
-        raise InputError(f"Nothing of {shown} is in production, so there is no model to send traffic to.", "Promote an approved version to production first (the Deploy page, or "
-                                        "`python -m lifecycle move VERSION_ID production --reason ...`).")
+        raise InputError(f"Nothing of {shown} is in production, so there is no model to send traffic to.",
+                         "Promote an approved version to production first (the Deploy page, or "
+                         "`python -m lifecycle move VERSION_ID production --reason ...`).")
     return manifest
 
 

@@ -55,6 +55,7 @@ class ReplaySummary:
     drifted_rows: int
     labels_sent: int
     labels_pending: int  # labels not sent: the run was cancelled (or not waited for) before they were due
+    labels_refused: int  # labels /feedback answered with an error
     cancelled: bool
     seconds: float
     first_refusal: str | None = None
@@ -172,12 +173,12 @@ def replay(url: str, rows: ReplayRows, *, n_rows: int | None, rate: float, drift
            seed: int = 0, tag: str | None = None, labels: LabelQueue | None = None, wait_for_labels: bool = True,
            progress: Progress = quiet, cancel: threading.Event | None = None,
            client: ServiceClient | None = None) -> ReplaySummary:
-    """Send ``n_rows`` held-out rows (None: until ``cancel`` is set) to the service at ``url`` (or through ``client``, kept open) at
-    ``rate`` rows a second in requests of ``batch_rows`` (default :func:`default_batch_rows`), with
-    ``drift`` applied to the rows it covers, and labels for a ``label_share`` of the answered rows
-    ``label_delay`` seconds after their answer. ``labels``: a queue kept across calls (the app's
-    live traffic); then labels not yet due are left in it rather than waited for. With
-    ``wait_for_labels`` (default), the call returns once the last label is sent.
+    """Send ``n_rows`` held-out rows (None: until ``cancel`` is set) to the service at ``url`` (or
+    through ``client``, kept open) at ``rate`` rows a second in requests of ``batch_rows`` (default
+    :func:`default_batch_rows`), with ``drift`` applied to the rows it covers, and labels for a
+    ``label_share`` of the answered rows ``label_delay`` seconds after their answer. ``labels``: a
+    queue kept across calls (the app's live traffic); then labels not yet due are left in it rather
+    than waited for. With ``wait_for_labels`` (default), the call returns once the last label is sent.
 
     Raises InputError for a bad setting or a drift that does not fit the model, ServiceUnreachable
     when nothing answers at ``url``."""
@@ -190,7 +191,7 @@ def replay(url: str, rows: ReplayRows, *, n_rows: int | None, rate: float, drift
     batch = batch_rows or default_batch_rows(rate)
     tag = tag or secrets.token_hex(4)
     queue = labels if labels is not None else LabelQueue()
-    sent_before = queue.sent
+    sent_before, failed_before = queue.sent, queue.failed
     owned = client is None
     client = client or ServiceClient(url)
     started = time.monotonic()
@@ -232,7 +233,8 @@ def replay(url: str, rows: ReplayRows, *, n_rows: int | None, rate: float, drift
             client.close()
     return ReplaySummary(url=client.url, tag=tag, rows_sent=sent, rows_answered=answered, requests=requests,
                          refused=refused, drifted_rows=drifted_rows, labels_sent=queue.sent - sent_before,
-                         labels_pending=queue.pending, cancelled=cancelled,
+                         labels_pending=queue.pending, labels_refused=queue.failed - failed_before,
+                         cancelled=cancelled,
                          seconds=round(time.monotonic() - started, 3), first_refusal=first_refusal)
 
 

@@ -108,7 +108,8 @@ def test_the_same_seed_writes_the_same_log(clean):
     workspace, project = clean
 
     def written(seed):
-        history.write_history(workspace, project.id, days=2, rows_per_day=150, drift="weight:city=east:5;label-rate:0.7",
+        history.write_history(workspace, project.id, days=2, rows_per_day=150,
+                              drift="weight:city=east:5;label-rate:0.7",
                               start_drift_day=1, label_share=0.6, seed=seed, end=END)
         logged, labels = _log(workspace, project).drop(columns="latency_ms"), _log(workspace, project, "feedback")
         shutil.rmtree(log_dir(workspace.path, project.id))
