@@ -9,6 +9,7 @@ from lifecycle import auth, config
 from lifecycle.records import User
 from ui import cookie, login, sidebar, state
 from ui.deploy import service as deploy_service
+from ui import live_traffic
 from ui.frame import error_boundary
 
 st.set_page_config(page_title="Lifecycle", page_icon=":material/recycling:", layout="wide")
@@ -47,6 +48,7 @@ def main() -> None:
     if config.demo_enabled():
         login.seed_demo_with_progress(workspace)
     deploy_service.autostart(workspace)  # what is in production answers at once; it stops with the app
+    live_traffic.autostart(workspace)  # a demo's simulated traffic keeps flowing through those services
 
     user = state.current_user()
     if user is None:

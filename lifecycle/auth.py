@@ -42,6 +42,7 @@ class Permission(Enum):
     ARCHIVE_PROJECT = "archive and restore projects"
     HANDLE_ALERTS = "acknowledge and resolve monitoring alerts"
     CONFIGURE_ALERTS = "set the webhook a project's alerts are sent to"
+    SIMULATE_TRAFFIC = "write simulated traffic history into a project's prediction log"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -73,6 +74,9 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.HANDLE_ALERTS: frozenset({"analyst", "reviewer", "admin"}),
     # A webhook sends alert evidence out of the workspace, like an export: the people who deploy.
     Permission.CONFIGURE_ALERTS: _BUILDERS,
+    # Simulated history lands in the log every monitoring chart reads (marked, but there): the
+    # people who run the model's pipeline, as for batch scoring.
+    Permission.SIMULATE_TRAFFIC: _BUILDERS,
 }
 
 
