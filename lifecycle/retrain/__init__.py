@@ -1,0 +1,1 @@
+"""Stage 7 · Retrain (placeholder face, completed below)."""
