@@ -40,6 +40,7 @@ class Permission(Enum):
     RUN_SERVICE = "start and stop the scoring service"
     MANAGE_USERS = "add users, change roles, disable users and reset passwords"
     ARCHIVE_PROJECT = "archive and restore projects"
+    RUN_EXPERIMENT = "start, conclude and roll back A/B tests between model versions"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -65,6 +66,8 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.RUN_SERVICE: _BUILDERS,  # who deploys runs what serves
     Permission.MANAGE_USERS: frozenset({"admin"}),
     Permission.ARCHIVE_PROJECT: frozenset({"admin"}),
+    # An A/B test sends live traffic to a challenger and may promote it: the people who deploy.
+    Permission.RUN_EXPERIMENT: _BUILDERS,
 }
 
 
