@@ -16,6 +16,7 @@ Every number comes from a library or is checked against a reference in
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -56,9 +57,11 @@ def paired_bootstrap(statistic: Callable[[np.ndarray], float], n: int, *, n_resa
     rows = np.arange(n)
     difference = float(statistic(rows))
     # paired=True: scipy resamples one set of row positions and hands the same rows to both "samples".
-    result = stats.bootstrap((rows, rows), lambda a, _b: statistic(a), paired=True, vectorized=False,
-                             n_resamples=n_resamples, confidence_level=confidence, method="percentile",
-                             rng=np.random.default_rng(seed))
+    with warnings.catch_warnings():  # resamples where the statistic is undefined are handled below
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        result = stats.bootstrap((rows, rows), lambda a, _b: statistic(a), paired=True, vectorized=False,
+                                 n_resamples=n_resamples, confidence_level=confidence, method="percentile",
+                                 rng=np.random.default_rng(seed))
     distribution = np.asarray(result.bootstrap_distribution, dtype=float)
     finite = distribution[np.isfinite(distribution)]
     if finite.size * 2 < distribution.size:
