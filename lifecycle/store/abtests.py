@@ -68,7 +68,8 @@ def labelled_outcomes(predictions: Path, feedback: Path, *, version_ids: tuple[i
                       until: datetime | None = None) -> pd.DataFrame:
     """Answered rows of ``version_ids`` logged at or after ``since`` (and before ``until``) that have
     feedback, oldest first: request_id, row, time, version_id, prediction and label (both JSON
-    text, as logged). A row with several feedback entries takes the latest. Torn segments are
+    text, as logged). A row with several feedback entries takes the latest; a request id answered
+    more than once (a client's retry) counts once, by its first answer. Torn segments are
     skipped with a warning (``prediction_log.segments``)."""
     columns = ["request_id", "row", "time", "version_id", "prediction", "label"]
     answered, labels = prediction_log.segments(predictions), prediction_log.segments(feedback)
@@ -83,6 +84,7 @@ def labelled_outcomes(predictions: Path, feedback: Path, *, version_ids: tuple[i
         FROM {_source(answered.files)} p JOIN labels l ON l.request_id = p.request_id AND l."row" = p."row"
         WHERE p.role = 'answer' AND p.status < 400 AND p.prediction IS NOT NULL AND p.version_id IN ({marks})
           AND p."time" >= ? AND (? IS NULL OR p."time" < ?)
+        QUALIFY row_number() OVER (PARTITION BY p.request_id, p."row" ORDER BY p."time") = 1
         ORDER BY p."time", p.request_id, p."row" """
     return _query(sql, [*version_ids, since, until, until])[columns]
 
