@@ -166,3 +166,41 @@ def test_a_challenger_found_worse_is_not_promoted(workspace, actors, project):
         abtest.conclude_abtest(workspace, actors["analyst"], project.id, decision="promote")
     ended, _ = abtest.conclude_abtest(workspace, actors["analyst"], project.id)
     assert ended.decision == "kept" and ended.result["verdict"] == verdict.CHAMPION_BETTER
+
+
+def test_the_cli_runs_an_ab_test_with_exit_codes_ci_can_read(workspace, actors, project, capsys):
+    import json
+
+    from lifecycle.cli import main
+    from lifecycle.store.db import close_database
+    from lifecycle.workspace import open_workspace
+
+    champion, challenger = champion_and_challenger(workspace, actors)
+    never, _, _ = __import__("tests.unit.deploy_fixtures", fromlist=["register"]).register(
+        workspace, actors["analyst"], seed=4)
+    path = workspace.path
+    close_database(path)
+    base = ["--workspace", str(path), "--user", "analyst"]
+    start = [*base, "abtest", "start", "--project", "Churn", "--champion", str(champion.id)]
+    assert main([*start, "--challenger", str(never.version_id), "--share", "0.2"]) == 2
+    assert "never validated" in capsys.readouterr().err
+    assert main([*start, "--challenger", str(challenger.id), "--share", "0"]) == 2
+    capsys.readouterr()
+    assert main([*start, "--challenger", str(challenger.id), "--share", "0.5", "--mde", "0.1"]) == 0
+    assert "labelled outcomes to detect 10 points of accuracy" in capsys.readouterr().out
+    assert main([*start, "--challenger", str(challenger.id), "--share", "0.5"]) == 2
+    assert "already running" in capsys.readouterr().err
+    assert main([*base, "abtest", "conclude", "--project", "Churn", "--keep"]) == 2
+    assert "no labelled outcomes" in capsys.readouterr().err
+
+    labelled_traffic(open_workspace(path), 1, (champion.id, challenger.id), (0.70, 0.95), 600, seed=3)
+    close_database(path)
+    assert main([*base, "--json", "abtest", "status", "--project", "Churn"]) == 0
+    running = json.loads(capsys.readouterr().out)["running"]
+    assert running["verdict"] == "challenger better" and running["low"] > 0 and "mSPRT" in running["test"]
+    assert main([*base, "abtest", "conclude", "--project", "Churn", "--promote"]) == 1  # not approved: the gate
+    assert "has not been approved" in capsys.readouterr().out
+    assert main([*base, "abtest", "rollback", "--project", "Churn", "--reason", "stop for now"]) == 0
+    assert "rolled back" in capsys.readouterr().out
+    assert main([*base, "deployment", "--project", "Churn"]) == 0
+    assert "100% of traffic" in capsys.readouterr().out
