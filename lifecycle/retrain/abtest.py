@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from lifecycle.auth import Permission, require
-from lifecycle.deploy.promotion import expected_manifest, manifest_for, sync_manifest
+from lifecycle.deploy.promotion import expected_manifest, sync_manifest
 from lifecycle.errors import InputError
 from lifecycle.models import states
 from lifecycle.models.registry import get_version
@@ -232,8 +232,3 @@ def rollback_abtest(workspace: Workspace, actor: User, project_id: int, reason: 
     sync_manifest(workspace, project_id, actor.name)
     return ended
 
-
-def serving_shares(workspace: Workspace, project_id: int) -> dict[int, float]:
-    """Each answering version's share of traffic in the project's manifest ({} before any deployment)."""
-    manifest = manifest_for(workspace, project_id)
-    return {} if manifest is None else {v.version_id: v.share for v in manifest.versions}
