@@ -68,7 +68,7 @@ def labelled_outcomes(predictions: Path, feedback: Path, *, version_ids: tuple[i
                       until: datetime | None = None) -> pd.DataFrame:
     """Answered rows of ``version_ids`` logged at or after ``since`` (and before ``until``) that have
     feedback, oldest first: request_id, row, time, version_id, prediction and label (both JSON
-    text, as logged). A row with several feedback entries takes the latest; a request id answered
+    text, as logged). A row with several feedback entries takes the first (the Monitor stage's rule); a request id answered
     more than once (a client's retry) counts once, by its first answer. Torn segments are
     skipped with a warning (``prediction_log.segments``)."""
     columns = ["request_id", "row", "time", "version_id", "prediction", "label"]
@@ -78,7 +78,7 @@ def labelled_outcomes(predictions: Path, feedback: Path, *, version_ids: tuple[i
     marks = ", ".join("?" for _ in version_ids)
     sql = f"""
         WITH labels AS (
-            SELECT request_id, "row", arg_max(label, "time") AS label
+            SELECT request_id, "row", arg_min(label, "time") AS label
             FROM {_source(labels.files)} GROUP BY request_id, "row")
         SELECT p.request_id, p."row", p."time", p.version_id, p.prediction, l.label
         FROM {_source(answered.files)} p JOIN labels l ON l.request_id = p.request_id AND l."row" = p."row"
@@ -99,7 +99,7 @@ def shadow_pairs(predictions: Path, feedback: Path, *, answer_id: int, shadow_id
     if not answered.files:
         return pd.DataFrame(columns=columns)
     labels = prediction_log.segments(feedback)
-    label_join = (f"""LEFT JOIN (SELECT request_id, "row", arg_max(label, "time") AS label
+    label_join = (f"""LEFT JOIN (SELECT request_id, "row", arg_min(label, "time") AS label
                                  FROM {_source(labels.files)} GROUP BY request_id, "row") l
                       ON l.request_id = a.request_id AND l."row" = a."row" """
                   if labels.files else "")
