@@ -22,6 +22,7 @@ PAGES = (  # (script, title, icon); the first is the default page
     ("pages/develop.py", "3 · Develop", ":material/build:"),
     ("pages/validate.py", "4 · Validate", ":material/balance:"),
     ("pages/deploy.py", "5 · Deploy", ":material/rocket_launch:"),
+    ("pages/retrain.py", "7 · Retrain", ":material/compare_arrows:"),
     ("pages/admin.py", "Admin", ":material/admin_panel_settings:"),
 )
 

@@ -43,6 +43,7 @@ class Permission(Enum):
     HANDLE_ALERTS = "acknowledge and resolve monitoring alerts"
     CONFIGURE_ALERTS = "set the webhook a project's alerts are sent to"
     SIMULATE_TRAFFIC = "write simulated traffic history into a project's prediction log"
+    RUN_EXPERIMENT = "start, conclude and roll back A/B tests between model versions"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -77,6 +78,8 @@ GRANTS: dict[Permission, frozenset[str]] = {
     # Simulated history lands in the log every monitoring chart reads (marked, but there): the
     # people who run the model's pipeline, as for batch scoring.
     Permission.SIMULATE_TRAFFIC: _BUILDERS,
+    # An A/B test sends live traffic to a challenger and may promote it: the people who deploy.
+    Permission.RUN_EXPERIMENT: _BUILDERS,
 }
 
 

@@ -3,7 +3,7 @@
 ``core`` holds users, projects, objectives, dataset versions, recipes, splits and audit events;
 ``runs`` the tracked runs and searches; ``models`` model versions, their states, stored
 validations and evidence; ``alerts`` the Monitor stage's alerts, their deliveries and webhooks;
-``performance`` its per-window counts and metrics. Import any of them from here.
+``performance`` its per-window counts and metrics; ``retrain`` A/B tests. Import any of them from here.
 """
 from lifecycle.records.core import (RISK_TIERS, TASKS, AuditEvent, ColumnSchema, DatasetVersion, Lineage, Objective,
                                     ObjectiveSet, Project, RecipeVersion, Split, User)
@@ -12,6 +12,7 @@ from lifecycle.records.models import (DEPLOYMENT_ROLES, EVIDENCE_KINDS, Deployme
 from lifecycle.records.runs import RUN_STATUSES, SEARCH_METHODS, SEARCH_STATUSES, Leaderboard, Run, Search
 from lifecycle.records.alerts import ALERT_KINDS, ALERT_STATES, DELIVERY_STATES, Alert, AlertDelivery, Webhook
 from lifecycle.records.performance import SOURCES, WindowCounts, WindowMetric
+from lifecycle.records.retrain import ABTEST_DECISIONS, ABTEST_STATUSES, ABTest
 
 __all__ = ["RISK_TIERS", "TASKS", "AuditEvent", "ColumnSchema", "DatasetVersion", "Lineage", "Objective",
            "ObjectiveSet", "Project", "RecipeVersion", "Split", "User",
@@ -19,4 +20,5 @@ __all__ = ["RISK_TIERS", "TASKS", "AuditEvent", "ColumnSchema", "DatasetVersion"
            "ProjectEvidence", "StoredValidation",
            "RUN_STATUSES", "SEARCH_METHODS", "SEARCH_STATUSES", "Leaderboard", "Run", "Search",
            "ALERT_KINDS", "ALERT_STATES", "DELIVERY_STATES", "Alert", "AlertDelivery", "Webhook",
-           "SOURCES", "WindowCounts", "WindowMetric"]
+           "SOURCES", "WindowCounts", "WindowMetric",
+           "ABTEST_DECISIONS", "ABTEST_STATUSES", "ABTest"]

@@ -98,11 +98,13 @@ def test_each_stage_says_its_own_status_and_the_next_step_comes_from_the_stage_l
     states = stages.stage_states(workspace, income)
     assert [s.stage for s in states] == list(stages.NAMES) == [
         "Problem", "Data", "Develop", "Validate", "Deploy", "Monitor", "Retrain", "Govern", "Retire"]
-    assert [s.state for s in states] == ["done"] * 5 + ["not reached"] * 4
+    assert [s.state for s in states] == ["done"] * 5 + ["not reached", "ready", "not reached", "not reached"]
+    assert states[6].reason == "Stage a validated challenger (Deploy) to compare it with production."
     assert states[3].reason == "Model v2 is validated; a reviewer who did not train it can approve it."
     assert states[4].reason == "Model v1 is in production."
     # The next step is the first stage after the ones done, never an earlier one.
-    assert portfolio.summarise(workspace, income).next_step == "Monitor: Arrives in a later release."
+    assert portfolio.summarise(workspace, income).next_step == (
+        "Retrain: Stage a validated challenger (Deploy) to compare it with production.")
     credit = projects.find_project(workspace, "German credit risk")
     credit_states = stages.stage_states(workspace, credit)
     assert [s.state for s in credit_states[:5]] == ["done", "ready", "blocked", "blocked", "blocked"]
