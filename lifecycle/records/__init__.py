@@ -3,7 +3,7 @@
 ``core`` holds users, projects, objectives, dataset versions, recipes, splits and audit events;
 ``runs`` the tracked runs and searches; ``models`` model versions, their states, stored
 validations and evidence; ``alerts`` the Monitor stage's alerts, their deliveries and webhooks;
-``performance`` its per-window counts and metrics; ``retrain`` A/B tests. Import any of them from here.
+``performance`` its per-window counts and metrics; ``retrain`` A/B tests, retraining policies and retrains. Import any of them from here.
 """
 from lifecycle.records.core import (RISK_TIERS, TASKS, AuditEvent, ColumnSchema, DatasetVersion, Lineage, Objective,
                                     ObjectiveSet, Project, RecipeVersion, Split, User)
@@ -13,6 +13,8 @@ from lifecycle.records.runs import RUN_STATUSES, SEARCH_METHODS, SEARCH_STATUSES
 from lifecycle.records.alerts import ALERT_KINDS, ALERT_STATES, DELIVERY_STATES, Alert, AlertDelivery, Webhook
 from lifecycle.records.performance import SOURCES, WindowCounts, WindowMetric
 from lifecycle.records.retrain import ABTEST_DECISIONS, ABTEST_STATUSES, ABTest
+from lifecycle.records.retrain import (POLICY_TRIGGERS, RETRAIN_STATES, SEARCH_SOURCES, WINDOW_KINDS, DataWindow,
+                                      Retrain, RetrainPolicy, SearchChoice)
 
 __all__ = ["RISK_TIERS", "TASKS", "AuditEvent", "ColumnSchema", "DatasetVersion", "Lineage", "Objective",
            "ObjectiveSet", "Project", "RecipeVersion", "Split", "User",
@@ -21,4 +23,6 @@ __all__ = ["RISK_TIERS", "TASKS", "AuditEvent", "ColumnSchema", "DatasetVersion"
            "RUN_STATUSES", "SEARCH_METHODS", "SEARCH_STATUSES", "Leaderboard", "Run", "Search",
            "ALERT_KINDS", "ALERT_STATES", "DELIVERY_STATES", "Alert", "AlertDelivery", "Webhook",
            "SOURCES", "WindowCounts", "WindowMetric",
-           "ABTEST_DECISIONS", "ABTEST_STATUSES", "ABTest"]
+           "ABTEST_DECISIONS", "ABTEST_STATUSES", "ABTest",
+           "POLICY_TRIGGERS", "RETRAIN_STATES", "SEARCH_SOURCES", "WINDOW_KINDS", "DataWindow", "Retrain",
+           "RetrainPolicy", "SearchChoice"]
