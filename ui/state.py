@@ -40,8 +40,9 @@ WATCHED_JOBS = "watched_jobs"  # ids of the background jobs this session saw run
 BATCH_RESULT = "batch_result"  # per version: the last batch scored on the Deploy page (kept for its download)
 DISMISSED_JOBS = "dismissed_jobs"  # ids of ended background jobs whose boxes the user closed
 COMPARISON = "comparison"  # the last champion/challenger comparison on the Retrain page
+WATCHED_RETRAINS = "watched_retrains"  # ids of the retrains this session saw running (to rerun when they end)
 NAMES = (NEW_PROJECT_FORM, DATASET_IN_FOCUS, INGEST_MESSAGE, REGISTER_MESSAGE, LEADERBOARD_PAGE, LEARNING_CURVE,
-         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT, DISMISSED_JOBS, COMPARISON)
+         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT, DISMISSED_JOBS, COMPARISON, WATCHED_RETRAINS)
 # What the last action did: shown on its page after reruns, until dismissed or the user opens another page.
 LAST_ACTION = (INGEST_MESSAGE, REGISTER_MESSAGE, MITIGATION_CREATED)
 PAGE = "page"  # the page this session showed last (leaving it forgets the LAST_ACTION messages)
