@@ -16,8 +16,6 @@ from lifecycle.cli.context import Context, Result
 from lifecycle.errors import InputError
 from lifecycle.problem import projects
 
-WINDOWS = ("reference", "production", "both")  # lifecycle.records.WINDOW_KINDS, without importing the domain
-SEARCHES = ("production_search", "production_params", "custom")
 
 
 def add_parsers(groups, output: argparse.ArgumentParser) -> None:
@@ -197,16 +195,16 @@ def _retrain_parsers(groups, output: argparse.ArgumentParser) -> None:
     add = policy.add_parser("add", parents=[output], help="a new policy (enabled)")
     add.add_argument("--project", required=True)
     add.add_argument("--name", required=True)
-    add.add_argument("--trigger", choices=("manual", "alert", "schedule"), default="manual")
+    add.add_argument("--trigger", default="manual", help="manual (default), alert or schedule")
     add.add_argument("--alert-kinds", default=None, help="alert trigger: drift,objective (default both)")
     add.add_argument("--every-days", type=float, default=None, help="schedule trigger: days between retrains")
-    add.add_argument("--window", choices=WINDOWS, default="both",
+    add.add_argument("--window", default="both",
                      help="reference (the production version's dataset version), production (labelled production "
                           "rows) or both (default)")
     add.add_argument("--last-days", type=float, default=None, help="production rows of the last N days only")
     add.add_argument("--since", default=None, help="production rows logged from this time on (ISO 8601, UTC)")
     add.add_argument("--until", default=None, help="production rows logged before this time (ISO 8601, UTC)")
-    add.add_argument("--search", choices=SEARCHES, default="production_search",
+    add.add_argument("--search", default="production_search",
                      help="the production version's search (default), its parameters refitted, or custom")
     add.add_argument("--algorithm", default=None, help="custom search: the algorithm")
     add.add_argument("--method", default=None, help="custom search: none, grid, random (default) or halving")
@@ -218,10 +216,10 @@ def _retrain_parsers(groups, output: argparse.ArgumentParser) -> None:
     listed = policy.add_parser("list", parents=[output], help="the project's policies and what is due")
     listed.add_argument("--project", required=True)
     listed.set_defaults(handler=policy_list, needs_actor=False)
-    for action, handler in (("disable", None), ("enable", None)):
+    for action, handler in (("disable", policy_disable), ("enable", policy_enable)):
         sub = policy.add_parser(action, parents=[output], help=f"{action} a policy")
         sub.add_argument("policy_id", type=int)
-        sub.set_defaults(handler=policy_disable if action == "disable" else policy_enable)
+        sub.set_defaults(handler=handler)
 
 
 def _when(text: str | None, option: str) -> datetime | None:
