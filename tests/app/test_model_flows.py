@@ -61,9 +61,10 @@ def test_train_register_and_validate_a_model(demo_app):
 def test_reviewer_approves_the_demo_model_and_cannot_validate(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
-    # v1 is in production; v2 (the search's runner-up) is validated and awaits a reviewer
+    # v1 is in production; v2 (the search's runner-up) is staged (it challenged v1 in the demo's A/B test)
+    # and awaits a reviewer
     version = registry.list_versions(workspace, income.id)[1]
-    assert version.state == "validated"
+    assert version.state == "staging" and not version.approved
     app = signed_in("rey")
     app.session_state["project_id"] = income.id
     app.session_state["model_version_id"] = version.id
@@ -71,9 +72,10 @@ def test_reviewer_approves_the_demo_model_and_cannot_validate(demo_app):
     no_exceptions(app)
     assert _button(app, "Validate on the test split").disabled
     app.text_input(key=f"move_reason_{version.id}").input("Evidence reviewed: objectives met").run()
-    _button(app, "Move to approved").click().run()
+    _button(app, "Approve (it stays in staging)").click().run()
     no_exceptions(app)
-    assert registry.get_version(workspace, version.id).state == "approved"
+    approved = registry.get_version(workspace, version.id)
+    assert approved.approved and approved.approved_by == "rey" and approved.state == "staging"
 
 
 def test_validate_page_says_how_many_positives_the_test_split_holds(demo_app):
@@ -100,10 +102,10 @@ def test_analyst_cannot_approve_and_sees_why(demo_app):
     income = projects.find_project(workspace, "Income over 50K")
     app = signed_in("ana")
     app.session_state["project_id"] = income.id
-    app.session_state["model_version_id"] = registry.list_versions(workspace, income.id)[1].id  # validated v2
+    app.session_state["model_version_id"] = registry.list_versions(workspace, income.id)[1].id  # staged v2
     app.switch_page("pages/validate.py").run()
     no_exceptions(app)
-    assert _button(app, "Move to approved").disabled
+    assert _button(app, "Approve (it stays in staging)").disabled
     assert any("Only a reviewer who did not train" in c.value for c in app.caption)
 
 
