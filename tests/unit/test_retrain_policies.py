@@ -185,3 +185,33 @@ def test_the_cli_refuses_a_second_retrain_while_one_runs(world, capsys):
         release.set()
         worker.join(60)
     assert retraining.retrains_for(workspace, project.id)[0].state == "done"
+
+
+def _readme_retrain_commands() -> list[list[str]]:
+    """The ``retrain`` commands of the README's "Retraining and A/B tests" block, as argument lists."""
+    import re
+    import shlex
+
+    from lifecycle import config
+
+    readme = (config.REPO_ROOT / "README.md").read_text()
+    section = readme[readme.index("## Retraining and A/B tests"):]
+    block = re.search(r"```bash\n(.*?)```", section, flags=re.S).group(1)
+    lines = [line.split("  #")[0].strip() for line in re.sub(r"\\\n\s*", " ", block).splitlines()]
+    return [shlex.split(line)[3:] for line in lines if " retrain " in f" {line} "]
+
+
+def test_the_readme_retrain_commands_run_as_written(world, capsys):
+    """On this project ('Visits' for the README's churn, its analyst for bob), each exits 0."""
+    workspace, project, people = world
+    path = workspace.path
+    close_database(path)
+    commands = _readme_retrain_commands()
+    assert [c[c.index("retrain") + 1] for c in commands] == ["policy", "policy", "policy", "--project", "--project",
+                                                            "policy"]
+    for command in commands:
+        argv = ["--workspace", str(path)] + ["Visits" if a == "churn" else "analyst" if a == "bob" else a
+                                             for a in command]
+        assert main(argv) == 0, (argv, capsys.readouterr().err)
+    out = capsys.readouterr().out
+    assert "Policy #2 (weekly) saved" in out and "Retrain #1 (manual) done." in out and "disabled" in out
