@@ -40,6 +40,8 @@ class Permission(Enum):
     RUN_SERVICE = "start and stop the scoring service"
     MANAGE_USERS = "add users, change roles, disable users and reset passwords"
     ARCHIVE_PROJECT = "archive and restore projects"
+    SIGN_OFF = "sign off model versions (approve, approve with conditions or reject them on the governance checklist)"
+    ANCHOR_AUDIT = "anchor the audit trail (sign its head with a key kept outside the workspace)"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -65,6 +67,10 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.RUN_SERVICE: _BUILDERS,  # who deploys runs what serves
     Permission.MANAGE_USERS: frozenset({"admin"}),
     Permission.ARCHIVE_PROJECT: frozenset({"admin"}),
+    # Stage 8: a reviewer signs a version off (never one they trained or registered: see
+    # models.approval); the sign-off that completes the approval makes the APPROVE_MODEL move.
+    Permission.SIGN_OFF: frozenset({"reviewer"}),
+    Permission.ANCHOR_AUDIT: frozenset({"reviewer", "admin"}),
 }
 
 

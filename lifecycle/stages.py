@@ -8,6 +8,7 @@ from __future__ import annotations
 from lifecycle.data.status import STAGE as DATA
 from lifecycle.deploy.status import STAGE as DEPLOY
 from lifecycle.develop.status import STAGE as DEVELOP
+from lifecycle.govern.status import STAGE as GOVERN
 from lifecycle.problem.status import STAGE as PROBLEM
 from lifecycle.records import Project
 from lifecycle.status import Stage, StageProgress, StageState
@@ -20,7 +21,7 @@ STAGES: tuple[Stage, ...] = (
                                             "objectives, and raises alerts."),
     Stage(number=7, name="Retrain", purpose="Retrains by policy and compares champion and challenger with a "
                                             "statistical verdict."),
-    Stage(number=8, name="Govern", purpose="Collects the evidence, the model card and the reviewer's sign-off."),
+    GOVERN,
     Stage(number=9, name="Retire", purpose="Decommissions a version, cleans data by retention rules and writes the "
                                            "hand-over report."),
 )
