@@ -40,8 +40,8 @@ class Permission(Enum):
     RUN_SERVICE = "start and stop the scoring service"
     MANAGE_USERS = "add users, change roles, disable users and reset passwords"
     ARCHIVE_PROJECT = "archive and restore projects"
-    SIGN_OFF = "sign off model versions (approve, approve with conditions or reject them on the governance checklist)"
-    ANCHOR_AUDIT = "anchor the audit trail (sign its head with a key kept outside the workspace)"
+    SIGN_OFF = "sign off model versions on the governance checklist"
+    ANCHOR_AUDIT = "anchor the audit trail with a signing key"
 
 
 _EVERYONE = frozenset(ROLES)

@@ -289,7 +289,7 @@ def limitations(record: VersionRecord) -> Found:
     if failing_advisory:
         parts.append("advisory objectives not met: " + ", ".join(failing_advisory))
     if record.project.out_of_scope:
-        parts.append(f"out of scope: {record.project.out_of_scope}")
+        parts.append(f"out of scope: {record.project.out_of_scope.strip().rstrip('.')}")
     return Found(status=PRESENT, summary="; ".join(parts) + ".", links=(_validation_link(record),))
 
 
@@ -307,7 +307,7 @@ def benchmark_challenger(record: VersionRecord) -> Found:
     if record.feasibility is not None:
         links.append(EvidenceLink(label=f"Feasibility check #{record.feasibility.id}",
                                   ref=f"project-evidence:{record.feasibility.id}", page=PROBLEM))
-        parts.append(f"feasibility: {record.feasibility.summary}")
+        parts.append(f"feasibility: {record.feasibility.summary.strip().rstrip('.')}")
     if not parts:
         return Found(status=MISSING, summary="No baseline or challenger is on record for this dataset version.",
                      todo="Train the naive baseline (algorithm dummy) on the same dataset version (Develop), or run the "
