@@ -56,6 +56,9 @@ def load_record(workspace: Workspace, version_id: int) -> VersionRecord:
         raise NotFound(f"No model version with id {version_id}.",
                        "List a project's versions on the Govern page or with `runs list`.")
     project = project_store.get(cursor, version.project_id)
+    if project is None:
+        raise NotFound(f"Model version {version_id} names project #{version.project_id}, which is not on record.",
+                       "Its governance needs the project's framing (stage 1).")
     run = run_store.get_run(cursor, version.run_id)
     dataset = None if run is None else dataset_store.get(cursor, run.dataset_id)
     baselines = () if run is None else tuple(

@@ -89,12 +89,13 @@ def _signed_off(workspace: Workspace, actor: User, version: ModelVersion) -> Non
                           "An analyst can promote it to production.")
     cursor = workspace.db.cursor()
     project = project_store.get(cursor, version.project_id)
+    tier = project.risk_tier if project is not None else "high"  # a version without its project: the strictest
     report = model_store.latest_validation(cursor, version.id)
-    approval = approval_state(version, signoff_store.for_version(cursor, version.id), risk_tier=project.risk_tier,
+    approval = approval_state(version, signoff_store.for_version(cursor, version.id), risk_tier=tier,
                               validated_at=None if report is None else report.created_at)
     if not approval.complete:
         raise GateRefused(f"Model {version.label} is approved by a complete sign-off only: {approval.progress}, "
-                          f"and a {project.risk_tier}-risk project needs {approval.needed}.",
+                          f"and a {tier}-risk project needs {approval.needed}.",
                           f"Reviewers sign it off on the Govern page (stage 8) or with the command: python -m "
                           f"lifecycle signoff {version.id} --decision approve --comment TEXT.")
     if actor.name not in approval.signers:

@@ -17,7 +17,7 @@ from ui.frame import disabled_reason, last_action, reported_errors, text
 STATUS_STYLE = {  # icon, colour, word: never colour alone
     "present": ("check_circle", "green", "evidence"),
     "missing": ("cancel", "red", "missing"),
-    "attestation": ("edit_note", "orange", "reviewer's statement"),
+    "attestation": ("edit_note", "orange", "statement needed"),
 }
 DECISION_WORDS = {"approve": "Approve", "conditional": "Approve with conditions", "reject": "Reject"}
 NOT_JUDGED = "—"
