@@ -77,13 +77,13 @@ def parse_item(text: str) -> tuple[str, ItemInput]:
 
 
 def _signable(version: ModelVersion) -> None:
+    if version.approved and not version.state.is_closed:
+        raise InputError(f"Model {version.label} is already approved (by {version.approved_by}).",
+                         "Nothing to sign: an analyst can promote it.")
     if version.state not in SIGNABLE:
         hint = ("Validate it first (Validate)." if version.state == ModelState.CANDIDATE else
                 "Only a validated version, or a staged one not yet approved, is signed off.")
         raise InputError(f"Model {version.label} cannot be signed off: it is {version.state}.", hint)
-    if version.approved:
-        raise InputError(f"Model {version.label} is already approved (by {version.approved_by}).",
-                         "Nothing to sign: an analyst can promote it.")
 
 
 def why_not(workspace: Workspace, actor: User, version: ModelVersion) -> str | None:
