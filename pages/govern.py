@@ -4,7 +4,6 @@ from __future__ import annotations
 import streamlit as st
 
 from lifecycle.govern import checklist as checklist_module
-from lifecycle.govern import signoff
 from lifecycle.models import registry
 from ui import state
 from ui.frame import current_project, header, text
@@ -31,7 +30,7 @@ if not versions:
 by_id = {v.id: v for v in versions}
 version = by_id.get(state.model_version_id(), versions[-1])
 checklist = checklist_module.version_checklist(workspace, version.id)
-standing = signoff.approval(workspace, version.id)
+standing = checklist.record.approval()
 counts = checklist.counts()
 
 st.markdown(f"### Model {text(version.label)}")
@@ -54,7 +53,7 @@ if section == "Checklist and sign-off":
     st.markdown("##### Sign-off")
     checklist_panel.render(workspace, user, checklist)
     st.markdown("##### Sign-offs so far")
-    checklist_panel.history(signoff.signoffs(workspace, version.id))
+    checklist_panel.history(list(checklist.record.signoffs))
 elif section == "Documents":
     documents_panel.render(workspace, user, project, version)
 else:

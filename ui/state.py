@@ -40,11 +40,9 @@ WATCHED_JOBS = "watched_jobs"  # ids of the background jobs this session saw run
 BATCH_RESULT = "batch_result"  # per version: the last batch scored on the Deploy page (kept for its download)
 DISMISSED_JOBS = "dismissed_jobs"  # ids of ended background jobs whose boxes the user closed
 SIGNOFF_MESSAGE = "signoff_message"  # per version: what the last sign-off did (Govern page)
-GOVERN_DOCUMENTS = "govern_documents"  # per version: the model card and documentation pack prepared for download
 AUDIT_VERDICT = "audit_verdict"  # the last chain verification on the Govern page's audit trail
 NAMES = (NEW_PROJECT_FORM, DATASET_IN_FOCUS, INGEST_MESSAGE, REGISTER_MESSAGE, LEADERBOARD_PAGE, LEARNING_CURVE,
-         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT, DISMISSED_JOBS, SIGNOFF_MESSAGE, GOVERN_DOCUMENTS,
-         AUDIT_VERDICT)
+         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT, DISMISSED_JOBS, SIGNOFF_MESSAGE, AUDIT_VERDICT)
 # What the last action did: shown on its page after reruns, until dismissed or the user opens another page.
 LAST_ACTION = (INGEST_MESSAGE, REGISTER_MESSAGE, MITIGATION_CREATED, SIGNOFF_MESSAGE)
 PAGE = "page"  # the page this session showed last (leaving it forgets the LAST_ACTION messages)

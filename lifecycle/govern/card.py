@@ -17,7 +17,6 @@ from lifecycle.errors import InputError
 from lifecycle.govern.checklist import Checklist, build
 from lifecycle.govern.document import Chart, Code, Document, Table, Text, to_html, to_markdown
 from lifecycle.govern.record import VersionRecord, load_record
-from lifecycle.models.approval import approval_state
 from lifecycle.records import ModelState
 from lifecycle.workspace import Workspace
 
@@ -60,8 +59,7 @@ def card_document(record: VersionRecord, checklist: Checklist, *, serving_port: 
 
 def _details(document: Document, record: VersionRecord) -> None:
     project, version, run = record.project, record.version, record.run
-    approval = approval_state(version, list(record.signoffs), risk_tier=project.risk_tier,
-                              validated_at=None if record.validation is None else record.validation.created_at)
+    approval = record.approval()
     if version.state in APPROVED_STATES and version.approved:
         standing = f"Signed off: {approval.progress}; approved by {version.approved_by}."
     else:

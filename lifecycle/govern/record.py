@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from lifecycle.deploy.paths import log_dir, predictions_dir
 from lifecycle.errors import NotFound
+from lifecycle.models.approval import Approval, approval_state
 from lifecycle.records import (AuditEvent, DatasetVersion, Deployment, Evidence, ModelVersion, ObjectiveSet, Project,
                                ProjectEvidence, Run, Search, SignOff, Split, StoredValidation)
 from lifecycle.store import audit_log
@@ -42,6 +43,11 @@ class VersionRecord:
     log_segments: int  # prediction-log segments of the project
     events: tuple[AuditEvent, ...]  # the version's audit events, oldest first
     signoffs: tuple[SignOff, ...]  # oldest first
+
+    def approval(self) -> Approval:
+        """Where the version's sign-off stands: who approved, how many the risk tier needs."""
+        return approval_state(self.version, list(self.signoffs), risk_tier=self.project.risk_tier,
+                              validated_at=None if self.validation is None else self.validation.created_at)
 
     def latest(self, kind: str) -> Evidence | None:
         """The newest piece of stored evidence of ``kind`` (explanation, fairness, mitigation)."""

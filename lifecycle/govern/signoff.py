@@ -210,9 +210,7 @@ def sign_off(workspace: Workspace, actor: User, version_id: int, *, decision: st
 
 def approval(workspace: Workspace, version_id: int) -> Approval:
     """Where the sign-off of a version stands (how many reviewers approved, how many are needed)."""
-    record = load_record(workspace, version_id)
-    return approval_state(record.version, list(record.signoffs), risk_tier=record.project.risk_tier,
-                          validated_at=None if record.validation is None else record.validation.created_at)
+    return load_record(workspace, version_id).approval()
 
 
 def signoffs(workspace: Workspace, version_id: int) -> list[SignOff]:

@@ -1,5 +1,6 @@
 """The Govern page's audit trail: filter by project, model version, user and action; verify the
-hash chain in one click (the first broken event named); export what is shown as CSV or JSON."""
+hash chain in one click (the first broken event named); export what is shown as CSV or JSON (written
+when the download is clicked)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -43,10 +44,10 @@ def render(workspace: Workspace, user: User, project: Project) -> None:
                 args=(workspace, project.id), help="Recomputes every event's hash, oldest first.")
     verdict = state.recall(state.AUDIT_VERDICT, project_id=project.id)
     cannot = auth.why_not(user, auth.Permission.READ)
-    middle.download_button("Export CSV", audit_trail.export(workspace, "csv", selection), file_name="audit.csv",
+    middle.download_button("Export CSV", lambda: audit_trail.export(workspace, "csv", selection), file_name="audit.csv",
                            mime="text/csv", icon=":material/download:", key="audit_csv", disabled=cannot is not None,
                            help="Cells a spreadsheet would run as formulas are written as text.")
-    right.download_button("Export JSON", audit_trail.export(workspace, "json", selection), file_name="audit.json",
+    right.download_button("Export JSON", lambda: audit_trail.export(workspace, "json", selection), file_name="audit.json",
                           mime="application/json", icon=":material/download:", key="audit_json",
                           disabled=cannot is not None)
     if verdict is not None:
