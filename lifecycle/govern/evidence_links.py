@@ -10,9 +10,10 @@ The hook for later stages: a stage that produces evidence for an item adds a fun
 
 and ``find`` merges every function of the item: the item is present when any of them finds
 evidence (their links together), an attestation when one asks for a reviewer's statement and none
-finds evidence, else missing with the first function's "what to do". Items waiting for stages
-not built here (monitoring windows and alerts, champion/challenger comparisons and A/B verdicts)
-say so in their "what to do" until such a function is added.
+finds evidence, else missing with the first function's "what to do". The last functions here are
+such plug-ins: stage 6's stored performance windows and alerts (``monitoring_plan``) and stage 7's
+A/B tests (``benchmark_challenger``); the first function of each item says what to do when none finds
+anything.
 """
 from __future__ import annotations
 
@@ -405,3 +406,47 @@ def retirement_criteria(record: VersionRecord) -> Found:
     return Found(status=ATTESTATION, summary="No retirement criteria are on record.",
                  todo="A reviewer states when this version must be retired (a performance floor, an age, a change in "
                       "the data or the law) and who decides.")
+
+
+# -- evidence from stage 6 (Monitor) and stage 7 (Retrain) --------------------------------------------
+
+
+def _size(seconds: int) -> str:
+    from lifecycle.monitor.windows import format_size
+
+    return format_size(seconds)
+
+
+@finder("monitoring_plan")
+def monitored_windows(record: VersionRecord) -> Found:
+    """Stage 6: the version's live performance stored per window, and the alerts raised on it."""
+    if not record.monitored and not record.alerts:
+        return Found(status=MISSING, summary="No window of live performance is stored for this version.",
+                     todo="Refresh its performance in stage 6 once it serves (monitor.refresh_performance).")
+    parts = [f"{_size(size)} windows: {windows} stored, {labelled:,} of {predictions:,} predictions labelled"
+             for size, windows, predictions, labelled in record.monitored]
+    if record.objectives:
+        parts.append("alerting on " + ", ".join(str(o) for o in record.objectives.objectives))
+    if record.alerts:
+        states = {state: sum(a.state == state for a in record.alerts) for state in ("open", "acknowledged", "resolved")}
+        parts.append("alerts: " + ", ".join(f"{n} {state}" for state, n in states.items() if n))
+    links = [EvidenceLink(label=f"Alert #{a.id} ({a.kind}, {a.state}): {a.title}", ref=f"alert:{a.id}")
+             for a in record.alerts[:5]]
+    return Found(status=PRESENT, summary="; ".join(parts) + ".", links=tuple(links))
+
+
+@finder("benchmark_challenger")
+def ab_tests(record: VersionRecord) -> Found:
+    """Stage 7: the A/B tests the version took part in, as champion or challenger, and their verdicts."""
+    if not record.abtests:
+        return Found(status=MISSING, summary="No A/B test involved this version.",
+                     todo="Run an A/B test against the production version in stage 7 (Retrain).")
+    parts = []
+    for test in record.abtests:
+        role = "challenger" if test.challenger_id == record.version.id else "champion"
+        verdict = (test.result or {}).get("sentence") or ""
+        parts.append(f"A/B test #{test.id} as {role}: {test.status}" + (f", {test.decision}" if test.decision else "")
+                     + (f" ({verdict})" if verdict else ""))
+    return Found(status=PRESENT, summary="; ".join(parts) + ".",
+                 links=tuple(EvidenceLink(label=f"A/B test #{t.id} ({t.status})", ref=f"abtest:{t.id}",
+                                          page="pages/retrain.py") for t in record.abtests))

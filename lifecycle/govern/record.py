@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from lifecycle.deploy.paths import log_dir, predictions_dir
 from lifecycle.errors import NotFound
 from lifecycle.models.approval import Approval, approval_state
-from lifecycle.records import (AuditEvent, DatasetVersion, Deployment, Evidence, ModelVersion, ObjectiveSet, Project,
-                               ProjectEvidence, Run, Search, SignOff, Split, StoredValidation)
+from lifecycle.records import (ABTest, Alert, AuditEvent, DatasetVersion, Deployment, Evidence, ModelVersion,
+                               ObjectiveSet, Project, ProjectEvidence, Run, Search, SignOff, Split, StoredValidation)
+from lifecycle.store import abtests as abtest_store
+from lifecycle.store import alerts as alert_store
 from lifecycle.store import audit_log
 from lifecycle.store import datasets as dataset_store
 from lifecycle.store import deployments as deployment_store
 from lifecycle.store import evidence as evidence_store
 from lifecycle.store import models as model_store
+from lifecycle.store import monitor_performance as monitor_store
 from lifecycle.store import prediction_log as log_store
 from lifecycle.store import preparation as preparation_store
 from lifecycle.store import projects as project_store
@@ -43,6 +46,9 @@ class VersionRecord:
     log_segments: int  # prediction-log segments of the project
     events: tuple[AuditEvent, ...]  # the version's audit events, oldest first
     signoffs: tuple[SignOff, ...]  # oldest first
+    monitored: tuple[tuple[int, int, int, int], ...] = ()  # (window seconds, windows, predictions, labelled) (stage 6)
+    alerts: tuple[Alert, ...] = ()  # the version's monitoring alerts, newest first (stage 6)
+    abtests: tuple[ABTest, ...] = ()  # A/B tests the version took part in, newest first (stage 7)
 
     def approval(self) -> Approval:
         """Where the version's sign-off stands: who approved, how many the risk tier needs."""
@@ -80,4 +86,8 @@ def load_record(workspace: Workspace, version_id: int) -> VersionRecord:
         feasibility=evidence_store.latest_project_evidence(cursor, project.id, "feasibility"),
         baselines=baselines, deployments=tuple(deployment_store.for_version(cursor, version.id)),
         log_segments=len(segments.files), events=tuple(audit_log.filtered(cursor, version_id=version.id)),
-        signoffs=tuple(signoff_store.for_version(cursor, version.id)))
+        signoffs=tuple(signoff_store.for_version(cursor, version.id)),
+        monitored=tuple(monitor_store.tracked(cursor, project.id, version.id)),
+        alerts=tuple(a for a in alert_store.listed(cursor, project_id=project.id) if a.model_version_id == version.id),
+        abtests=tuple(t for t in abtest_store.for_project(cursor, project.id)
+                      if version.id in (t.champion_id, t.challenger_id)))

@@ -121,3 +121,24 @@ def test_a_later_stage_plugs_its_evidence_in_with_one_function(trained, monkeypa
     assert found.status == "present" and found.links[-1].ref == "monitor:1"
     assert "Drift and performance windows for v1." in found.found.summary
     assert BY_ID["monitoring_plan"].blocks_from is None
+
+
+def test_monitoring_windows_and_ab_tests_are_evidence(workspace, actors, project):
+    """Stage 6's stored performance windows and stage 7's A/B tests fill their items (the hook in use)."""
+    from lifecycle.monitor.performance import refresh_performance
+    from lifecycle.retrain import abtest
+    from tests.unit.retrain_fixtures import champion_and_challenger, labelled_traffic
+
+    champion, challenger = champion_and_challenger(workspace, actors)
+    assert version_checklist(workspace, champion.id).item("monitoring_plan").status == "missing"
+    abtest.start_abtest(workspace, actors["analyst"], project.id, champion_id=champion.id,
+                        challenger_id=challenger.id, share=0.5)
+    labelled_traffic(workspace, project.id, (champion.id, challenger.id), (0.8, 0.9), 200)
+    refresh_performance(workspace, project.id, size_seconds=3600)
+
+    monitored = version_checklist(workspace, champion.id).item("monitoring_plan")
+    assert monitored.status == "present" and "1h windows: 1 stored, 100 of 100 predictions labelled" in \
+        monitored.found.summary
+    benchmark = version_checklist(workspace, challenger.id).item("benchmark_challenger")
+    assert benchmark.status == "present" and "A/B test #1 as challenger: running" in benchmark.found.summary
+    assert benchmark.links[-1].ref == "abtest:1" and benchmark.links[-1].page == "pages/retrain.py"
