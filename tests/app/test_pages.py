@@ -59,7 +59,7 @@ def test_home_satisfies_a_stakeholder_alone(demo_app):
     assert ":green-badge[:material/check_circle: pass] Primary objective **roc_auc >= 0.88**: model v1 scores " \
            "**0.9" in markdown
     activity = app.dataframe[1].value
-    assert "ana validated model v1 of Income over 50K: it meets every blocking objective" in list(
+    assert "ana validated model v2 of Income over 50K: it meets every blocking objective" in list(
         activity["What happened"])
     assert not any("evidence." in sentence or "model:" in sentence for sentence in activity["What happened"])
 

@@ -142,3 +142,16 @@ def test_monitoring_windows_and_ab_tests_are_evidence(workspace, actors, project
     benchmark = version_checklist(workspace, challenger.id).item("benchmark_challenger")
     assert benchmark.status == "present" and "A/B test #1 as challenger: running" in benchmark.found.summary
     assert benchmark.links[-1].ref == "abtest:1" and benchmark.links[-1].page == "pages/retrain.py"
+
+
+def test_governance_events_read_as_sentences_in_the_activity_feed(trained):
+    from lifecycle import activity
+    from lifecycle.govern import signoff
+
+    workspace, version_id = trained
+    statements = {item: signoff.ItemInput(judgement="accept", comment="stated")
+                  for item in ("regulations", "human_oversight", "risks_accepted")}
+    signoff.sign_off(workspace, auth.get_user(workspace, "reviewer"), version_id, decision="approve", comment="ok",
+                     items=statements)
+    sentences = [a.sentence for a in activity.recent(workspace, limit=2)]
+    assert sentences == ["reviewer approved model v1 of Churn", "reviewer signed off model v1 of Churn: approved"]
