@@ -8,9 +8,9 @@ Promotion gates (the Deploy stage): ``staging`` needs a validated version; ``pro
 an approved one. Approval is the Govern stage's sign-off: the move to ``approved`` needs a complete
 sign-off on record (as many distinct reviewers as the risk tier asks, none of whom trained or
 registered the version: :mod:`lifecycle.models.approval`), and the sign-off that completes it makes
-the move. A validated version can go to staging first and be approved there. A project has one production version: promoting
-another moves the old one back to staging in the same transaction, and ``rollback`` restores the
-previous production version. Each period in production is a deployment on record.
+the move. A validated version can go to staging first and be approved there. A project has one
+production version: promoting another moves the old one back to staging in the same transaction,
+and ``rollback`` restores the previous production version. Each period in production is a deployment on record.
 
 Who may make a move comes from the one permission registry in :mod:`lifecycle.auth`; a gate adds
 what must hold beyond the role (a passing validation, four eyes).
