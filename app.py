@@ -23,6 +23,7 @@ PAGES = (  # (script, title, icon); the first is the default page
     ("pages/validate.py", "4 · Validate", ":material/balance:"),
     ("pages/deploy.py", "5 · Deploy", ":material/rocket_launch:"),
     ("pages/retrain.py", "7 · Retrain", ":material/compare_arrows:"),
+    ("pages/govern.py", "8 · Govern", ":material/verified_user:"),
     ("pages/admin.py", "Admin", ":material/admin_panel_settings:"),
 )
 

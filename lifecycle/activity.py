@@ -81,6 +81,12 @@ _VERBS: dict[str, Callable[[str, dict[str, Any]], str]] = {
     "evidence.mitigation_tradeoff": lambda what, d: f"compared fairer candidates of {what}",
     "evidence.feasibility": lambda what, d: "checked feasibility",
     "model.load_refused": lambda what, d: f"was refused loading {what} (its file did not match)",
+    "govern.signoff": lambda what, d: {"approve": f"signed off {what}: approved",
+                                       "conditional": f"signed off {what}: approved with conditions",
+                                       "reject": f"signed off {what}: rejected"}.get(d.get("decision"),
+                                                                                  f"signed off {what}"),
+    "govern.docs_written": lambda what, d: f"wrote the technical documentation of {what}",
+    "audit.anchored": lambda what, d: "anchored the audit trail",
 }
 _STATE_WORDS = {"validated": "marked {what} validated", "approved": "approved {what}", "rejected": "rejected {what}",
                 "staging": "moved {what} to staging", "production": "put {what} in production",

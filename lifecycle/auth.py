@@ -44,6 +44,8 @@ class Permission(Enum):
     CONFIGURE_ALERTS = "set the webhook a project's alerts are sent to"
     SIMULATE_TRAFFIC = "write simulated traffic history into a project's prediction log"
     RUN_EXPERIMENT = "start, conclude and roll back A/B tests between model versions"
+    SIGN_OFF = "sign off model versions on the governance checklist"
+    ANCHOR_AUDIT = "anchor the audit trail with a signing key"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -80,6 +82,10 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.SIMULATE_TRAFFIC: _BUILDERS,
     # An A/B test sends live traffic to a challenger and may promote it: the people who deploy.
     Permission.RUN_EXPERIMENT: _BUILDERS,
+    # Stage 8: a reviewer signs a version off (never one they trained or registered: see
+    # models.approval); the sign-off that completes the approval makes the APPROVE_MODEL move.
+    Permission.SIGN_OFF: frozenset({"reviewer"}),
+    Permission.ANCHOR_AUDIT: frozenset({"reviewer", "admin"}),
 }
 
 

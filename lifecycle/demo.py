@@ -15,7 +15,20 @@ from lifecycle.workspace import Workspace
 DEMO_PASSWORD = "lifecycle-demo"
 DEMO_TRIALS = 3
 DEMO_SPACE = {"learning_rate": {"log_uniform": [0.05, 0.3]}, "max_leaf_nodes": [15, 31, 63]}  # small: seeding stays fast
-DEMO_USERS = {"admin": "admin", "ana": "analyst", "rey": "reviewer", "sam": "stakeholder"}
+# A high-risk project needs two reviewers' sign-off: rey and val.
+DEMO_USERS = {"admin": "admin", "ana": "analyst", "rey": "reviewer", "val": "reviewer", "sam": "stakeholder"}
+# What the demo reviewers state at sign-off, on the items that are a reviewer's statement.
+DEMO_ATTESTATIONS = {
+    "regulations": "EU AI Act: not an Annex III use as framed (outreach ranking, a person decides); GDPR applies to "
+                   "the census answers; the programme's outreach policy.",
+    "training_data_bias": "Group sizes and base rates by sex and race read in the fairness review; relationship and "
+                          "marital status can stand in for sex, noted as a limitation.",
+    "human_oversight": "Outreach staff see the ranking and decide who is contacted; the model never contacts anyone.",
+    "risks_accepted": "The parity gap (advisory objective) is accepted for outreach ranking and watched.",
+    "privacy_security": "No direct identifiers in the inputs; the service binds 127.0.0.1; logs kept 90 days.",
+    "independent_validation": "Validation by its builder re-read: metrics, intervals and slices hold.",
+    "retirement_criteria": "Retire when ROC AUC falls under 0.85 on labelled feedback, or after 12 months.",
+}
 # Simulated history of the Income model (lifecycle.monitor.history): a few days of traffic ending at
 # seeding time, age shifted by +10 years from the third day on (the drift monitoring should confirm),
 # and true labels for 90% of rows six hours after each prediction.
@@ -86,7 +99,8 @@ def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, da
     from lifecycle.validate import stage as validate_stage
     from lifecycle.deploy import promotion
     from lifecycle.develop import search
-    from lifecycle.models import registry, states
+    from lifecycle.govern import signoff
+    from lifecycle.models import registry
 
     progress(0.55, "Training: a baseline and a small random search (tracked runs)")
     common = dict(project_id=project_id, dataset_id=dataset_id, split_id=split_id, seed=0, cv_folds=3)
@@ -102,17 +116,23 @@ def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, da
     explain.explain_version(workspace, analyst, version, rows=explain.DEFAULT_ROWS)
     progress(0.69, "Reviewing model v1's fairness by sex, race and both (Fairlearn)")
     fairness_evidence.review_version(workspace, analyst, version.id)
-    progress(0.695, "Approving model v1 (the demo reviewer) and promoting it to production")
-    reviewer = auth.get_user(workspace, "rey")
-    states.transition(workspace, reviewer, version.id, "approved",
-                      "Evidence reviewed: blocking objectives met; the parity gap is advisory and noted.")
+    progress(0.695, "Signing model v1 off (two reviewers: a high-risk project) and promoting it to production")
+    statements = {item: signoff.ItemInput(judgement="accept", comment=text) for item, text in DEMO_ATTESTATIONS.items()}
+    signoff.sign_off(workspace, auth.get_user(workspace, "rey"), version.id, decision="conditional",
+                     comment="Evidence reviewed: blocking objectives met; the parity gap is advisory and noted.",
+                     items={**statements, "monitoring_plan": signoff.ItemInput(
+                         judgement="condition", comment="Drift and live performance monitored in stage 6 from the "
+                                                        "first week in production.")})
+    signoff.sign_off(workspace, auth.get_user(workspace, "val"), version.id, decision="approve",
+                     comment="Second review: evidence and rey's condition read; approved.", items=statements)
     promotion.move(workspace, analyst, version.id, "production", "First release of the income pre-screening model.")
     runner_up = sorted((r for r in result.runs if r.ok and r.id != result.best_run_id),
                        key=lambda r: -(r.primary_score or float("-inf")))
-    if runner_up:  # a second version for the reviewer to approve and the analyst to stage
+    if runner_up:  # a second version for the reviewers to sign off and the analyst to stage
         progress(0.698, "Registering and validating the runner-up run as model v2")
         second = registry.register_run(workspace, analyst, runner_up[0].id)
         validate_stage.validate_version(workspace, analyst, second.id, n_bootstrap=200)
+        explain.explain_version(workspace, analyst, second, rows=explain.DEFAULT_ROWS)
 
 
 def _simulated_history(workspace: Workspace, analyst: User, project_id: int, progress) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from lifecycle.data.status import STAGE as DATA
 from lifecycle.deploy.status import STAGE as DEPLOY
 from lifecycle.develop.status import STAGE as DEVELOP
+from lifecycle.govern.status import STAGE as GOVERN
 from lifecycle.problem.status import STAGE as PROBLEM
 from lifecycle.records import Project
 from lifecycle.retrain.status import STAGE as RETRAIN
@@ -20,7 +21,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(number=6, name="Monitor", purpose="Watches traffic, latency, drift and live performance against the "
                                             "objectives, and raises alerts."),
     RETRAIN,
-    Stage(number=8, name="Govern", purpose="Collects the evidence, the model card and the reviewer's sign-off."),
+    GOVERN,
     Stage(number=9, name="Retire", purpose="Decommissions a version, cleans data by retention rules and writes the "
                                            "hand-over report."),
 )

@@ -40,10 +40,13 @@ WATCHED_JOBS = "watched_jobs"  # ids of the background jobs this session saw run
 BATCH_RESULT = "batch_result"  # per version: the last batch scored on the Deploy page (kept for its download)
 DISMISSED_JOBS = "dismissed_jobs"  # ids of ended background jobs whose boxes the user closed
 COMPARISON = "comparison"  # the last champion/challenger comparison on the Retrain page
+SIGNOFF_MESSAGE = "signoff_message"  # per version: what the last sign-off did (Govern page)
+AUDIT_VERDICT = "audit_verdict"  # the last chain verification on the Govern page's audit trail
 NAMES = (NEW_PROJECT_FORM, DATASET_IN_FOCUS, INGEST_MESSAGE, REGISTER_MESSAGE, LEADERBOARD_PAGE, LEARNING_CURVE,
-         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT, DISMISSED_JOBS, COMPARISON)
+         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT, DISMISSED_JOBS, COMPARISON, SIGNOFF_MESSAGE,
+         AUDIT_VERDICT)
 # What the last action did: shown on its page after reruns, until dismissed or the user opens another page.
-LAST_ACTION = (INGEST_MESSAGE, REGISTER_MESSAGE, MITIGATION_CREATED)
+LAST_ACTION = (INGEST_MESSAGE, REGISTER_MESSAGE, MITIGATION_CREATED, SIGNOFF_MESSAGE)
 PAGE = "page"  # the page this session showed last (leaving it forgets the LAST_ACTION messages)
 
 

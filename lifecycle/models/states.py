@@ -5,10 +5,12 @@ and writes the audit event in the same transaction as the state change.
     rejected is a dead end, reachable from every state before production.
 
 Promotion gates (the Deploy stage): ``staging`` needs a validated version; ``production`` needs
-an approved one (a reviewer's four-eyes approval, recorded on the version). A validated version
-can go to staging first and be approved there. A project has one production version: promoting
-another moves the old one back to staging in the same transaction, and ``rollback`` restores the
-previous production version. Each period in production is a deployment on record.
+an approved one. Approval is the Govern stage's sign-off: the move to ``approved`` needs a complete
+sign-off on record (as many distinct reviewers as the risk tier asks, none of whom trained or
+registered the version: :mod:`lifecycle.models.approval`), and the sign-off that completes it makes
+the move. A validated version can go to staging first and be approved there. A project has one
+production version: promoting another moves the old one back to staging in the same transaction,
+and ``rollback`` restores the previous production version. Each period in production is a deployment on record.
 
 Who may make a move comes from the one permission registry in :mod:`lifecycle.auth`; a gate adds
 what must hold beyond the role (a passing validation, four eyes).
@@ -20,11 +22,14 @@ from typing import Callable
 
 from lifecycle.auth import Permission, can, roles_with
 from lifecycle.errors import GateRefused, InputError, NotFound, PermissionDenied
+from lifecycle.models.approval import approval_state
 from lifecycle.records import ModelState, ModelVersion
 from lifecycle.records import User
 from lifecycle.store import audit_log
 from lifecycle.store import deployments as deployment_store
 from lifecycle.store import models as model_store
+from lifecycle.store import projects as project_store
+from lifecycle.store import signoffs as signoff_store
 from lifecycle.workspace import Workspace
 
 Check = Callable[[Workspace, User, ModelVersion], None]
@@ -63,7 +68,8 @@ def _validation_passed(workspace: Workspace, _actor: User, version: ModelVersion
 
 def _may_not_approve(actor: User, permission: Permission) -> PermissionDenied:
     return PermissionDenied(f"{actor.name} ({actor.role}) may not {permission.value}.",
-                            f"Only a {' or '.join(roles_with(permission))} who did not train this model can approve it.")
+                            f"Approval is a sign-off: only a {' or '.join(roles_with(permission))} who did not train "
+                            "this model can sign it off (Govern).")
 
 
 def four_eyes(_workspace: Workspace, actor: User, version: ModelVersion) -> None:
@@ -74,35 +80,48 @@ def four_eyes(_workspace: Workspace, actor: User, version: ModelVersion) -> None
                                "Ask another reviewer: approval needs four eyes.")
 
 
+def _signed_off(workspace: Workspace, actor: User, version: ModelVersion) -> None:
+    """The approve gate: four eyes, not approved yet, and a complete sign-off on record that
+    ``actor`` is part of (the sign-off that completes it makes this move)."""
+    four_eyes(workspace, actor, version)
+    if version.approved:
+        raise GateRefused(f"Model {version.label} is already approved (by {version.approved_by}).",
+                          "An analyst can promote it to production.")
+    cursor = workspace.db.cursor()
+    project = project_store.get(cursor, version.project_id)
+    tier = project.risk_tier if project is not None else "high"  # a version without its project: the strictest
+    report = model_store.latest_validation(cursor, version.id)
+    approval = approval_state(version, signoff_store.for_version(cursor, version.id), risk_tier=tier,
+                              validated_at=None if report is None else report.created_at)
+    if not approval.complete:
+        raise GateRefused(f"Model {version.label} is approved by a complete sign-off only: {approval.progress}, "
+                          f"and a {tier}-risk project needs {approval.needed}.",
+                          f"Reviewers sign it off on the Govern page (stage 8) or with the command: python -m "
+                          f"lifecycle signoff {version.id} --decision approve --comment TEXT.")
+    if actor.name not in approval.signers:
+        raise PermissionDenied(f"{actor.name} has not signed off {version.label}.",
+                               "The reviewer whose sign-off completes the approval makes the move.")
+
+
 def _approved(_workspace: Workspace, _actor: User, version: ModelVersion) -> None:
     if not version.approved:
         raise GateRefused(f"Model {version.label} has not been approved; production needs a reviewer's approval.",
-                         "A reviewer who did not train it approves it first, on the Validate or Deploy page "
-                         "(or with the approve command).")
+                         "Reviewers who did not train it sign it off first, on the Govern page "
+                         "(or with the signoff command).")
 
 
 _S = ModelState
 _MOVE = Gate(Permission.MOVE_MODEL)
 _REJECT = Gate(Permission.REJECT_MODEL)
-_APPROVE = Gate(Permission.APPROVE_MODEL, four_eyes, refusal=_may_not_approve)
+_APPROVE = Gate(Permission.APPROVE_MODEL, _signed_off, refusal=_may_not_approve)
 _TO_PRODUCTION = Gate(Permission.MOVE_MODEL, _approved)
-
-
-def _not_yet_approved(workspace: Workspace, actor: User, version: ModelVersion) -> None:
-    four_eyes(workspace, actor, version)
-    if version.approved:
-        raise GateRefused(f"Model {version.label} is already approved (by {version.approved_by}).",
-                          "An analyst can promote it to production.")
-
-
-_APPROVE_IN_STAGING = Gate(Permission.APPROVE_MODEL, _not_yet_approved, refusal=_may_not_approve)
 
 TRANSITIONS: dict[tuple[ModelState, ModelState], Gate] = {
     (_S.CANDIDATE, _S.VALIDATED): Gate(Permission.VALIDATE_MODEL, _validation_passed),
     (_S.VALIDATED, _S.APPROVED): _APPROVE,
     (_S.VALIDATED, _S.STAGING): _MOVE,  # staging needs a validated version
     (_S.APPROVED, _S.STAGING): _MOVE,
-    (_S.STAGING, _S.APPROVED): _APPROVE_IN_STAGING,  # approved while in staging: it stays in staging
+    (_S.STAGING, _S.APPROVED): _APPROVE,  # approved while in staging: it stays in staging
     (_S.APPROVED, _S.PRODUCTION): _TO_PRODUCTION,  # production needs an approved version
     (_S.STAGING, _S.PRODUCTION): _TO_PRODUCTION,
     (_S.PRODUCTION, _S.STAGING): _MOVE,

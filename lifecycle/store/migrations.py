@@ -238,6 +238,26 @@ MIGRATIONS.append((
 ))
 
 MIGRATIONS.append((
+    11,
+    "sign-offs of model versions (stage 8) and the workspace's own id, which audit anchors name",
+    [
+        """CREATE SEQUENCE signoff_ids START 1""",
+        # One row per reviewer and version, never updated or deleted: each is also an audit event
+        # (audit_seq) on the hash-chained trail.
+        """CREATE TABLE signoffs (
+            id INTEGER PRIMARY KEY, model_version_id INTEGER NOT NULL, project_id INTEGER NOT NULL,
+            signer VARCHAR NOT NULL, role VARCHAR NOT NULL, decision VARCHAR NOT NULL, comment VARCHAR NOT NULL,
+            items VARCHAR NOT NULL, risk_tier VARCHAR NOT NULL, checklist_hash VARCHAR NOT NULL,
+            audit_seq BIGINT NOT NULL, signed_at TIMESTAMP NOT NULL,
+            UNIQUE (model_version_id, signer))""",
+        # A random id, made once: an anchor signed for one workspace is refused by another (a copy
+        # of the file keeps its id, as it keeps its trail).
+        """INSERT INTO settings SELECT 'workspace_id', CAST(uuid() AS VARCHAR)
+           WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = 'workspace_id')""",
+    ],
+))
+
+MIGRATIONS.append((
     13,
     "A/B tests between a champion and a challenger (the Retrain stage)",
     [

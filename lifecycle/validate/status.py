@@ -21,8 +21,8 @@ def stage_status(workspace: Workspace, project: Project) -> StageState:
     newest = validated[-1]
     if newest.state == ModelState.VALIDATED:
         return StageState(stage="Validate", state=StageProgress.DONE,
-                          reason=f"Model v{newest.version} is validated; a reviewer who did not train it can "
-                                 "approve it.")
+                          reason=f"Model v{newest.version} is validated; reviewers who did not train it can "
+                                 "sign it off (Govern).")
     return StageState(stage="Validate", state=StageProgress.DONE, reason=f"Model v{newest.version} is {newest.state}.")
 
 

@@ -33,7 +33,7 @@ def test_home_lists_every_demo_project(demo_app):
     no_exceptions(app)
     table = app.dataframe[0].value
     assert list(table["Project"]) == ["Income over 50K", "German credit risk"]
-    assert list(table["Stage reached"]) == ["Deploy", "Problem"]  # the demo's v1 is in production
+    assert list(table["Stage reached"]) == ["Govern", "Problem"]  # the demo's v1 is signed off and in production
     # A stakeholder reads, in plain words, what drives the demo model (from its stored explanation).
     drivers = _plain(next(m.value for m in app.markdown if m.value.startswith("What drives model v1")))
     assert drivers.count("\n- ") == 3 and "raises the predicted chance of income >50K" in drivers
@@ -59,7 +59,7 @@ def test_home_satisfies_a_stakeholder_alone(demo_app):
     assert ":green-badge[:material/check_circle: pass] Primary objective **roc_auc >= 0.88**: model v1 scores " \
            "**0.9" in markdown
     activity = app.dataframe[1].value
-    assert "ana validated model v1 of Income over 50K: it meets every blocking objective" in list(
+    assert "ana validated model v2 of Income over 50K: it meets every blocking objective" in list(
         activity["What happened"])
     assert not any("evidence." in sentence or "model:" in sentence for sentence in activity["What happened"])
 

@@ -17,6 +17,7 @@ from lifecycle.records import ModelState
 from lifecycle.retrain import abtest, verdict
 from lifecycle.store import abtests as abtest_store
 from tests.unit.deploy_fixtures import frame, rows
+from tests.unit import govern_fixtures
 from tests.unit.retrain_fixtures import champion_and_challenger, labelled_traffic, validated
 
 
@@ -82,11 +83,11 @@ def test_the_winner_is_promoted_through_the_gates(workspace, actors, project):
     assert status.result.low > 0 and status.result.p_value <= 0.05
 
     before = _snapshot(workspace, project)
-    with pytest.raises(GateRefused, match="has not been approved"):  # production needs a reviewer's approval
+    with pytest.raises(GateRefused, match="has not been approved"):  # production needs the reviewers' sign-off
         abtest.conclude_abtest(workspace, actors["analyst"], project.id)
     assert _snapshot(workspace, project) == before and abtest_store.running(workspace.db.cursor(), project.id)
 
-    states.transition(workspace, actors["reviewer"], challenger.id, "approved", "A/B evidence reviewed")
+    govern_fixtures.approve(workspace, actors["reviewer"], challenger.id, "A/B evidence reviewed")
     ended, _ = abtest.conclude_abtest(workspace, actors["analyst"], project.id)  # follows the verdict: promote
     assert ended.decision == "promoted"
     assert registry.get_version(workspace, challenger.id).state == ModelState.PRODUCTION

@@ -21,11 +21,12 @@ def seeded(tmp_path_factory):
     close_database(path)
 
 
-def test_one_user_of_each_role(seeded):
+def test_one_user_of_each_role_and_two_reviewers(seeded):
     workspace, _ = seeded
     users = auth.list_users(workspace)
     assert {u.name: u.role for u in users} == demo.DEMO_USERS
-    assert sorted(u.role for u in users) == sorted(auth.ROLES)
+    assert {u.role for u in users} == set(auth.ROLES)
+    assert sorted(u.name for u in users if u.role == "reviewer") == ["rey", "val"]  # a high-risk sign-off needs two
     assert auth.authenticate(workspace, "ana", demo.DEMO_PASSWORD).role == "analyst"
     assert workspace.is_demo
     assert "`rey` (reviewer)" in demo.demo_login_hint()
@@ -80,8 +81,12 @@ def test_demo_model_has_its_explanation_and_fairness_review_on_record(seeded):
     workspace, _ = seeded
     income = projects.find_project(workspace, "Income over 50K")
     version, runner_up = registry.list_versions(workspace, income.id)
-    # v1 is approved by the demo reviewer and in production; v2 awaits a reviewer's approval
-    assert (version.state, version.approved_by, runner_up.state) == ("production", "rey", "validated")
+    # v1 is signed off by both demo reviewers (rey with a condition) and in production; v2 awaits its sign-off
+    assert (version.state, version.approved_by, runner_up.state) == ("production", "val", "validated")
+    from lifecycle.govern import signoff
+    signed = signoff.signoffs(workspace, version.id)
+    assert [(s.signer, s.decision) for s in signed] == [("rey", "conditional"), ("val", "approve")]
+    assert [j.item for j in signed[0].conditions] == ["monitoring_plan"]
     # What the panels ask for by default is answered from the store, without computing.
     assert explain.stored_explanation(workspace, version, rows=explain.DEFAULT_ROWS) is not None
     review = fairness_evidence.latest_review(workspace, version.id)
@@ -98,9 +103,10 @@ def test_each_stage_says_its_own_status_and_the_next_step_comes_from_the_stage_l
     states = stages.stage_states(workspace, income)
     assert [s.stage for s in states] == list(stages.NAMES) == [
         "Problem", "Data", "Develop", "Validate", "Deploy", "Monitor", "Retrain", "Govern", "Retire"]
-    assert [s.state for s in states] == ["done"] * 5 + ["not reached", "ready", "not reached", "not reached"]
+    assert [s.state for s in states] == ["done"] * 5 + ["not reached", "ready", "done", "not reached"]
     assert states[6].reason == "Stage a validated challenger (Deploy) to compare it with production."
-    assert states[3].reason == "Model v2 is validated; a reviewer who did not train it can approve it."
+    assert states[3].reason == "Model v2 is validated; reviewers who did not train it can sign it off (Govern)."
+    assert states[7].reason == "Model v1 is signed off by rey, val. Model v2 awaits its sign-off."
     assert states[4].reason == "Model v1 is in production."
     # The next step is the first stage after the ones done, never an earlier one.
     assert portfolio.summarise(workspace, income).next_step == (
@@ -110,6 +116,7 @@ def test_each_stage_says_its_own_status_and_the_next_step_comes_from_the_stage_l
     assert [s.state for s in credit_states[:5]] == ["done", "ready", "blocked", "blocked", "blocked"]
     assert credit_states[4].reason == "Needs a validated model version (Validate)."
     assert credit_states[5].reason == "Needs the Deploy stage done first."
+    assert credit_states[7].reason == "Needs a validated model version (Validate)."
     assert portfolio.summarise(workspace, credit).next_step == (
         "Data: Freeze a dataset version with a recipe and a split.")
 
