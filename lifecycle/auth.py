@@ -40,6 +40,7 @@ class Permission(Enum):
     RUN_SERVICE = "start and stop the scoring service"
     MANAGE_USERS = "add users, change roles, disable users and reset passwords"
     ARCHIVE_PROJECT = "archive and restore projects"
+    CONFIGURE_MONITORING = "change the drift rules of a project's monitoring"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -65,6 +66,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.RUN_SERVICE: _BUILDERS,  # who deploys runs what serves
     Permission.MANAGE_USERS: frozenset({"admin"}),
     Permission.ARCHIVE_PROJECT: frozenset({"admin"}),
+    Permission.CONFIGURE_MONITORING: _BUILDERS,  # who deploys sets what counts as drift
 }
 
 
