@@ -136,32 +136,37 @@ def window_aggregates(files: Sequence[Path], *, version_id: int, size_seconds: i
             return f"v[{input_at[id(column)]}]"
         return "p" if column.origin == PREDICTION else f"s[{score_at[id(column)]}]"
 
-    typed = [f"TRY_CAST({text(c)} AS DOUBLE) AS x{i}" for i, c in enumerate(columns) if c.numeric]
+    cast = [f"TRY_CAST({text(c)} AS DOUBLE) AS r{i}" for i, c in enumerate(columns) if c.numeric]
+    finite = [f"CASE WHEN isfinite(r{i}) THEN r{i} END AS x{i}" for i, c in enumerate(columns) if c.numeric]
+    window_list = sorted(set(windows))
+    small_windows = sorted(set(exact_windows) & set(window_list))
+    # DuckDB counts a value histogram with a GROUP BY of its own: ask only for what a window needs
+    exact, binned = bool(small_windows), len(small_windows) < len(window_list)
     aggregates, agg_params = [], []
     for i, column in enumerate(columns):
         if column.numeric:
-            finite = f"isfinite(x{i})"
-            aggregates += [f"count(x{i}) FILTER ({finite})", f"sum(x{i}) FILTER ({finite})",
-                           f"histogram(x{i}) FILTER ({finite} AND small)",
-                           f"histogram(x{i}, ?::DOUBLE[]) FILTER ({finite} AND NOT small)",
-                           f"sum(x{i}) FILTER ({finite} AND x{i} < ?)", f"sum(x{i}) FILTER ({finite} AND x{i} > ?)"]
-            agg_params += [[float(b) for b in column.boundaries] or [0.0], float(column.low), float(column.high)]
+            aggregates += [f"count(x{i}) AS n_{i}", f"sum(x{i}) AS total_{i}"]
+            if exact:
+                aggregates.append(f"histogram(x{i}) FILTER (small) AS exact_{i}")
+            if binned:
+                aggregates += [f"histogram(x{i}, ?::DOUBLE[]) FILTER (NOT small) AS grid_{i}",
+                               f"sum(x{i}) FILTER (x{i} < ?) AS below_{i}", f"sum(x{i}) FILTER (x{i} > ?) AS above_{i}"]
+                agg_params += [[float(b) for b in column.boundaries] or [0.0], float(column.low), float(column.high)]
         else:
-            aggregates += [f"count({text(column)})", f"histogram({text(column)})"]
-    window_list = sorted(set(windows))
-    selected = "".join(f", {aggregate} AS a{k}" for k, aggregate in enumerate(aggregates))
+            aggregates += [f"count({text(column)}) AS n_{i}", f"histogram({text(column)}) AS exact_{i}"]
+    selected = "".join(", " + aggregate for aggregate in aggregates)
+    # nested subqueries, not CTEs: DuckDB fans a CTE out to each of its many uses
     sql = f"""
-        WITH raw AS (
-            SELECT {bucket} AS w, {", ".join(extracts) if extracts else "NULL AS nothing"}
-            FROM {_source(files)}
-            WHERE role = 'answer' AND status < 400 AND version_id = ? AND "time" >= ? AND "time" < ?),
-        typed AS (
-            SELECT *, list_contains(?::TIMESTAMP[], w) AS small{"".join(", " + t for t in typed)}
-            FROM raw WHERE list_contains(?::TIMESTAMP[], w))
         SELECT w, count(*) AS rows, bool_or(small) AS small{selected}
-        FROM typed GROUP BY w ORDER BY w"""
+        FROM (SELECT *{"".join(", " + t for t in finite)}
+              FROM (SELECT *, list_contains(?::TIMESTAMP[], w) AS small{"".join(", " + t for t in cast)}
+                    FROM (SELECT {bucket} AS w, {", ".join(extracts) if extracts else "NULL AS nothing"}
+                          FROM {_source(files)}
+                          WHERE role = 'answer' AND status < 400 AND version_id = ? AND "time" >= ? AND "time" < ?)
+                    WHERE list_contains(?::TIMESTAMP[], w)))
+        GROUP BY w ORDER BY w"""
     span = [window_list[0], window_list[-1] + timedelta(seconds=int(size_seconds))]
-    all_params = params + [int(version_id), *span, list(exact_windows), window_list] + agg_params
+    all_params = agg_params + [small_windows] + params + [int(version_id), *span, window_list]
     connection = _connect(threads)
     try:
         table = connection.sql(sql, params=all_params).to_arrow_table()
@@ -170,8 +175,10 @@ def window_aggregates(files: Sequence[Path], *, version_id: int, size_seconds: i
     return _windows(table, columns)
 
 
-def _map_arrays(array: pa.ChunkedArray, row: int, numeric: bool) -> tuple[np.ndarray, np.ndarray]:
-    value = array[row]
+def _map_arrays(table: pa.Table, name: str, row: int, numeric: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    if name not in table.column_names:
+        return None
+    value = table.column(name)[row]
     if not value.is_valid:
         return (np.empty(0) if numeric else np.empty(0, dtype=object)), np.empty(0, dtype=np.int64)
     entries = value.values  # a StructArray of key, value
@@ -180,35 +187,28 @@ def _map_arrays(array: pa.ChunkedArray, row: int, numeric: bool) -> tuple[np.nda
     return (keys.astype(float) if numeric else keys.astype(object)), counts
 
 
+def _number(table: pa.Table, name: str, row: int) -> float:
+    return (table.column(name)[row].as_py() or 0) if name in table.column_names else 0
+
+
 def _windows(table: pa.Table, columns: Sequence[LogColumn]) -> list[WindowAggregates]:
     out = []
     for row in range(table.num_rows):
-        start = table.column("w")[row].as_py()
         small = bool(table.column("small")[row].as_py())
-        position = 3
         aggregates = []
-        for column in columns:
-            if column.numeric:
-                n = table.column(position)[row].as_py() or 0
-                total = table.column(position + 1)[row].as_py() or 0.0
-                values, counts = _map_arrays(table.column(position + 2), row, True)
-                grid = None
-                if not small:
-                    keys, grid_counts = _map_arrays(table.column(position + 3), row, True)
-                    grid = np.zeros(len(column.boundaries) + 1, dtype=np.int64)
-                    above = ~np.isfinite(keys)  # the bucket above the last boundary is keyed inf
-                    grid[np.searchsorted(column.boundaries, keys[~above])] = grid_counts[~above]
-                    grid[-1] = grid_counts[above].sum()
-                aggregates.append(ColumnAggregate(
-                    n=int(n), total=float(total), values=values if small else None, counts=counts if small else None,
-                    grid=grid, below_sum=float(table.column(position + 4)[row].as_py() or 0.0),
-                    above_sum=float(table.column(position + 5)[row].as_py() or 0.0)))
-                position += 6
-            else:
-                n = table.column(position)[row].as_py() or 0
-                values, counts = _map_arrays(table.column(position + 1), row, False)
-                aggregates.append(ColumnAggregate(n=int(n), total=0.0, values=values, counts=counts))
-                position += 2
-        out.append(WindowAggregates(start=start, rows=int(table.column("rows")[row].as_py()), exact=small,
-                                    columns=tuple(aggregates)))
+        for i, column in enumerate(columns):
+            exact = _map_arrays(table, f"exact_{i}", row, column.numeric) if small or not column.numeric else None
+            grid = None
+            if not small and column.numeric:
+                keys, counts = _map_arrays(table, f"grid_{i}", row, True)
+                grid = np.zeros(len(column.boundaries) + 1, dtype=np.int64)
+                above = ~np.isfinite(keys)  # the bucket above the last boundary is keyed inf
+                grid[np.searchsorted(column.boundaries, keys[~above])] = counts[~above]
+                grid[-1] = counts[above].sum()
+            aggregates.append(ColumnAggregate(
+                n=int(_number(table, f"n_{i}", row)), total=float(_number(table, f"total_{i}", row)),
+                values=exact[0] if exact else None, counts=exact[1] if exact else None, grid=grid,
+                below_sum=float(_number(table, f"below_{i}", row)), above_sum=float(_number(table, f"above_{i}", row))))
+        out.append(WindowAggregates(start=table.column("w")[row].as_py(), rows=int(table.column("rows")[row].as_py()),
+                                    exact=small, columns=tuple(aggregates)))
     return out
