@@ -102,6 +102,7 @@ def worker(folder: Path, size_seconds: int) -> dict:
     from lifecycle.monitor.drift_decisions import decide_window
     from lifecycle.records import InputColumn
     from lifecycle.store import drift_log
+    import lifecycle.data.recipe.transformers  # noqa: F401 - imported before the clock starts, as in the app
 
     started = time.perf_counter()
     frame = pd.read_parquet(folder / "reference.parquet")

@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-SECTIONS = ("## Command line, for pipelines", "## Deploying and serving")  # run in this order, one example
+SECTIONS = ("## Command line, for pipelines", "## Deploying and serving", "## Monitoring: drift")  # in this order, one example
 
 
 def _commands(readme: str) -> list[str]:
