@@ -112,8 +112,10 @@ class ReferenceProfile:
 class DriftStatistics:
     """The statistics of one feature in one window, as stored (every statistic of its type is
     computed, so changing the rules never needs the log again). ``exact`` is false when a large
-    window was compared on the reference's grid: ``ks_bound`` and ``wasserstein_bound`` then bound
-    the distance to the exact value (0 when exact)."""
+    window was compared on the reference's grid: the exact KS then lies in
+    ``[ks, ks + ks_bound]`` and the exact normalised Wasserstein within ``wasserstein_bound`` of
+    ``wasserstein_norm`` (both bounds 0 when exact). ``wasserstein`` is in the feature's units,
+    ``wasserstein_norm`` in reference standard deviations."""
 
     project_id: int
     model_version_id: int

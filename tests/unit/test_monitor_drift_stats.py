@@ -198,3 +198,63 @@ def test_duckdb_counts_a_window_on_the_grid_like_numpy(tmp_path, max_points):
     np.testing.assert_array_equal(counted.open, expected.open)
     from_values = Distribution.from_counts(exact.columns[0].values, exact.columns[0].counts)
     np.testing.assert_array_equal(from_values.sample(), np.sort(values))
+
+
+# ----------------------------------------------------------------------------- one column, end to end
+
+
+def _window(tmp_path, rows):
+    from lifecycle.monitor import reference
+    from lifecycle.monitor.drift import compute_windows
+    from lifecycle.records import InputColumn
+
+    schema = [InputColumn(name="x", dtype="float", kind="numeric"), InputColumn(name="k", dtype="string",
+                                                                                 kind="categorical")]
+    reference_x = RNG.gamma(2.0, 10.0, 20_000).round(1)
+    reference_k = RNG.choice(["c0", "c1", "c2"], 20_000, p=[0.5, 0.3, 0.2])
+    import pandas as pd
+    columns, values = reference.describe(pd.DataFrame({"x": reference_x, "k": reference_k}), schema)
+    monitored = reference.monitored_columns(columns, values, None)
+    current = list(RNG.gamma(2.2, 10.0, rows).round(3))
+    path = _log(tmp_path / "log", current)
+    [x, k] = compute_windows(path.parent, monitored, project_id=1, version_id=1, size_seconds=3600,
+                             windows=[(datetime(2026, 1, 1), rows)], now=datetime(2026, 1, 2))
+    return reference_x, reference_k, np.array(current), x, k
+
+
+@pytest.mark.parametrize("rows", [3_000, 12_000])  # value by value, and on the grid (over 10,000 rows)
+def test_a_windows_statistics_through_the_log_agree_with_scipy(tmp_path, rows):
+    reference_x, reference_k, current, x, k = _window(tmp_path, rows)
+    ks = stats.ks_2samp(reference_x, current)
+    wasserstein = stats.wasserstein_distance(reference_x, current)
+    assert x.exact == (rows <= 10_000) and x.n_current == rows and x.n_reference == 20_000
+    assert x.ks <= ks.statistic + 1e-12 <= x.ks + x.ks_bound + 1e-12
+    assert abs(x.wasserstein - wasserstein) <= x.wasserstein_bound * reference_x.std() + 1e-9
+    assert x.wasserstein_norm == pytest.approx(x.wasserstein / reference_x.std())
+    assert x.mean_current == pytest.approx(current.mean())
+    if x.exact:
+        assert (x.ks, x.ks_p, x.wasserstein) == (pytest.approx(ks.statistic), pytest.approx(ks.pvalue),
+                                                 pytest.approx(wasserstein))
+    logged_k = np.array([f"c{i % 3}" for i in range(rows)])  # the log helper's categories
+    chi2, p, dof, _ = stats.chi2_contingency([[np.sum(reference_k == c) for c in ("c0", "c1", "c2")],
+                                              [np.sum(logged_k == c) for c in ("c0", "c1", "c2")]])
+    assert (k.chi2, k.chi2_p, k.chi2_dof) == (pytest.approx(chi2), pytest.approx(p), dof)
+    assert sum(k.histogram["counts"]) == rows and sum(x.histogram["counts"]) == rows
+
+
+def test_a_constant_reference_still_compares():
+    from lifecycle.monitor.drift_columns import MonitoredColumn
+    from lifecycle.records import ReferenceColumn
+    from lifecycle.store.drift_log import ColumnAggregate
+
+    column = MonitoredColumn.of(ReferenceColumn(source="input", name="x", kind="numeric", dtype="float", rows=100,
+                                                missing=0, mean=5.0, std=0.0), numbers=[5.0], counts=[100])
+    current = Distribution.of([5.0] * 50 + [7.0] * 50)
+    exact = column.statistics(ColumnAggregate(n=100, total=600.0, values=current.values, counts=current.counts), 100)
+    buckets = np.zeros(len(column.grid.boundaries) + 1, dtype=np.int64)
+    buckets[list(column.grid.cells).index(0)], buckets[-1] = 50, 50
+    binned = column.statistics(ColumnAggregate(n=100, total=600.0, values=None, counts=None, grid=buckets,
+                                               above_sum=350.0), 100)
+    for result in (exact, binned):
+        assert result["ks"] == pytest.approx(0.5) and result["wasserstein"] == pytest.approx(1.0)
+        assert result["wasserstein_norm"] == pytest.approx(0.2)  # by |mean| when the reference is constant
