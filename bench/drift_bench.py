@@ -172,12 +172,19 @@ def main() -> None:
     parser.add_argument("--skip-evidently", action="store_true")
     parser.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=86_400, help=argparse.SUPPRESS)
+    parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
         print(json.dumps(worker(args.worker, args.size), default=str))
         return
+    if args.prepare_only:
+        print(prepare(args.reference_rows, args.current_rows))
+        return
     print(f"Preparing {args.current_rows:,} logged rows × 14 features and a {args.reference_rows:,}-row reference ...")
-    folder = prepare(args.reference_rows, args.current_rows)
+    # in a process of its own: a child inherits its parent's peak memory (ru_maxrss) at fork
+    folder = Path(subprocess.run([sys.executable, __file__, "--prepare-only", "--current-rows", str(args.current_rows),
+                                  "--reference-rows", str(args.reference_rows)], capture_output=True, text=True,
+                                 check=True).stdout.strip().splitlines()[-1])
     ours = _run_ours(folder, 86_400, args.repeat)
     hourly = _run_ours(folder, 3_600, 1)
     theirs = None if args.skip_evidently else _run_evidently(folder)

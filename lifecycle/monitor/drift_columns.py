@@ -2,7 +2,6 @@
 its statistics in a window from what the log query returned (``store.drift_log``)."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -20,19 +19,22 @@ TOP_CATEGORIES = 30  # categories a stored window histogram keeps by name (the r
 OK, MISSING, NO_REFERENCE = "ok", "missing", "no_reference"
 
 
-def category_of(text: str, dtype: str) -> str:
-    """A logged value (JSON text as DuckDB reads it) as the recipe names its category
-    (``data.recipe.transformers.category_text``): text columns as they are; for other types a
-    whole number is its integer (``13.0`` is ``13``) and JSON booleans are ``True``/``False``."""
+NEW = "\x00new"  # the current values of categories the reference never had, counted together
+NEW_LABEL = "(new categories)"
+
+
+def logged_texts(category: str, dtype: str) -> tuple[str, ...]:
+    """The texts the log can hold for a category as the recipe names it
+    (``data.recipe.transformers.category_text``), as DuckDB reads JSON: text columns as they are;
+    for other types the category ``13`` may be logged as ``13`` or ``13.0``, and ``True`` as
+    ``true``."""
     if dtype == "string":
-        return text
-    if text in ("true", "false"):
-        return text.capitalize()
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return str(int(number)) if math.isfinite(number) and number.is_integer() else text
+        return (category,)
+    if category in ("True", "False"):
+        return category, category.lower()
+    if category.lstrip("-").isdigit():
+        return category, f"{category}.0"
+    return (category,)
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,8 +81,13 @@ class MonitoredColumn:
             origin, key = (SCORE, str(self.score_class)) if self.column.name == SCORE_NAME else (FROM_PREDICTION, "")
         else:
             origin, key = INPUT, self.column.name
-        if not self.numeric or self.grid is None:
-            return LogColumn(origin=origin, key=key, numeric=self.numeric)
+        if not self.numeric:
+            names = list(self.categories or {})
+            pairs = [(text, code) for code, name in enumerate(names) for text in logged_texts(name, self.column.dtype)]
+            return LogColumn(origin=origin, key=key, numeric=False, texts=tuple(t for t, _ in pairs),
+                             codes=tuple(c for _, c in pairs), categories=len(names))
+        if self.grid is None:
+            return LogColumn(origin=origin, key=key, numeric=True)
         return LogColumn(origin=origin, key=key, numeric=True, boundaries=tuple(self.grid.boundaries.tolist()),
                          low=float(self.grid.points[0]), high=float(self.grid.points[-1]))
 
@@ -119,10 +126,9 @@ class MonitoredColumn:
                 "histogram": {"edges": self.display_edges.tolist(), "counts": counts.binned(self.display_edges).tolist()}}
 
     def _categorical(self, aggregate: ColumnAggregate) -> dict[str, Any]:
-        current: dict[str, int] = {}
-        for text, count in zip(aggregate.values, aggregate.counts):
-            name = category_of(str(text), self.column.dtype)
-            current[name] = current.get(name, 0) + int(count)
+        current = {name: int(count) for name, count in zip(self.categories, aggregate.counts) if count}
+        if aggregate.other:
+            current[NEW] = int(aggregate.other)
         result = drift_stats.categorical(self.categories, current)
         return {"chi2": result.chi2, "chi2_p": result.chi2_p, "chi2_dof": result.chi2_dof,
                 "jensen_shannon": result.jensen_shannon, "psi": result.psi, "unseen": result.unseen,

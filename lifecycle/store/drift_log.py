@@ -11,10 +11,14 @@ any column name works). Per window of the version's answered rows (``role = 'ans
   (``histogram(x, boundaries)``, DuckDB's right-closed buckets ``(b[i-1], b[i]]`` and a last
   bucket for values above the last boundary) plus the sums of the values below the first and
   above the last grid point;
-- categorical columns: every distinct value (as JSON text reads: ``13``, ``Private``, ``true``)
-  with its count.
+- categorical columns: the count of each of the caller's categories, found by the texts the log
+  writes them as (``13`` and ``13.0`` may both be category ``13``), and the count of values that
+  are none of them.
 
-Segments that cannot be read are skipped with a ``TornSegment`` warning (``prediction_log.segments``).
+Categories are counted by their position in the caller's list (``list_position``), not grouped by
+value: DuckDB computes a value histogram with a GROUP BY of its own per column, which costs as
+much as the JSON parse for a dozen columns. Segments that cannot be read are skipped with a
+``TornSegment`` warning (``prediction_log.segments``).
 """
 from __future__ import annotations
 
@@ -37,7 +41,9 @@ INPUT, PREDICTION, SCORE = "input", "prediction", "score"  # where a column's va
 class LogColumn:
     """One column to aggregate. ``origin``: ``input`` (a key of the inputs JSON), ``prediction``
     (the logged prediction) or ``score`` (the probability of class ``key`` in the outputs).
-    Numeric columns give ``boundaries`` (strictly increasing) and the first and last grid points."""
+    Numeric columns give ``boundaries`` (strictly increasing) and the first and last grid points;
+    categorical ones ``texts`` (as the log writes a category) and the 0-based category each text is
+    (``codes``), out of ``categories``."""
 
     origin: str
     key: str
@@ -45,22 +51,27 @@ class LogColumn:
     boundaries: tuple[float, ...] = ()
     low: float = 0.0
     high: float = 0.0
+    texts: tuple[str, ...] = ()
+    codes: tuple[int, ...] = ()
+    categories: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
 class ColumnAggregate:
-    """One column in one window, as the query returned it. ``values``/``counts``: the distinct
-    values (floats for numeric columns, JSON text for categorical ones) and their counts, when
-    exact; ``grid``: counts aligned with the column's boundaries plus one (values above the last)
-    when not."""
+    """One column in one window, as the query returned it: ``n`` non-empty values (their sum
+    ``total`` when numeric). Numeric: ``values``/``counts`` (distinct values and their counts)
+    when exact, else ``grid`` (counts aligned with the boundaries plus one for the values above
+    the last) and the tails' sums. Categorical: ``counts`` per category and ``other`` (values
+    that are none of them)."""
 
     n: int
-    total: float
-    values: np.ndarray | None
-    counts: np.ndarray | None
+    total: float = 0.0
+    values: np.ndarray | None = None
+    counts: np.ndarray | None = None
     grid: np.ndarray | None = None
     below_sum: float = 0.0
     above_sum: float = 0.0
+    other: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +102,7 @@ def _connect(threads: int | None) -> duckdb.DuckDBPyConnection:
 def window_counts(folder: Path, *, version_id: int, size_seconds: int, since: datetime | None = None,
                   threads: int | None = None) -> tuple[list[tuple[datetime, int]], Segments]:
     """``(window start, rows)`` of every window holding answered rows of ``version_id`` (from
-    ``since`` on when given), oldest first, and the segments read. Reads the time column only."""
+    ``since`` on when given), oldest first, and the segments read. Reads no JSON."""
     found = segments(folder)
     if not found.files:
         return [], found
@@ -112,103 +123,109 @@ def window_counts(folder: Path, *, version_id: int, size_seconds: int, since: da
 def window_aggregates(files: Sequence[Path], *, version_id: int, size_seconds: int, windows: Sequence[datetime],
                       exact_windows: Sequence[datetime], columns: Sequence[LogColumn],
                       threads: int | None = None) -> list[WindowAggregates]:
-    """The aggregates of ``columns`` in each of ``windows`` (window starts; those in
-    ``exact_windows`` with every distinct value), oldest first; windows without rows are absent."""
+    """The aggregates of ``columns`` in each of ``windows`` (window starts; numeric columns of
+    those in ``exact_windows`` with every distinct value), oldest first; windows without rows
+    are absent."""
     if not windows or not files:
         return []
     bucket = bucket_sql('"time"', size_seconds)
     inputs = [c for c in columns if c.origin == INPUT]
-    input_at = {id(c): i + 1 for i, c in enumerate(inputs)}
-    extracts, params = [], []
+    scores = [c for c in columns if c.origin == SCORE]
+    extracts, extract_params = [], []
     if inputs:
         extracts.append("json_extract_string(inputs, ?::VARCHAR[]) AS v")
-        params.append([pointer(c.key) for c in inputs])
+        extract_params.append([pointer(c.key) for c in inputs])
     if any(c.origin == PREDICTION for c in columns):
         extracts.append("json_extract_string(prediction, '$') AS p")
-    scores = [c for c in columns if c.origin == SCORE]
     if scores:
         extracts.append("json_extract_string(outputs, ?::VARCHAR[]) AS s")
-        params.append([pointer(c.key) for c in scores])
-    score_at = {id(c): i + 1 for i, c in enumerate(scores)}
+        extract_params.append([pointer(c.key) for c in scores])
+    position = {id(c): k + 1 for group in (inputs, scores) for k, c in enumerate(group)}
 
     def text(column: LogColumn) -> str:
-        if column.origin == INPUT:
-            return f"v[{input_at[id(column)]}]"
-        return "p" if column.origin == PREDICTION else f"s[{score_at[id(column)]}]"
+        if column.origin == PREDICTION:
+            return "p"
+        return f"{'v' if column.origin == INPUT else 's'}[{position[id(column)]}]"
 
-    cast = [f"TRY_CAST({text(c)} AS DOUBLE) AS r{i}" for i, c in enumerate(columns) if c.numeric]
-    finite = [f"CASE WHEN isfinite(r{i}) THEN r{i} END AS x{i}" for i, c in enumerate(columns) if c.numeric]
     window_list = sorted(set(windows))
     small_windows = sorted(set(exact_windows) & set(window_list))
     # DuckDB counts a value histogram with a GROUP BY of its own: ask only for what a window needs
     exact, binned = bool(small_windows), len(small_windows) < len(window_list)
-    aggregates, agg_params = [], []
+    derived, derived_params, aggregates, aggregate_params = [], [], [], []
     for i, column in enumerate(columns):
         if column.numeric:
+            derived.append(f"CASE WHEN isfinite(TRY_CAST({text(column)} AS DOUBLE)) "
+                           f"THEN TRY_CAST({text(column)} AS DOUBLE) END AS x{i}")
             aggregates += [f"count(x{i}) AS n_{i}", f"sum(x{i}) AS total_{i}"]
             if exact:
                 aggregates.append(f"histogram(x{i}) FILTER (small) AS exact_{i}")
             if binned:
                 aggregates += [f"histogram(x{i}, ?::DOUBLE[]) FILTER (NOT small) AS grid_{i}",
                                f"sum(x{i}) FILTER (x{i} < ?) AS below_{i}", f"sum(x{i}) FILTER (x{i} > ?) AS above_{i}"]
-                agg_params += [[float(b) for b in column.boundaries] or [0.0], float(column.low), float(column.high)]
+                aggregate_params += [[float(b) for b in column.boundaries] or [0.0], float(column.low),
+                                     float(column.high)]
         else:
-            aggregates += [f"count({text(column)}) AS n_{i}", f"histogram({text(column)}) AS exact_{i}"]
-    selected = "".join(", " + aggregate for aggregate in aggregates)
-    # nested subqueries, not CTEs: DuckDB fans a CTE out to each of its many uses
+            derived.append(f"list_extract(?::INTEGER[], list_position(?::VARCHAR[], {text(column)})) AS k{i}")
+            derived_params += [[c + 1 for c in column.codes] or [1], list(column.texts) or [""]]
+            aggregates += [f"count({text(column)}) AS n_{i}",
+                           f"histogram(k{i}, ?::INTEGER[]) AS codes_{i}"]
+            aggregate_params.append(list(range(1, max(column.categories, 1) + 1)))
+    # nested subqueries, not CTEs: DuckDB would fan a CTE out to each of its uses
     sql = f"""
-        SELECT w, count(*) AS rows, bool_or(small) AS small{selected}
-        FROM (SELECT *{"".join(", " + t for t in finite)}
-              FROM (SELECT *, list_contains(?::TIMESTAMP[], w) AS small{"".join(", " + t for t in cast)}
-                    FROM (SELECT {bucket} AS w, {", ".join(extracts) if extracts else "NULL AS nothing"}
-                          FROM {_source(files)}
-                          WHERE role = 'answer' AND status < 400 AND version_id = ? AND "time" >= ? AND "time" < ?)
-                    WHERE list_contains(?::TIMESTAMP[], w)))
+        SELECT w, count(*) AS rows, bool_or(small) AS small{"".join(", " + a for a in aggregates)}
+        FROM (SELECT *, list_contains(?::TIMESTAMP[], w) AS small{"".join(", " + d for d in derived)}
+              FROM (SELECT {bucket} AS w, {", ".join(extracts) if extracts else "NULL AS nothing"}
+                    FROM {_source(files)}
+                    WHERE role = 'answer' AND status < 400 AND version_id = ? AND "time" >= ? AND "time" < ?)
+              WHERE list_contains(?::TIMESTAMP[], w))
         GROUP BY w ORDER BY w"""
     span = [window_list[0], window_list[-1] + timedelta(seconds=int(size_seconds))]
-    all_params = agg_params + [small_windows] + params + [int(version_id), *span, window_list]
+    params = (aggregate_params + [small_windows] + derived_params + extract_params
+              + [int(version_id), *span, window_list])
     connection = _connect(threads)
     try:
-        table = connection.sql(sql, params=all_params).to_arrow_table()
+        table = connection.sql(sql, params=params).to_arrow_table()
     finally:
         connection.close()
-    return _windows(table, columns)
+    return [_window(table, row, columns) for row in range(table.num_rows)]
 
 
-def _map_arrays(table: pa.Table, name: str, row: int, numeric: bool) -> tuple[np.ndarray, np.ndarray] | None:
-    if name not in table.column_names:
-        return None
+def _map_arrays(table: pa.Table, name: str, row: int) -> tuple[np.ndarray, np.ndarray]:
     value = table.column(name)[row]
     if not value.is_valid:
-        return (np.empty(0) if numeric else np.empty(0, dtype=object)), np.empty(0, dtype=np.int64)
+        return np.empty(0), np.empty(0, dtype=np.int64)
     entries = value.values  # a StructArray of key, value
-    keys = entries.field("key").to_numpy(zero_copy_only=False)
-    counts = entries.field("value").to_numpy(zero_copy_only=False).astype(np.int64)
-    return (keys.astype(float) if numeric else keys.astype(object)), counts
+    keys = entries.field("key").to_numpy(zero_copy_only=False).astype(float)
+    return keys, entries.field("value").to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _number(table: pa.Table, name: str, row: int) -> float:
     return (table.column(name)[row].as_py() or 0) if name in table.column_names else 0
 
 
-def _windows(table: pa.Table, columns: Sequence[LogColumn]) -> list[WindowAggregates]:
-    out = []
-    for row in range(table.num_rows):
-        small = bool(table.column("small")[row].as_py())
-        aggregates = []
-        for i, column in enumerate(columns):
-            exact = _map_arrays(table, f"exact_{i}", row, column.numeric) if small or not column.numeric else None
-            grid = None
-            if not small and column.numeric:
-                keys, counts = _map_arrays(table, f"grid_{i}", row, True)
-                grid = np.zeros(len(column.boundaries) + 1, dtype=np.int64)
-                above = ~np.isfinite(keys)  # the bucket above the last boundary is keyed inf
-                grid[np.searchsorted(column.boundaries, keys[~above])] = counts[~above]
-                grid[-1] = counts[above].sum()
-            aggregates.append(ColumnAggregate(
-                n=int(_number(table, f"n_{i}", row)), total=float(_number(table, f"total_{i}", row)),
-                values=exact[0] if exact else None, counts=exact[1] if exact else None, grid=grid,
-                below_sum=float(_number(table, f"below_{i}", row)), above_sum=float(_number(table, f"above_{i}", row))))
-        out.append(WindowAggregates(start=table.column("w")[row].as_py(), rows=int(table.column("rows")[row].as_py()),
-                                    exact=small, columns=tuple(aggregates)))
-    return out
+def _window(table: pa.Table, row: int, columns: Sequence[LogColumn]) -> WindowAggregates:
+    small = bool(table.column("small")[row].as_py())
+    aggregates = []
+    for i, column in enumerate(columns):
+        n = int(_number(table, f"n_{i}", row))
+        if not column.numeric:
+            keys, counts = _map_arrays(table, f"codes_{i}", row)
+            per_category = np.zeros(column.categories, dtype=np.int64)
+            inside = np.isfinite(keys) & (keys >= 1) & (keys <= column.categories)
+            per_category[keys[inside].astype(np.int64) - 1] = counts[inside]
+            aggregates.append(ColumnAggregate(n=n, counts=per_category, other=int(n - per_category.sum())))
+            continue
+        total = float(_number(table, f"total_{i}", row))
+        if small:
+            values, counts = _map_arrays(table, f"exact_{i}", row)
+            aggregates.append(ColumnAggregate(n=n, total=total, values=values, counts=counts))
+            continue
+        keys, counts = _map_arrays(table, f"grid_{i}", row)
+        grid = np.zeros(len(column.boundaries) + 1, dtype=np.int64)
+        above = ~np.isfinite(keys)  # the bucket above the last boundary is keyed inf
+        grid[np.searchsorted(column.boundaries, keys[~above])] = counts[~above]
+        grid[-1] = counts[above].sum()
+        aggregates.append(ColumnAggregate(n=n, total=total, grid=grid, below_sum=float(_number(table, f"below_{i}", row)),
+                                          above_sum=float(_number(table, f"above_{i}", row))))
+    return WindowAggregates(start=table.column("w")[row].as_py(), rows=int(table.column("rows")[row].as_py()),
+                            exact=small, columns=tuple(aggregates))

@@ -15,7 +15,7 @@ from scipy.spatial.distance import jensenshannon
 
 from lifecycle.deploy.prediction_log import PREDICTION_SCHEMA
 from lifecycle.monitor import drift_stats
-from lifecycle.monitor.drift_columns import category_of
+from lifecycle.monitor.drift_columns import NEW, MonitoredColumn, logged_texts
 from lifecycle.monitor.drift_grid import GRID_POINTS, Distribution, Grid, GridCounts, ks_on_grid, wasserstein_on_grid
 from lifecycle.store import drift_log
 
@@ -148,10 +148,22 @@ def test_categorical_statistics_are_scipys():
     assert (one.chi2, one.chi2_p, one.jensen_shannon) == (0.0, 1.0, 0.0)
 
 
-def test_logged_values_are_named_as_the_recipe_names_categories():
-    assert category_of("13.0", "integer") == "13" and category_of("13.0", "string") == "13.0"
-    assert category_of("true", "boolean") == "True" and category_of("Private", "string") == "Private"
-    assert category_of("1.5", "float") == "1.5"
+def test_categories_are_found_by_every_text_the_log_writes_them_as(tmp_path):
+    from lifecycle.records import ReferenceColumn
+
+    assert logged_texts("13", "integer") == ("13", "13.0") and logged_texts("13", "string") == ("13",)
+    assert logged_texts("True", "boolean") == ("True", "true") and logged_texts("1.5", "float") == ("1.5",)
+    column = MonitoredColumn.of(ReferenceColumn(source="input", name="x", kind="categorical", dtype="integer",
+                                                rows=30, missing=0), categories={"13": 20, "7": 10})
+    path = _log(tmp_path / "log", [13, 13.0, 7, 7.0, 99, None, "13"])  # 99: a category the reference never had
+    [window] = drift_log.window_aggregates([path], version_id=1, size_seconds=3600, windows=[datetime(2026, 1, 1)],
+                                           exact_windows=[], columns=[column.log_column()])
+    [counted] = window.columns
+    assert (counted.n, counted.counts.tolist(), counted.other) == (6, [3, 2], 1)
+    stats_ = column.statistics(counted, window.rows)
+    assert stats_["unseen"] == 1 and stats_["histogram"]["categories"][-1] == NEW
+    expected = drift_stats.categorical({"13": 20, "7": 10}, {"13": 3, "7": 2, NEW: 1})
+    assert stats_["chi2"] == expected.chi2 and stats_["jensen_shannon"] == expected.jensen_shannon
 
 
 # ----------------------------------------------------------------------------- DuckDB counts the grid as numpy does
