@@ -53,6 +53,7 @@ bench: $(VENV)/.test bench-env
 	$(BIN)/python bench/shap_bench.py
 	$(BIN)/python bench/fairness_bench.py
 	$(BIN)/python bench/serve_bench.py
+	$(BIN)/python bench/abtest_bench.py
 	$(BIN)/python bench/drift_bench.py
 
 clean-workspace:

@@ -39,8 +39,9 @@ MITIGATION_CREATED = "mitigation_created"  # per base version: the candidates th
 WATCHED_JOBS = "watched_jobs"  # ids of the background jobs this session saw running (to rerun when they end)
 BATCH_RESULT = "batch_result"  # per version: the last batch scored on the Deploy page (kept for its download)
 DISMISSED_JOBS = "dismissed_jobs"  # ids of ended background jobs whose boxes the user closed
+COMPARISON = "comparison"  # the last champion/challenger comparison on the Retrain page
 NAMES = (NEW_PROJECT_FORM, DATASET_IN_FOCUS, INGEST_MESSAGE, REGISTER_MESSAGE, LEADERBOARD_PAGE, LEARNING_CURVE,
-         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT, DISMISSED_JOBS)
+         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT, DISMISSED_JOBS, COMPARISON)
 # What the last action did: shown on its page after reruns, until dismissed or the user opens another page.
 LAST_ACTION = (INGEST_MESSAGE, REGISTER_MESSAGE, MITIGATION_CREATED)
 PAGE = "page"  # the page this session showed last (leaving it forgets the LAST_ACTION messages)

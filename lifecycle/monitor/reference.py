@@ -7,14 +7,14 @@
   rows validation judged it on; training rows would show an overfit model's confident answers):
   the predicted class, and for binary tasks the probability of the positive class (``score``);
   the predicted value for regression. The log's predictions are compared with these.
-- **Labels**: the training split's target values by class, for label drift once labels come back.
+- **Labels**: the training split's target values by class (the class balance the model learnt).
 
 Stored compressed (each distinct value and its count) in ``monitor_references`` and
 ``monitor_reference_values``; ``monitored_columns`` makes them ready to compare.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -186,8 +186,3 @@ def load_columns(workspace: Workspace, profile: ReferenceProfile) -> list[Monito
     """The stored profile's columns, ready to compare."""
     values = drift_store.reference_values(workspace.db.cursor(), profile.id)
     return monitored_columns(profile.columns, values, profile.positive_class)
-
-
-def label_counts(profile: ReferenceProfile) -> Mapping[str, int]:
-    """The training split's label counts by class (empty for regression)."""
-    return dict(profile.labels)

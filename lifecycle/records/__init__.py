@@ -2,7 +2,9 @@
 
 ``core`` holds users, projects, objectives, dataset versions, recipes, splits and audit events;
 ``runs`` the tracked runs and searches; ``models`` model versions, their states, stored
-validations and evidence; ``drift`` drift rules, reference profiles and drift statistics. Import any of them from here.
+validations and evidence; ``alerts`` the Monitor stage's alerts, their deliveries and webhooks;
+``performance`` its per-window counts and metrics; ``drift`` its drift rules, reference profiles
+and drift statistics; ``retrain`` A/B tests. Import any of them from here.
 """
 from lifecycle.records.core import (RISK_TIERS, TASKS, AuditEvent, ColumnSchema, DatasetVersion, Lineage, Objective,
                                     ObjectiveSet, Project, RecipeVersion, Split, User)
@@ -11,10 +13,16 @@ from lifecycle.records.models import (DEPLOYMENT_ROLES, EVIDENCE_KINDS, Deployme
 from lifecycle.records.drift import (ColumnRule, DriftConfig, DriftStatistics, ReferenceColumn,
                                      ReferenceProfile)
 from lifecycle.records.runs import RUN_STATUSES, SEARCH_METHODS, SEARCH_STATUSES, Leaderboard, Run, Search
+from lifecycle.records.alerts import ALERT_KINDS, ALERT_STATES, DELIVERY_STATES, Alert, AlertDelivery, Webhook
+from lifecycle.records.performance import SOURCES, WindowCounts, WindowMetric
+from lifecycle.records.retrain import ABTEST_DECISIONS, ABTEST_STATUSES, ABTest
 
 __all__ = ["RISK_TIERS", "TASKS", "AuditEvent", "ColumnSchema", "DatasetVersion", "Lineage", "Objective",
            "ObjectiveSet", "Project", "RecipeVersion", "Split", "User",
            "DEPLOYMENT_ROLES", "Deployment", "EVIDENCE_KINDS", "PROJECT_EVIDENCE_KINDS", "STATES", "Evidence", "InputColumn", "ModelState", "ModelVersion",
            "ProjectEvidence", "StoredValidation",
            "RUN_STATUSES", "SEARCH_METHODS", "SEARCH_STATUSES", "Leaderboard", "Run", "Search",
+           "ALERT_KINDS", "ALERT_STATES", "DELIVERY_STATES", "Alert", "AlertDelivery", "Webhook",
+           "SOURCES", "WindowCounts", "WindowMetric",
+           "ABTEST_DECISIONS", "ABTEST_STATUSES", "ABTest",
            "ColumnRule", "DriftConfig", "DriftStatistics", "ReferenceColumn", "ReferenceProfile"]

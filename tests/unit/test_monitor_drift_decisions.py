@@ -1,6 +1,6 @@
 """The decision rules on stored statistics: Benjamini–Hochberg as statsmodels computes it, the
 minimum window, the minimum effect, a rule without a test, k drifting windows in a row, the
-confirmations the alerts read, ranking by impact, and label drift."""
+confirmations the alerts read, and ranking by impact."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from lifecycle.monitor import drift_config, drift_stats
+from lifecycle.monitor import drift_config
 from lifecycle.monitor.drift_decisions import (SETTLE_SECONDS, confirmations, decide_window, judge, rank)
-from lifecycle.monitor.label_drift import label_drift
 from lifecycle.records import ColumnRule, DriftStatistics
 
 T0 = datetime(2026, 3, 2)
@@ -124,15 +123,3 @@ def test_impact_weights_the_effect_by_the_shap_share_and_ranks_by_it():
     unweighted = rank(judge(window, CONFIG))
     assert [f.feature for f in unweighted] == ["a", "b", "c", "score"] and unweighted[0].impact == 0.5
     assert not unweighted[0].weighted and unweighted[0].importance_share is None
-
-
-def test_label_drift_judges_label_counts_per_window_with_the_categorical_rule():
-    reference = {"no": 700, "yes": 300}
-    windows = {T0: {"no": 650, "yes": 350}, T0 + HOUR: {"no": 300, "yes": 700}, T0 + 2 * HOUR: {"no": 20, "yes": 30}}
-    found = label_drift(reference, windows, CONFIG)
-    assert [f.status for f in found] == ["ok", "ok", "too_few_labels"]
-    assert [f.drift for f in found] == [False, True, False]
-    expected = drift_stats.categorical(reference, windows[T0 + HOUR])
-    assert found[1].p_value == expected.chi2_p and found[1].effect == expected.jensen_shannon
-    assert found[1].shares == {"no": 0.3, "yes": 0.7}
-    assert label_drift({}, {T0: {"no": 500}}, CONFIG)[0].status == "no_reference"
