@@ -116,8 +116,10 @@ def _table_text(project_name: str, table) -> str:
     if table.window_start is None or not table.features:
         return f"{project_name}: {table.note}"
     state = "complete" if table.complete else "open"
+    end = f"{table.window_end:%H:%M}" if table.window_end.date() == table.window_start.date() else (
+        f"{table.window_end:%Y-%m-%d %H:%M}")
     lines = [f"{project_name}, version #{table.model_version_id}: window {table.window_start:%Y-%m-%d %H:%M}–"
-             f"{table.window_end:%H:%M} UTC ({format_size(table.size_seconds)}, {table.window_rows:,} rows, {state})",
+             f"{end} UTC ({format_size(table.size_seconds)}, {table.window_rows:,} rows, {state})",
              f"{'feature':<22} {'test':<15} {'p (BH)':>8} {'effect':<26} {'drift':<6} {'confirmed':<10} impact"]
     for f in table.features:
         name = f.feature if f.source == "input" else f"[{f.feature}]"

@@ -113,7 +113,7 @@ def describe_rules(config: DriftConfig) -> list[str]:
     lines = [f"Numeric features: {rule(config.numeric)}.", f"Categorical features: {rule(config.categorical)}.",
              f"Benjamini–Hochberg false discovery rate {config.alpha:g} across a window's features; "
              f"no drift called in a window under {config.min_rows:,} rows.",
-             f"Drift confirmed after {config.consecutive} drifting windows in a row of "
-             f"{format_size(config.window_seconds)}."]
+             f"Drift confirmed after {config.consecutive} drifting {format_size(config.window_seconds)} windows "
+             "in a row."]
     lines += [f"Feature {name}: {rule(r)}." for name, r in sorted(config.features.items())]
     return lines
