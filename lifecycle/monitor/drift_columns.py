@@ -19,8 +19,10 @@ TOP_CATEGORIES = 30  # categories a stored window histogram keeps by name (the r
 OK, MISSING, NO_REFERENCE = "ok", "missing", "no_reference"
 
 
-NEW = "\x00new"  # the current values of categories the reference never had, counted together
+NEW = "\x00new"  # values outside the reference's coded categories (new ones), counted together
 NEW_LABEL = "(new categories)"
+OTHER_LABEL = "(other categories)"  # the label of NEW when rare reference categories share it
+MAX_CATEGORIES = 200  # categories counted one by one; a reference's rarer ones share one bucket
 
 
 def logged_texts(category: str, dtype: str) -> tuple[str, ...]:
@@ -55,8 +57,11 @@ class MonitoredColumn:
     def of(cls, column: ReferenceColumn, *, numbers=None, counts=None, categories: Mapping[str, int] | None = None,
            score_class: str | None = None) -> MonitoredColumn:
         if column.kind == CATEGORICAL:
-            ordered = dict(sorted((categories or {}).items(), key=lambda item: (-item[1], item[0])))
-            return cls(column=column, categories=ordered, score_class=score_class)
+            ordered = sorted((categories or {}).items(), key=lambda item: (-item[1], item[0]))
+            kept = dict(ordered[:MAX_CATEGORIES])
+            if len(ordered) > MAX_CATEGORIES:  # the rest share the bucket of values the log has beyond these
+                kept[NEW] = sum(count for _, count in ordered[MAX_CATEGORIES:])
+            return cls(column=column, categories=kept, score_class=score_class)
         distribution = Distribution.from_counts(numbers if numbers is not None else [],
                                                 counts if counts is not None else [])
         if distribution.n == 0:
@@ -82,7 +87,7 @@ class MonitoredColumn:
         else:
             origin, key = INPUT, self.column.name
         if not self.numeric:
-            names = list(self.categories or {})
+            names = [name for name in self.categories or {} if name != NEW]
             pairs = [(text, code) for code, name in enumerate(names) for text in logged_texts(name, self.column.dtype)]
             return LogColumn(origin=origin, key=key, numeric=False, texts=tuple(t for t, _ in pairs),
                              codes=tuple(c for _, c in pairs), categories=len(names))
@@ -126,13 +131,20 @@ class MonitoredColumn:
                 "histogram": {"edges": self.display_edges.tolist(), "counts": counts.binned(self.display_edges).tolist()}}
 
     def _categorical(self, aggregate: ColumnAggregate) -> dict[str, Any]:
-        current = {name: int(count) for name, count in zip(self.categories, aggregate.counts) if count}
+        coded = [name for name in self.categories if name != NEW]
+        current = {name: int(count) for name, count in zip(coded, aggregate.counts) if count}
         if aggregate.other:
             current[NEW] = int(aggregate.other)
         result = drift_stats.categorical(self.categories, current)
         return {"chi2": result.chi2, "chi2_p": result.chi2_p, "chi2_dof": result.chi2_dof,
-                "jensen_shannon": result.jensen_shannon, "psi": result.psi, "unseen": result.unseen,
+                "jensen_shannon": result.jensen_shannon, "psi": result.psi,
+                "unseen": None if NEW in self.categories else result.unseen,
                 "histogram": category_histogram(current)}
+
+    @property
+    def other_label(self) -> str:
+        """What the shared bucket holds: new categories, or also the reference's rarer ones."""
+        return OTHER_LABEL if NEW in (self.categories or {}) else NEW_LABEL
 
     def reference_histogram(self) -> dict[str, Any]:
         """The reference's counts in the bins a window's stored histogram uses."""

@@ -17,7 +17,7 @@ from lifecycle import evidence
 from lifecycle.errors import InputError
 from lifecycle.monitor import drift_config
 from lifecycle.monitor.drift import production_version
-from lifecycle.monitor.drift_columns import NEW, NEW_LABEL, MonitoredColumn
+from lifecycle.monitor.drift_columns import NEW, MonitoredColumn
 from lifecycle.monitor.drift_decisions import DriftConfirmation, FeatureDrift, confirmations, judge, rank
 from lifecycle.monitor.reference import load_columns, reference_profile
 from lifecycle.monitor.windows import window_of
@@ -184,7 +184,7 @@ def _categorical_bins(reference: dict[str, Any], current: dict[str, Any], column
     cur_total = sum(current.get("counts", [])) + int(current.get("other", 0))
     ref_counts = [int(ref_all.get(n, 0)) for n in names]
     cur_counts = [int(cur_named.get(n, 0)) for n in names]
-    labels = [NEW_LABEL if n == NEW else n for n in names]
+    labels = [column.other_label if n == NEW else n for n in names]
     ref_other, cur_other = sum(ref_all.values()) - sum(ref_counts), cur_total - sum(cur_counts)
     if ref_other or cur_other:
         labels.append("(other)")

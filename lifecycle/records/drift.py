@@ -141,7 +141,7 @@ class DriftStatistics:
     chi2_p: float | None = None
     chi2_dof: int | None = None
     jensen_shannon: float | None = None
-    unseen: int | None = None  # current values of categories the reference never had
+    unseen: int | None = None  # values of categories the reference never had (None: over 200 categories, merged)
     exact: bool = True
     histogram: Mapping[str, Any] = field(default_factory=dict)  # the window's counts for charts
     computed_at: datetime | None = None

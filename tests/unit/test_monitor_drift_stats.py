@@ -166,6 +166,26 @@ def test_categories_are_found_by_every_text_the_log_writes_them_as(tmp_path):
     assert stats_["chi2"] == expected.chi2 and stats_["jensen_shannon"] == expected.jensen_shannon
 
 
+def test_a_reference_with_many_categories_counts_its_rare_ones_with_the_new(tmp_path):
+    from lifecycle.monitor.drift_columns import MAX_CATEGORIES
+    from lifecycle.records import ReferenceColumn
+
+    reference = {f"c{i}": 1_000 - i for i in range(MAX_CATEGORIES + 50)}  # c200 ... c249 are the rarest
+    column = MonitoredColumn.of(ReferenceColumn(source="input", name="k", kind="categorical", dtype="string",
+                                                rows=sum(reference.values()), missing=0), categories=reference)
+    log_column = column.log_column()
+    assert log_column.categories == MAX_CATEGORIES and "c249" not in log_column.texts
+    path = _log(tmp_path / "log", [0.0] * 9)  # its k column: c0, c1, c2, c0, ...
+    [window] = drift_log.window_aggregates([path], version_id=1, size_seconds=3600, windows=[datetime(2026, 1, 1)],
+                                           exact_windows=[], columns=[log_column])
+    counted = column.statistics(window.columns[0], window.rows)
+    rare = sum(reference[f"c{i}"] for i in range(MAX_CATEGORIES, MAX_CATEGORIES + 50))
+    lumped = {**{f"c{i}": reference[f"c{i}"] for i in range(MAX_CATEGORIES)}, NEW: rare}
+    expected = drift_stats.categorical(lumped, {"c0": 3, "c1": 3, "c2": 3})
+    assert counted["chi2"] == pytest.approx(expected.chi2) and counted["unseen"] is None
+    assert column.other_label == "(other categories)"
+
+
 # ----------------------------------------------------------------------------- DuckDB counts the grid as numpy does
 
 
