@@ -2,7 +2,6 @@
 the service's own writer, for the drift tests."""
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,6 @@ from lifecycle.models import registry
 from lifecycle.models import states as model_states
 from lifecycle.monitor.drift import log_folder
 from lifecycle.store import models as model_store
-from lifecycle.store.db import close_database
 from lifecycle.workspace import open_workspace
 from tests.unit.training_data import csv_bytes, frozen_split, make_project
 
@@ -82,10 +80,3 @@ def write_log(workspace, project_id: int, version, rows: list[dict], *, start: d
     finally:
         log.close()
 
-
-def close(workspace) -> None:
-    close_database(workspace.path)
-
-
-def dumps(value) -> str:
-    return json.dumps(value)
