@@ -46,6 +46,7 @@ class Permission(Enum):
     RUN_EXPERIMENT = "start, conclude and roll back A/B tests between model versions"
     SIGN_OFF = "sign off model versions on the governance checklist"
     ANCHOR_AUDIT = "anchor the audit trail with a signing key"
+    CONFIGURE_MONITORING = "change the drift rules of a project's monitoring"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -86,6 +87,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     # models.approval); the sign-off that completes the approval makes the APPROVE_MODEL move.
     Permission.SIGN_OFF: frozenset({"reviewer"}),
     Permission.ANCHOR_AUDIT: frozenset({"reviewer", "admin"}),
+    Permission.CONFIGURE_MONITORING: _BUILDERS,  # who deploys sets what counts as drift
 }
 
 

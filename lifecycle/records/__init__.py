@@ -3,13 +3,16 @@
 ``core`` holds users, projects, objectives, dataset versions, recipes, splits and audit events;
 ``runs`` the tracked runs and searches; ``models`` model versions, their states, stored
 validations and evidence; ``alerts`` the Monitor stage's alerts, their deliveries and webhooks;
-``performance`` its per-window counts and metrics; ``retrain`` A/B tests; ``governance`` the sign-offs of
-stage 8. Import any of them from here.
+``performance`` its per-window counts and metrics; ``drift`` its drift rules, reference profiles
+and drift statistics; ``retrain`` A/B tests; ``governance`` the sign-offs of stage 8. Import any of
+them from here.
 """
 from lifecycle.records.core import (RISK_TIERS, TASKS, AuditEvent, ColumnSchema, DatasetVersion, Lineage, Objective,
                                     ObjectiveSet, Project, RecipeVersion, Split, User)
 from lifecycle.records.models import (DEPLOYMENT_ROLES, EVIDENCE_KINDS, Deployment, PROJECT_EVIDENCE_KINDS, STATES, Evidence, InputColumn, ModelState,
                                       ModelVersion, ProjectEvidence, StoredValidation)
+from lifecycle.records.drift import (ColumnRule, DriftConfig, DriftStatistics, ReferenceColumn,
+                                     ReferenceProfile)
 from lifecycle.records.governance import (APPROVING_DECISIONS, DECISIONS, JUDGEMENTS, ItemJudgement,
                                           SignOff)
 from lifecycle.records.runs import RUN_STATUSES, SEARCH_METHODS, SEARCH_STATUSES, Leaderboard, Run, Search
@@ -25,4 +28,5 @@ __all__ = ["RISK_TIERS", "TASKS", "AuditEvent", "ColumnSchema", "DatasetVersion"
            "ALERT_KINDS", "ALERT_STATES", "DELIVERY_STATES", "Alert", "AlertDelivery", "Webhook",
            "SOURCES", "WindowCounts", "WindowMetric",
            "ABTEST_DECISIONS", "ABTEST_STATUSES", "ABTest",
-           "APPROVING_DECISIONS", "DECISIONS", "JUDGEMENTS", "ItemJudgement", "SignOff"]
+           "APPROVING_DECISIONS", "DECISIONS", "JUDGEMENTS", "ItemJudgement", "SignOff",
+           "ColumnRule", "DriftConfig", "DriftStatistics", "ReferenceColumn", "ReferenceProfile"]

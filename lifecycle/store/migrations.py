@@ -200,6 +200,38 @@ MIGRATIONS.append((
 ))
 
 MIGRATIONS.append((
+    9,
+    "drift monitoring: reference profiles of model versions, drift statistics per window, drift rules",
+    [
+        """CREATE SEQUENCE monitor_reference_ids START 1""",
+        # One reference per model version, built once (its dataset version and split never change).
+        """CREATE TABLE monitor_references (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, model_version_id INTEGER NOT NULL UNIQUE,
+            dataset_id INTEGER, split_id INTEGER, rows BIGINT NOT NULL, prediction_rows BIGINT NOT NULL,
+            columns VARCHAR NOT NULL, labels VARCHAR NOT NULL, positive_class VARCHAR,
+            created_at TIMESTAMP NOT NULL, created_by VARCHAR NOT NULL)""",
+        # The reference's distributions, compressed: each distinct value (number or category) and its count.
+        """CREATE TABLE monitor_reference_values (
+            reference_id INTEGER NOT NULL, source VARCHAR NOT NULL, feature VARCHAR NOT NULL,
+            number DOUBLE, category VARCHAR, count BIGINT NOT NULL)""",
+        # Statistics per (version, window size, window, feature); a window is recomputed only when
+        # its row count in the log changed (the open window, late segments, a clock set back).
+        """CREATE TABLE monitor_drift (
+            project_id INTEGER NOT NULL, model_version_id INTEGER NOT NULL, size_seconds INTEGER NOT NULL,
+            window_start TIMESTAMP NOT NULL, source VARCHAR NOT NULL, feature VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL, status VARCHAR NOT NULL, window_rows BIGINT NOT NULL, n_current BIGINT NOT NULL,
+            n_missing BIGINT NOT NULL, n_reference BIGINT NOT NULL, mean_current DOUBLE, ks DOUBLE, ks_p DOUBLE,
+            ks_bound DOUBLE, wasserstein DOUBLE, wasserstein_norm DOUBLE, wasserstein_bound DOUBLE, psi DOUBLE,
+            chi2 DOUBLE, chi2_p DOUBLE, chi2_dof INTEGER, jensen_shannon DOUBLE, unseen BIGINT,
+            exact BOOLEAN NOT NULL, histogram VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (project_id, model_version_id, size_seconds, window_start, source, feature))""",
+        """CREATE TABLE monitor_drift_config (
+            project_id INTEGER PRIMARY KEY, config VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL)""",
+    ],
+))
+
+MIGRATIONS.append((
     10,
     "monitoring: performance per window (realized and estimated), alerts, their deliveries, webhooks",
     [
