@@ -21,6 +21,7 @@ PAGES = (  # (script, title, icon); the first is the default page
     ("pages/develop.py", "3 · Develop", ":material/build:"),
     ("pages/validate.py", "4 · Validate", ":material/balance:"),
     ("pages/deploy.py", "5 · Deploy", ":material/rocket_launch:"),
+    ("pages/retire.py", "9 · Retire", ":material/inventory_2:"),
     ("pages/admin.py", "Admin", ":material/admin_panel_settings:"),
 )
 

@@ -33,13 +33,15 @@ class Permission(Enum):
     TRAIN = "train models and register model versions"
     VALIDATE_MODEL = "validate model versions"
     APPROVE_MODEL = "approve models"
-    MOVE_MODEL = "move approved model versions to staging, production and retirement"
+    MOVE_MODEL = "move approved model versions to staging and production"
     REJECT_MODEL = "reject model versions"
     SCORE_BATCH = "score files with a model version"
     EXPORT_MODEL = "export model versions as serving bundles"
     RUN_SERVICE = "start and stop the scoring service"
     MANAGE_USERS = "add users, change roles, disable users and reset passwords"
     ARCHIVE_PROJECT = "archive and restore projects"
+    RETIRE_MODEL = "retire model versions (stop serving, archive, record the end of life)"
+    CLEAN_DATA = "set retention rules and delete data by them"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -65,6 +67,10 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.RUN_SERVICE: _BUILDERS,  # who deploys runs what serves
     Permission.MANAGE_USERS: frozenset({"admin"}),
     Permission.ARCHIVE_PROJECT: frozenset({"admin"}),
+    # Retiring is terminal: whoever runs the model in production (analysts) and admins; a reviewer
+    # judges, a stakeholder reads. Deleting data by retention rules is an admin's decision alone.
+    Permission.RETIRE_MODEL: _BUILDERS,
+    Permission.CLEAN_DATA: frozenset({"admin"}),
 }
 
 

@@ -10,6 +10,7 @@ from lifecycle.deploy.status import STAGE as DEPLOY
 from lifecycle.develop.status import STAGE as DEVELOP
 from lifecycle.problem.status import STAGE as PROBLEM
 from lifecycle.records import Project
+from lifecycle.retire.status import STAGE as RETIRE
 from lifecycle.status import Stage, StageProgress, StageState
 from lifecycle.validate.status import STAGE as VALIDATE
 from lifecycle.workspace import Workspace
@@ -21,8 +22,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(number=7, name="Retrain", purpose="Retrains by policy and compares champion and challenger with a "
                                             "statistical verdict."),
     Stage(number=8, name="Govern", purpose="Collects the evidence, the model card and the reviewer's sign-off."),
-    Stage(number=9, name="Retire", purpose="Decommissions a version, cleans data by retention rules and writes the "
-                                           "hand-over report."),
+    RETIRE,
 )
 NAMES = tuple(stage.name for stage in STAGES)
 

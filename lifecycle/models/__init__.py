@@ -3,7 +3,8 @@
 Modules: ``artifacts`` (the one safe loader: hash and allow-list, no database), ``registry``
 (register a run as a skops artifact named by its hash; load it back only
 through the allow-list), ``states`` (every move of a version goes through ``transition``, which
-checks its gate and writes the audit event in the same transaction).
+checks its gate and writes the audit event in the same transaction; ``retire``, the terminal move,
+only for the Retire stage's decommission flow).
 """
 import lazy_loader as lazy
 
@@ -13,6 +14,6 @@ __getattr__, __dir__, __all__ = lazy.attach(
     submod_attrs={
         "registry": ["get_version", "input_schema", "list_versions", "load_pipeline", "register_pipeline",
                      "register_run"],
-        "states": ["possible_moves", "transition"],
+        "states": ["possible_moves", "retire", "transition"],
     },
 )

@@ -2,16 +2,18 @@
 
 ``core`` holds users, projects, objectives, dataset versions, recipes, splits and audit events;
 ``runs`` the tracked runs and searches; ``models`` model versions, their states, stored
-validations and evidence. Import any of them from here.
+validations and evidence; ``retire`` retirements, retention rules and clean-ups. Import any of them from here.
 """
 from lifecycle.records.core import (RISK_TIERS, TASKS, AuditEvent, ColumnSchema, DatasetVersion, Lineage, Objective,
                                     ObjectiveSet, Project, RecipeVersion, Split, User)
 from lifecycle.records.models import (DEPLOYMENT_ROLES, EVIDENCE_KINDS, Deployment, PROJECT_EVIDENCE_KINDS, STATES, Evidence, InputColumn, ModelState,
                                       ModelVersion, ProjectEvidence, StoredValidation)
 from lifecycle.records.runs import RUN_STATUSES, SEARCH_METHODS, SEARCH_STATUSES, Leaderboard, Run, Search
+from lifecycle.records.retire import CLEANUP_KINDS, Cleanup, CleanupItem, RetentionRule, Retirement
 
 __all__ = ["RISK_TIERS", "TASKS", "AuditEvent", "ColumnSchema", "DatasetVersion", "Lineage", "Objective",
            "ObjectiveSet", "Project", "RecipeVersion", "Split", "User",
            "DEPLOYMENT_ROLES", "Deployment", "EVIDENCE_KINDS", "PROJECT_EVIDENCE_KINDS", "STATES", "Evidence", "InputColumn", "ModelState", "ModelVersion",
            "ProjectEvidence", "StoredValidation",
-           "RUN_STATUSES", "SEARCH_METHODS", "SEARCH_STATUSES", "Leaderboard", "Run", "Search"]
+           "RUN_STATUSES", "SEARCH_METHODS", "SEARCH_STATUSES", "Leaderboard", "Run", "Search",
+           "CLEANUP_KINDS", "Cleanup", "CleanupItem", "RetentionRule", "Retirement"]

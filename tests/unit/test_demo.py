@@ -79,9 +79,10 @@ def test_demo_model_has_its_explanation_and_fairness_review_on_record(seeded):
     from lifecycle.models import registry
     workspace, _ = seeded
     income = projects.find_project(workspace, "Income over 50K")
-    version, runner_up = registry.list_versions(workspace, income.id)
+    version, runner_up, retired = registry.list_versions(workspace, income.id)
     # v1 is approved by the demo reviewer and in production; v2 awaits a reviewer's approval
     assert (version.state, version.approved_by, runner_up.state) == ("production", "rey", "validated")
+    assert retired.state == "retired"  # v3, retired by the admin with its archive (stage 9)
     # What the panels ask for by default is answered from the store, without computing.
     assert explain.stored_explanation(workspace, version, rows=explain.DEFAULT_ROWS) is not None
     review = fairness_evidence.latest_review(workspace, version.id)
@@ -98,7 +99,7 @@ def test_each_stage_says_its_own_status_and_the_next_step_comes_from_the_stage_l
     states = stages.stage_states(workspace, income)
     assert [s.stage for s in states] == list(stages.NAMES) == [
         "Problem", "Data", "Develop", "Validate", "Deploy", "Monitor", "Retrain", "Govern", "Retire"]
-    assert [s.state for s in states] == ["done"] * 5 + ["not reached"] * 4
+    assert [s.state for s in states] == ["done"] * 5 + ["not reached"] * 3 + ["done"]
     assert states[3].reason == "Model v2 is validated; a reviewer who did not train it can approve it."
     assert states[4].reason == "Model v1 is in production."
     # The next step is the first stage after the ones done, never an earlier one.
