@@ -178,7 +178,7 @@ class Deployment:
                     return False
                 if not manifest.versions and manifest.shadow is None and self.live is not None:
                     # written empty on purpose (the version retired with nothing to replace it): stop answering
-                    self.live = None
+                    self.live, self._served = None, {}
                     self.refusal = (f"The deployment manifest {path} (generation {manifest.generation}) names no "
                                     "version: nothing is served.")
                     LOGGER.info(self.refusal)
@@ -190,6 +190,11 @@ class Deployment:
                 LOGGER.warning(self.refusal)
                 return False
             self.live, self.refusal = live, None
+            # Forget versions the new manifest no longer names (a retired one is never served from memory
+            # again: naming it anew means loading its file, which retirement took away). Requests still
+            # running on the previous snapshot keep their own references.
+            kept = {id(s.batcher) for s in live.answering + ((live.shadow,) if live.shadow else ())}
+            self._served = {key: s for key, s in self._served.items() if id(s.batcher) in kept}
             LOGGER.info("Serving %s (manifest generation %s).", self._describe(live), manifest.generation)
             return True
 

@@ -1,0 +1,87 @@
+"""The hand-over report: the whole life from the record, in Markdown and HTML, literal-safe, with the
+sections other stages plug their providers into; and stage 9's status."""
+from __future__ import annotations
+
+import pytest
+
+from lifecycle import retire
+from lifecycle.problem import projects
+from lifecycle.retire import handover_sections as sections
+from lifecycle.retire.status import stage_status
+from lifecycle.status import StageProgress
+from lifecycle.store import audit_log
+from tests.unit import retire_fixtures as rf
+
+HOSTILE = "<script>alert(1)</script> **bold** [click](javascript:alert(1)) ![x](http://evil.example/p.png) | pipe"
+
+
+@pytest.fixture
+def retired(workspace, actors, project):
+    past = rf.history(workspace, actors, project)
+    projects.update_project(workspace, actors["analyst"], project.id, statement=HOSTILE)
+    retire.decommission(workspace, actors["admin"], past.v1.id, reason=HOSTILE, replacement_id=past.v2.id)
+    return past
+
+
+def test_the_report_covers_the_whole_life(workspace, actors, project, retired):
+    report = retire.build_handover(workspace, actors["stakeholder"], project.id)
+    assert [v.id for v in report.versions] == [retired.v1.id, retired.v2.id]
+    assert report.in_production == f"v{retired.v2.version} (#{retired.v2.id})"
+    changes = [(c.version, c.to_state) for c in report.changes]
+    assert changes[:4] == [(1, "registered"), (1, "validated"), (1, "approved"), (1, "production")]
+    assert changes[-2:] == [(1, "retired"), (2, "production")]
+    assert [m.version for m in report.metrics] == [1, 2] and report.metrics[0].metrics["roc_auc"] == (0.81, 0.7, 0.9)
+    assert [(d.version, d.role, d.ended_at is None) for d in report.deployments] == [(1, "production", False),
+                                                                                   (2, "production", True)]
+    [line] = report.retirements
+    assert (line.version_id, line.reason, line.archive_ok) == (retired.v1.id, HOSTILE, True)
+    assert [e.what.split(" on ")[0] for e in report.sections[sections.SIGN_OFFS]] == ["model.approved"] * 2
+    assert report.sections[sections.INCIDENTS] == () and report.sections[sections.AB_DECISIONS] == ()
+    markdown = retire.to_markdown(report)
+    for title in ("Model versions", "States over time", "Metrics over time", "Deployments", "Incidents and alerts",
+                  "A/B decisions", "Sign-offs", "Retirements", "Data", "Clean-ups"):
+        assert f"## {title}" in markdown
+    assert markdown.count("_None on record._") == 2
+    assert "| v1 | " in markdown and "0.8100 [0.7000, 0.9000]" in markdown
+
+
+def test_markdown_and_html_show_typed_text_literally(workspace, actors, project, retired):
+    report = retire.build_handover(workspace, actors["stakeholder"], project.id)
+    markdown = retire.to_markdown(report)
+    for raw in ("<script>", "**bold**", "](javascript", "![x]", "http://evil", "| pipe"):
+        assert raw not in markdown
+    assert "&#60;script&#62;" in markdown  # the reason and the statement, escaped where they land
+    page = retire.to_html(report)
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("<table>") >= 6 and "javascript:alert(1)" in page  # as text, inside escaped markup only
+    assert 'href=' not in page and "<img" not in page
+
+
+def test_sections_read_the_audit_trail_until_a_stage_plugs_in_its_provider(workspace, actors, project, retired,
+                                                                           monkeypatch):
+    with workspace.db.transaction() as cursor:
+        audit_log.append(cursor, actor="monitor", action="alert.raised", entity=f"project:{project.id}",
+                         details={"reason": "PSI of age 0.31 over 0.2"})
+    report = retire.build_handover(workspace, actors["analyst"], project.id)
+    [alert] = report.sections[sections.INCIDENTS]
+    assert alert.what == f"alert.raised on project #{project.id}: PSI of age 0.31 over 0.2" and alert.actor == "monitor"
+
+    monkeypatch.setitem(sections._PROVIDERS, sections.AB_DECISIONS, list(sections.providers(sections.AB_DECISIONS)))
+    sections.register(sections.AB_DECISIONS, lambda ws, p: [sections.HandoverEntry(
+        at="2026-01-02T03:04:05", what=f"challenger won on {p.name}", actor="retrain", source="A/B test #7")],
+                      replace=True)
+    report = retire.build_handover(workspace, actors["analyst"], project.id)
+    assert [e.source for e in report.sections[sections.AB_DECISIONS]] == ["A/B test #7"]
+    assert "challenger won on Churn" in retire.to_markdown(report)
+    with pytest.raises(KeyError, match="No hand-over section"):
+        sections.register("weather", lambda ws, p: [])
+
+
+def test_stage_nine_status_follows_the_record(workspace, actors, project):
+    assert stage_status(workspace, project).state == StageProgress.BLOCKED
+    past = rf.history(workspace, actors, project)
+    state = stage_status(workspace, project)
+    assert state.state == StageProgress.NOT_REACHED and "Nothing retired yet" in state.reason
+    retire.decommission(workspace, actors["admin"], past.v1.id, reason="replaced", replacement_id=past.v2.id)
+    state = stage_status(workspace, project)
+    assert state.state == StageProgress.DONE and state.reason.startswith("Model v1 was retired on ")
