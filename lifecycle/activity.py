@@ -81,6 +81,11 @@ _VERBS: dict[str, Callable[[str, dict[str, Any]], str]] = {
     "evidence.mitigation_tradeoff": lambda what, d: f"compared fairer candidates of {what}",
     "evidence.feasibility": lambda what, d: "checked feasibility",
     "model.load_refused": lambda what, d: f"was refused loading {what} (its file did not match)",
+    "model.archived": lambda what, d: f"archived {what} ({d.get('files', 0)} files) and retired it",
+    "dataset.deleted": lambda what, d: f"deleted the rows of {what} by the retention rule (record and hash kept)",
+    "retention.rule_set": lambda what, d: "set the retention rule",
+    "retention.cleanup": lambda what, d: f"deleted {d.get('items', 0)} items ({d.get('bytes', 0):,} bytes) by the "
+                                         "retention rule",
 }
 _STATE_WORDS = {"validated": "marked {what} validated", "approved": "approved {what}", "rejected": "rejected {what}",
                 "staging": "moved {what} to staging", "production": "put {what} in production",

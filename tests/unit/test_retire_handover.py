@@ -81,7 +81,10 @@ def test_stage_nine_status_follows_the_record(workspace, actors, project):
     assert stage_status(workspace, project).state == StageProgress.BLOCKED
     past = rf.history(workspace, actors, project)
     state = stage_status(workspace, project)
-    assert state.state == StageProgress.NOT_REACHED and "Nothing retired yet" in state.reason
+    assert state.state == StageProgress.NOT_REACHED and state.reason.startswith("The model is live")
     retire.decommission(workspace, actors["admin"], past.v1.id, reason="replaced", replacement_id=past.v2.id)
+    state = stage_status(workspace, project)  # v2 serves: the project lives on
+    assert state.state == StageProgress.NOT_REACHED and state.reason.endswith("Retired so far: v1, each with its archive.")
+    retire.decommission(workspace, actors["admin"], past.v2.id, reason="programme ended", confirm_no_replacement=True)
     state = stage_status(workspace, project)
-    assert state.state == StageProgress.DONE and state.reason.startswith("Model v1 was retired on ")
+    assert state.state == StageProgress.DONE and state.reason.startswith("End of life: model v2 was retired on ")
