@@ -104,3 +104,23 @@ def test_a_stakeholder_sees_the_controls_disabled_with_the_reason(demo_app):
     app = _retire_page("ana", income.id, "Data clean-up")
     assert _button(app, "Dry run: list what would go").disabled
     assert any("may not set retention rules and delete data" in c.value for c in app.caption)
+
+
+def test_every_page_renders_with_the_retired_version_in_focus(demo_app):
+    workspace = open_workspace(demo_app)
+    income = projects.find_project(workspace, "Income over 50K")
+    [record] = retire.retirements(workspace, income.id)
+    pages = {"pages/validate.py": ("validate_section", ("Verdict", "Explain", "Fairness")),
+             "pages/deploy.py": ("deploy_section", ("Promotion", "Scoring service", "Batch scoring")),
+             "pages/retire.py": ("retire_section", ("Decommission", "Archive", "Data clean-up", "Hand-over report")),
+             "pages/home.py": (None, ())}
+    for page, (key, sections) in pages.items():
+        app = signed_in("ana")
+        app.session_state["project_id"] = income.id
+        app.session_state["model_version_id"] = record.model_version_id
+        app.switch_page(page).run()
+        no_exceptions(app)
+        for section in sections:
+            app.radio(key=key).set_value(section).run()
+            no_exceptions(app)
+            assert not app.error, (page, section, [e.value for e in app.error])
