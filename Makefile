@@ -49,6 +49,7 @@ bench: $(VENV)/.test bench-env
 	$(BIN)/python bench/shap_bench.py
 	$(BIN)/python bench/fairness_bench.py
 	$(BIN)/python bench/serve_bench.py
+	$(BIN)/python bench/abtest_bench.py
 
 clean-workspace:
 	rm -rf data/workspace.duckdb data/workspace.duckdb.wal data/workspace.files

@@ -9,6 +9,7 @@ from lifecycle import auth, config
 from lifecycle.records import User
 from ui import cookie, login, sidebar, state
 from ui.deploy import service as deploy_service
+from ui import live_traffic
 from ui.frame import error_boundary
 
 st.set_page_config(page_title="Lifecycle", page_icon=":material/recycling:", layout="wide")
@@ -21,6 +22,7 @@ PAGES = (  # (script, title, icon); the first is the default page
     ("pages/develop.py", "3 · Develop", ":material/build:"),
     ("pages/validate.py", "4 · Validate", ":material/balance:"),
     ("pages/deploy.py", "5 · Deploy", ":material/rocket_launch:"),
+    ("pages/retrain.py", "7 · Retrain", ":material/compare_arrows:"),
     ("pages/retire.py", "9 · Retire", ":material/inventory_2:"),
     ("pages/admin.py", "Admin", ":material/admin_panel_settings:"),
 )
@@ -48,6 +50,7 @@ def main() -> None:
     if config.demo_enabled():
         login.seed_demo_with_progress(workspace)
     deploy_service.autostart(workspace)  # what is in production answers at once; it stops with the app
+    live_traffic.autostart(workspace)  # a demo's simulated traffic keeps flowing through those services
 
     user = state.current_user()
     if user is None:

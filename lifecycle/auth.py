@@ -40,6 +40,10 @@ class Permission(Enum):
     RUN_SERVICE = "start and stop the scoring service"
     MANAGE_USERS = "add users, change roles, disable users and reset passwords"
     ARCHIVE_PROJECT = "archive and restore projects"
+    HANDLE_ALERTS = "acknowledge and resolve monitoring alerts"
+    CONFIGURE_ALERTS = "set the webhook a project's alerts are sent to"
+    SIMULATE_TRAFFIC = "write simulated traffic history into a project's prediction log"
+    RUN_EXPERIMENT = "start, conclude and roll back A/B tests between model versions"
     RETIRE_MODEL = "retire model versions (stop serving, archive, record the end of life)"
     CLEAN_DATA = "set retention rules and delete data by them"
 
@@ -67,6 +71,17 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.RUN_SERVICE: _BUILDERS,  # who deploys runs what serves
     Permission.MANAGE_USERS: frozenset({"admin"}),
     Permission.ARCHIVE_PROJECT: frozenset({"admin"}),
+    # Whoever watches a model in production answers its alerts: the analysts who run it and the
+    # reviewers who judge it (a reviewer acknowledging a fairness breach is the point of review).
+    # Stakeholders see alerts on Home but do not decide what they mean.
+    Permission.HANDLE_ALERTS: frozenset({"analyst", "reviewer", "admin"}),
+    # A webhook sends alert evidence out of the workspace, like an export: the people who deploy.
+    Permission.CONFIGURE_ALERTS: _BUILDERS,
+    # Simulated history lands in the log every monitoring chart reads (marked, but there): the
+    # people who run the model's pipeline, as for batch scoring.
+    Permission.SIMULATE_TRAFFIC: _BUILDERS,
+    # An A/B test sends live traffic to a challenger and may promote it: the people who deploy.
+    Permission.RUN_EXPERIMENT: _BUILDERS,
     # Retiring is terminal: whoever runs the model in production (analysts) and admins; a reviewer
     # judges, a stakeholder reads. Deleting data by retention rules is an admin's decision alone.
     Permission.RETIRE_MODEL: _BUILDERS,

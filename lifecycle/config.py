@@ -35,6 +35,9 @@ SETTINGS = {
     "LIFECYCLE_SERVE_MAX_ROWS": "Most rows one scoring request may carry (default 100000); more is a 413.",
     "LIFECYCLE_SERVE_COMPILED": "Set to 0 so the scoring service scores through the fitted pipeline only, not its compiled row path (default 1; the compiled path is checked against the pipeline when a model loads).",
     "LIFECYCLE_SESSION_HOURS": "How long a sign-in lasts in a browser, across refreshes, in hours (default 12).",
+    "LIFECYCLE_LIVE_TRAFFIC": "Rows per second of simulated traffic the app sends, while it runs, through the "
+                              "scoring service of each demo project holding simulated history (default 0.5; 0 off; "
+                              "only with LIFECYCLE_AUTOSERVE on).",
 }
 
 
@@ -74,3 +77,17 @@ def demo_enabled() -> bool:
 
 def session_hours() -> int:
     return max(1, int(os.environ.get("LIFECYCLE_SESSION_HOURS", "12")))
+
+
+def live_traffic_rate() -> float:
+    """LIFECYCLE_LIVE_TRAFFIC in rows per second (0: off). Raises ValueError naming a bad value."""
+    raw = os.environ.get("LIFECYCLE_LIVE_TRAFFIC", "").strip()
+    if not raw:
+        return 0.5
+    try:
+        rate = float(raw)
+    except ValueError:
+        raise ValueError(f"LIFECYCLE_LIVE_TRAFFIC={raw!r} is not a number; give rows per second, 0 for none.") from None
+    if not 0.0 <= rate < float("inf"):
+        raise ValueError(f"LIFECYCLE_LIVE_TRAFFIC={raw!r} must be 0 or more rows per second.")
+    return rate

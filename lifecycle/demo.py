@@ -16,6 +16,16 @@ DEMO_PASSWORD = "lifecycle-demo"
 DEMO_TRIALS = 3
 DEMO_SPACE = {"learning_rate": {"log_uniform": [0.05, 0.3]}, "max_leaf_nodes": [15, 31, 63]}  # small: seeding stays fast
 DEMO_USERS = {"admin": "admin", "ana": "analyst", "rey": "reviewer", "sam": "stakeholder"}
+# Simulated history of the Income model (lifecycle.monitor.history): a few days of traffic ending at
+# seeding time, age shifted by +10 years from the third day on (the drift monitoring should confirm),
+# and true labels for 90% of rows six hours after each prediction.
+DEMO_HISTORY_DAYS = 4
+DEMO_HISTORY_ROWS_PER_DAY = 5000
+DEMO_DRIFT = "shift:age=+10"
+DEMO_DRIFT_FROM_DAY = 2
+DEMO_LABEL_DELAY_SECONDS = 6 * 3600.0
+DEMO_LABEL_SHARE = 0.9
+DEMO_HISTORY_SEED = 13
 _seed_lock = threading.Lock()
 
 
@@ -64,6 +74,7 @@ def _income_project(workspace: Workspace, analyst: User, progress) -> None:
     split = preparation.create_split(workspace, analyst, frozen.id, method="stratified", seed=42, test_size=0.2,
                                      validation_size=0.1)
     _train_and_validate(workspace, analyst, project.id, frozen.id, split.id, progress)
+    _simulated_history(workspace, analyst, project.id, progress)
 
 
 def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, dataset_id: int, split_id: int,
@@ -120,6 +131,17 @@ def _retired_version(workspace: Workspace, analyst: User, run_id: int, progress)
     retire.decommission(workspace, auth.get_user(workspace, "admin"), third.id,
                         reason="Superseded: v1 scores higher on the same split and serves production; kept on "
                                "record, archived with its evidence.")
+
+
+def _simulated_history(workspace: Workspace, analyst: User, project_id: int, progress) -> None:
+    """Days of simulated traffic in the production model's log, so Monitor has shape at once."""
+    from lifecycle.monitor import history
+
+    progress(0.699, f"Writing {DEMO_HISTORY_DAYS} days of simulated traffic into model v1's prediction log")
+    history.write_history(workspace, project_id, days=DEMO_HISTORY_DAYS, rows_per_day=DEMO_HISTORY_ROWS_PER_DAY,
+                          drift=DEMO_DRIFT, start_drift_day=DEMO_DRIFT_FROM_DAY,
+                          label_delay=DEMO_LABEL_DELAY_SECONDS, label_share=DEMO_LABEL_SHARE, seed=DEMO_HISTORY_SEED,
+                          actor=analyst)
 
 
 def _credit_project(workspace: Workspace, analyst: User, progress) -> None:

@@ -11,6 +11,7 @@ from lifecycle.develop.status import STAGE as DEVELOP
 from lifecycle.problem.status import STAGE as PROBLEM
 from lifecycle.records import Project
 from lifecycle.retire.status import STAGE as RETIRE
+from lifecycle.retrain.status import STAGE as RETRAIN
 from lifecycle.status import Stage, StageProgress, StageState
 from lifecycle.validate.status import STAGE as VALIDATE
 from lifecycle.workspace import Workspace
@@ -19,8 +20,7 @@ STAGES: tuple[Stage, ...] = (
     PROBLEM, DATA, DEVELOP, VALIDATE, DEPLOY,
     Stage(number=6, name="Monitor", purpose="Watches traffic, latency, drift and live performance against the "
                                             "objectives, and raises alerts."),
-    Stage(number=7, name="Retrain", purpose="Retrains by policy and compares champion and challenger with a "
-                                            "statistical verdict."),
+    RETRAIN,
     Stage(number=8, name="Govern", purpose="Collects the evidence, the model card and the reviewer's sign-off."),
     RETIRE,
 )

@@ -27,7 +27,8 @@ def state_label(state: str) -> str:
     """Markdown for a stage state: coloured icon and word, e.g. ':green[:material/check_circle: done]'."""
     return f":{COLOURS[state]}[{ICONS[state]} {STATE_WORDS[state]}]"
 PAGE_PATHS = {"Problem": "pages/problem.py", "Data": "pages/data.py", "Develop": "pages/develop.py",
-              "Validate": "pages/validate.py", "Deploy": "pages/deploy.py", "Retire": "pages/retire.py"}
+              "Validate": "pages/validate.py", "Deploy": "pages/deploy.py", "Retrain": "pages/retrain.py",
+              "Retire": "pages/retire.py"}
 
 
 def current_project() -> Project | None:

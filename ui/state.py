@@ -39,12 +39,13 @@ MITIGATION_CREATED = "mitigation_created"  # per base version: the candidates th
 WATCHED_JOBS = "watched_jobs"  # ids of the background jobs this session saw running (to rerun when they end)
 BATCH_RESULT = "batch_result"  # per version: the last batch scored on the Deploy page (kept for its download)
 DISMISSED_JOBS = "dismissed_jobs"  # ids of ended background jobs whose boxes the user closed
+COMPARISON = "comparison"  # the last champion/challenger comparison on the Retrain page
 RETIRED_MESSAGE = "retired_message"  # what the last retirement did (Retire page)
 CLEANUP_PLAN = "cleanup_plan"  # the dry run an admin reviews before confirming a clean-up
 CLEANUP_MESSAGE = "cleanup_message"  # what the last confirmed clean-up deleted
 ARCHIVE_CHECK = "archive_check"  # per version: the last check of its archive bundle
 NAMES = (NEW_PROJECT_FORM, DATASET_IN_FOCUS, INGEST_MESSAGE, REGISTER_MESSAGE, LEADERBOARD_PAGE, LEARNING_CURVE,
-         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT, DISMISSED_JOBS,
+         WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT, DISMISSED_JOBS, COMPARISON,
          RETIRED_MESSAGE, CLEANUP_PLAN, CLEANUP_MESSAGE, ARCHIVE_CHECK)
 # What the last action did: shown on its page after reruns, until dismissed or the user opens another page.
 LAST_ACTION = (INGEST_MESSAGE, REGISTER_MESSAGE, MITIGATION_CREATED, RETIRED_MESSAGE, CLEANUP_MESSAGE)

@@ -105,10 +105,13 @@ def alive(pid: int) -> bool:
 
 
 def _is_service(pid: int) -> bool:
+    """Is ``pid`` a scoring service: started here (``-m lifecycle.deploy.service``) or by the CLI's
+    ``python -m lifecycle ... serve`` (a recycled PID is neither)?"""
     try:
-        return MODULE.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return True  # no /proc: trust the PID file
+    return MODULE.encode() in arguments or (b"lifecycle" in arguments and b"serve" in arguments)
 
 
 def health(host: str, port: int, *, timeout: float = 1.0) -> dict[str, Any] | None:

@@ -50,7 +50,9 @@ import lifecycle
 from lifecycle.deploy import process
 from lifecycle.deploy.live import Deployment, Live, Served
 from lifecycle.deploy.prediction_log import ANSWER, SHADOW, PredictionLog
+from lifecycle.deploy.paths import predictions_dir
 from lifecycle.deploy.protocol import RequestError, invocation_rows, is_json, parse_json, predict_rows
+from lifecycle.deploy.recent_ids import RecentIds
 from lifecycle.deploy.schema import SchemaError, check_strict
 from lifecycle.deploy.settings import LOOPBACK, ServeSettings, serve_settings
 from lifecycle.errors import InputError
@@ -71,6 +73,8 @@ class Service:
         self.log = (PredictionLog(log_folder, flush_rows=settings.flush_rows, flush_seconds=settings.flush_seconds)
                     if log_folder is not None else None)
         self.watch = watch
+        self.recent = RecentIds()  # ids answered lately: /feedback names the ones it does not know
+        self.recent.seed(predictions_dir(log_folder) if log_folder is not None else None)
         self.started = time.time()
         self._shadow_tasks: set[asyncio.Task] = set()
         self.deployment.refresh()
@@ -103,6 +107,7 @@ class Service:
         predictions = [served.loaded.named(p) for p, _ in results]
         probabilities = ([dict(zip(map(str, classes), probs)) for _, probs in results]
                          if classes and results and results[0][1] is not None else None)
+        self.recent.add(request_id)
         if self.log is not None:
             entry = served.entry
             self.log.log(request_id=request_id, version_id=entry.version_id, version=entry.version, role=ANSWER,
@@ -186,7 +191,9 @@ class Service:
         return await self.score(request, "invocations")
 
     async def feedback(self, request: Request) -> Response:
-        """``{"request_id": ID, "label": VALUE[, "row": N]}`` or a list of them."""
+        """``{"request_id": ID, "label": VALUE[, "row": N]}`` or a list of them. Answers how many
+        were recorded and, under ``unknown_request_ids``, the ids this service has not answered lately
+        (recorded all the same: they join if their prediction is in the log)."""
         try:
             body = await self._body(request)
             if request.headers.get("content-type") and not is_json(request.headers.get("content-type")):
@@ -214,7 +221,15 @@ class Service:
         if self.log is not None:
             for request_id, label, row in checked:
                 self.log.feedback(request_id, label, row=row)
-        return JSONResponse({"recorded": len(checked)})
+        answer: dict[str, Any] = {"recorded": len(checked)}
+        unknown = self.recent.unknown(request_id for request_id, _, _ in checked)
+        if unknown:
+            answer["unknown_request_ids"] = unknown[:100]
+            answer["unknown"] = len(unknown)
+            answer["note"] = (f"{len(unknown)} request id(s) were not answered by this service lately (the last "
+                              f"{self.recent.capacity:,} requests); their labels are recorded but join nothing unless "
+                              "that request is in the prediction log. Send the X-Request-Id each answer carried.")
+        return JSONResponse(answer)
 
     async def metadata(self, request: Request) -> Response:
         live = self.deployment.live

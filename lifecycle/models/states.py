@@ -157,8 +157,24 @@ def _move(workspace: Workspace, actor: User, version_id: int, to_state: str, rea
         if not reason.strip():
             raise InputError("A state change needs a reason.", "Say why, in a sentence; it goes to the audit trail.")
         gate(workspace, actor, version)
+        refuse_during_split(cursor, version, ModelState(to_state))
         _apply(cursor, actor, version, ModelState(to_state), reason.strip())
         return model_store.get_version(cursor, version.id)
+
+
+def refuse_during_split(cursor, version: ModelVersion, to_state: ModelState) -> None:
+    """While an A/B test splits a project's traffic (an active ``challenger`` deployment), refuse a move
+    that would change who answers: anything into or out of production, and retiring or rejecting the
+    challenger. The test is concluded or rolled back first (the Retrain stage), which ends the split."""
+    split = [d for d in deployment_store.active(cursor, version.project_id) if d.role == "challenger"]
+    if not split:
+        return
+    challenger = any(d.model_version_id == version.id for d in split)
+    if (to_state == ModelState.PRODUCTION or version.state == ModelState.PRODUCTION
+            or (challenger and to_state in (ModelState.RETIRED, ModelState.REJECTED))):
+        raise InputError(f"An A/B test splits this project's traffic, so model {version.label} cannot move to "
+                         f"{to_state} now.", "Conclude or roll back the A/B test first (Retrain page, or "
+                         "`abtest conclude|rollback --project NAME`).")
 
 
 def _apply(cursor, actor: User, version: ModelVersion, to_state: ModelState, reason: str) -> None:
@@ -225,6 +241,7 @@ def rollback(workspace: Workspace, actor: User, project_id: int, reason: str) ->
     with workspace.db.transaction() as cursor:
         version = model_store.get_version(cursor, target.id)
         TRANSITIONS[(version.state, ModelState.PRODUCTION)](workspace, actor, version)
+        refuse_during_split(cursor, version, ModelState.PRODUCTION)
         _apply(cursor, actor, version, ModelState.PRODUCTION, f"rollback: {reason.strip()}")
         audit_log.append(cursor, actor=actor.name, action="deployment.rollback", entity=f"project:{project_id}",
                          details={"restored": version.id, "version": version.version, "reason": reason.strip()})
@@ -240,6 +257,7 @@ def possible_moves(workspace: Workspace, actor: User, version: ModelVersion) -> 
             continue
         try:
             gate(workspace, actor, version)
+            refuse_during_split(workspace.db.cursor(), version, to)
         except (InputError, PermissionDenied) as blocked:
             moves.append(Move(to_state=to, allowed=False, reason=str(blocked)))
         else:

@@ -2,13 +2,18 @@
 
 ``core`` holds users, projects, objectives, dataset versions, recipes, splits and audit events;
 ``runs`` the tracked runs and searches; ``models`` model versions, their states, stored
-validations and evidence; ``retire`` retirements, retention rules and clean-ups. Import any of them from here.
+validations and evidence; ``alerts`` the Monitor stage's alerts, their deliveries and webhooks;
+``performance`` its per-window counts and metrics; ``retrain`` A/B tests; ``retire`` retirements,
+retention rules and clean-ups. Import any of them from here.
 """
 from lifecycle.records.core import (RISK_TIERS, TASKS, AuditEvent, ColumnSchema, DatasetVersion, Lineage, Objective,
                                     ObjectiveSet, Project, RecipeVersion, Split, User)
 from lifecycle.records.models import (DEPLOYMENT_ROLES, EVIDENCE_KINDS, Deployment, PROJECT_EVIDENCE_KINDS, STATES, Evidence, InputColumn, ModelState,
                                       ModelVersion, ProjectEvidence, StoredValidation)
 from lifecycle.records.runs import RUN_STATUSES, SEARCH_METHODS, SEARCH_STATUSES, Leaderboard, Run, Search
+from lifecycle.records.alerts import ALERT_KINDS, ALERT_STATES, DELIVERY_STATES, Alert, AlertDelivery, Webhook
+from lifecycle.records.performance import SOURCES, WindowCounts, WindowMetric
+from lifecycle.records.retrain import ABTEST_DECISIONS, ABTEST_STATUSES, ABTest
 from lifecycle.records.retire import CLEANUP_KINDS, Cleanup, CleanupItem, RetentionRule, Retirement
 
 __all__ = ["RISK_TIERS", "TASKS", "AuditEvent", "ColumnSchema", "DatasetVersion", "Lineage", "Objective",
@@ -16,4 +21,7 @@ __all__ = ["RISK_TIERS", "TASKS", "AuditEvent", "ColumnSchema", "DatasetVersion"
            "DEPLOYMENT_ROLES", "Deployment", "EVIDENCE_KINDS", "PROJECT_EVIDENCE_KINDS", "STATES", "Evidence", "InputColumn", "ModelState", "ModelVersion",
            "ProjectEvidence", "StoredValidation",
            "RUN_STATUSES", "SEARCH_METHODS", "SEARCH_STATUSES", "Leaderboard", "Run", "Search",
+           "ALERT_KINDS", "ALERT_STATES", "DELIVERY_STATES", "Alert", "AlertDelivery", "Webhook",
+           "SOURCES", "WindowCounts", "WindowMetric",
+           "ABTEST_DECISIONS", "ABTEST_STATUSES", "ABTest",
            "CLEANUP_KINDS", "Cleanup", "CleanupItem", "RetentionRule", "Retirement"]

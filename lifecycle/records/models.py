@@ -106,7 +106,7 @@ class StoredValidation:
                                             status=str(v.get("status", ""))))
 
 
-DEPLOYMENT_ROLES = ("production", "shadow")  # the A/B tests of the Retrain stage add challengers
+DEPLOYMENT_ROLES = ("production", "shadow", "challenger")  # challenger: the A/B tests of the Retrain stage
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,15 +1,16 @@
 """The hand-over report's sections that other stages fill, each from a registry of providers.
 
-Three sections come from elsewhere: **incidents and alerts** (stage 6, Monitor), **A/B decisions**
-(stage 7, Retrain) and **sign-offs** (stage 8, Govern; until then the approvals and rejections on
-record). Each section reads every provider registered for it; a provider takes the workspace and
-the project and returns ``HandoverEntry`` items. Until a stage registers its own provider, the
-section reads the audit trail for the actions that stage writes (``AUDIT_ACTIONS``), and says
-"none on record" when there are none.
+Three sections come from elsewhere: **incidents and alerts** (stage 6, Monitor: its alerts, each
+raised, acknowledged and resolved), **A/B decisions** (stage 7, Retrain: each test started and how it
+ended) and **sign-offs** (stage 8, Govern; until it registers a provider, the approvals and rejections
+on the audit trail). Each section reads every provider registered for it; a provider takes the
+workspace and the project and returns ``HandoverEntry`` items; a section with none says "None on
+record."
 
-The hook: ``register(INCIDENTS, provider, replace=True)`` (or ``AB_DECISIONS``, ``SIGN_OFFS``) swaps
-the audit fallback for a stage's own records in one line; since Monitor, Retrain and Govern come
-before Retire in the stage order, the natural place for that line is the ``_PROVIDERS`` table below.
+The hook: ``register(SIGN_OFFS, provider, replace=True)`` (or ``INCIDENTS``, ``AB_DECISIONS``) swaps a
+section's providers in one line; since Monitor, Retrain and Govern come before Retire in the stage
+order, the natural place for that line is the ``_PROVIDERS`` table below. ``audit_provider(section)``
+reads the section's ``AUDIT_ACTIONS`` off the trail, for a stage without records of its own.
 """
 from __future__ import annotations
 
@@ -73,7 +74,52 @@ def audit_provider(section: str) -> Provider:
     return provide
 
 
-_PROVIDERS: dict[str, list[Provider]] = {section: [audit_provider(section)] for section in TITLES}
+def _version_names(workspace: Workspace, project: Project) -> dict[int, str]:
+    return {v.id: f"v{v.version}" for v in model_store.versions_for(workspace.db.cursor(), project.id)}
+
+
+def monitor_alerts(workspace: Workspace, project: Project) -> list[HandoverEntry]:
+    """The Monitor stage's alerts of the project: each raised, acknowledged and resolved, with the
+    title and the comments."""
+    from lifecycle.monitor.alerts import alerts_for
+
+    names = _version_names(workspace, project)
+    found = []
+    for alert in alerts_for(workspace, project.id):
+        what = f"{alert.kind} alert #{alert.id}" + (f" on {names.get(alert.model_version_id, '?')}"
+                                                    if alert.model_version_id else "")
+        found.append(HandoverEntry(at=alert.opened_at.isoformat(), what=f"{what} raised: {alert.title}",
+                                   actor=alert.opened_by, source=f"alert #{alert.id}"))
+        for state, at, by, comment in (("acknowledged", alert.acknowledged_at, alert.acknowledged_by,
+                                        alert.acknowledged_comment),
+                                       ("resolved", alert.resolved_at, alert.resolved_by, alert.resolved_comment)):
+            if at is not None:
+                found.append(HandoverEntry(at=at.isoformat(), what=f"{what} {state}: {comment or '—'}",
+                                           actor=by or "", source=f"alert #{alert.id}"))
+    return found
+
+
+def ab_tests(workspace: Workspace, project: Project) -> list[HandoverEntry]:
+    """The Retrain stage's A/B tests of the project: each started (champion, challenger, share) and how
+    it ended (promoted, kept or rolled back, with the reason)."""
+    from lifecycle.store import abtests as abtest_store
+
+    names = _version_names(workspace, project)
+    found = []
+    for test in abtest_store.for_project(workspace.db.cursor(), project.id):
+        pair = (f"A/B test #{test.id}: challenger {names.get(test.challenger_id, '?')} against champion "
+                f"{names.get(test.champion_id, '?')}")
+        found.append(HandoverEntry(at=test.started_at.isoformat(), what=f"{pair} started on {test.share:.0%} of "
+                                   f"traffic: {test.reason}", actor=test.started_by, source=f"A/B test #{test.id}"))
+        if test.ended_at is not None:
+            found.append(HandoverEntry(at=test.ended_at.isoformat(),
+                                       what=f"{pair} ended, {test.decision or test.status}: {test.end_reason or '—'}",
+                                       actor=test.ended_by or "", source=f"A/B test #{test.id}"))
+    return found
+
+
+_PROVIDERS: dict[str, list[Provider]] = {INCIDENTS: [monitor_alerts], AB_DECISIONS: [ab_tests],
+                                         SIGN_OFFS: [audit_provider(SIGN_OFFS)]}
 
 
 def register(section: str, provider: Provider, *, replace: bool = False) -> None:

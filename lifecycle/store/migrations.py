@@ -200,6 +200,60 @@ MIGRATIONS.append((
 ))
 
 MIGRATIONS.append((
+    10,
+    "monitoring: performance per window (realized and estimated), alerts, their deliveries, webhooks",
+    [
+        # One row per (project, version, window size, window): the counts the stored metrics were
+        # computed from, so a refresh recomputes only the windows whose counts changed.
+        """CREATE TABLE monitor_windows (
+            project_id INTEGER NOT NULL, model_version_id INTEGER NOT NULL, size_seconds INTEGER NOT NULL,
+            window_start TIMESTAMP NOT NULL, predictions BIGINT NOT NULL, labelled BIGINT NOT NULL,
+            label_counts VARCHAR NOT NULL, signature VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (project_id, model_version_id, size_seconds, window_start))""",
+        """CREATE TABLE monitor_performance (
+            project_id INTEGER NOT NULL, model_version_id INTEGER NOT NULL, size_seconds INTEGER NOT NULL,
+            window_start TIMESTAMP NOT NULL, metric VARCHAR NOT NULL, source VARCHAR NOT NULL,
+            value DOUBLE, low DOUBLE, high DOUBLE, n BIGINT NOT NULL, note VARCHAR NOT NULL,
+            details VARCHAR,
+            PRIMARY KEY (project_id, model_version_id, size_seconds, window_start, metric, source))""",
+        """CREATE SEQUENCE alert_ids START 1""",
+        # An alert is raised once per (project, key); its state only moves forward.
+        """CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, model_version_id INTEGER, kind VARCHAR NOT NULL,
+            "key" VARCHAR NOT NULL, title VARCHAR NOT NULL, evidence VARCHAR NOT NULL, state VARCHAR NOT NULL,
+            opened_at TIMESTAMP NOT NULL, opened_by VARCHAR NOT NULL,
+            acknowledged_at TIMESTAMP, acknowledged_by VARCHAR, acknowledged_comment VARCHAR,
+            resolved_at TIMESTAMP, resolved_by VARCHAR, resolved_comment VARCHAR,
+            delivery VARCHAR NOT NULL, next_delivery_at TIMESTAMP,
+            UNIQUE (project_id, "key"))""",
+        # Every attempt to post an alert to its webhook, never deleted.
+        """CREATE TABLE alert_deliveries (
+            alert_id INTEGER NOT NULL, attempt INTEGER NOT NULL, "at" TIMESTAMP NOT NULL,
+            url_host VARCHAR NOT NULL, status INTEGER, error VARCHAR NOT NULL,
+            PRIMARY KEY (alert_id, attempt))""",
+        """CREATE TABLE alert_webhooks (
+            project_id INTEGER PRIMARY KEY, url VARCHAR NOT NULL, set_by VARCHAR NOT NULL,
+            set_at TIMESTAMP NOT NULL)""",
+    ],
+))
+
+MIGRATIONS.append((
+    13,
+    "A/B tests between a champion and a challenger (the Retrain stage)",
+    [
+        """CREATE SEQUENCE abtest_ids START 1""",
+        # One row per test; the traffic split itself is a 'challenger' deployment beside production's.
+        # Never deleted: a concluded or rolled-back test keeps its plan, verdict and who decided.
+        """CREATE TABLE abtests (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, champion_id INTEGER NOT NULL,
+            challenger_id INTEGER NOT NULL, share DOUBLE NOT NULL, outcome VARCHAR NOT NULL,
+            plan VARCHAR NOT NULL, status VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL,
+            started_by VARCHAR NOT NULL, reason VARCHAR NOT NULL, ended_at TIMESTAMP, ended_by VARCHAR,
+            decision VARCHAR, end_reason VARCHAR, result VARCHAR)""",
+    ],
+))
+
+MIGRATIONS.append((
     12,
     "retirements with their archives, retention rules, clean-ups and what they deleted",
     [

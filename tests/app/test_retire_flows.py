@@ -113,7 +113,7 @@ def test_every_page_renders_with_the_retired_version_in_focus(demo_app):
     pages = {"pages/validate.py": ("validate_section", ("Verdict", "Explain", "Fairness")),
              "pages/deploy.py": ("deploy_section", ("Promotion", "Scoring service", "Batch scoring")),
              "pages/retire.py": ("retire_section", ("Decommission", "Archive", "Data clean-up", "Hand-over report")),
-             "pages/home.py": (None, ())}
+             "pages/retrain.py": (None, ()), "pages/home.py": (None, ())}
     for page, (key, sections) in pages.items():
         app = signed_in("ana")
         app.session_state["project_id"] = income.id

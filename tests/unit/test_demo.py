@@ -99,12 +99,14 @@ def test_each_stage_says_its_own_status_and_the_next_step_comes_from_the_stage_l
     states = stages.stage_states(workspace, income)
     assert [s.stage for s in states] == list(stages.NAMES) == [
         "Problem", "Data", "Develop", "Validate", "Deploy", "Monitor", "Retrain", "Govern", "Retire"]
-    assert [s.state for s in states] == ["done"] * 5 + ["not reached"] * 4
+    assert [s.state for s in states] == ["done"] * 5 + ["not reached", "ready", "not reached", "not reached"]
+    assert states[6].reason == "Stage a validated challenger (Deploy) to compare it with production."
     assert states[8].reason.endswith("Retired so far: v3, each with its archive.")
     assert states[3].reason == "Model v2 is validated; a reviewer who did not train it can approve it."
     assert states[4].reason == "Model v1 is in production."
     # The next step is the first stage after the ones done, never an earlier one.
-    assert portfolio.summarise(workspace, income).next_step == "Monitor: Arrives in a later release."
+    assert portfolio.summarise(workspace, income).next_step == (
+        "Retrain: Stage a validated challenger (Deploy) to compare it with production.")
     credit = projects.find_project(workspace, "German credit risk")
     credit_states = stages.stage_states(workspace, credit)
     assert [s.state for s in credit_states[:5]] == ["done", "ready", "blocked", "blocked", "blocked"]
@@ -112,6 +114,36 @@ def test_each_stage_says_its_own_status_and_the_next_step_comes_from_the_stage_l
     assert credit_states[5].reason == "Needs the Deploy stage done first."
     assert portfolio.summarise(workspace, credit).next_step == (
         "Data: Freeze a dataset version with a recipe and a split.")
+
+
+def test_income_has_simulated_history_with_its_planted_drift(seeded):
+    """The first start writes days of simulated traffic (marked) into v1's log, age shifted from the
+    third day on, with labels six hours behind; live traffic continues that drift."""
+    import duckdb
+
+    from lifecycle.deploy.paths import log_dir
+    from lifecycle.monitor import history, marks
+
+    workspace, steps = seeded
+    income = projects.find_project(workspace, "Income over 50K")
+    folder = log_dir(workspace.path, income.id)
+    days = duckdb.sql(f"""
+        SELECT floor(epoch("time" - (SELECT min("time") FROM read_parquet('{folder}/predictions/*.parquet')))
+                     / 86400)::INT AS day, count(*) AS n,
+               avg(json_extract(inputs, '$.age')::DOUBLE) AS age,
+               bool_and(request_id LIKE '{marks.SIMULATED_PREFIX}%' AND route = '{marks.HISTORY_ROUTE}') AS marked
+        FROM read_parquet('{folder}/predictions/*.parquet') GROUP BY day ORDER BY day""").df()
+    assert days["n"].sum() == demo.DEMO_HISTORY_DAYS * demo.DEMO_HISTORY_ROWS_PER_DAY and days["marked"].all()
+    clean = days[days["day"] < demo.DEMO_DRIFT_FROM_DAY]["age"]
+    drifted = days[days["day"] > demo.DEMO_DRIFT_FROM_DAY]["age"]  # whole days after the drift began
+    assert drifted.min() - clean.max() > 8  # the +10 years, well above a day's sampling noise
+    labels = duckdb.sql(f"SELECT count(*) FROM read_parquet('{folder}/feedback/*.parquet')").fetchall()[0][0]
+    assert 0.75 * days["n"].sum() < labels < demo.DEMO_LABEL_SHARE * days["n"].sum()  # the last hours: not yet
+    (run,) = history.history_runs(workspace.path, income.id)
+    assert run["live_drift"] == demo.DEMO_DRIFT
+    credit = projects.find_project(workspace, "German credit risk")
+    assert history.history_runs(workspace.path, credit.id) == []
+    assert any("simulated traffic" in message for _, message in steps)
 
 
 def test_evidence_stays_readable_after_retirement_without_the_model_file(seeded):
@@ -131,3 +163,4 @@ def test_evidence_stays_readable_after_retirement_without_the_model_file(seeded)
     assert explanation.importance and explanation.drivers
     assert explain.stored_explanation(workspace, retired, rows=explain.DEFAULT_ROWS) is not None
     assert fairness_evidence.latest_review(workspace, retired.id).report.groupings
+

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 FACES = ["lifecycle.problem", "lifecycle.data", "lifecycle.data.recipe", "lifecycle.develop", "lifecycle.models",
          "lifecycle.validate", "lifecycle.review", "lifecycle.deploy",
-         "lifecycle.monitor", "lifecycle.retire"]
+         "lifecycle.monitor", "lifecycle.retrain", "lifecycle.retire"]
 
 
 @pytest.mark.parametrize("face", FACES)

@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-SECTIONS = ("## Command line, for pipelines", "## Deploying and serving",
+SECTIONS = ("## Command line, for pipelines", "## Deploying and serving", "## Simulating traffic",
             "## Retirement and clean-up")  # run in this order, one example
 
 
@@ -58,6 +58,7 @@ def test_every_readme_command_runs_as_written(tmp_path):
     commands = _commands((ROOT / "README.md").read_text())
     assert any("approve" in c for c in commands) and any("user add carol" in c for c in commands)
     assert any("move 1 production" in c for c in commands) and any("export-bundle" in c for c in commands)
+    assert any("--history-days" in c for c in commands)
     for command in commands:
         done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
                               timeout=600)

@@ -57,24 +57,44 @@ def test_markdown_and_html_show_typed_text_literally(workspace, actors, project,
     assert 'href=' not in page and "<img" not in page
 
 
-def test_sections_read_the_audit_trail_until_a_stage_plugs_in_its_provider(workspace, actors, project, retired,
-                                                                           monkeypatch):
+def test_incidents_and_ab_decisions_come_from_the_monitor_and_retrain_records(workspace, actors, project,
+                                                                              monkeypatch):
+    from lifecycle.monitor import alerts
+    from lifecycle.retrain import abtest
+
+    past = rf.history(workspace, actors, project)
+    raised = alerts.raise_alert(workspace, project_id=project.id, model_version_id=past.v1.id, kind="drift",
+                                key="psi:age", title="PSI of age 0.31 over 0.2", evidence={"psi": 0.31})
+    alerts.acknowledge(workspace, actors["reviewer"], raised.id, "looking into the new intake")
+    abtest.start_abtest(workspace, actors["analyst"], project.id, champion_id=past.v1.id, challenger_id=past.v2.id,
+                        share=0.2, mde=0.05, baseline=0.8, reason="try v2 on live traffic")
+    abtest.rollback_abtest(workspace, actors["analyst"], project.id, "v2 answers too slowly")
+    report = retire.build_handover(workspace, actors["stakeholder"], project.id)
+    assert [e.what for e in report.sections[sections.INCIDENTS]] == [
+        f"drift alert #{raised.id} on v1 raised: PSI of age 0.31 over 0.2",
+        f"drift alert #{raised.id} on v1 acknowledged: looking into the new intake"]
+    started, ended = report.sections[sections.AB_DECISIONS]
+    assert started.what.startswith("A/B test #1: challenger v2 against champion v1 started on 20% of traffic")
+    assert ended.what.endswith("ended, rolled_back: v2 answers too slowly") and ended.actor == "analyst"
+
+    # a stage plugs its own provider in with one call (here: sign-offs, as Govern will)
+    monkeypatch.setitem(sections._PROVIDERS, sections.SIGN_OFFS, list(sections.providers(sections.SIGN_OFFS)))
+    sections.register(sections.SIGN_OFFS, lambda ws, p: [sections.HandoverEntry(
+        at="2026-01-02T03:04:05", what=f"signed off {p.name} v2 with conditions", actor="rey", source="sign-off #7")],
+                      replace=True)
+    report = retire.build_handover(workspace, actors["analyst"], project.id)
+    assert [e.source for e in report.sections[sections.SIGN_OFFS]] == ["sign-off #7"]
+    assert "signed off Churn v2 with conditions" in retire.to_markdown(report)
+    with pytest.raises(KeyError, match="No hand-over section"):
+        sections.register("weather", lambda ws, p: [])
+
+
+def test_a_section_can_read_the_audit_trail(workspace, actors, project):
     with workspace.db.transaction() as cursor:
         audit_log.append(cursor, actor="monitor", action="alert.raised", entity=f"project:{project.id}",
                          details={"reason": "PSI of age 0.31 over 0.2"})
-    report = retire.build_handover(workspace, actors["analyst"], project.id)
-    [alert] = report.sections[sections.INCIDENTS]
-    assert alert.what == f"alert.raised on project #{project.id}: PSI of age 0.31 over 0.2" and alert.actor == "monitor"
-
-    monkeypatch.setitem(sections._PROVIDERS, sections.AB_DECISIONS, list(sections.providers(sections.AB_DECISIONS)))
-    sections.register(sections.AB_DECISIONS, lambda ws, p: [sections.HandoverEntry(
-        at="2026-01-02T03:04:05", what=f"challenger won on {p.name}", actor="retrain", source="A/B test #7")],
-                      replace=True)
-    report = retire.build_handover(workspace, actors["analyst"], project.id)
-    assert [e.source for e in report.sections[sections.AB_DECISIONS]] == ["A/B test #7"]
-    assert "challenger won on Churn" in retire.to_markdown(report)
-    with pytest.raises(KeyError, match="No hand-over section"):
-        sections.register("weather", lambda ws, p: [])
+    [entry] = sections.audit_provider(sections.INCIDENTS)(workspace, project)
+    assert entry.what == f"alert.raised on project #{project.id}: PSI of age 0.31 over 0.2" and entry.actor == "monitor"
 
 
 def test_stage_nine_status_follows_the_record(workspace, actors, project):
