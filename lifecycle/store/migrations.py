@@ -238,22 +238,6 @@ MIGRATIONS.append((
 ))
 
 MIGRATIONS.append((
-    13,
-    "A/B tests between a champion and a challenger (the Retrain stage)",
-    [
-        """CREATE SEQUENCE abtest_ids START 1""",
-        # One row per test; the traffic split itself is a 'challenger' deployment beside production's.
-        # Never deleted: a concluded or rolled-back test keeps its plan, verdict and who decided.
-        """CREATE TABLE abtests (
-            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, champion_id INTEGER NOT NULL,
-            challenger_id INTEGER NOT NULL, share DOUBLE NOT NULL, outcome VARCHAR NOT NULL,
-            plan VARCHAR NOT NULL, status VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL,
-            started_by VARCHAR NOT NULL, reason VARCHAR NOT NULL, ended_at TIMESTAMP, ended_by VARCHAR,
-            decision VARCHAR, end_reason VARCHAR, result VARCHAR)""",
-    ],
-))
-
-MIGRATIONS.append((
     12,
     "retirements with their archives, retention rules, clean-ups and what they deleted",
     [
@@ -280,6 +264,22 @@ MIGRATIONS.append((
             newest TIMESTAMP, PRIMARY KEY (cleanup_id, position))""",
         # A dataset version whose rows retention deleted keeps its record (metadata, content hash).
         """ALTER TABLE dataset_versions ADD COLUMN deleted_at TIMESTAMP""",
+    ],
+))
+
+MIGRATIONS.append((
+    13,
+    "A/B tests between a champion and a challenger (the Retrain stage)",
+    [
+        """CREATE SEQUENCE abtest_ids START 1""",
+        # One row per test; the traffic split itself is a 'challenger' deployment beside production's.
+        # Never deleted: a concluded or rolled-back test keeps its plan, verdict and who decided.
+        """CREATE TABLE abtests (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, champion_id INTEGER NOT NULL,
+            challenger_id INTEGER NOT NULL, share DOUBLE NOT NULL, outcome VARCHAR NOT NULL,
+            plan VARCHAR NOT NULL, status VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL,
+            started_by VARCHAR NOT NULL, reason VARCHAR NOT NULL, ended_at TIMESTAMP, ended_by VARCHAR,
+            decision VARCHAR, end_reason VARCHAR, result VARCHAR)""",
     ],
 ))
 
