@@ -24,6 +24,7 @@ PAGES = (  # (script, title, icon); the first is the default page
     ("pages/deploy.py", "5 · Deploy", ":material/rocket_launch:"),
     ("pages/retrain.py", "7 · Retrain", ":material/compare_arrows:"),
     ("pages/govern.py", "8 · Govern", ":material/verified_user:"),
+    ("pages/retire.py", "9 · Retire", ":material/inventory_2:"),
     ("pages/admin.py", "Admin", ":material/admin_panel_settings:"),
 )
 

@@ -33,7 +33,7 @@ class Permission(Enum):
     TRAIN = "train models and register model versions"
     VALIDATE_MODEL = "validate model versions"
     APPROVE_MODEL = "approve models"
-    MOVE_MODEL = "move approved model versions to staging, production and retirement"
+    MOVE_MODEL = "move approved model versions to staging and production"
     REJECT_MODEL = "reject model versions"
     SCORE_BATCH = "score files with a model version"
     EXPORT_MODEL = "export model versions as serving bundles"
@@ -47,6 +47,8 @@ class Permission(Enum):
     SIGN_OFF = "sign off model versions on the governance checklist"
     ANCHOR_AUDIT = "anchor the audit trail with a signing key"
     CONFIGURE_MONITORING = "change the drift rules of a project's monitoring"
+    RETIRE_MODEL = "retire model versions (stop serving, archive, record the end of life)"
+    CLEAN_DATA = "set retention rules and delete data by them"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -88,6 +90,10 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.SIGN_OFF: frozenset({"reviewer"}),
     Permission.ANCHOR_AUDIT: frozenset({"reviewer", "admin"}),
     Permission.CONFIGURE_MONITORING: _BUILDERS,  # who deploys sets what counts as drift
+    # Retiring is terminal: whoever runs the model in production (analysts) and admins; a reviewer
+    # judges, a stakeholder reads. Deleting data by retention rules is an admin's decision alone.
+    Permission.RETIRE_MODEL: _BUILDERS,
+    Permission.CLEAN_DATA: frozenset({"admin"}),
 }
 
 

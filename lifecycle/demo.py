@@ -133,6 +133,24 @@ def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, da
         second = registry.register_run(workspace, analyst, runner_up[0].id)
         validate_stage.validate_version(workspace, analyst, second.id, n_bootstrap=200)
         explain.explain_version(workspace, analyst, second, rows=explain.DEFAULT_ROWS)
+    if len(runner_up) > 1:  # a version whose life ended: retired by the admin, with its archive
+        _retired_version(workspace, analyst, runner_up[1].id, progress)
+
+
+def _retired_version(workspace: Workspace, analyst: User, run_id: int, progress) -> None:
+    """The third-best trial, registered and validated, then retired as superseded (stage 9's demo)."""
+    from lifecycle import retire
+    from lifecycle.models import registry
+    from lifecycle.validate import stage as validate_stage
+
+    progress(0.699, "Registering model v3 and retiring it, superseded by v1 (with its archive)")
+    third = registry.register_run(workspace, analyst, run_id)
+    outcome = validate_stage.validate_version(workspace, analyst, third.id, n_bootstrap=200)
+    if outcome.version.state != "validated":  # a failing trial stays a candidate: nothing to retire
+        return
+    retire.decommission(workspace, auth.get_user(workspace, "admin"), third.id,
+                        reason="Superseded: v1 scores higher on the same split and serves production; kept on "
+                               "record, archived with its evidence.")
 
 
 def _simulated_history(workspace: Workspace, analyst: User, project_id: int, progress) -> None:

@@ -11,6 +11,7 @@ from lifecycle.develop.status import STAGE as DEVELOP
 from lifecycle.govern.status import STAGE as GOVERN
 from lifecycle.problem.status import STAGE as PROBLEM
 from lifecycle.records import Project
+from lifecycle.retire.status import STAGE as RETIRE
 from lifecycle.retrain.status import STAGE as RETRAIN
 from lifecycle.status import Stage, StageProgress, StageState
 from lifecycle.validate.status import STAGE as VALIDATE
@@ -22,8 +23,7 @@ STAGES: tuple[Stage, ...] = (
                                             "objectives, and raises alerts."),
     RETRAIN,
     GOVERN,
-    Stage(number=9, name="Retire", purpose="Decommissions a version, cleans data by retention rules and writes the "
-                                           "hand-over report."),
+    RETIRE,
 )
 NAMES = tuple(stage.name for stage in STAGES)
 

@@ -28,7 +28,7 @@ def state_label(state: str) -> str:
     return f":{COLOURS[state]}[{ICONS[state]} {STATE_WORDS[state]}]"
 PAGE_PATHS = {"Problem": "pages/problem.py", "Data": "pages/data.py", "Develop": "pages/develop.py",
               "Validate": "pages/validate.py", "Deploy": "pages/deploy.py", "Retrain": "pages/retrain.py",
-              "Govern": "pages/govern.py"}
+              "Govern": "pages/govern.py", "Retire": "pages/retire.py"}
 
 
 def current_project() -> Project | None:

@@ -70,8 +70,8 @@ def approve_command(context: Context, args: argparse.Namespace) -> Result:
 
 
 def move_command(context: Context, args: argparse.Namespace) -> Result:
-    """Move a model version to STATE through its gate (staging, production, retired, rejected...),
-    rewriting the deployment manifest when serving changes; prints "Model version ID is now STATE."
+    """Move a model version to STATE through its gate (staging, production, rejected...; retiring is
+    the `retire` command), rewriting the deployment manifest when serving changes; prints "Model version ID is now STATE."
     Exit 0; 1 when the gate refuses (not validated, not approved: CI stops there); 2 when the move
     does not exist, the reason is missing or the role may not make it."""
     return _move(context, args.version_id, args.state, args.reason)

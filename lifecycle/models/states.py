@@ -14,6 +14,11 @@ and ``rollback`` restores the previous production version. Each period in produc
 
 Who may make a move comes from the one permission registry in :mod:`lifecycle.auth`; a gate adds
 what must hold beyond the role (a passing validation, four eyes).
+
+``retired`` is terminal: no move leaves it. Any validated version can be retired, but only through
+the Retire stage's decommission flow (``retire.decommission``), which moves traffic to a replacement,
+archives the version with its evidence and records the retirement in the same transaction; it calls
+``retire`` here. ``transition`` refuses a move to ``retired`` and names that flow.
 """
 from __future__ import annotations
 
@@ -115,6 +120,7 @@ _MOVE = Gate(Permission.MOVE_MODEL)
 _REJECT = Gate(Permission.REJECT_MODEL)
 _APPROVE = Gate(Permission.APPROVE_MODEL, _signed_off, refusal=_may_not_approve)
 _TO_PRODUCTION = Gate(Permission.MOVE_MODEL, _approved)
+_RETIRE = Gate(Permission.RETIRE_MODEL)
 
 TRANSITIONS: dict[tuple[ModelState, ModelState], Gate] = {
     (_S.CANDIDATE, _S.VALIDATED): Gate(Permission.VALIDATE_MODEL, _validation_passed),
@@ -125,8 +131,9 @@ TRANSITIONS: dict[tuple[ModelState, ModelState], Gate] = {
     (_S.APPROVED, _S.PRODUCTION): _TO_PRODUCTION,  # production needs an approved version
     (_S.STAGING, _S.PRODUCTION): _TO_PRODUCTION,
     (_S.PRODUCTION, _S.STAGING): _MOVE,
-    (_S.PRODUCTION, _S.RETIRED): _MOVE,
-    (_S.STAGING, _S.RETIRED): _MOVE,
+    # the end of life of a version that passed validation (a candidate that never did is rejected);
+    # nothing leaves retired
+    **{(state, _S.RETIRED): _RETIRE for state in (_S.VALIDATED, _S.APPROVED, _S.STAGING, _S.PRODUCTION)},
     **{(state, _S.REJECTED): _REJECT for state in _S.path()[:_S.path().index(_S.PRODUCTION)]},
 }
 
@@ -140,7 +147,23 @@ class Move:
 
 def transition(workspace: Workspace, actor: User, version_id: int, to_state: str, reason: str) -> ModelVersion:
     """Move a model version to ``to_state`` (a ``ModelState`` or its string) if its gate allows it;
-    audit the move and its reason."""
+    audit the move and its reason. A move to ``retired`` is refused (InputError): it goes through the
+    decommission flow, which archives the version first."""
+    if to_state == ModelState.RETIRED:
+        raise InputError(f"Model version #{version_id} is retired through the decommission flow, not by a move.",
+                         "Retire it on the Retire page or with `retire VERSION_ID --reason TEXT`: it stops serving, "
+                         "moves traffic to a replacement and archives the version with its evidence.")
+    return _move(workspace, actor, version_id, to_state, reason)
+
+
+def retire(workspace: Workspace, actor: User, version_id: int, reason: str) -> ModelVersion:
+    """Move a version to ``retired`` (terminal) through its gate (``Permission.RETIRE_MODEL``), ending
+    every deployment it has; audited. Only the decommission flow (``lifecycle.retire``) calls it, inside
+    its own transaction with the archive and the retirement record. Raises what ``transition`` raises."""
+    return _move(workspace, actor, version_id, ModelState.RETIRED, reason)
+
+
+def _move(workspace: Workspace, actor: User, version_id: int, to_state: str, reason: str) -> ModelVersion:
     with workspace.db.transaction() as cursor:
         version = model_store.get_version(cursor, version_id)
         if version is None:
@@ -245,10 +268,11 @@ def rollback(workspace: Workspace, actor: User, project_id: int, reason: str) ->
 
 
 def possible_moves(workspace: Workspace, actor: User, version: ModelVersion) -> list[Move]:
-    """Every move out of the version's state, each allowed or blocked with the reason (for disabled buttons)."""
+    """Every move out of the version's state, each allowed or blocked with the reason (for disabled buttons).
+    Retirement is not among them: it is the Retire stage's decommission flow."""
     moves = []
     for (frm, to), gate in TRANSITIONS.items():
-        if frm != version.state:
+        if frm != version.state or to == ModelState.RETIRED:
             continue
         try:
             gate(workspace, actor, version)

@@ -290,6 +290,36 @@ MIGRATIONS.append((
 ))
 
 MIGRATIONS.append((
+    12,
+    "retirements with their archives, retention rules, clean-ups and what they deleted",
+    [
+        # One row per retired model version (retirement is terminal): why, what replaced it, and the
+        # archive bundle's place and digest (SHA-256 of its checksum manifest). Never updated.
+        """CREATE TABLE retirements (
+            model_version_id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, version INTEGER NOT NULL,
+            reason VARCHAR NOT NULL, previous_state VARCHAR NOT NULL, replacement_id INTEGER,
+            no_replacement_confirmed BOOLEAN NOT NULL, archive_path VARCHAR NOT NULL,
+            archive_sha256 VARCHAR NOT NULL, archive_files INTEGER NOT NULL, archive_bytes BIGINT NOT NULL,
+            retired_at TIMESTAMP NOT NULL, retired_by VARCHAR NOT NULL)""",
+        """CREATE TABLE retention_rules (
+            project_id INTEGER PRIMARY KEY, log_days INTEGER, datasets BOOLEAN NOT NULL,
+            updated_at TIMESTAMP NOT NULL, updated_by VARCHAR NOT NULL)""",
+        """CREATE SEQUENCE cleanup_ids START 1""",
+        """CREATE TABLE cleanups (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, log_days INTEGER, cutoff TIMESTAMP,
+            datasets BOOLEAN NOT NULL, digest VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL)""",
+        # What a clean-up deleted, each with the SHA-256 of the bytes it removed.
+        """CREATE TABLE cleanup_items (
+            cleanup_id INTEGER NOT NULL, position INTEGER NOT NULL, kind VARCHAR NOT NULL, name VARCHAR NOT NULL,
+            dataset_id INTEGER, rows BIGINT NOT NULL, bytes BIGINT NOT NULL, sha256 VARCHAR NOT NULL,
+            newest TIMESTAMP, PRIMARY KEY (cleanup_id, position))""",
+        # A dataset version whose rows retention deleted keeps its record (metadata, content hash).
+        """ALTER TABLE dataset_versions ADD COLUMN deleted_at TIMESTAMP""",
+    ],
+))
+
+MIGRATIONS.append((
     13,
     "A/B tests between a champion and a challenger (the Retrain stage)",
     [

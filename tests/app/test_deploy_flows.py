@@ -27,7 +27,7 @@ def _button(app, label):
 def test_promote_through_the_gates_then_roll_back(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
-    live, runner_up = registry.list_versions(workspace, income.id)
+    live, runner_up, _retired = registry.list_versions(workspace, income.id)
     assert (live.state, runner_up.state) == (ModelState.PRODUCTION, ModelState.VALIDATED)
 
     app = _deploy_page("ana", income.id, runner_up.id)

@@ -31,7 +31,7 @@ def _button(app, label):
 def _staged_runner_up(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
-    live, runner_up = registry.list_versions(workspace, income.id)
+    live, runner_up, _retired = registry.list_versions(workspace, income.id)
     ana = __import__("lifecycle.auth", fromlist=["get_user"]).get_user(workspace, "ana")
     promotion.move(workspace, ana, runner_up.id, "staging", "challenger for an A/B test")
     return workspace, income, live, runner_up

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from lifecycle import audit
+from lifecycle import audit, retire
 from lifecycle.deploy import promotion
 from lifecycle.deploy.paths import deploy_dir, log_dir
 from lifecycle.deploy.service import create_app
@@ -104,7 +104,7 @@ def test_rollback_returns_all_traffic_and_moves_are_held_while_the_test_runs(wor
     with pytest.raises(InputError, match="A/B test splits this project's traffic"):
         promotion.move(workspace, actors["analyst"], champion.id, "staging", "swap")
     with pytest.raises(InputError, match="A/B test splits this project's traffic"):
-        promotion.move(workspace, actors["analyst"], challenger.id, "retired", "drop it")
+        retire.decommission(workspace, actors["analyst"], challenger.id, reason="drop it")
     blocked = {m.to_state: m for m in states.possible_moves(workspace, actors["analyst"],
                                                             registry.get_version(workspace, champion.id))}
     assert not blocked["staging"].allowed and "A/B test" in blocked["staging"].reason
@@ -116,7 +116,7 @@ def test_rollback_returns_all_traffic_and_moves_are_held_while_the_test_runs(wor
     assert (ended.status, ended.decision) == ("rolled_back", "rolled_back")
     assert _shares(workspace, project) == {champion.id: 1.0}
     assert audit.recent_events(workspace, limit=1)[0].action == "abtest.rolled_back"
-    promotion.move(workspace, actors["analyst"], challenger.id, "retired", "drop it")  # no split any more
+    retire.decommission(workspace, actors["analyst"], challenger.id, reason="drop it")  # no split any more
 
 
 def test_bad_input_is_refused_and_changes_nothing(workspace, actors, project):

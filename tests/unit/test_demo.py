@@ -80,9 +80,10 @@ def test_demo_model_has_its_explanation_and_fairness_review_on_record(seeded):
     from lifecycle.models import registry
     workspace, _ = seeded
     income = projects.find_project(workspace, "Income over 50K")
-    version, runner_up = registry.list_versions(workspace, income.id)
+    version, runner_up, retired = registry.list_versions(workspace, income.id)
     # v1 is signed off by both demo reviewers (rey with a condition) and in production; v2 awaits its sign-off
     assert (version.state, version.approved_by, runner_up.state) == ("production", "val", "validated")
+    assert retired.state == "retired"  # v3, retired by the admin with its archive (stage 9)
     from lifecycle.govern import signoff
     signed = signoff.signoffs(workspace, version.id)
     assert [(s.signer, s.decision) for s in signed] == [("rey", "conditional"), ("val", "approve")]
@@ -107,6 +108,7 @@ def test_each_stage_says_its_own_status_and_the_next_step_comes_from_the_stage_l
     assert states[6].reason == "Stage a validated challenger (Deploy) to compare it with production."
     assert states[3].reason == "Model v2 is validated; reviewers who did not train it can sign it off (Govern)."
     assert states[7].reason == "Model v1 is signed off by rey, val. Model v2 awaits its sign-off."
+    assert states[8].reason.endswith("Retired so far: v3, each with its archive.")
     assert states[4].reason == "Model v1 is in production."
     # The next step is the first stage after the ones done, never an earlier one.
     assert portfolio.summarise(workspace, income).next_step == (

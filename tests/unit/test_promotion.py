@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle import audit
+from lifecycle import audit, retire
 from lifecycle.deploy import promotion
 from lifecycle.deploy.manifest import read_manifest
 from lifecycle.deploy.paths import deploy_dir
@@ -102,7 +102,7 @@ def test_the_manifest_is_rewritten_only_when_what_is_on_record_changes(workspace
     promotion.move(workspace, analyst, version.id, "production", "release")
     first = promotion.manifest_for(workspace, project.id)
     assert promotion.sync_manifest(workspace, project.id).generation == first.generation
-    promotion.move(workspace, analyst, version.id, "retired", "end of life")
+    retire.decommission(workspace, analyst, version.id, reason="end of life", confirm_no_replacement=True)
     emptied = promotion.manifest_for(workspace, project.id)
     assert emptied.generation == first.generation + 1 and emptied.versions == ()
 

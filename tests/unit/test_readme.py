@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 SECTIONS = ("## Command line, for pipelines", "## Deploying and serving", "## Simulating traffic",
-            "## Monitoring: drift")  # run in this order, one example
+            "## Monitoring: drift", "## Retirement and clean-up")  # run in this order, one example
 
 
 def _commands(readme: str) -> list[str]:

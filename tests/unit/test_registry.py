@@ -145,8 +145,11 @@ def test_approval_by_another_reviewer_and_the_path_to_retirement(workspace, acto
     version = _validated(workspace, actors["analyst"])
     model_states.transition(workspace, actors["analyst"], version.id, "validated", "passes")
     assert approve(workspace, actors["reviewer"], version.id).version.state == "approved"
-    for state in ("staging", "production", "retired"):
+    for state in ("staging", "production"):
         version = model_states.transition(workspace, actors["analyst"], version.id, state, f"to {state}")
+    with pytest.raises(InputError, match="retired through the decommission flow"):
+        model_states.transition(workspace, actors["analyst"], version.id, "retired", "end of life")
+    version = model_states.retire(workspace, actors["analyst"], version.id, "end of life")  # the Retire stage's move
     assert version.state == "retired"
     with pytest.raises(InputError, match="nowhere"):
         model_states.transition(workspace, actors["analyst"], version.id, "production", "again")
@@ -244,7 +247,7 @@ def test_every_gate_asks_a_registered_action():
 
     assert {gate.permission for gate in model_states.TRANSITIONS.values()} == {
         auth.Permission.VALIDATE_MODEL, auth.Permission.APPROVE_MODEL, auth.Permission.MOVE_MODEL,
-        auth.Permission.REJECT_MODEL}
+        auth.Permission.REJECT_MODEL, auth.Permission.RETIRE_MODEL}
     for (frm, to), gate in model_states.TRANSITIONS.items():
         assert isinstance(frm, ModelState) and isinstance(to, ModelState)
         assert gate.permission in auth.GRANTS
