@@ -77,12 +77,11 @@ def relative_path(workspace: Workspace, folder: Path) -> str:
     return Path(folder).relative_to(workspace.artifacts_dir).as_posix()
 
 
-def _card_text(workspace: Workspace, version: ModelVersion, project: Project, actor_name: str) -> str:
-    """The model card the bundle carries (Markdown). The one place the archive gets its card: the
-    Deploy stage's card for now; the Govern stage's card replaces it here."""
-    from lifecycle.deploy.model_card import model_card
+def card_text(workspace: Workspace, version: ModelVersion, actor_name: str) -> str:
+    """The model card the bundle carries (Markdown): the Govern stage's card, the one card of a version."""
+    from lifecycle.govern.card import model_card
 
-    return model_card(workspace, version, project, exported_by=actor_name)
+    return model_card(workspace, version.id, "md", generated_by=actor_name)
 
 
 def audit_excerpt(cursor, version: ModelVersion) -> list[AuditEvent]:

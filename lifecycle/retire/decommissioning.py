@@ -26,7 +26,7 @@ from lifecycle.errors import InputError, LifecycleError, NotFound
 from lifecycle.models import registry, states
 from lifecycle.problem.projects import get_project
 from lifecycle.records import ModelState, ModelVersion, Project, Retirement, User
-from lifecycle.retire.archive import (ArchiveBundle, ArchiveCheck, _card_text, archive_folder, audit_excerpt,
+from lifecycle.retire.archive import (ArchiveBundle, ArchiveCheck, card_text, archive_folder, audit_excerpt,
                                       events_json, json_bytes, relative_path, verify_archive, write_bundle)
 from lifecycle.store import audit_log
 from lifecycle.store import deployments as deployment_store
@@ -147,7 +147,7 @@ def decommission(workspace: Workspace, actor: User, version_id: int, *, reason: 
             if current is None or current.state != version.state:  # another session moved it meanwhile
                 raise InputError(f"Model {version.label} changed state while it was being retired.",
                                  "Look at it again and retry.")
-            card = _card_text(workspace, version, project, actor.name)  # as it stood while it could serve
+            card = card_text(workspace, version, actor.name)  # as it stood while it could serve
             deployments = deployment_store.for_version(cursor, version.id)
             retired = states.retire(workspace, actor, version.id, reason)
             if was_production and replacement is not None and replacement.state != ModelState.PRODUCTION:

@@ -118,8 +118,24 @@ def ab_tests(workspace: Workspace, project: Project) -> list[HandoverEntry]:
     return found
 
 
+def govern_signoffs(workspace: Workspace, project: Project) -> list[HandoverEntry]:
+    """The Govern stage's sign-offs of the project's versions: who decided what on which version,
+    with the comment and the conditions."""
+    from lifecycle.govern.signoff import signoffs
+
+    found = []
+    for version_id, name in _version_names(workspace, project).items():
+        for signed in signoffs(workspace, version_id):
+            conditions = "; ".join(f"{j.item}: {j.comment}" for j in signed.conditions)
+            found.append(HandoverEntry(at=signed.signed_at.isoformat(),
+                                       what=f"{name} signed off, {signed.decision}: {signed.comment}"
+                                            + (f" (conditions: {conditions})" if conditions else ""),
+                                       actor=signed.signer, source=f"audit event #{signed.audit_seq}"))
+    return found
+
+
 _PROVIDERS: dict[str, list[Provider]] = {INCIDENTS: [monitor_alerts], AB_DECISIONS: [ab_tests],
-                                         SIGN_OFFS: [audit_provider(SIGN_OFFS)]}
+                                         SIGN_OFFS: [govern_signoffs]}
 
 
 def register(section: str, provider: Provider, *, replace: bool = False) -> None:

@@ -97,11 +97,13 @@ def _query(files: tuple[Path, ...], sql: str, params: list[Any]) -> pd.DataFrame
         connection.close()
 
 
-def traffic(folder: Path, since: datetime, until: datetime) -> tuple[pd.DataFrame, Segments]:
+def traffic(folder: Path, since: datetime, until: datetime, *,
+            exclude_route: str | None = None) -> tuple[pd.DataFrame, Segments]:
     """Answered requests between ``since`` and ``until`` (UTC), one row per version plus a total row
     (``version_id`` NULL, ``is_total`` true): requests, errors (status >= 400), server_errors
     (>= 500), and p50/p95/p99 of the request latency in ms. A request counts once however many rows
-    it carried; refused requests that never reached a version count in the total only."""
+    it carried; refused requests that never reached a version count in the total only. Rows whose
+    route is ``exclude_route`` are left out."""
     found = segments(folder)
     columns = ["version_id", "version", "is_total", "requests", "errors", "server_errors", "p50_ms", "p95_ms",
                "p99_ms"]
@@ -112,7 +114,7 @@ def traffic(folder: Path, since: datetime, until: datetime) -> tuple[pd.DataFram
             SELECT request_id, version_id, any_value(version) AS version, max(status) AS status,
                    max(latency_ms) AS latency_ms
             FROM {source}
-            WHERE role = 'answer' AND "time" >= ? AND "time" < ?
+            WHERE role = 'answer' AND "time" >= ? AND "time" < ? AND route IS DISTINCT FROM ?
             GROUP BY request_id, version_id)
         SELECT version_id, any_value(version) AS version, grouping(version_id) = 1 AS is_total,
                count(*) AS requests, count(*) FILTER (WHERE status >= 400) AS errors,
@@ -121,7 +123,7 @@ def traffic(folder: Path, since: datetime, until: datetime) -> tuple[pd.DataFram
                quantile_cont(latency_ms, 0.99) AS p99_ms
         FROM requests
         GROUP BY GROUPING SETS ((version_id), ())
-        ORDER BY is_total, version_id""", [since, until])
+        ORDER BY is_total, version_id""", [since, until, exclude_route])
     return frame[columns], found
 
 
