@@ -33,7 +33,7 @@ def _button(app, label):
 def _runner_up(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
-    live, runner_up = registry.list_versions(workspace, income.id)
+    live, runner_up, _retired = registry.list_versions(workspace, income.id)
     assert runner_up.state == ModelState.VALIDATED
     return workspace, income, runner_up
 
