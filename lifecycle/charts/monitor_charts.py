@@ -89,7 +89,7 @@ def predictions_figure(history: Sequence[FeatureDrift], size_seconds: int) -> go
         shares = [100 * counts.get(name, 0) / (sum(counts.values()) or 1) for _, counts in rows]
         fig.add_scatter(x=[start for start, _ in rows], y=shares, name=name, stackgroup="classes", mode="lines",
                         line={"color": CLASS_COLOURS[position % len(CLASS_COLOURS)]},
-                        hovertemplate=f"%{{x}}<br>{name}: %{{y:.1f}}%<extra></extra>")
+                        hovertemplate="%{x}<br>%{fullData.name}: %{y:.1f}%<extra></extra>")
     fig.update_layout(showlegend=True)
     return fig
 

@@ -166,9 +166,10 @@ def monitor_summary(workspace: Workspace, project_id: int, *, since: datetime, u
                                   version_id=version.id)
     metric = next((o.metric for o in history.objectives if o.metric in history.tracked
                    and CATALOGUE.get(o.metric) and CATALOGUE[o.metric].kind == "performance"), PRIMARY[project.task])
-    realized = [v.value for _, v in history.series(metric, version_id=version.id) if v is not None]
+    realized = [v.value for _, v in history.series(metric, version_id=version.id)
+                if v is not None and v.value is not None]
     estimated = [v.value for _, v in history.series(metric, source="estimated", version_id=version.id)
-                 if v is not None]
+                 if v is not None and v.value is not None]
     labelled = [w.labelled_share for w in history.of_version(version.id)]
     spec = CATALOGUE.get(metric)
     return build_summary(version=f"v{version.version}", traffic=traffic, drifting=drifting, alerts=alerts,
