@@ -9,6 +9,7 @@ from ui.frame import text
 
 
 def render(series: TrafficSeries) -> None:
+    st.caption(f"{series.requests:,} requests, {series.errors:,} with an error, in this time range.")
     st.plotly_chart(monitor_charts.requests_figure(series), key="monitor_requests")
     left, right = st.columns(2)
     with left:
