@@ -76,8 +76,8 @@ for summary in summaries:
             left.markdown(f"{badge('pending')} Primary objective **{text(primary.objective)}**: no model measured yet.")
         if summary.open_alerts:
             left.markdown(f":red-badge[:material/notifications_active: {len(summary.open_alerts)} open alert"
-                          f"{'s' if len(summary.open_alerts) != 1 else ''}] "
-                          + "  \n".join(f"- {text(title)}" for title in summary.open_alerts[:3]))
+                          f"{'s' if len(summary.open_alerts) != 1 else ''}]  \n"
+                          + "\n".join(f"- {text(title)}" for title in summary.open_alerts[:3]))
         if summary.drivers:
             left.markdown(f"What drives model {summary.model} most:  \n"
                           + "  \n".join(f"- {text(statement)}" for statement in summary.drivers))

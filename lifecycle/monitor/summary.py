@@ -112,10 +112,12 @@ def build_summary(*, version: str | None, traffic: TrafficSeries | None, driftin
                               sentences=("No model version serves production, so there is nothing to monitor.",))
     windows = list(traffic.windows) if traffic is not None else []
     requests = [float(w.requests) for w in windows]
+    closed = [float(w.requests) for w in windows  # the newest window is still filling: compare closed ones
+              if traffic is not None and w.start + timedelta(seconds=traffic.size_seconds) <= traffic.until]
     headlines = [Headline(label="Requests", value=f"{int(sum(requests)):,}",
-                          delta=trend_words(requests[-1], requests[-2]) if len(requests) > 1 else "",
+                          delta=trend_words(closed[-1], closed[-2]) if len(closed) > 1 else "",
                           trend=tuple(requests), help="Answered requests in the time range; the change compares "
-                                                      "the newest window with the one before.")]
+                                                      "the newest closed window with the one before.")]
     rates = [w.error_rate for w in windows if w.error_rate is not None]
     total = sum(w.requests for w in windows)
     headlines.append(Headline(label="Error rate", value=f"{sum(w.errors for w in windows) / total:.1%}" if total

@@ -89,7 +89,9 @@ def render(workspace: Workspace, user: User, project: Project) -> None:
             _chart(alert, key=f"alert_chart_{alert.id}")
             windows = alert.evidence.get("windows") or []
             if windows:
-                st.dataframe(pd.DataFrame(windows), hide_index=True, width="stretch")
+                st.dataframe(pd.DataFrame(windows), hide_index=True, width="stretch", column_config={
+                    name: st.column_config.NumberColumn(format="%.3g")
+                    for name in ("p_value", "adjusted_p_value", "effect", "value", "low", "high", "estimated")})
             also = alert.evidence.get("outputs_also_drifting") or []
             if also:
                 st.caption("The model's outputs drift too in these windows: "

@@ -53,14 +53,17 @@ def render(workspace: Workspace, project: Project, version_id: int, since: datet
     rules = drift_rules(workspace, project.id)
     size = rules.window_seconds
     history = drift_views.drift_history(workspace, project.id, version_id=version_id, since=since)
-    table = drift_views.drift_table(workspace, project.id, version_id=version_id)
+    complete = [f.window_start for f in history if f.complete and f.status in ("drift", "no_drift")]
+    # the newest window with a decision (the open one is still filling, usually under the minimum rows)
+    table = drift_views.drift_table(workspace, project.id, version_id=version_id,
+                                    window_start=max(complete) if complete else None)
     if table.window_start is None:
         st.info(text(table.note), icon=":material/hourglass_empty:")
         return
     st.caption(f"Judged on {format_size(size)} windows (the project's drift rule). "
                + text(table.importance_note))
     state_word = "complete" if table.complete else "still filling"
-    st.markdown(f"**Newest window** from {table.window_start:%Y-%m-%d %H:%M} UTC ({table.window_rows:,} rows, "
+    st.markdown(f"**Newest judged window** from {table.window_start:%Y-%m-%d %H:%M} UTC ({table.window_rows:,} rows, "
                 f"{state_word}): ranked by impact, confirmed first.")
     st.dataframe(table_frame(table.features), hide_index=True, width="stretch", column_config={
         "Adjusted p": st.column_config.NumberColumn(format="%.2g"),

@@ -19,5 +19,6 @@ def render(summary: MonitorSummary) -> None:
     columns = st.columns(len(summary.headlines))
     for column, headline in zip(columns, summary.headlines):
         column.metric(headline.label, headline.value, delta=headline.delta or None, delta_color="off",
+                      delta_arrow="off",
                       help=text(headline.help) if headline.help else None,
                       chart_data=list(headline.trend) if len(headline.trend) > 1 else None, border=True)
