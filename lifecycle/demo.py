@@ -64,6 +64,7 @@ def seed_demo(workspace: Workspace, progress: Progress = quiet) -> bool:
         analyst = auth.get_user(workspace, "ana")
         _income_project(workspace, analyst, progress)
         _credit_project(workspace, analyst, progress)
+        _refresh_monitoring(workspace, progress)
         progress(1.0, "Demo workspace ready")
         return True
 
@@ -162,6 +163,15 @@ def _simulated_history(workspace: Workspace, analyst: User, project_id: int, pro
                           drift=DEMO_DRIFT, start_drift_day=DEMO_DRIFT_FROM_DAY,
                           label_delay=DEMO_LABEL_DELAY_SECONDS, label_share=DEMO_LABEL_SHARE, seed=DEMO_HISTORY_SEED,
                           actor=analyst)
+
+
+def _refresh_monitoring(workspace: Workspace, progress) -> None:
+    """Every project's monitoring refreshed once, so the planted drift's alert is on record at first start."""
+    from lifecycle.monitor import refresh
+
+    for project in projects.list_projects(workspace):
+        progress(0.97, f"Refreshing the monitoring of {project.name} (drift, alerts, performance)")
+        refresh.refresh(workspace, project.id)
 
 
 def _credit_project(workspace: Workspace, analyst: User, progress) -> None:
