@@ -29,7 +29,7 @@ test-fast: $(VENV)/.test
 	$(BIN)/python -m pytest -q -m "not browser"
 
 # Tools the benchmarks compare against live in their own venvs, never in requirements.txt.
-bench-env: bench/.venv-ydata/bin/python bench/.venv-mlflow/bin/python
+bench-env: bench/.venv-ydata/bin/python bench/.venv-mlflow/bin/python bench/.venv-evidently/bin/python
 
 bench/.venv-ydata/bin/python: bench/requirements-ydata.txt
 	$(PYTHON) -m venv bench/.venv-ydata
@@ -38,6 +38,10 @@ bench/.venv-ydata/bin/python: bench/requirements-ydata.txt
 bench/.venv-mlflow/bin/python: bench/requirements-mlflow.txt
 	$(PYTHON) -m venv bench/.venv-mlflow
 	bench/.venv-mlflow/bin/pip install --quiet -r bench/requirements-mlflow.txt
+
+bench/.venv-evidently/bin/python: bench/requirements-evidently.txt
+	$(PYTHON) -m venv bench/.venv-evidently
+	bench/.venv-evidently/bin/pip install --quiet -r bench/requirements-evidently.txt
 
 bench: $(VENV)/.test bench-env
 	$(BIN)/python bench/ingest_bench.py
@@ -50,6 +54,7 @@ bench: $(VENV)/.test bench-env
 	$(BIN)/python bench/fairness_bench.py
 	$(BIN)/python bench/serve_bench.py
 	$(BIN)/python bench/abtest_bench.py
+	$(BIN)/python bench/drift_bench.py
 
 clean-workspace:
 	rm -rf data/workspace.duckdb data/workspace.duckdb.wal data/workspace.files

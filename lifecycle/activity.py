@@ -105,6 +105,17 @@ _VERBS: dict[str, Callable[[str, dict[str, Any]], str]] = {
     "retrain.finished": lambda what, d: f"ended {what}: {d.get('state')}",
     "retrain.refused": lambda what, d: f"could not start {what}",
     "retrain.cancel_requested": lambda what, d: f"asked {what} to stop",
+    "govern.signoff": lambda what, d: {"approve": f"signed off {what}: approved",
+                                       "conditional": f"signed off {what}: approved with conditions",
+                                       "reject": f"signed off {what}: rejected"}.get(d.get("decision"),
+                                                                                  f"signed off {what}"),
+    "govern.docs_written": lambda what, d: f"wrote the technical documentation of {what}",
+    "audit.anchored": lambda what, d: "anchored the audit trail",
+    "model.archived": lambda what, d: f"archived {what} ({d.get('files', 0)} files) and retired it",
+    "dataset.deleted": lambda what, d: f"deleted the rows of {what} by the retention rule (record and hash kept)",
+    "retention.rule_set": lambda what, d: "set the retention rule",
+    "retention.cleanup": lambda what, d: f"deleted {d.get('items', 0)} items ({d.get('bytes', 0):,} bytes) by the "
+                                         "retention rule",
 }
 _STATE_WORDS = {"validated": "marked {what} validated", "approved": "approved {what}", "rejected": "rejected {what}",
                 "staging": "moved {what} to staging", "production": "put {what} in production",

@@ -33,7 +33,7 @@ class Permission(Enum):
     TRAIN = "train models and register model versions"
     VALIDATE_MODEL = "validate model versions"
     APPROVE_MODEL = "approve models"
-    MOVE_MODEL = "move approved model versions to staging, production and retirement"
+    MOVE_MODEL = "move approved model versions to staging and production"
     REJECT_MODEL = "reject model versions"
     SCORE_BATCH = "score files with a model version"
     EXPORT_MODEL = "export model versions as serving bundles"
@@ -45,6 +45,11 @@ class Permission(Enum):
     SIMULATE_TRAFFIC = "write simulated traffic history into a project's prediction log"
     RUN_EXPERIMENT = "start, conclude and roll back A/B tests between model versions"
     RETRAIN = "set retraining policies and run or cancel retrains"
+    SIGN_OFF = "sign off model versions on the governance checklist"
+    ANCHOR_AUDIT = "anchor the audit trail with a signing key"
+    CONFIGURE_MONITORING = "change the drift rules of a project's monitoring"
+    RETIRE_MODEL = "retire model versions (stop serving, archive, record the end of life)"
+    CLEAN_DATA = "set retention rules and delete data by them"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -83,6 +88,15 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.RUN_EXPERIMENT: _BUILDERS,
     # A retrain builds a dataset version, trains, registers and validates: the people who train.
     Permission.RETRAIN: _BUILDERS,
+    # Stage 8: a reviewer signs a version off (never one they trained or registered: see
+    # models.approval); the sign-off that completes the approval makes the APPROVE_MODEL move.
+    Permission.SIGN_OFF: frozenset({"reviewer"}),
+    Permission.ANCHOR_AUDIT: frozenset({"reviewer", "admin"}),
+    Permission.CONFIGURE_MONITORING: _BUILDERS,  # who deploys sets what counts as drift
+    # Retiring is terminal: whoever runs the model in production (analysts) and admins; a reviewer
+    # judges, a stakeholder reads. Deleting data by retention rules is an admin's decision alone.
+    Permission.RETIRE_MODEL: _BUILDERS,
+    Permission.CLEAN_DATA: frozenset({"admin"}),
 }
 
 

@@ -15,7 +15,20 @@ from lifecycle.workspace import Workspace
 DEMO_PASSWORD = "lifecycle-demo"
 DEMO_TRIALS = 3
 DEMO_SPACE = {"learning_rate": {"log_uniform": [0.05, 0.3]}, "max_leaf_nodes": [15, 31, 63]}  # small: seeding stays fast
-DEMO_USERS = {"admin": "admin", "ana": "analyst", "rey": "reviewer", "sam": "stakeholder"}
+# A high-risk project needs two reviewers' sign-off: rey and val.
+DEMO_USERS = {"admin": "admin", "ana": "analyst", "rey": "reviewer", "val": "reviewer", "sam": "stakeholder"}
+# What the demo reviewers state at sign-off, on the items that are a reviewer's statement.
+DEMO_ATTESTATIONS = {
+    "regulations": "EU AI Act: not an Annex III use as framed (outreach ranking, a person decides); GDPR applies to "
+                   "the census answers; the programme's outreach policy.",
+    "training_data_bias": "Group sizes and base rates by sex and race read in the fairness review; relationship and "
+                          "marital status can stand in for sex, noted as a limitation.",
+    "human_oversight": "Outreach staff see the ranking and decide who is contacted; the model never contacts anyone.",
+    "risks_accepted": "The parity gap (advisory objective) is accepted for outreach ranking and watched.",
+    "privacy_security": "No direct identifiers in the inputs; the service binds 127.0.0.1; logs kept 90 days.",
+    "independent_validation": "Validation by its builder re-read: metrics, intervals and slices hold.",
+    "retirement_criteria": "Retire when ROC AUC falls under 0.85 on labelled feedback, or after 12 months.",
+}
 # Simulated history of the Income model (lifecycle.monitor.history): a few days of traffic ending at
 # seeding time, age shifted by +10 years from the third day on (the drift monitoring should confirm),
 # and true labels for 90% of rows six hours after each prediction.
@@ -33,6 +46,7 @@ DEMO_ABTEST_SEED = 17
 # The retrain a drift alert causes (``seed_retrain_from_alert``): the labelled production rows since
 # the planted drift began, the production version's parameters refitted on them.
 DEMO_RETRAIN_POLICY = "Retrain on drift"
+DEMO_DRIFT_WINDOW_SECONDS = 6 * 3600
 _seed_lock = threading.Lock()
 
 
@@ -58,6 +72,8 @@ def seed_demo(workspace: Workspace, progress: Progress = quiet) -> bool:
         analyst = auth.get_user(workspace, "ana")
         _income_project(workspace, analyst, progress)
         _credit_project(workspace, analyst, progress)
+        _refresh_monitoring(workspace, progress)
+        _retrain_on_the_planted_drift(workspace, progress)
         progress(1.0, "Demo workspace ready")
         return True
 
@@ -94,7 +110,8 @@ def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, da
     from lifecycle.validate import stage as validate_stage
     from lifecycle.deploy import promotion
     from lifecycle.develop import search
-    from lifecycle.models import registry, states
+    from lifecycle.govern import signoff
+    from lifecycle.models import registry
 
     progress(0.55, "Training: a baseline and a small random search (tracked runs)")
     common = dict(project_id=project_id, dataset_id=dataset_id, split_id=split_id, seed=0, cv_folds=3)
@@ -110,28 +127,65 @@ def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, da
     explain.explain_version(workspace, analyst, version, rows=explain.DEFAULT_ROWS)
     progress(0.69, "Reviewing model v1's fairness by sex, race and both (Fairlearn)")
     fairness_evidence.review_version(workspace, analyst, version.id)
-    progress(0.695, "Approving model v1 (the demo reviewer) and promoting it to production")
-    reviewer = auth.get_user(workspace, "rey")
-    states.transition(workspace, reviewer, version.id, "approved",
-                      "Evidence reviewed: blocking objectives met; the parity gap is advisory and noted.")
+    progress(0.695, "Signing model v1 off (two reviewers: a high-risk project) and promoting it to production")
+    statements = {item: signoff.ItemInput(judgement="accept", comment=text) for item, text in DEMO_ATTESTATIONS.items()}
+    signoff.sign_off(workspace, auth.get_user(workspace, "rey"), version.id, decision="conditional",
+                     comment="Evidence reviewed: blocking objectives met; the parity gap is advisory and noted.",
+                     items={**statements, "monitoring_plan": signoff.ItemInput(
+                         judgement="condition", comment="Drift and live performance monitored in stage 6 from the "
+                                                        "first week in production.")})
+    signoff.sign_off(workspace, auth.get_user(workspace, "val"), version.id, decision="approve",
+                     comment="Second review: evidence and rey's condition read; approved.", items=statements)
     promotion.move(workspace, analyst, version.id, "production", "First release of the income pre-screening model.")
     runner_up = sorted((r for r in result.runs if r.ok and r.id != result.best_run_id),
                        key=lambda r: -(r.primary_score or float("-inf")))
-    if runner_up:  # a second version for the reviewer to approve and the analyst to stage
+    if runner_up:  # a second version for the reviewers to sign off and the analyst to stage
         progress(0.698, "Registering and validating the runner-up run as model v2")
         second = registry.register_run(workspace, analyst, runner_up[0].id)
         validate_stage.validate_version(workspace, analyst, second.id, n_bootstrap=200)
+        explain.explain_version(workspace, analyst, second, rows=explain.DEFAULT_ROWS)
+    if len(runner_up) > 1:  # a version whose life ended: retired by the admin, with its archive
+        _retired_version(workspace, analyst, runner_up[1].id, progress)
+
+
+def _retired_version(workspace: Workspace, analyst: User, run_id: int, progress) -> None:
+    """The third-best trial, registered and validated, then retired as superseded (stage 9's demo)."""
+    from lifecycle import retire
+    from lifecycle.models import registry
+    from lifecycle.validate import stage as validate_stage
+
+    progress(0.699, "Registering model v3 and retiring it, superseded by v1 (with its archive)")
+    third = registry.register_run(workspace, analyst, run_id)
+    outcome = validate_stage.validate_version(workspace, analyst, third.id, n_bootstrap=200)
+    if outcome.version.state != "validated":  # a failing trial stays a candidate: nothing to retire
+        return
+    retire.decommission(workspace, auth.get_user(workspace, "admin"), third.id,
+                        reason="Superseded: v1 scores higher on the same split and serves production; kept on "
+                               "record, archived with its evidence.")
 
 
 def _simulated_history(workspace: Workspace, analyst: User, project_id: int, progress) -> None:
     """Days of simulated traffic in the production model's log, so Monitor has shape at once."""
     from lifecycle.monitor import history
+    from lifecycle.monitor.drift_config import configure_drift
 
     progress(0.699, f"Writing {DEMO_HISTORY_DAYS} days of simulated traffic into model v1's prediction log")
     history.write_history(workspace, project_id, days=DEMO_HISTORY_DAYS, rows_per_day=DEMO_HISTORY_ROWS_PER_DAY,
                           drift=DEMO_DRIFT, start_drift_day=DEMO_DRIFT_FROM_DAY,
                           label_delay=DEMO_LABEL_DELAY_SECONDS, label_share=DEMO_LABEL_SHARE, seed=DEMO_HISTORY_SEED,
                           actor=analyst)
+    # Six-hour windows: each holds about 1,250 of the demo's rows, so every window is judged (hourly
+    # ones fall below the minimum window size half the time) and a refresh reads 16 windows, not 96.
+    configure_drift(workspace, analyst, project_id, window_seconds=DEMO_DRIFT_WINDOW_SECONDS)
+
+
+def _refresh_monitoring(workspace: Workspace, progress) -> None:
+    """Every project's monitoring refreshed once, so the planted drift's alert is on record at first start."""
+    from lifecycle.monitor import refresh
+
+    for project in projects.list_projects(workspace):
+        progress(0.97, f"Refreshing the monitoring of {project.name} (drift, alerts, performance)")
+        refresh.refresh(workspace, project.id)
 
 
 def _concluded_abtest(workspace: Workspace, analyst: User, project_id: int, progress) -> None:
@@ -139,7 +193,7 @@ def _concluded_abtest(workspace: Workspace, analyst: User, project_id: int, prog
     test is concluded on its verdict (the challenger promoted, after the demo reviewer approves it,
     only if it won; else v1 kept)."""
     from lifecycle.deploy import promotion
-    from lifecycle.models import registry, states
+    from lifecycle.models import registry
     from lifecycle.records import ModelState
     from lifecycle.retrain import abtest, traffic, verdict
 
@@ -155,14 +209,31 @@ def _concluded_abtest(workspace: Workspace, analyst: User, project_id: int, prog
                                reason=f"Does the runner-up v{challenger.version} answer better on live traffic?")
     traffic.simulate_test_traffic(workspace, project_id, rows=int(test.plan["outcomes"]), seed=DEMO_ABTEST_SEED)
     status = verdict.running_status(workspace, project_id)
-    if status.winner == "challenger":
-        states.transition(workspace, auth.get_user(workspace, "rey"), challenger.id, "approved",
-                          f"Won A/B test #{test.id}: {status.sentence()}")
+    if status.winner == "challenger":  # promoting needs the approval: the demo reviewers sign it off
+        from lifecycle.govern import signoff
+
+        statements = {item: signoff.ItemInput(judgement="accept", comment=text)
+                      for item, text in DEMO_ATTESTATIONS.items()}
+        for reviewer in ("rey", "val"):
+            signoff.sign_off(workspace, auth.get_user(workspace, reviewer), challenger.id, decision="approve",
+                             comment=f"Won A/B test #{test.id}: {status.sentence()}", items=statements)
         why = f"The planned {status.outcomes:,} outcomes are in: {status.sentence()}"
     else:
         why = (f"The planned {status.outcomes:,} outcomes are in and v{challenger.version} is not better "
                f"({status.verdict}): v{champion.version} stays.")
     abtest.conclude_abtest(workspace, analyst, project_id, reason=why)  # promote a winner, else keep the champion
+
+
+def _retrain_on_the_planted_drift(workspace: Workspace, progress) -> None:
+    """The Income model's planted drift raised its alert at the refresh: the retrain it causes."""
+    from lifecycle.monitor import alerts
+
+    income = projects.find_project(workspace, "Income over 50K")
+    drift = alerts.alerts_for(workspace, income.id, state="open", kind="drift")
+    if drift:
+        progress(0.98, f"Retraining the income model on the rows since its drift (policy {DEMO_RETRAIN_POLICY!r}, "
+                       f"drift alert #{drift[-1].id})")
+        seed_retrain_from_alert(workspace, drift[-1])
 
 
 def seed_retrain_from_alert(workspace: Workspace, alert) -> Retrain:

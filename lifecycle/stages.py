@@ -8,8 +8,11 @@ from __future__ import annotations
 from lifecycle.data.status import STAGE as DATA
 from lifecycle.deploy.status import STAGE as DEPLOY
 from lifecycle.develop.status import STAGE as DEVELOP
+from lifecycle.govern.status import STAGE as GOVERN
+from lifecycle.monitor.status import STAGE as MONITOR
 from lifecycle.problem.status import STAGE as PROBLEM
 from lifecycle.records import Project
+from lifecycle.retire.status import STAGE as RETIRE
 from lifecycle.retrain.status import STAGE as RETRAIN
 from lifecycle.status import Stage, StageProgress, StageState
 from lifecycle.validate.status import STAGE as VALIDATE
@@ -17,12 +20,10 @@ from lifecycle.workspace import Workspace
 
 STAGES: tuple[Stage, ...] = (
     PROBLEM, DATA, DEVELOP, VALIDATE, DEPLOY,
-    Stage(number=6, name="Monitor", purpose="Watches traffic, latency, drift and live performance against the "
-                                            "objectives, and raises alerts."),
+    MONITOR,
     RETRAIN,
-    Stage(number=8, name="Govern", purpose="Collects the evidence, the model card and the reviewer's sign-off."),
-    Stage(number=9, name="Retire", purpose="Decommissions a version, cleans data by retention rules and writes the "
-                                           "hand-over report."),
+    GOVERN,
+    RETIRE,
 )
 NAMES = tuple(stage.name for stage in STAGES)
 

@@ -32,7 +32,7 @@ manifest = promotion.manifest_for(workspace, project.id)
 promotion_panels.serving(manifest)
 
 st.markdown("##### Gates")
-st.caption("Staging needs a validated version; production needs a reviewer's approval (four eyes). "
+st.caption("Staging needs a validated version; production needs the reviewers' sign-off (Govern, four eyes). "
            "One version serves production at a time: promoting another moves the current one back to staging.")
 promotion_panels.gate_table(versions)
 

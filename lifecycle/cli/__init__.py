@@ -13,14 +13,15 @@ import sys
 from pathlib import Path
 
 from lifecycle import config
-from lifecycle.cli import admin, alerts, data, deploy, develop, problem, retrain, review, simulate, validate
+from lifecycle.cli import (admin, alerts, data, deploy, develop, govern, monitor, problem, retire, retrain, review,
+                           simulate, validate)
 from lifecycle.cli.context import Context
 from lifecycle.errors import LifecycleError
 
 # Each module adds the sub-commands of its stage; the order here is the order `--help` lists them.
 # Domain modules that import scikit-learn, SHAP or Fairlearn are imported inside the commands,
 # so `python -m lifecycle project list` stays fast.
-STAGES = (admin, problem, data, develop, validate, review, deploy, simulate, alerts, retrain)
+STAGES = (admin, problem, data, develop, validate, review, deploy, simulate, monitor, alerts, retrain, govern, retire)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,10 +1,12 @@
 """CLI commands of the ground floor: ``workspace init``, ``user list|add|role|disable|enable|passwd`` and
-the audit trail (``audit verify|log``)."""
+the audit trail (``audit verify|log|export|keygen|anchor``; export and anchoring are the Govern stage's,
+imported when used)."""
 from __future__ import annotations
 
 import argparse
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from lifecycle import audit, auth, recovery, users
 from lifecycle.cli.context import Context, Result
@@ -46,13 +48,34 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
 
 
 def add_audit_parsers(groups, output: argparse.ArgumentParser) -> None:
-    """``audit verify|log``: the trail every stage writes to."""
+    """``audit verify|log|export|keygen|anchor``: the trail every stage writes to."""
     audit_group = groups.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
-    audit_group.add_parser("verify", parents=[output], help="check the hash chain").set_defaults(
-        handler=audit_verify, needs_actor=False)
+    verify = audit_group.add_parser("verify", parents=[output],
+                                    help="check the hash chain (and, with --anchor, that no anchored event is gone)")
+    verify.add_argument("--anchor", type=Path, default=None, help="an anchor file `audit anchor` wrote")
+    verify.add_argument("--public-key", type=Path, default=None,
+                        help="the .pub file of the key that must have signed the anchor")
+    verify.set_defaults(handler=audit_verify, needs_actor=False)
     log = audit_group.add_parser("log", parents=[output], help="recent events")
     log.add_argument("--limit", type=int, default=50)
     log.set_defaults(handler=audit_log, needs_actor=False)
+    export = audit_group.add_parser("export", parents=[output], help="write the trail (or part of it) as CSV or JSON")
+    export.add_argument("--format", choices=("csv", "json"), required=True)
+    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--project", default=None, help="a project's name: its events only")
+    export.add_argument("--version", type=int, default=None, help="a model version's id: its events only")
+    export.add_argument("--actor", default=None, help="one user's events only")
+    export.add_argument("--action", default=None, help="one action, or a prefix ending in '.' (model.)")
+    export.set_defaults(handler=audit_export, needs_actor=False)
+    keygen = audit_group.add_parser("keygen", parents=[output],
+                                    help="make an Ed25519 key pair for anchoring, outside the workspace's folder")
+    keygen.add_argument("--out", type=Path, required=True, help="the private key file (the public one gets .pub)")
+    keygen.set_defaults(handler=audit_keygen, needs_actor=False)
+    anchor = audit_group.add_parser("anchor", parents=[output],
+                                    help="sign the chain's head into a small file kept elsewhere")
+    anchor.add_argument("--key", type=Path, required=True, help="the private key `audit keygen` wrote")
+    anchor.add_argument("--out", type=Path, required=True, help="the anchor file to write (outside the workspace)")
+    anchor.set_defaults(handler=audit_anchor)
 
 
 def workspace_init(context: Context, args: argparse.Namespace) -> Result:
@@ -128,12 +151,65 @@ def user_passwd(context: Context, args: argparse.Namespace) -> Result:
 
 
 def audit_verify(context: Context, args: argparse.Namespace) -> Result:
-    """Check the audit trail's hash chain; prints whether it is intact or where it breaks.
-    Exit 0 when intact, 1 when broken."""
+    """Check the audit trail's hash chain; prints whether it is intact or the first broken event. With
+    --anchor, also check the anchor's signature (against --public-key when given), that it belongs to this
+    workspace, and that every anchored event is still there unchanged (deleted newest events show).
+    Exit 0 when intact, 1 when broken or the anchor is refused; 2 for an unreadable anchor or key file."""
     verdict = audit.verify_chain(context.workspace)
     text = (f"Audit chain intact: {verdict.events} events." if verdict.ok
             else f"Audit chain BROKEN at event {verdict.first_broken}: {verdict.reason}.")
-    return Result(text, asdict(verdict), exit_code=0 if verdict.ok else 1)
+    if args.anchor is None:
+        return Result(text, asdict(verdict), exit_code=0 if verdict.ok else 1)
+    from lifecycle.govern.anchor import verify_anchor
+
+    checked = verify_anchor(context.workspace, args.anchor, args.public_key)
+    key = (f"key {checked.key_fingerprint}" + ("" if checked.key_given else
+                                             " (the anchor's own; pass --public-key to check who signed)"))
+    text += (f"\nAnchor OK ({key}): {checked.reason}." if checked.ok else f"\nAnchor REFUSED ({key}): {checked.reason}.")
+    return Result(text, {**asdict(verdict), "anchor": asdict(checked)}, exit_code=0 if verdict.ok and checked.ok else 1)
+
+
+def audit_export(context: Context, args: argparse.Namespace) -> Result:
+    """Write the trail's events (narrowed by --project, --version, --actor, --action) to --out as CSV
+    (formula-like cells neutralised) or JSON (with the chain's verdict); prints how many. Exit 0; 2 for
+    an unknown project or an existing --out."""
+    from lifecycle.errors import InputError
+    from lifecycle.govern.audit_trail import TrailFilter, events, export
+    from lifecycle.problem.projects import find_project
+
+    if args.out.exists():
+        raise InputError(f"{args.out} already exists.", "Pick a new file name; an export never overwrites a file.")
+    project_id = None if args.project is None else find_project(context.workspace, args.project).id
+    selection = TrailFilter(project_id=project_id, version_id=args.version, actor=args.actor, action=args.action)
+    data = export(context.workspace, args.format, selection)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    count = len(events(context.workspace, selection))
+    return Result(f"Wrote {count} audit events to {args.out}.", {"path": str(args.out), "events": count,
+                                                                 "format": args.format})
+
+
+def audit_keygen(context: Context, args: argparse.Namespace) -> Result:
+    """Make an Ed25519 key pair for anchoring: the private key at --out (readable by you only) and the
+    public key beside it (.pub); prints both paths. Exit 0; 2 for a path inside the workspace's folder or
+    an existing file."""
+    from lifecycle.govern.anchor import keygen
+
+    private, public = keygen(context.workspace, args.out)
+    return Result(f"Wrote the private key {private} (keep it secret, outside the workspace) and the public key "
+                  f"{public} (give it to whoever verifies).", {"private_key": str(private), "public_key": str(public)})
+
+
+def audit_anchor(context: Context, args: argparse.Namespace) -> Result:
+    """Sign the audit chain's head (events, last hash, workspace id) with --key into --out; prints what it
+    covers. Keep the file elsewhere; `audit verify --anchor FILE` checks the trail against it. Exit 0; 2
+    when the actor may not anchor, a path lies inside the workspace's folder, --out exists, or the chain is
+    broken."""
+    from lifecycle.govern.anchor import anchor_trail
+
+    signed = anchor_trail(context.workspace, context.actor, args.key, args.out)
+    return Result(f"Anchored {signed.events} events (last {signed.last_seq}, hash {signed.last_hash[:16]}…) with key "
+                  f"{signed.key_fingerprint} in {args.out}.", asdict(signed))
 
 
 def audit_log(context: Context, args: argparse.Namespace) -> Result:

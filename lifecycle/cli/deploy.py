@@ -172,8 +172,11 @@ def export_bundle_command(context: Context, args: argparse.Namespace) -> Result:
     Prints what was written and how to start it. Exit 0; 2 on a refused permission, an unknown or rejected
     version, or a folder that is not empty."""
     from lifecycle.deploy import bundle
+    from lifecycle.govern.card import model_card
 
-    written = bundle.export_bundle(context.workspace, context.actor, args.version_id, args.folder)
+    card = model_card(context.workspace, args.version_id, "md", serving_port=bundle.PORT,
+                      generated_by=context.actor.name)  # the one card (Govern's), with the bundle's commands
+    written = bundle.export_bundle(context.workspace, context.actor, args.version_id, args.folder, model_card=card)
     text = (f"Wrote the bundle of model version {written.version_id} to {written.folder}: {len(written.files)} files, "
             f"{len(written.modules)} vendored modules, {len(written.requirements)} pinned requirements.\n"
             f"Start it: cd {written.folder} && python serve.py   (or docker build; see MODEL_CARD.md)")

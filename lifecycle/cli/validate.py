@@ -1,12 +1,12 @@
-"""CLI commands of stage 4 (Validate) and the model state machine: ``validate``, ``approve`` and
-``move`` (which also rejects: ``move ID rejected --reason ...``)."""
+"""CLI commands of stage 4 (Validate) and the model state machine: ``validate``, ``approve`` (a
+sign-off with the decision approve: see ``cli/govern.py``) and ``move`` (which also rejects:
+``move ID rejected --reason ...``)."""
 from __future__ import annotations
 
 import argparse
 
 from lifecycle.cli.context import Context, Result
 from lifecycle.errors import GateRefused
-from lifecycle.records import ModelState
 
 
 def add_parsers(groups, output: argparse.ArgumentParser) -> None:
@@ -20,9 +20,11 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
     validate.set_defaults(handler=validate_command)
 
     approve = groups.add_parser("approve", parents=[output],
-                                help="approve a validated version (a reviewer who did not train it)")
+                                help="sign a version off with the decision approve (as `signoff --decision approve`)")
     approve.add_argument("version_id", type=int)
-    approve.add_argument("--reason", default="approved from the command line")
+    approve.add_argument("--reason", default="approved from the command line", help="the sign-off's comment")
+    approve.add_argument("--item", action="append", default=[], metavar="ID=JUDGEMENT[:COMMENT]",
+                         help="judge one checklist item, as with signoff")
     approve.set_defaults(handler=approve_command)
 
     move = groups.add_parser("move", parents=[output], help="move a model version to another state")
@@ -57,14 +59,19 @@ def validate_command(context: Context, args: argparse.Namespace) -> Result:
 
 
 def approve_command(context: Context, args: argparse.Namespace) -> Result:
-    """Approve a validated version (four eyes: a reviewer who neither trained nor registered it);
-    prints "Model version ID is now approved." Exit 0; 2 when the gate refuses."""
-    return _move(context, args.version_id, ModelState.APPROVED, args.reason)
+    """Approval is the Govern stage's sign-off: this records the acting reviewer's sign-off with the
+    decision approve (``signoff ID --decision approve --comment REASON``); the version is approved once
+    as many reviewers as its risk tier needs have signed. Prints the outcome. Exit 0 when recorded; 1
+    when blocking evidence or a blocking statement is missing (named); 2 on a refused permission (not a
+    reviewer, their own model) or bad input."""
+    from lifecycle.cli.govern import signoff_result
+
+    return signoff_result(context, args.version_id, "approve", args.reason, args.item)
 
 
 def move_command(context: Context, args: argparse.Namespace) -> Result:
-    """Move a model version to STATE through its gate (staging, production, retired, rejected...),
-    rewriting the deployment manifest when serving changes; prints "Model version ID is now STATE."
+    """Move a model version to STATE through its gate (staging, production, rejected...; retiring is
+    the `retire` command), rewriting the deployment manifest when serving changes; prints "Model version ID is now STATE."
     Exit 0; 1 when the gate refuses (not validated, not approved: CI stops there); 2 when the move
     does not exist, the reason is missing or the role may not make it."""
     return _move(context, args.version_id, args.state, args.reason)

@@ -216,7 +216,16 @@ def get_dataset(workspace: Workspace, dataset_id: int) -> DatasetVersion:
     return dataset
 
 
+def check_rows_kept(dataset: DatasetVersion) -> None:
+    """Raise NotFound when a retention clean-up deleted the version's rows (its record and hash stay)."""
+    if dataset.deleted_at is not None:
+        raise NotFound(f"The rows of {dataset.label} were deleted by a retention clean-up on "
+                       f"{dataset.deleted_at:%Y-%m-%d}; its record and content hash are kept.",
+                       "Ingest the data again (a new version) to work with it.")
+
+
 def load_table(workspace: Workspace, dataset: DatasetVersion) -> pa.Table:
+    check_rows_kept(dataset)
     path = dataset_store.data_path(workspace.path, dataset)
     if not path.exists():
         raise NotFound(f"The rows of {dataset.label} are missing from {path.parent}.",

@@ -30,6 +30,7 @@ from contextlib import closing
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from lifecycle.data.datasets import check_rows_kept
 from lifecycle.data.numbers import detect_format
 from lifecycle.data.recipe.checks import UNFED_KINDS, dtype_kind
 from lifecycle.data.recipe.compiler import DETECT_VALUES
@@ -337,6 +338,7 @@ def profile_dataset(workspace: Workspace, dataset: DatasetVersion, *, target: st
                     task: str | None) -> DatasetProfile:
     """Compute the profile of a dataset version (two scans in DuckDB; see the module doc)."""
     _check_arguments(dataset, target, task)
+    check_rows_kept(dataset)
     path = dataset_store.data_path(workspace.path, dataset)
     if not path.exists():
         raise NotFound(f"The rows of {dataset.label} are missing from {path.parent}.",

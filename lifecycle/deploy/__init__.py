@@ -9,7 +9,8 @@ manifest that follows them), ``status`` (the stage's status and each version's g
 service's process), ``serving`` (the services of a workspace's projects), ``prediction_log`` (its Parquet log of predictions and feedback), ``stats``
 (traffic, errors and latency from that log), ``batch`` (a CSV or Parquet file scored by a version
 of the workspace, refused rows named), ``bundle`` (a self-contained serving folder for one
-version), ``vendoring`` (the code and pinned requirements a bundle carries), ``model_card`` (its card).
+version), ``vendoring`` (the code and pinned requirements a bundle carries), ``model_card`` (what the model
+card says about serving; the card itself is Govern's).
 """
 import lazy_loader as lazy
 

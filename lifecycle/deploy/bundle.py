@@ -4,8 +4,9 @@ The folder holds the skops model under ``model/``, its input schema, a deploymen
 (the service's own format, artifact path relative), ``serve.py`` (starts the scoring service from
 the folder with plain Python), the ``lifecycle`` modules the service imports (found by reading the
 code, see ``vendoring``), a ``requirements.txt`` pinned to the project's versions with only what
-serving needs, a ``Dockerfile`` on a slim Python base, the model card, and ``bundle.json`` (what
-was exported, with every file's SHA-256).
+serving needs, a ``Dockerfile`` on a slim Python base, the model card (``MODEL_CARD.md``, made by the Govern
+stage and passed in: Deploy comes before Govern in the house), and ``bundle.json`` (what was exported, with
+every file's SHA-256).
 
 The folder is written beside its destination and renamed into place, so a failed export leaves
 nothing behind; an existing non-empty folder is never overwritten.
@@ -28,7 +29,6 @@ from lifecycle.dataclass_json import to_jsonable
 from lifecycle.deploy import vendoring
 from lifecycle.deploy.labels import class_labels
 from lifecycle.deploy.manifest import Manifest, ServedVersion, write_manifest
-from lifecycle.deploy.model_card import model_card
 from lifecycle.errors import InputError
 from lifecycle.hashing import sha256_file
 from lifecycle.models import registry
@@ -56,9 +56,10 @@ class Bundle:
     requirements: tuple[str, ...]  # name==version lines of requirements.txt
 
 
-def export_bundle(workspace: Workspace, actor: User, version_id: int, folder: Path) -> Bundle:
+def export_bundle(workspace: Workspace, actor: User, version_id: int, folder: Path, *, model_card: str) -> Bundle:
     """Write the serving bundle of model version ``version_id`` into ``folder`` (created; it must not
-    exist or be empty). Raises PermissionDenied (needs EXPORT_MODEL), NotFound, or InputError (a
+    exist or be empty), with ``model_card`` (Markdown: ``lifecycle.govern.card.model_card(workspace,
+    version_id, "md", serving_port=PORT)``) as ``MODEL_CARD.md``. Raises PermissionDenied (needs EXPORT_MODEL), NotFound, or InputError (a
     rejected version, a non-empty folder, a model file changed since registration)."""
     require(actor, Permission.EXPORT_MODEL)
     folder = Path(folder)
@@ -106,8 +107,7 @@ def export_bundle(workspace: Workspace, actor: User, version_id: int, folder: Pa
         (staging / ENTRY).write_text(SERVE_PY.format(service=SERVICE_MODULE, port=PORT))
         (staging / "Dockerfile").write_text(DOCKERFILE.format(base=BASE_IMAGE, port=PORT))
         (staging / ".dockerignore").write_text("logs/\n**/__pycache__/\n")
-        (staging / "MODEL_CARD.md").write_text(model_card(workspace, version, project, port=PORT,
-                                                          exported_by=actor.name))
+        (staging / "MODEL_CARD.md").write_text(model_card)
         files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
         (staging / "bundle.json").write_text(json.dumps({
             "project": project.name, "project_id": project.id, "version": version.version,

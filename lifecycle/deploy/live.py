@@ -7,7 +7,8 @@ that thread, while requests go on being answered by the current snapshot; the ne
 replaces it in one assignment, so no request is dropped. A manifest that cannot be read, names a
 version whose artifact is missing (an unknown version) or changed, or holds untrusted types is
 refused as a whole, with the reason logged and kept for ``/health``, and the previous snapshot
-keeps serving.
+keeps serving. A manifest the workspace wrote empty (its last version retired with nothing to
+replace it) stops the answers: requests get a 503 that says so.
 """
 from __future__ import annotations
 
@@ -175,6 +176,13 @@ class Deployment:
                 manifest = read_manifest(self.folder)
                 if self.live is not None and manifest == self.live.manifest:
                     return False
+                if not manifest.versions and manifest.shadow is None and self.live is not None:
+                    # written empty on purpose (the version retired with nothing to replace it): stop answering
+                    self.live, self._served = None, {}
+                    self.refusal = (f"The deployment manifest {path} (generation {manifest.generation}) names no "
+                                    "version: nothing is served.")
+                    LOGGER.info(self.refusal)
+                    return True
                 live = self._build(manifest)
             except (LifecycleError, OSError, ValueError, TypeError, KeyError) as error:
                 kept = f"; still serving {self._describe(self.live)}" if self.live else ""
@@ -182,6 +190,11 @@ class Deployment:
                 LOGGER.warning(self.refusal)
                 return False
             self.live, self.refusal = live, None
+            # Forget versions the new manifest no longer names (a retired one is never served from memory
+            # again: naming it anew means loading its file, which retirement took away). Requests still
+            # running on the previous snapshot keep their own references.
+            kept = {id(s.batcher) for s in live.answering + ((live.shadow,) if live.shadow else ())}
+            self._served = {key: s for key, s in self._served.items() if id(s.batcher) in kept}
             LOGGER.info("Serving %s (manifest generation %s).", self._describe(live), manifest.generation)
             return True
 

@@ -40,6 +40,9 @@ FEEDBACK_SCHEMA = pa.schema([
     ("request_id", pa.string()), ("row", pa.int32()), ("label", pa.string()), ("time", pa.timestamp("us")),
 ])
 ANSWER, SHADOW = "answer", "shadow"
+# The route of rows written into the log without the service (the simulator's history): the
+# service's own stats leave them out; monitoring reads them (see monitor.marks).
+HISTORY_ROUTE = "simulated"
 
 
 class SegmentWriter:

@@ -106,6 +106,9 @@ def manifest_for(workspace: Workspace, project_id: int) -> Manifest | None:
 
 
 def _served(workspace: Workspace, folder: Path, version: ModelVersion, share: float) -> ServedVersion:
+    if version.state.is_closed:  # the state machine ends its deployments; a manifest never names it
+        raise InputError(f"Model {version.label} is {version.state} and can never serve again, yet a deployment of "
+                         "it is on record as active.", "Promote another version to production to replace it.")
     path = artifact_path(workspace, version)
     if not path.exists():
         raise NotFound(f"The artifact of model {version.label} is missing ({path.name}).",

@@ -11,6 +11,7 @@ import pandas as pd
 
 from lifecycle.clock import utc_now
 from lifecycle.deploy.paths import log_dir, predictions_dir
+from lifecycle.deploy.prediction_log import HISTORY_ROUTE
 from lifecycle.store import prediction_log as log_store
 
 
@@ -46,10 +47,12 @@ class ServiceStats:
 
 
 def log_stats(log_folder: Path, *, minutes: float = 5, now: datetime | None = None) -> ServiceStats:
-    """Traffic stats from the prediction log in ``log_folder`` over the last ``minutes`` (UTC)."""
+    """Traffic stats from the prediction log in ``log_folder`` over the last ``minutes`` (UTC): what the
+    service answered, so history the simulator wrote into the log (``HISTORY_ROUTE``) is left out."""
     until = now or utc_now()
     since = until - timedelta(minutes=minutes)
-    frame, found = log_store.traffic(predictions_dir(log_folder), since, until + timedelta(microseconds=1))
+    frame, found = log_store.traffic(predictions_dir(log_folder), since, until + timedelta(microseconds=1),
+                                     exclude_route=HISTORY_ROUTE)
     seconds = minutes * 60.0
     records = frame.to_dict("records")
     total = next((_entry({**row, "version_id": None, "version": None}, seconds) for row in records

@@ -20,14 +20,14 @@ class GateCheck:
 
 
 def gates(version: ModelVersion) -> list[GateCheck]:
-    """The promotion gates of a version in order: validated (staging needs it), approved by a
-    reviewer (production needs it), in staging, serving in production."""
+    """The promotion gates of a version in order: validated (staging needs it), approved by the
+    reviewers' sign-off (production needs it), in staging, serving in production."""
     validated = version.state.reached(ModelState.VALIDATED)
     staged = version.state in (ModelState.STAGING, ModelState.PRODUCTION)
     serving = version.state == ModelState.PRODUCTION
     return [  # short words: the page shows them side by side in one table
         GateCheck(gate="Validated", passed=validated, needs="" if validated else "validate it"),
-        GateCheck(gate="Approved", passed=version.approved, needs="" if version.approved else "a reviewer's approval"),
+        GateCheck(gate="Approved", passed=version.approved, needs="" if version.approved else "the reviewers' sign-off"),
         GateCheck(gate="Staging", passed=staged, needs="" if staged else "an analyst stages it"),
         GateCheck(gate="Production", passed=serving, needs="" if serving else "an analyst promotes it"),
     ]
@@ -42,7 +42,7 @@ def stage_status(workspace: Workspace, project: Project) -> StageState:
     versions = model_store.versions_for(cursor, project.id)
     if any(v.state.reached(ModelState.VALIDATED) and not v.state.is_closed for v in versions):
         return StageState(stage="Deploy", state=StageProgress.READY,
-                          reason="Promote a validated version: staging, then production once a reviewer approves it.")
+                          reason="Promote a validated version: staging, then production once reviewers sign it off.")
     return StageState(stage="Deploy", state=StageProgress.BLOCKED, reason="Needs a validated model version (Validate).")
 
 

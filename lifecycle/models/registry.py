@@ -19,7 +19,7 @@ from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError, NotFound
 from lifecycle.hashing import sha256_file
 from lifecycle.models.artifacts import TRUSTED_TYPES, ArtifactRefused, load_artifact  # noqa: F401 (public here too)
-from lifecycle.records import InputColumn, ModelVersion
+from lifecycle.records import InputColumn, ModelState, ModelVersion
 from lifecycle.records import User
 from lifecycle.store import audit_log
 from lifecycle.store import models as model_store
@@ -102,7 +102,11 @@ def _refuse(workspace: Workspace, version: ModelVersion, actor_name: str, proble
 
 def load_pipeline(workspace: Workspace, version: ModelVersion, *, actor_name: str = "system") -> Pipeline:
     """Load a registered pipeline after checking its hash and every type it needs (``load_artifact``);
-    a refusal is written to the audit trail before it is raised."""
+    a refusal is written to the audit trail before it is raised. A retired version is refused
+    (InputError): it can never serve or score again."""
+    if version.state == ModelState.RETIRED:
+        raise InputError(f"Model {version.label} is retired: it can never serve or score again.",
+                         "Its artifact is kept in its archive (Retire page); use a version that is not retired.")
     try:
         return load_artifact(artifact_path(workspace, version), version.artifact_hash, version.label)
     except ArtifactRefused as refused:

@@ -5,13 +5,20 @@ and writes the audit event in the same transaction as the state change.
     rejected is a dead end, reachable from every state before production.
 
 Promotion gates (the Deploy stage): ``staging`` needs a validated version; ``production`` needs
-an approved one (a reviewer's four-eyes approval, recorded on the version). A validated version
-can go to staging first and be approved there. A project has one production version: promoting
-another moves the old one back to staging in the same transaction, and ``rollback`` restores the
-previous production version. Each period in production is a deployment on record.
+an approved one. Approval is the Govern stage's sign-off: the move to ``approved`` needs a complete
+sign-off on record (as many distinct reviewers as the risk tier asks, none of whom trained or
+registered the version: :mod:`lifecycle.models.approval`), and the sign-off that completes it makes
+the move. A validated version can go to staging first and be approved there. A project has one
+production version: promoting another moves the old one back to staging in the same transaction,
+and ``rollback`` restores the previous production version. Each period in production is a deployment on record.
 
 Who may make a move comes from the one permission registry in :mod:`lifecycle.auth`; a gate adds
 what must hold beyond the role (a passing validation, four eyes).
+
+``retired`` is terminal: no move leaves it. Any validated version can be retired, but only through
+the Retire stage's decommission flow (``retire.decommission``), which moves traffic to a replacement,
+archives the version with its evidence and records the retirement in the same transaction; it calls
+``retire`` here. ``transition`` refuses a move to ``retired`` and names that flow.
 """
 from __future__ import annotations
 
@@ -20,11 +27,14 @@ from typing import Callable
 
 from lifecycle.auth import Permission, can, roles_with
 from lifecycle.errors import GateRefused, InputError, NotFound, PermissionDenied
+from lifecycle.models.approval import approval_state
 from lifecycle.records import ModelState, ModelVersion
 from lifecycle.records import User
 from lifecycle.store import audit_log
 from lifecycle.store import deployments as deployment_store
 from lifecycle.store import models as model_store
+from lifecycle.store import projects as project_store
+from lifecycle.store import signoffs as signoff_store
 from lifecycle.workspace import Workspace
 
 Check = Callable[[Workspace, User, ModelVersion], None]
@@ -63,7 +73,8 @@ def _validation_passed(workspace: Workspace, _actor: User, version: ModelVersion
 
 def _may_not_approve(actor: User, permission: Permission) -> PermissionDenied:
     return PermissionDenied(f"{actor.name} ({actor.role}) may not {permission.value}.",
-                            f"Only a {' or '.join(roles_with(permission))} who did not train this model can approve it.")
+                            f"Approval is a sign-off: only a {' or '.join(roles_with(permission))} who did not train "
+                            "this model can sign it off (Govern).")
 
 
 def four_eyes(_workspace: Workspace, actor: User, version: ModelVersion) -> None:
@@ -74,40 +85,55 @@ def four_eyes(_workspace: Workspace, actor: User, version: ModelVersion) -> None
                                "Ask another reviewer: approval needs four eyes.")
 
 
+def _signed_off(workspace: Workspace, actor: User, version: ModelVersion) -> None:
+    """The approve gate: four eyes, not approved yet, and a complete sign-off on record that
+    ``actor`` is part of (the sign-off that completes it makes this move)."""
+    four_eyes(workspace, actor, version)
+    if version.approved:
+        raise GateRefused(f"Model {version.label} is already approved (by {version.approved_by}).",
+                          "An analyst can promote it to production.")
+    cursor = workspace.db.cursor()
+    project = project_store.get(cursor, version.project_id)
+    tier = project.risk_tier if project is not None else "high"  # a version without its project: the strictest
+    report = model_store.latest_validation(cursor, version.id)
+    approval = approval_state(version, signoff_store.for_version(cursor, version.id), risk_tier=tier,
+                              validated_at=None if report is None else report.created_at)
+    if not approval.complete:
+        raise GateRefused(f"Model {version.label} is approved by a complete sign-off only: {approval.progress}, "
+                          f"and a {tier}-risk project needs {approval.needed}.",
+                          f"Reviewers sign it off on the Govern page (stage 8) or with the command: python -m "
+                          f"lifecycle signoff {version.id} --decision approve --comment TEXT.")
+    if actor.name not in approval.signers:
+        raise PermissionDenied(f"{actor.name} has not signed off {version.label}.",
+                               "The reviewer whose sign-off completes the approval makes the move.")
+
+
 def _approved(_workspace: Workspace, _actor: User, version: ModelVersion) -> None:
     if not version.approved:
         raise GateRefused(f"Model {version.label} has not been approved; production needs a reviewer's approval.",
-                         "A reviewer who did not train it approves it first, on the Validate or Deploy page "
-                         "(or with the approve command).")
+                         "Reviewers who did not train it sign it off first, on the Govern page "
+                         "(or with the signoff command).")
 
 
 _S = ModelState
 _MOVE = Gate(Permission.MOVE_MODEL)
 _REJECT = Gate(Permission.REJECT_MODEL)
-_APPROVE = Gate(Permission.APPROVE_MODEL, four_eyes, refusal=_may_not_approve)
+_APPROVE = Gate(Permission.APPROVE_MODEL, _signed_off, refusal=_may_not_approve)
 _TO_PRODUCTION = Gate(Permission.MOVE_MODEL, _approved)
-
-
-def _not_yet_approved(workspace: Workspace, actor: User, version: ModelVersion) -> None:
-    four_eyes(workspace, actor, version)
-    if version.approved:
-        raise GateRefused(f"Model {version.label} is already approved (by {version.approved_by}).",
-                          "An analyst can promote it to production.")
-
-
-_APPROVE_IN_STAGING = Gate(Permission.APPROVE_MODEL, _not_yet_approved, refusal=_may_not_approve)
+_RETIRE = Gate(Permission.RETIRE_MODEL)
 
 TRANSITIONS: dict[tuple[ModelState, ModelState], Gate] = {
     (_S.CANDIDATE, _S.VALIDATED): Gate(Permission.VALIDATE_MODEL, _validation_passed),
     (_S.VALIDATED, _S.APPROVED): _APPROVE,
     (_S.VALIDATED, _S.STAGING): _MOVE,  # staging needs a validated version
     (_S.APPROVED, _S.STAGING): _MOVE,
-    (_S.STAGING, _S.APPROVED): _APPROVE_IN_STAGING,  # approved while in staging: it stays in staging
+    (_S.STAGING, _S.APPROVED): _APPROVE,  # approved while in staging: it stays in staging
     (_S.APPROVED, _S.PRODUCTION): _TO_PRODUCTION,  # production needs an approved version
     (_S.STAGING, _S.PRODUCTION): _TO_PRODUCTION,
     (_S.PRODUCTION, _S.STAGING): _MOVE,
-    (_S.PRODUCTION, _S.RETIRED): _MOVE,
-    (_S.STAGING, _S.RETIRED): _MOVE,
+    # the end of life of a version that passed validation (a candidate that never did is rejected);
+    # nothing leaves retired
+    **{(state, _S.RETIRED): _RETIRE for state in (_S.VALIDATED, _S.APPROVED, _S.STAGING, _S.PRODUCTION)},
     **{(state, _S.REJECTED): _REJECT for state in _S.path()[:_S.path().index(_S.PRODUCTION)]},
 }
 
@@ -121,7 +147,23 @@ class Move:
 
 def transition(workspace: Workspace, actor: User, version_id: int, to_state: str, reason: str) -> ModelVersion:
     """Move a model version to ``to_state`` (a ``ModelState`` or its string) if its gate allows it;
-    audit the move and its reason."""
+    audit the move and its reason. A move to ``retired`` is refused (InputError): it goes through the
+    decommission flow, which archives the version first."""
+    if to_state == ModelState.RETIRED:
+        raise InputError(f"Model version #{version_id} is retired through the decommission flow, not by a move.",
+                         "Retire it on the Retire page or with `retire VERSION_ID --reason TEXT`: it stops serving, "
+                         "moves traffic to a replacement and archives the version with its evidence.")
+    return _move(workspace, actor, version_id, to_state, reason)
+
+
+def retire(workspace: Workspace, actor: User, version_id: int, reason: str) -> ModelVersion:
+    """Move a version to ``retired`` (terminal) through its gate (``Permission.RETIRE_MODEL``), ending
+    every deployment it has; audited. Only the decommission flow (``lifecycle.retire``) calls it, inside
+    its own transaction with the archive and the retirement record. Raises what ``transition`` raises."""
+    return _move(workspace, actor, version_id, ModelState.RETIRED, reason)
+
+
+def _move(workspace: Workspace, actor: User, version_id: int, to_state: str, reason: str) -> ModelVersion:
     with workspace.db.transaction() as cursor:
         version = model_store.get_version(cursor, version_id)
         if version is None:
@@ -226,10 +268,11 @@ def rollback(workspace: Workspace, actor: User, project_id: int, reason: str) ->
 
 
 def possible_moves(workspace: Workspace, actor: User, version: ModelVersion) -> list[Move]:
-    """Every move out of the version's state, each allowed or blocked with the reason (for disabled buttons)."""
+    """Every move out of the version's state, each allowed or blocked with the reason (for disabled buttons).
+    Retirement is not among them: it is the Retire stage's decommission flow."""
     moves = []
     for (frm, to), gate in TRANSITIONS.items():
-        if frm != version.state:
+        if frm != version.state or to == ModelState.RETIRED:
             continue
         try:
             gate(workspace, actor, version)

@@ -14,8 +14,10 @@ traffic stats, the drift engine) reads simulated rows unchanged. The mark lives 
 """
 from __future__ import annotations
 
+from lifecycle.deploy.prediction_log import HISTORY_ROUTE
+
 SIMULATED_PREFIX = "sim-"
-HISTORY_ROUTE = "simulated"
+__all__ = ["HISTORY_ROUTE", "SIMULATED_PREFIX", "is_simulated"]
 
 
 def is_simulated(request_id: str | None) -> bool:

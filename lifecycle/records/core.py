@@ -90,6 +90,7 @@ class DatasetVersion:
     auxiliary: bool
     created_at: datetime
     created_by: str
+    deleted_at: datetime | None = None  # its rows deleted by a retention clean-up; the record and hash stay
 
     @property
     def table(self) -> str:

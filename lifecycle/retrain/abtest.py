@@ -175,7 +175,7 @@ def _end_split(cursor, test: ABTest, actor_name: str, reason: str, *, restore_ch
 def conclude_abtest(workspace: Workspace, actor: User, project_id: int, *, decision: str | None = None,
                     reason: str = "") -> tuple[ABTest, ABTestStatus]:
     """Conclude the running test on its verdict: ``promote`` moves the challenger to production through
-    the normal gate (it needs a reviewer's approval; the champion goes back to staging), ``keep``
+    the normal gate (it needs the reviewers' sign-off; the champion goes back to staging), ``keep``
     returns all traffic to the champion; ``None`` follows the verdict (promote only a challenger found
     better). The decision, its numbers and who made it go to the audit trail. Raises InputError (no
     running test, no labelled outcomes, promoting a challenger the test found worse, an unknown

@@ -15,8 +15,9 @@ from lifecycle.records import ColumnSchema, DatasetVersion, Lineage
 from lifecycle.store import dataset_files
 from lifecycle.store.db import quote_identifier
 
-_COLUMNS = ("id, project_id, name, version, rows, columns, content_hash, lineage, auxiliary, "
-            "created_at, created_by")
+_INSERTED = ("id, project_id, name, version, rows, columns, content_hash, lineage, auxiliary, "
+             "created_at, created_by")
+_COLUMNS = _INSERTED + ", deleted_at"
 
 
 def files_dir(workspace_path: Path) -> Path:
@@ -29,14 +30,14 @@ def data_path(workspace_path: Path, dataset: DatasetVersion) -> Path:
 
 def _record(row: tuple) -> DatasetVersion:
     (id_, project_id, name, version, rows, columns, content_hash, lineage, auxiliary,
-     created_at, created_by) = row
+     created_at, created_by, deleted_at) = row
     lineage_data = json.loads(lineage)
     lineage_data["notes"] = tuple(lineage_data.get("notes", ()))
     return DatasetVersion(
         id=id_, project_id=project_id, name=name, version=version, rows=rows,
         columns=tuple(ColumnSchema(**c) for c in json.loads(columns)),
         content_hash=content_hash, lineage=Lineage(**lineage_data), auxiliary=auxiliary,
-        created_at=created_at, created_by=created_by,
+        created_at=created_at, created_by=created_by, deleted_at=deleted_at,
     )
 
 
@@ -70,7 +71,7 @@ def insert(cursor: duckdb.DuckDBPyConnection, *, project_id: int, name: str, tab
     columns = [ColumnSchema(name=f.name, dtype=arrow_type_name(f.type)) for f in table.schema]
     now = utc_now()
     cursor.execute(
-        f"INSERT INTO dataset_versions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO dataset_versions ({_INSERTED}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [dataset_id, project_id, name, version, table.num_rows,
          json.dumps([asdict(c) for c in columns]), content_hash,
          json.dumps({**asdict(lineage), "notes": list(lineage.notes)}), auxiliary, now, created_by],
@@ -92,13 +93,15 @@ def for_project(cursor: duckdb.DuckDBPyConnection, project_id: int) -> list[Data
 def by_content_hash(cursor: duckdb.DuckDBPyConnection, project_id: int,
                     content_hash: str) -> DatasetVersion | None:
     row = cursor.execute(
-        f"SELECT {_COLUMNS} FROM dataset_versions WHERE project_id = ? AND content_hash = ? ORDER BY id LIMIT 1",
+        f"SELECT {_COLUMNS} FROM dataset_versions WHERE project_id = ? AND content_hash = ? AND deleted_at IS NULL "
+        "ORDER BY id LIMIT 1",
         [project_id, content_hash]).fetchone()
     return _record(row) if row else None
 
 
 def hash_in_use(cursor: duckdb.DuckDBPyConnection, content_hash: str) -> bool:
-    return cursor.execute("SELECT count(*) FROM dataset_versions WHERE content_hash = ?",
+    """True when a dataset version whose rows are kept refers to the file of this hash."""
+    return cursor.execute("SELECT count(*) FROM dataset_versions WHERE content_hash = ? AND deleted_at IS NULL",
                           [content_hash]).fetchone()[0] > 0
 
 
@@ -124,8 +127,10 @@ def view(cursor: duckdb.DuckDBPyConnection, workspace_path: Path, dataset: Datas
 
 
 def content_hashes(cursor: duckdb.DuckDBPyConnection) -> set[str]:
-    """Every content hash a dataset version refers to (its file is on record)."""
-    return {row[0] for row in cursor.execute("SELECT DISTINCT content_hash FROM dataset_versions").fetchall()}
+    """Every content hash a dataset version refers to (its file is on record); not those whose rows a
+    retention clean-up deleted."""
+    return {row[0] for row in cursor.execute(
+        "SELECT DISTINCT content_hash FROM dataset_versions WHERE deleted_at IS NULL").fetchall()}
 
 
 def target_values(cursor: duckdb.DuckDBPyConnection, workspace_path: Path, project_id: int, target: str,

@@ -200,6 +200,38 @@ MIGRATIONS.append((
 ))
 
 MIGRATIONS.append((
+    9,
+    "drift monitoring: reference profiles of model versions, drift statistics per window, drift rules",
+    [
+        """CREATE SEQUENCE monitor_reference_ids START 1""",
+        # One reference per model version, built once (its dataset version and split never change).
+        """CREATE TABLE monitor_references (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, model_version_id INTEGER NOT NULL UNIQUE,
+            dataset_id INTEGER, split_id INTEGER, rows BIGINT NOT NULL, prediction_rows BIGINT NOT NULL,
+            columns VARCHAR NOT NULL, labels VARCHAR NOT NULL, positive_class VARCHAR,
+            created_at TIMESTAMP NOT NULL, created_by VARCHAR NOT NULL)""",
+        # The reference's distributions, compressed: each distinct value (number or category) and its count.
+        """CREATE TABLE monitor_reference_values (
+            reference_id INTEGER NOT NULL, source VARCHAR NOT NULL, feature VARCHAR NOT NULL,
+            number DOUBLE, category VARCHAR, count BIGINT NOT NULL)""",
+        # Statistics per (version, window size, window, feature); a window is recomputed only when
+        # its row count in the log changed (the open window, late segments, a clock set back).
+        """CREATE TABLE monitor_drift (
+            project_id INTEGER NOT NULL, model_version_id INTEGER NOT NULL, size_seconds INTEGER NOT NULL,
+            window_start TIMESTAMP NOT NULL, source VARCHAR NOT NULL, feature VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL, status VARCHAR NOT NULL, window_rows BIGINT NOT NULL, n_current BIGINT NOT NULL,
+            n_missing BIGINT NOT NULL, n_reference BIGINT NOT NULL, mean_current DOUBLE, ks DOUBLE, ks_p DOUBLE,
+            ks_bound DOUBLE, wasserstein DOUBLE, wasserstein_norm DOUBLE, wasserstein_bound DOUBLE, psi DOUBLE,
+            chi2 DOUBLE, chi2_p DOUBLE, chi2_dof INTEGER, jensen_shannon DOUBLE, unseen BIGINT,
+            exact BOOLEAN NOT NULL, histogram VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (project_id, model_version_id, size_seconds, window_start, source, feature))""",
+        """CREATE TABLE monitor_drift_config (
+            project_id INTEGER PRIMARY KEY, config VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL)""",
+    ],
+))
+
+MIGRATIONS.append((
     10,
     "monitoring: performance per window (realized and estimated), alerts, their deliveries, webhooks",
     [
@@ -234,6 +266,56 @@ MIGRATIONS.append((
         """CREATE TABLE alert_webhooks (
             project_id INTEGER PRIMARY KEY, url VARCHAR NOT NULL, set_by VARCHAR NOT NULL,
             set_at TIMESTAMP NOT NULL)""",
+    ],
+))
+
+MIGRATIONS.append((
+    11,
+    "sign-offs of model versions (stage 8) and the workspace's own id, which audit anchors name",
+    [
+        """CREATE SEQUENCE signoff_ids START 1""",
+        # One row per reviewer and version, never updated or deleted: each is also an audit event
+        # (audit_seq) on the hash-chained trail.
+        """CREATE TABLE signoffs (
+            id INTEGER PRIMARY KEY, model_version_id INTEGER NOT NULL, project_id INTEGER NOT NULL,
+            signer VARCHAR NOT NULL, role VARCHAR NOT NULL, decision VARCHAR NOT NULL, comment VARCHAR NOT NULL,
+            items VARCHAR NOT NULL, risk_tier VARCHAR NOT NULL, checklist_hash VARCHAR NOT NULL,
+            audit_seq BIGINT NOT NULL, signed_at TIMESTAMP NOT NULL,
+            UNIQUE (model_version_id, signer))""",
+        # A random id, made once: an anchor signed for one workspace is refused by another (a copy
+        # of the file keeps its id, as it keeps its trail).
+        """INSERT INTO settings SELECT 'workspace_id', CAST(uuid() AS VARCHAR)
+           WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = 'workspace_id')""",
+    ],
+))
+
+MIGRATIONS.append((
+    12,
+    "retirements with their archives, retention rules, clean-ups and what they deleted",
+    [
+        # One row per retired model version (retirement is terminal): why, what replaced it, and the
+        # archive bundle's place and digest (SHA-256 of its checksum manifest). Never updated.
+        """CREATE TABLE retirements (
+            model_version_id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, version INTEGER NOT NULL,
+            reason VARCHAR NOT NULL, previous_state VARCHAR NOT NULL, replacement_id INTEGER,
+            no_replacement_confirmed BOOLEAN NOT NULL, archive_path VARCHAR NOT NULL,
+            archive_sha256 VARCHAR NOT NULL, archive_files INTEGER NOT NULL, archive_bytes BIGINT NOT NULL,
+            retired_at TIMESTAMP NOT NULL, retired_by VARCHAR NOT NULL)""",
+        """CREATE TABLE retention_rules (
+            project_id INTEGER PRIMARY KEY, log_days INTEGER, datasets BOOLEAN NOT NULL,
+            updated_at TIMESTAMP NOT NULL, updated_by VARCHAR NOT NULL)""",
+        """CREATE SEQUENCE cleanup_ids START 1""",
+        """CREATE TABLE cleanups (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, log_days INTEGER, cutoff TIMESTAMP,
+            datasets BOOLEAN NOT NULL, digest VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL)""",
+        # What a clean-up deleted, each with the SHA-256 of the bytes it removed.
+        """CREATE TABLE cleanup_items (
+            cleanup_id INTEGER NOT NULL, position INTEGER NOT NULL, kind VARCHAR NOT NULL, name VARCHAR NOT NULL,
+            dataset_id INTEGER, rows BIGINT NOT NULL, bytes BIGINT NOT NULL, sha256 VARCHAR NOT NULL,
+            newest TIMESTAMP, PRIMARY KEY (cleanup_id, position))""",
+        # A dataset version whose rows retention deleted keeps its record (metadata, content hash).
+        """ALTER TABLE dataset_versions ADD COLUMN deleted_at TIMESTAMP""",
     ],
 ))
 

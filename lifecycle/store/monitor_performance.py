@@ -69,3 +69,12 @@ def replace_window(cursor: duckdb.DuckDBPyConnection, counts: WindowCounts, valu
                            [key + [v.metric, v.source, v.value, v.low, v.high, v.n, v.note,
                                    None if v.details is None else json.dumps(v.details, allow_nan=False)]
                             for v in values])
+
+
+def tracked(cursor: duckdb.DuckDBPyConnection, project_id: int, model_version_id: int) -> list[tuple[int, int, int, int]]:
+    """How a version's performance is tracked: (window size in seconds, stored windows, predictions,
+    labelled predictions) per size, smallest size first (the Govern stage's monitoring evidence)."""
+    return [tuple(r) for r in cursor.execute(
+        "SELECT size_seconds, count(*), sum(predictions), sum(labelled) FROM monitor_windows "
+        "WHERE project_id = ? AND model_version_id = ? GROUP BY size_seconds ORDER BY size_seconds",
+        [project_id, model_version_id]).fetchall()]

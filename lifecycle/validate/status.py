@@ -18,11 +18,11 @@ def stage_status(workspace: Workspace, project: Project) -> StageState:
     if not validated:
         return StageState(stage="Validate", state=StageProgress.READY,
                           reason="Validate a model version against the objectives.")
-    newest = validated[-1]
+    newest = ([v for v in validated if not v.state.is_closed] or validated)[-1]  # a retired one only if all are
     if newest.state == ModelState.VALIDATED:
         return StageState(stage="Validate", state=StageProgress.DONE,
-                          reason=f"Model v{newest.version} is validated; a reviewer who did not train it can "
-                                 "approve it.")
+                          reason=f"Model v{newest.version} is validated; reviewers who did not train it can "
+                                 "sign it off (Govern).")
     return StageState(stage="Validate", state=StageProgress.DONE, reason=f"Model v{newest.version} is {newest.state}.")
 
 

@@ -18,7 +18,7 @@ def test_admin_adds_a_user_and_disables_them(demo_app):
     no_exceptions(app)
     assert app.title[0].value == "Admin"
     table = app.dataframe[0].value
-    assert set(table["User"]) == {"admin", "ana", "rey", "sam"}
+    assert set(table["User"]) == {"admin", "ana", "rey", "val", "sam"}
     assert {"Role", "Status", "Last sign-in (UTC)"} <= set(table.columns)
     app.text_input(key="add_user_name").input("olga")
     app.selectbox(key="add_user_role").select("reviewer")

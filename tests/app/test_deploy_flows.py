@@ -1,7 +1,9 @@
 """Deploy page: promote through the gates as each role would, then roll back, on the demo workspace."""
 from __future__ import annotations
 
+from lifecycle import auth, demo
 from lifecycle.deploy import promotion
+from lifecycle.govern import signoff
 from lifecycle.models import registry
 from lifecycle.problem import projects
 from lifecycle.records import ModelState
@@ -25,7 +27,7 @@ def _button(app, label):
 def test_promote_through_the_gates_then_roll_back(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
-    live, runner_up = registry.list_versions(workspace, income.id)[:2]
+    live, runner_up, _retired = registry.list_versions(workspace, income.id)[:3]
     # The demo staged the runner-up to challenge v1 in its A/B test (kept: v1 stays); it is still staged.
     assert (live.state, runner_up.state) == (ModelState.PRODUCTION, ModelState.STAGING)
 
@@ -33,16 +35,19 @@ def test_promote_through_the_gates_then_roll_back(demo_app):
     assert [(m.label, m.value) for m in app.metric][0] == ("In production", "v1 (#1)")
     table = app.dataframe[0].value
     row = table.set_index("Version").loc[runner_up.label]
-    assert row["Approved"] == "needs: a reviewer's approval"
+    assert row["Approved"] == "needs: the reviewers' sign-off"
     assert _button(app, "Move to production").disabled  # production needs a reviewer's approval
     assert any("has not been approved" in c.value for c in app.caption)
 
     app = _deploy_page("rey", income.id, runner_up.id)
-    app.text_input(key=f"deploy_move_reason_{runner_up.id}").input("Evidence reviewed in staging").run()
-    _button(app, "Approve (it stays in staging)").click().run()
-    no_exceptions(app)
-    assert registry.get_version(workspace, runner_up.id).state == ModelState.STAGING  # approved, still staged
-    assert app.text_input(key=f"deploy_move_reason_{runner_up.id}").value == ""  # the used reason is cleared
+    assert "Move to approved" not in [b.label for b in app.button]  # approval is the sign-off (Govern)
+    assert any("Govern" in link.proto.label for link in app.get("page_link"))
+    statements = {item: signoff.ItemInput(judgement="accept", comment=said) for item, said in demo.DEMO_ATTESTATIONS.items()}
+    for reviewer in ("rey", "val"):  # a high-risk project: two reviewers
+        signoff.sign_off(workspace, auth.get_user(workspace, reviewer), runner_up.id, decision="approve",
+                         comment="Evidence reviewed in staging", items=statements)
+    staged = registry.get_version(workspace, runner_up.id)
+    assert staged.state == ModelState.STAGING and staged.approved  # approved, still staged
 
     app = _deploy_page("ana", income.id, runner_up.id)
     app.text_input(key=f"deploy_move_reason_{runner_up.id}").input("Runner-up replaces v1").run()

@@ -58,11 +58,11 @@ def test_train_register_and_validate_a_model(demo_app):
     assert registry.get_version(workspace, version.id).state == "validated"  # seeded: ROC AUC 0.91 >= 0.88, recall 0.61 >= 0.6
 
 
-def test_reviewer_approves_the_demo_model_and_cannot_validate(demo_app):
+def test_a_reviewer_cannot_validate_and_approves_through_the_govern_page(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
     # v1 is in production; v2 (the search's runner-up) is staged (it challenged v1 in the demo's A/B test)
-    # and awaits a reviewer
+    # and awaits its sign-off
     version = registry.list_versions(workspace, income.id)[1]
     assert version.state == "staging" and not version.approved
     app = signed_in("rey")
@@ -71,11 +71,8 @@ def test_reviewer_approves_the_demo_model_and_cannot_validate(demo_app):
     app.switch_page("pages/validate.py").run()
     no_exceptions(app)
     assert _button(app, "Validate on the test split").disabled
-    app.text_input(key=f"move_reason_{version.id}").input("Evidence reviewed: objectives met").run()
-    _button(app, "Approve (it stays in staging)").click().run()
-    no_exceptions(app)
-    approved = registry.get_version(workspace, version.id)
-    assert approved.approved and approved.approved_by == "rey" and approved.state == "staging"
+    assert "Move to approved" not in [b.label for b in app.button]
+    assert [link.proto.page for link in app.get("page_link") if "sign-off" in link.proto.label] != []
 
 
 def test_validate_page_says_how_many_positives_the_test_split_holds(demo_app):
@@ -97,7 +94,7 @@ def test_validate_page_says_how_many_positives_the_test_split_holds(demo_app):
     assert any(report.class_count_text in html.unescape(c.value) for c in app.caption)
 
 
-def test_analyst_cannot_approve_and_sees_why(demo_app):
+def test_an_analyst_finds_no_approve_button_only_the_way_to_govern(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
     app = signed_in("ana")
@@ -105,8 +102,8 @@ def test_analyst_cannot_approve_and_sees_why(demo_app):
     app.session_state["model_version_id"] = registry.list_versions(workspace, income.id)[1].id  # staged v2
     app.switch_page("pages/validate.py").run()
     no_exceptions(app)
-    assert _button(app, "Approve (it stays in staging)").disabled
-    assert any("Only a reviewer who did not train" in c.value for c in app.caption)
+    assert "Move to approved" not in [b.label for b in app.button]
+    assert any("reviewers' sign-off" in link.proto.label for link in app.get("page_link"))
 
 
 def test_every_develop_section_renders_on_the_demo(demo_app):

@@ -33,7 +33,7 @@ def test_home_lists_every_demo_project(demo_app):
     no_exceptions(app)
     table = app.dataframe[0].value
     assert list(table["Project"]) == ["Income over 50K", "German credit risk"]
-    assert list(table["Stage reached"]) == ["Retrain", "Problem"]  # v1 in production, its A/B test concluded
+    assert list(table["Stage reached"]) == ["Govern", "Problem"]  # the demo's v1 is signed off and in production
     # A stakeholder reads, in plain words, what drives the demo model (from its stored explanation).
     drivers = _plain(next(m.value for m in app.markdown if m.value.startswith("What drives model v1")))
     assert drivers.count("\n- ") == 3 and "raises the predicted chance of income >50K" in drivers
@@ -50,7 +50,8 @@ def test_home_satisfies_a_stakeholder_alone(demo_app):
     assert income["Health"] == "attention"  # the demo model misses an advisory fairness objective
     assert income["Primary objective (latest model)"].startswith("roc_auc 0.9")
     assert income["Primary objective (latest model)"].endswith("(needs >= 0.88): pass")
-    assert len(income["Trend"]) == 2 and min(income["Trend"]) > 0.88  # v1 in production, the runner-up v2
+    # v1 in production, the runner-up v2, v3 retired, v4 retrained on the rows since the drift
+    assert len(income["Trend"]) == 4 and min(income["Trend"]) > 0.88
     assert income["Last changed (UTC)"] is not None
     assert table.iloc[1]["Health"] == "on track"
     markdown = _plain(" ".join(m.value for m in app.markdown))
@@ -59,12 +60,12 @@ def test_home_satisfies_a_stakeholder_alone(demo_app):
     assert ":green-badge[:material/check_circle: pass] Primary objective **roc_auc >= 0.88**: model v1 scores " \
            "**0.9" in markdown
     activity = app.dataframe[1].value
-    assert "ana validated model v2 of Income over 50K: it meets every blocking objective" in list(
-        activity["What happened"])
-    assert ("ana concluded A/B test #1 of Income over 50K: challenger kept (no detectable difference yet)"
-            in list(activity["What happened"]))
-    assert not any("evidence." in sentence or "model:" in sentence or "abtest" in sentence
-                   for sentence in activity["What happened"])
+    # The demo's newest events: the retrain its planted drift alert caused, from the alert to the validation.
+    happened = list(activity["What happened"])
+    assert happened[0] == "ana ended retrain #1 of Income over 50K: done"
+    assert "ana started retrain #1 of Income over 50K on alert #1" in happened
+    assert "ana validated model v4 of Income over 50K: it meets every blocking objective" in happened
+    assert not any("evidence." in sentence or "model:" in sentence or "retrain." in sentence for sentence in happened)
 
 
 def test_no_emoji_stands_for_a_status(demo_app):

@@ -12,6 +12,7 @@ from lifecycle.deploy.paths import log_dir
 from lifecycle.deploy.prediction_log import ANSWER, PredictionLog
 from lifecycle.models import states
 from lifecycle.store import models as model_store
+from tests.unit import govern_fixtures
 from tests.unit.deploy_fixtures import register
 
 
@@ -30,8 +31,9 @@ def validated(workspace, actors, *, accuracy=0.8, C=1.0, seed=0):
 
 def champion_and_challenger(workspace, actors):
     """(champion in production, challenger in staging) of project 1."""
+    govern_fixtures.make_signable(workspace, actors["analyst"], 1)  # low risk: one reviewer's sign-off approves
     champion = validated(workspace, actors)
-    states.transition(workspace, actors["reviewer"], champion.id, "approved", "evidence reviewed")
+    govern_fixtures.approve(workspace, actors["reviewer"], champion.id)
     champion = promotion.move(workspace, actors["analyst"], champion.id, "production", "first release")
     challenger = validated(workspace, actors, accuracy=0.82, C=0.05, seed=1)
     challenger = promotion.move(workspace, actors["analyst"], challenger.id, "staging", "next candidate")

@@ -1,6 +1,6 @@
 """A small project with a model in production, for the traffic simulator's tests: synthetic rows
 (age, hours with a few empty values, a city, a binary target driven by age), frozen, split,
-trained (logistic regression), validated, approved and promoted through the real gates."""
+trained (logistic regression), validated, signed off and promoted through the real gates."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,10 +13,10 @@ from lifecycle.data import datasets, preparation
 from lifecycle.deploy import promotion
 from lifecycle.develop import search
 from lifecycle.models import registry
-from lifecycle.models import states as model_states
 from lifecycle.problem import projects
 from lifecycle.validate import stage as validate_stage
 from lifecycle.workspace import Workspace, open_workspace
+from tests.unit import govern_fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 500
@@ -46,12 +46,12 @@ def new_workspace(path: Path) -> Workspace:
     return workspace
 
 
-def production_project(workspace: Workspace, name: str = "Visits"):
-    """A binary project (positive class 'yes') whose v1 is in production; returns the project."""
+def production_project(workspace: Workspace, name: str = "Visits", *, rows: int = ROWS):
+    """A binary project (positive class 'yes') of ``rows`` rows whose v1 is in production; returns the project."""
     people = users(workspace)
     analyst = people["analyst"]
     project = projects.create_project(workspace, analyst, name=name, task="binary", target="y", positive_class="yes")
-    dataset = datasets.ingest_bytes(workspace, analyst, project.id, csv_bytes(), f"{name.lower()}.csv")
+    dataset = datasets.ingest_bytes(workspace, analyst, project.id, csv_bytes(rows), f"{name.lower()}.csv")
     recipe = preparation.save_recipe(workspace, analyst, project.id, "base",
                                      preparation.suggested_recipe(workspace, dataset, project))
     frozen = preparation.freeze_dataset(workspace, analyst, dataset.id, recipe.id)
@@ -61,6 +61,7 @@ def production_project(workspace: Workspace, name: str = "Visits"):
                                algorithm="linear", method="none", cv_folds=3)
     version = registry.register_run(workspace, analyst, result.best_run_id)
     validate_stage.validate_version(workspace, analyst, version.id, n_bootstrap=20)
-    model_states.transition(workspace, people["reviewer"], version.id, "approved", "evidence reviewed")
+    govern_fixtures.make_signable(workspace, analyst, project.id)  # low risk: one reviewer's sign-off approves
+    govern_fixtures.approve(workspace, people["reviewer"], version.id)
     promotion.move(workspace, analyst, version.id, "production", "first release")
     return project

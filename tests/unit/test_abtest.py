@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from lifecycle import audit
+from lifecycle import audit, retire
 from lifecycle.deploy import promotion
 from lifecycle.deploy.paths import deploy_dir, log_dir
 from lifecycle.deploy.service import create_app
@@ -17,6 +17,7 @@ from lifecycle.records import ModelState
 from lifecycle.retrain import abtest, verdict
 from lifecycle.store import abtests as abtest_store
 from tests.unit.deploy_fixtures import frame, rows
+from tests.unit import govern_fixtures
 from tests.unit.retrain_fixtures import champion_and_challenger, labelled_traffic, validated
 
 
@@ -82,11 +83,11 @@ def test_the_winner_is_promoted_through_the_gates(workspace, actors, project):
     assert status.result.low > 0 and status.result.p_value <= 0.05
 
     before = _snapshot(workspace, project)
-    with pytest.raises(GateRefused, match="has not been approved"):  # production needs a reviewer's approval
+    with pytest.raises(GateRefused, match="has not been approved"):  # production needs the reviewers' sign-off
         abtest.conclude_abtest(workspace, actors["analyst"], project.id)
     assert _snapshot(workspace, project) == before and abtest_store.running(workspace.db.cursor(), project.id)
 
-    states.transition(workspace, actors["reviewer"], challenger.id, "approved", "A/B evidence reviewed")
+    govern_fixtures.approve(workspace, actors["reviewer"], challenger.id, "A/B evidence reviewed")
     ended, _ = abtest.conclude_abtest(workspace, actors["analyst"], project.id)  # follows the verdict: promote
     assert ended.decision == "promoted"
     assert registry.get_version(workspace, challenger.id).state == ModelState.PRODUCTION
@@ -103,7 +104,7 @@ def test_rollback_returns_all_traffic_and_moves_are_held_while_the_test_runs(wor
     with pytest.raises(InputError, match="A/B test splits this project's traffic"):
         promotion.move(workspace, actors["analyst"], champion.id, "staging", "swap")
     with pytest.raises(InputError, match="A/B test splits this project's traffic"):
-        promotion.move(workspace, actors["analyst"], challenger.id, "retired", "drop it")
+        retire.decommission(workspace, actors["analyst"], challenger.id, reason="drop it")
     blocked = {m.to_state: m for m in states.possible_moves(workspace, actors["analyst"],
                                                             registry.get_version(workspace, champion.id))}
     assert not blocked["staging"].allowed and "A/B test" in blocked["staging"].reason
@@ -115,7 +116,7 @@ def test_rollback_returns_all_traffic_and_moves_are_held_while_the_test_runs(wor
     assert (ended.status, ended.decision) == ("rolled_back", "rolled_back")
     assert _shares(workspace, project) == {champion.id: 1.0}
     assert audit.recent_events(workspace, limit=1)[0].action == "abtest.rolled_back"
-    promotion.move(workspace, actors["analyst"], challenger.id, "retired", "drop it")  # no split any more
+    retire.decommission(workspace, actors["analyst"], challenger.id, reason="drop it")  # no split any more
 
 
 def test_bad_input_is_refused_and_changes_nothing(workspace, actors, project):

@@ -43,7 +43,8 @@ def test_train_register_validate_approve(cli):
     assert run("user", "add", "ana", "--role", "analyst", user="root")[0] == 0
     assert run("user", "add", "rey", "--role", "reviewer", user="root")[0] == 0
     assert run("project", "create", "churn", "--task", "binary", "--target", "y", "--positive-class", "yes",
-               "--sensitive", "group", "--objective", "roc_auc>=0.7")[0] == 0
+               "--sensitive", "group", "--objective", "roc_auc>=0.7", "--risk-tier", "low",
+               "--statement", "Who churns", "--intended-use", "Retention calls", "--out-of-scope", "Pricing")[0] == 0
     code, ingested, _ = run("data", "ingest", str(_csv(folder / "d.csv")), "--project", "churn")
     assert code == 0
     code, frozen, _ = run("data", "freeze", str(ingested["id"]))
@@ -66,8 +67,12 @@ def test_train_register_validate_approve(cli):
 
     code, _, err = run("approve", str(registered["version_id"]), user="ana")
     assert code == 2 and "Only a reviewer" in err and len(err.strip().splitlines()) == 1
-    code, approved, _ = run("approve", str(registered["version_id"]), "--reason", "evidence read", user="rey")
-    assert code == 0 and approved["state"] == "approved"
+    # approve is a sign-off: the low tier's blocking statement (risks accepted) is asked for first
+    code, refused, _ = run("approve", str(registered["version_id"]), "--reason", "evidence read", user="rey")
+    assert code == 1 and "Risks and mitigations accepted (risks_accepted)" in refused["refused"]
+    code, approved, _ = run("approve", str(registered["version_id"]), "--reason", "evidence read", "--item",
+                            "risks_accepted=accept:residual risk accepted", user="rey")
+    assert code == 0 and approved["state"] == "approved" and approved["signoff"]["signer"] == "rey"
 
 
 def test_validate_exits_1_when_a_blocking_objective_fails(cli):

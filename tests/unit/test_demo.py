@@ -21,11 +21,12 @@ def seeded(tmp_path_factory):
     close_database(path)
 
 
-def test_one_user_of_each_role(seeded):
+def test_one_user_of_each_role_and_two_reviewers(seeded):
     workspace, _ = seeded
     users = auth.list_users(workspace)
     assert {u.name: u.role for u in users} == demo.DEMO_USERS
-    assert sorted(u.role for u in users) == sorted(auth.ROLES)
+    assert {u.role for u in users} == set(auth.ROLES)
+    assert sorted(u.name for u in users if u.role == "reviewer") == ["rey", "val"]  # a high-risk sign-off needs two
     assert auth.authenticate(workspace, "ana", demo.DEMO_PASSWORD).role == "analyst"
     assert workspace.is_demo
     assert "`rey` (reviewer)" in demo.demo_login_hint()
@@ -46,7 +47,8 @@ def test_two_projects(seeded):
 def test_income_has_a_frozen_version_and_a_split(seeded):
     workspace, _ = seeded
     income = projects.find_project(workspace, "Income over 50K")
-    raw, frozen = datasets.list_datasets(workspace, income.id)
+    raw, frozen, *retrained = datasets.list_datasets(workspace, income.id)
+    assert [d.lineage.kind for d in retrained] == ["retrain", "derived"]  # the drift retrain's rows, frozen
     assert raw.rows == 32_561 and raw.lineage.kind == "bundled"
     assert frozen.lineage.kind == "derived" and frozen.lineage.parent_id == raw.id
     recipe = preparation.get_recipe(workspace, frozen.lineage.recipe_id)
@@ -79,9 +81,15 @@ def test_demo_model_has_its_explanation_and_fairness_review_on_record(seeded):
     from lifecycle.models import registry
     workspace, _ = seeded
     income = projects.find_project(workspace, "Income over 50K")
-    version, runner_up = registry.list_versions(workspace, income.id)[:2]
-    # v1 is approved by the demo reviewer and in production; v2 challenged it in an A/B test and stays staged
-    assert (version.state, version.approved_by, runner_up.state) == ("production", "rey", "staging")
+    version, runner_up, retired = registry.list_versions(workspace, income.id)[:3]
+    # v1 is signed off by both demo reviewers (rey with a condition) and in production; v2 challenged it in an
+    # A/B test, stays staged and awaits its sign-off
+    assert (version.state, version.approved_by, runner_up.state) == ("production", "val", "staging")
+    assert retired.state == "retired"  # v3, retired by the admin with its archive (stage 9)
+    from lifecycle.govern import signoff
+    signed = signoff.signoffs(workspace, version.id)
+    assert [(s.signer, s.decision) for s in signed] == [("rey", "conditional"), ("val", "approve")]
+    assert [j.item for j in signed[0].conditions] == ["monitoring_plan"]
     # What the panels ask for by default is answered from the store, without computing.
     assert explain.stored_explanation(workspace, version, rows=explain.DEFAULT_ROWS) is not None
     review = fairness_evidence.latest_review(workspace, version.id)
@@ -98,17 +106,24 @@ def test_each_stage_says_its_own_status_and_the_next_step_comes_from_the_stage_l
     states = stages.stage_states(workspace, income)
     assert [s.stage for s in states] == list(stages.NAMES) == [
         "Problem", "Data", "Develop", "Validate", "Deploy", "Monitor", "Retrain", "Govern", "Retire"]
-    assert [s.state for s in states] == ["done"] * 5 + ["not reached", "done", "not reached", "not reached"]
+    assert [s.state for s in states] == ["done"] * 5 + ["ready", "done", "done", "not reached"]
+    # the planted age drift is confirmed at seeding's refresh: exactly one alert, open
+    assert states[5].reason == ("Monitoring model v1: drifting in age; 1 open alert: acknowledge or resolve with a "
+                                "comment.")
     assert states[6].reason == "A/B test #1 concluded: challenger kept."
-    assert states[3].reason == "Model v2 is staging."
+    # v4: the retrain the drift alert caused, validated
+    assert states[3].reason == "Model v4 is validated; reviewers who did not train it can sign it off (Govern)."
+    assert states[7].reason == "Model v1 is signed off by rey, val. Model v4 awaits its sign-off."
+    assert states[8].reason.endswith("Retired so far: v3, each with its archive.")
     assert states[4].reason == "Model v1 is in production."
-    # The next step is the first stage not done after the first one done, never an earlier one.
-    assert portfolio.summarise(workspace, income).next_step.startswith("Monitor: ")
+    # The next step is the first stage after the ones done, never an earlier one.
+    assert portfolio.summarise(workspace, income).next_step == f"Monitor: {states[5].reason}"
     credit = projects.find_project(workspace, "German credit risk")
     credit_states = stages.stage_states(workspace, credit)
     assert [s.state for s in credit_states[:5]] == ["done", "ready", "blocked", "blocked", "blocked"]
     assert credit_states[4].reason == "Needs a validated model version (Validate)."
-    assert credit_states[5].reason == "Needs the Deploy stage done first."
+    assert credit_states[5].reason == "Needs a version in production (Deploy) whose traffic can be watched."
+    assert credit_states[7].reason == "Needs a validated model version (Validate)."
     assert portfolio.summarise(workspace, credit).next_step == (
         "Data: Freeze a dataset version with a recipe and a split.")
 
@@ -177,28 +192,32 @@ def test_income_holds_a_concluded_ab_test_on_simulated_labelled_traffic(seeded):
     assert any("A/B test" in message for _, message in steps)
 
 
-def test_a_drift_alert_causes_the_demo_retrain_with_its_lineage(seeded):
-    """``seed_retrain_from_alert`` (what seeding calls once the drift engine raised the planted drift's
-    alert), here on a hand-raised drift alert: the policy fires on it once and the retrain runs to a
-    validated candidate compared with v1, its lineage back to the alert."""
+def test_the_planted_drift_alert_caused_a_retrain_with_its_lineage(seeded):
+    """Seeding's refresh confirms the planted drift and raises its alert; the analyst's policy "Retrain on
+    drift" fires on it once (``seed_retrain_from_alert``) and the retrain runs to a validated candidate
+    compared with v1, its lineage back to the alert."""
     from lifecycle.monitor import alerts
     from lifecycle.models import registry
-    from lifecycle.retrain import lineage, triggers
+    from lifecycle.retrain import lineage, policies, retraining, triggers
 
-    workspace, _ = seeded
+    workspace, steps = seeded
     income = projects.find_project(workspace, "Income over 50K")
-    alert = alerts.raise_alert(workspace, project_id=income.id, model_version_id=1, kind="drift", key="drift:age",
-                               title="age drifted", evidence={"column": "age"})
-    retrain = demo.seed_retrain_from_alert(workspace, alert)
+    [alert] = alerts.alerts_for(workspace, income.id, kind="drift")
+    [policy] = policies.list_policies(workspace, income.id)
+    assert (policy.name, policy.trigger, policy.alert_kinds, policy.owner) == (
+        demo.DEMO_RETRAIN_POLICY, "alert", ("drift",), "ana")
+    [retrain] = retraining.retrains_for(workspace, income.id)
     assert (retrain.state, retrain.trigger, retrain.alert_id, retrain.acting_as) == ("done", "alert", alert.id, "ana")
     assert retrain.counts["reference_rows"] == 0 and retrain.counts["production_rows"] > 0
     assert retrain.window["last_days"] == demo.DEMO_HISTORY_DAYS - demo.DEMO_DRIFT_FROM_DAY
     candidate = registry.get_version(workspace, retrain.model_version_id)
-    assert candidate.version == 3 and retrain.comparison["version_a"] == 1
+    assert candidate.state == "validated" and retrain.validation_passed
+    assert retrain.comparison["version_a"] == 1 and retrain.comparison["version_b"] == candidate.id
     assert retrain.comparison["verdict"] in ("better", "worse", "no detectable difference")
     chain = {step.link: step for step in lineage.lineage(workspace, retrain)}
     assert chain["trigger"].entity == f"alert:{alert.id}" and chain["end"].text == "done"
     assert triggers.due_policies(workspace, project_id=income.id) == []  # it fired once
+    assert any("Retraining the income model" in message for _, message in steps)
 
 
 def test_evidence_stays_readable_after_retirement_without_the_model_file(seeded):

@@ -18,9 +18,16 @@ from lifecycle import audit, evidence
 from lifecycle.deploy import bundle, vendoring
 from lifecycle.deploy.manifest import read_manifest
 from lifecycle.errors import InputError, PermissionDenied
+from lifecycle.govern.card import model_card
 from lifecycle.models import states
 from lifecycle.store import models as model_store
 from tests.unit import deploy_model
+
+
+def _export(workspace, actor, version, folder):
+    """The bundle with the one model card (Govern's), as the export-bundle command writes it."""
+    card = model_card(workspace, version.id, "md", serving_port=bundle.PORT, generated_by=actor.name)
+    return bundle.export_bundle(workspace, actor, version.id, folder, model_card=card)
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_EXISTS = vendoring.module_file(bundle.SERVICE_MODULE) is not None
@@ -74,7 +81,7 @@ def test_the_bundle_holds_model_schema_manifest_card_and_only_serving_code(works
                                                                           stand_in_service, tmp_path):
     version, pipeline, inputs = model
     _validated(workspace, actors, version)
-    out = bundle.export_bundle(workspace, actors["analyst"], version.id, tmp_path / "b")
+    out = _export(workspace, actors["analyst"], version, tmp_path / "b")
     folder = out.folder
     for name in ("serve.py", "Dockerfile", "requirements.txt", "manifest.json", "schema.json", "MODEL_CARD.md",
                  "bundle.json", f"model/{version.artifact_hash}.skops", "lifecycle/deploy/scorer.py",
@@ -100,22 +107,23 @@ def test_the_bundle_holds_model_schema_manifest_card_and_only_serving_code(works
     assert not list(tmp_path.glob(".b-*"))  # the staging folder was renamed into place
     assert audit.recent_events(workspace, entity_prefix=f"model:{version.id}")[-1].action == "model.bundle_exported"
 
-    card = (folder / "MODEL_CARD.md").read_text()
-    assert card.startswith(f"# Model card: Churn v{version.version}")
-    assert "| roc_auc | 0.9100 | [0.8500, 0.9600] |" in card
-    assert "| roc_auc &gt;= 0.8 | performance | yes | 0.9100 | [0.8500, 0.9600] | pass |" in card
-    assert "**PASS: every blocking objective passes.**" in card
-    assert "demographic_parity_difference | 0.0400 | [0.0100, 0.0900]" in card and "&lt;script&gt;" in card
-    assert "| `age` | integer | numeric | no |" in card and "`north`, `south`" in card
+    card = (folder / "MODEL_CARD.md").read_text()  # Govern's card: every text literal in Markdown
+    assert card.startswith(f"# Model card\\: Churn v{version.version}")
+    assert "0\\.9100 \\[0\\.8500\\, 0\\.9600\\]" in card  # skops' metrics table: value and interval
+    assert "| roc\\_auc \\>\\= 0\\.8 | performance | yes | 0\\.9100 | \\[0\\.8500\\, 0\\.9600\\] | pass |" in card
+    assert "Verdict\\: every blocking objective passes\\." in card
+    assert "| city | demographic\\_parity\\_difference | 0\\.0400 | \\[0\\.0100\\, 0\\.0900\\] |" in card
+    assert "\\<script\\>" in card and "<script>" not in card
+    assert "| age | integer | numeric | no |" in card and "north\\, south" in card
     assert "Not approved for production" in card and "docker build" in card and "serve.py" in card
-    assert "## Intended use" in card and "## Out-of-scope use" in card
+    assert "## Uses" in card and "### Direct Use" in card and "### Out\\-of\\-Scope Use" in card
 
 
 def test_the_vendored_code_scores_from_the_folder_alone(workspace, actors, model, stand_in_service, tmp_path):
     """Plain Python in the unpacked folder, PYTHONPATH unset: the vendored package loads the model
     through the manifest and scores as the pipeline does."""
     version, pipeline, inputs = model
-    folder = bundle.export_bundle(workspace, actors["admin"], version.id, tmp_path / "b").folder
+    folder = _export(workspace, actors["admin"], version, tmp_path / "b").folder
     rows = inputs.head(5).to_json(orient="records")
     code = ("import json, sys, lifecycle\n"
             "from lifecycle.deploy.manifest import read_manifest\n"
@@ -141,13 +149,13 @@ def test_export_refuses_what_it_must(workspace, actors, model, stand_in_service,
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("keep me")
     with pytest.raises(InputError, match="already exists and is not an empty folder"):
-        bundle.export_bundle(workspace, actors["analyst"], version.id, tmp_path / "full")
+        _export(workspace, actors["analyst"], version, tmp_path / "full")
     assert (tmp_path / "full" / "x").read_text() == "keep me"
     with pytest.raises(PermissionDenied, match="may not export model versions as serving bundles"):
-        bundle.export_bundle(workspace, actors["stakeholder"], version.id, tmp_path / "b")
+        _export(workspace, actors["stakeholder"], version, tmp_path / "b")
     states.transition(workspace, actors["analyst"], version.id, "rejected", "not good enough")
     with pytest.raises(InputError, match="rejected; a rejected version is not exported"):
-        bundle.export_bundle(workspace, actors["analyst"], version.id, tmp_path / "b")
+        _export(workspace, actors["analyst"], version, tmp_path / "b")
     assert not (tmp_path / "b").exists()
 
 
@@ -171,7 +179,7 @@ def _get(url: str, timeout: float = 2.0) -> bytes:
                    reason="needs lifecycle/deploy/service.py from the serving branch")
 def test_serve_py_starts_the_service_from_the_unpacked_folder_and_scores(workspace, actors, model, tmp_path):
     version, pipeline, inputs = model
-    folder = bundle.export_bundle(workspace, actors["analyst"], version.id, tmp_path / "b").folder
+    folder = _export(workspace, actors["analyst"], version, tmp_path / "b").folder
     port = _free_port()
     process = subprocess.Popen([sys.executable, "serve.py", "--port", str(port)], cwd=folder, env=_clean_env(),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

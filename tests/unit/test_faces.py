@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 FACES = ["lifecycle.problem", "lifecycle.data", "lifecycle.data.recipe", "lifecycle.develop", "lifecycle.models",
          "lifecycle.validate", "lifecycle.review", "lifecycle.deploy",
-         "lifecycle.monitor", "lifecycle.retrain"]
+         "lifecycle.monitor", "lifecycle.retrain", "lifecycle.govern", "lifecycle.retire"]
 
 
 @pytest.mark.parametrize("face", FACES)
@@ -33,7 +33,7 @@ def test_every_public_name_resolves_and_is_documented(face):
 
 def test_importing_the_faces_loads_no_heavy_library():
     code = ("import sys, lifecycle.problem, lifecycle.data, lifecycle.develop, lifecycle.models, lifecycle.deploy, "
-            "lifecycle.validate, lifecycle.review\n"
+            "lifecycle.validate, lifecycle.review, lifecycle.retire\n"
             "print(sorted(m for m in ('sklearn', 'shap', 'fairlearn', 'skops') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle import audit
+from lifecycle import audit, retire
 from lifecycle.deploy import promotion
 from lifecycle.deploy.manifest import read_manifest
 from lifecycle.deploy.paths import deploy_dir
@@ -13,15 +13,17 @@ from lifecycle.errors import InputError, PermissionDenied
 from lifecycle.models import registry
 from lifecycle.models import states as model_states
 from lifecycle.records import ModelState
+from tests.unit import govern_fixtures
 from tests.unit.test_registry import _validated
 
 
 def _ready(workspace, actors, *, approve=True):
-    """A validated (and, by default, approved) version of project 1."""
+    """A validated (and, by default, signed off: approved) version of project 1 (low risk: one reviewer)."""
+    govern_fixtures.make_signable(workspace, actors["analyst"], 1)
     version = _validated(workspace, actors["analyst"])
     model_states.transition(workspace, actors["analyst"], version.id, "validated", "passes")
     if approve:
-        model_states.transition(workspace, actors["reviewer"], version.id, "approved", "evidence reviewed")
+        govern_fixtures.approve(workspace, actors["reviewer"], version.id)
     return registry.get_version(workspace, version.id)
 
 
@@ -37,11 +39,13 @@ def test_staging_needs_validated_and_production_needs_approved(workspace, actors
         promotion.move(workspace, analyst, staged.id, "production", "ship it")
     [check] = [g for g in gates(staged) if g.gate == "Approved"]
     assert not check.passed and "reviewer" in check.needs
-    approved = model_states.transition(workspace, actors["reviewer"], staged.id, "approved", "reviewed in staging")
+    approved = govern_fixtures.approve(workspace, actors["reviewer"], staged.id, "reviewed in staging").version
     assert approved.approved and approved.approved_by == "reviewer"
     assert approved.state == ModelState.STAGING  # approved in staging, it stays staged
     with pytest.raises(InputError, match="is already approved"):
         model_states.transition(workspace, actors["reviewer"], staged.id, "approved", "again")
+    with pytest.raises(InputError, match="already approved"):
+        govern_fixtures.approve(workspace, actors["reviewer"], staged.id, "again")
     live = promotion.move(workspace, analyst, approved.id, "production", "ship it")
     assert live.state == ModelState.PRODUCTION and all(g.passed for g in gates(live))
     assert stage_status(workspace, project).reason == f"Model v{live.version} is in production."
@@ -98,7 +102,7 @@ def test_the_manifest_is_rewritten_only_when_what_is_on_record_changes(workspace
     promotion.move(workspace, analyst, version.id, "production", "release")
     first = promotion.manifest_for(workspace, project.id)
     assert promotion.sync_manifest(workspace, project.id).generation == first.generation
-    promotion.move(workspace, analyst, version.id, "retired", "end of life")
+    retire.decommission(workspace, analyst, version.id, reason="end of life", confirm_no_replacement=True)
     emptied = promotion.manifest_for(workspace, project.id)
     assert emptied.generation == first.generation + 1 and emptied.versions == ()
 
@@ -119,8 +123,11 @@ def test_the_cli_moves_through_the_gates_with_exit_codes_ci_can_read(workspace, 
     assert main([*base, "move", str(validated.id), "candidate", "--reason", "undo"]) == 2  # no such move
     assert main(["--workspace", str(path), "--user", "stakeholder", "move", str(validated.id), "retired",
                  "--reason", "x"]) == 2  # the role may not
-    assert main(["--workspace", str(path), "--user", "reviewer", "move", str(validated.id), "approved",
-                 "--reason", "reviewed in staging"]) == 0
+    reviewer = ["--workspace", str(path), "--user", "reviewer"]
+    assert main([*reviewer, "move", str(validated.id), "approved", "--reason", "reviewed in staging"]) == 1
+    assert "complete sign-off only" in capsys.readouterr().out  # approval is a sign-off
+    assert main([*reviewer, "approve", str(validated.id), "--reason", "reviewed in staging",
+                 "--item", "risks_accepted=accept:read and accepted"]) == 0
     assert main([*base, "move", str(validated.id), "production", "--reason", "second release"]) == 0
     capsys.readouterr()
     assert main([*base, "--json", "deployment", "--project", project.name]) == 0

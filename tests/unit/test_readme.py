@@ -15,7 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-SECTIONS = ("## Command line, for pipelines", "## Deploying and serving", "## Simulating traffic")  # run in this order, one example
+SECTIONS = ("## Command line, for pipelines", "## Deploying and serving", "## Simulating traffic",
+            "## Monitoring: drift", "## Retirement and clean-up")  # run in this order, one example
 
 
 def _commands(readme: str) -> list[str]:

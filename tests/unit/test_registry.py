@@ -17,6 +17,7 @@ from lifecycle.records import InputColumn
 from lifecycle.data.recipe.compiler import compile_recipe, default_recipe
 from lifecycle.store import audit_log
 from lifecycle.store import models as model_store
+from tests.unit.govern_fixtures import METRICS, approve, make_signable
 
 SCHEMA = (InputColumn(name="x", dtype="float", kind="numeric"),
           InputColumn(name="c", dtype="string", kind="categorical", categories=("a", "b")))
@@ -90,7 +91,8 @@ def _validated(workspace, actor, passed=True, trained_by="analyst"):
         model_store.insert_validation(cursor, model_version_id=version.id, objectives_version=1, passed=passed,
                                       report={"verdicts": [{"objective": "roc_auc >= 0.9", "blocking": True,
                                                             "status": "pass" if passed else "fail",
-                                                            "kind": "performance"}]},
+                                                            "kind": "performance"}],
+                                              "metrics": METRICS, "primary_metric": "roc_auc"},
                                       created_by=actor.name)
     return version
 
@@ -112,25 +114,42 @@ def test_no_validation_report_blocks_the_move(workspace, actors):
         model_states.transition(workspace, actors["analyst"], version.id, "validated", "why not")
 
 
-def test_four_eyes_approval(workspace, actors):
+def test_four_eyes_approval(workspace, actors, project):
+    """Approval is a sign-off: the approve move needs a complete one, never by the version's builder."""
+    make_signable(workspace, actors["analyst"], project.id)
     version = _validated(workspace, actors["admin"], trained_by="reviewer")
     model_states.transition(workspace, actors["admin"], version.id, "validated", "passes")
-    with pytest.raises(PermissionDenied, match="Only a reviewer who did not train"):
+    with pytest.raises(PermissionDenied, match="only a reviewer who did not train this model can sign it off"):
         model_states.transition(workspace, actors["analyst"], version.id, "approved", "ok")
     with pytest.raises(PermissionDenied, match="trained or registered"):
         model_states.transition(workspace, actors["reviewer"], version.id, "approved", "my own model")
+    with pytest.raises(PermissionDenied, match="trained or registered"):
+        approve(workspace, actors["reviewer"], version.id)
     current = registry.get_version(workspace, version.id)
     moves = {m.to_state: m for m in model_states.possible_moves(workspace, actors["reviewer"], current)
              if m.to_state == "approved"}
     assert not moves["approved"].allowed and "four eyes" in moves["approved"].reason
 
 
-def test_approval_by_another_reviewer_and_the_path_to_retirement(workspace, actors):
+def test_the_approve_move_needs_a_complete_sign_off(workspace, actors, project):
+    make_signable(workspace, actors["analyst"], project.id)
     version = _validated(workspace, actors["analyst"])
     model_states.transition(workspace, actors["analyst"], version.id, "validated", "passes")
-    model_states.transition(workspace, actors["reviewer"], version.id, "approved", "evidence reviewed")
-    for state in ("staging", "production", "retired"):
+    with pytest.raises(InputError, match="complete sign-off only: 0 of 1 reviewer approved.*signoff"):
+        model_states.transition(workspace, actors["reviewer"], version.id, "approved", "looks fine")
+    assert registry.get_version(workspace, version.id).state == "validated"
+
+
+def test_approval_by_another_reviewer_and_the_path_to_retirement(workspace, actors, project):
+    make_signable(workspace, actors["analyst"], project.id)
+    version = _validated(workspace, actors["analyst"])
+    model_states.transition(workspace, actors["analyst"], version.id, "validated", "passes")
+    assert approve(workspace, actors["reviewer"], version.id).version.state == "approved"
+    for state in ("staging", "production"):
         version = model_states.transition(workspace, actors["analyst"], version.id, state, f"to {state}")
+    with pytest.raises(InputError, match="retired through the decommission flow"):
+        model_states.transition(workspace, actors["analyst"], version.id, "retired", "end of life")
+    version = model_states.retire(workspace, actors["analyst"], version.id, "end of life")  # the Retire stage's move
     assert version.state == "retired"
     with pytest.raises(InputError, match="nowhere"):
         model_states.transition(workspace, actors["analyst"], version.id, "production", "again")
@@ -228,7 +247,7 @@ def test_every_gate_asks_a_registered_action():
 
     assert {gate.permission for gate in model_states.TRANSITIONS.values()} == {
         auth.Permission.VALIDATE_MODEL, auth.Permission.APPROVE_MODEL, auth.Permission.MOVE_MODEL,
-        auth.Permission.REJECT_MODEL}
+        auth.Permission.REJECT_MODEL, auth.Permission.RETIRE_MODEL}
     for (frm, to), gate in model_states.TRANSITIONS.items():
         assert isinstance(frm, ModelState) and isinstance(to, ModelState)
         assert gate.permission in auth.GRANTS

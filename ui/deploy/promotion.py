@@ -45,7 +45,9 @@ def gate_table(versions: list[ModelVersion]) -> None:
 def version_moves(workspace: Workspace, user: User, version: ModelVersion) -> None:
     st.markdown(f"**Model {text(version.label)}** — " + " → ".join(
         f"**{s}**" if s == version.state else str(s) for s in ModelState.path()))
-    moves.render(workspace, user, version, only=("staging", "approved", "production", "retired"), key="deploy_move")
+    moves.render(workspace, user, version, only=("staging", "approved", "production"), key="deploy_move")
+    if not version.state.is_closed:
+        st.page_link("pages/retire.py", label="Retire a version (stop serving, archive it)", icon=":material/inventory_2:")
 
 
 def rollback(workspace: Workspace, user: User, project: Project) -> None:

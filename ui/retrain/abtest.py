@@ -74,8 +74,8 @@ def running(workspace: Workspace, user: User, project: Project, status: ABTestSt
         rolled = st.form_submit_button("Roll back", disabled=cannot is not None)
     disabled_reason(cannot)
     if not status.challenger.approved:
-        st.caption(f"Promoting needs a reviewer's approval of {text(status.challenger.label)} first (Deploy or "
-                   "Validate page); keeping the champion does not.")
+        st.caption(f"Promoting needs the reviewers' sign-off of {text(status.challenger.label)} first (Govern "
+                   "page); keeping the champion does not.")
     if status.outcomes == 0 and cannot is None:
         st.caption("Concluding needs labelled outcomes; roll back to stop without a verdict.")
     if pressed:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from lifecycle.problem.metrics import PRIMARY
 from lifecycle.problem.objectives import CATALOGUE
-from lifecycle.records import ModelVersion, Project
+from lifecycle.records import ModelState, ModelVersion, Project
 from lifecycle.retrain import compare as comparing
 from lifecycle.retrain.shadow import shadow_comparison
 from lifecycle.validate.metrics import metric_names
@@ -29,6 +29,7 @@ def _default_pair(versions: list[ModelVersion], production: ModelVersion | None)
 
 def offline(workspace: Workspace, project: Project, versions: list[ModelVersion],
             production: ModelVersion | None) -> None:
+    versions = [v for v in versions if v.state != ModelState.RETIRED]  # a retired model never scores again
     if len(versions) < 2:
         st.info("A comparison needs two model versions of this project. Register another in Develop.",
                 icon=":material/compare_arrows:")

@@ -13,7 +13,7 @@ import streamlit as st
 from lifecycle.review import explain
 from lifecycle.charts import explain_charts as charts
 from lifecycle.review.explain import ExplainInputs, Explanation
-from lifecycle.records import Evidence, ModelVersion
+from lifecycle.records import Evidence, ModelState, ModelVersion
 from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
 from ui import state
@@ -59,7 +59,7 @@ def _settings(workspace: Workspace, version: ModelVersion, task: str) -> tuple[i
                                  value=default_rows, step=50, key=_key(version, "rows"),
                                  help="More rows give steadier importance and take longer."))
     target_class = None
-    if task == "multiclass":
+    if task == "multiclass" and version.state != ModelState.RETIRED:  # a retired model is never loaded again
         classes = list(_load(workspace, version).classes)
         default = latest[0].target_class if latest and latest[0].target_class in classes else classes[0]
         target_class = right.selectbox("Class to explain", classes, index=classes.index(default),
@@ -71,10 +71,14 @@ def _settings(workspace: Workspace, version: ModelVersion, task: str) -> tuple[i
 def _render(workspace: Workspace, user: User, project: Project, version: ModelVersion) -> None:
     rows, target_class = _settings(workspace, version, project.task)
     found = explain.stored_explanation(workspace, version, rows=rows, seed=SEED, target_class=target_class)
+    if found is None and version.state == ModelState.RETIRED:
+        st.info(f"Model {text(version.label)} is retired: no explanation of these settings was stored while it could "
+                "serve, and none is computed now (its artifact is archived).", icon=":material/inventory_2:")
+        return
     if found is None:
         inputs = _load(workspace, version)
         cost = _estimate(inputs, str(workspace.path), version.id, version.artifact_hash, rows, target_class)
-        st.info(f"{text(cost.text)}" + (f"  \n{text(cost.note)}" if cost.note else ""), icon="⏱️")
+        st.info(f"{text(cost.text)}" + (f"  \n{text(cost.note)}" if cost.note else ""), icon=":material/timer:")
         if not st.button("Compute explanation", key=_key(version, "compute"), type="primary"):
             return
         with st.spinner("Computing SHAP values…"):

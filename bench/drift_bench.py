@@ -1,0 +1,219 @@
+"""Benchmark: the drift summary of 1,000,000 logged predictions × 14 features against a 30,000-row
+reference, side by side with Evidently's ``DataDriftPreset`` on the same data.
+
+    .venv/bin/python bench/drift_bench.py [--current-rows N] [--reference-rows N] [--repeat 3]
+                                          [--skip-evidently]
+
+The data are the bundled Adult census rows (``data/``): the reference is 30,000 rows drawn from
+the train file; the current traffic is drawn with replacement from the train and test files,
+with two planted shifts (``age`` + 5 years; ``workclass`` set to ``Self-emp-not-inc`` on 30% of
+rows). The current rows are written as real prediction-log segments (Parquet, the service's
+schema, inputs as JSON text, 10,000 rows a segment, spread over one day) and, for Evidently, as
+one plain Parquet file. Both are generated once with a fixed seed under ``bench/out/drift/``.
+
+Each tool runs in its own process (Evidently in ``bench/.venv-evidently``, ``make bench-env``),
+so peak memory is each process's ``ru_maxrss``. Lifecycle's time is cold: from the reference
+rows to the per-feature decisions, reading the Parquet log (JSON parsing included) with nothing
+stored; Evidently's is ``Report.run`` on DataFrames already in memory (reading them is not
+counted). Printed: wall time (median of ``--repeat`` runs for Lifecycle), peak memory, the
+columns each flags, and false alarms (flagged columns that were not shifted).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "bench" / "out" / "drift"
+EVIDENTLY = ROOT / "bench" / ".venv-evidently" / "bin" / "python"
+NUMERIC = ("age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week")
+SHIFTED = ("age", "workclass")
+START = datetime(2026, 3, 2)
+SEGMENT_ROWS = 10_000
+SEED = 20260302
+
+
+def _frames(reference_rows: int, current_rows: int):
+    import numpy as np
+    import pandas as pd
+
+    train = pd.read_csv(ROOT / "data" / "adult_train.csv").drop(columns="income")
+    test = pd.read_csv(ROOT / "data" / "adult_test.csv").drop(columns="income")
+    rng = np.random.default_rng(SEED)
+    reference = train.iloc[rng.choice(len(train), reference_rows, replace=False)].reset_index(drop=True)
+    pool = pd.concat([train, test], ignore_index=True)
+    current = pool.iloc[rng.integers(0, len(pool), current_rows)].reset_index(drop=True)
+    current["age"] = current["age"] + 5
+    moved = rng.random(current_rows) < 0.3
+    current.loc[moved, "workclass"] = "Self-emp-not-inc"
+    return reference, current
+
+
+def prepare(reference_rows: int, current_rows: int) -> Path:
+    """Write the reference, the current frame and the current log once; returns their folder."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lifecycle.deploy.prediction_log import PREDICTION_SCHEMA
+
+    folder = OUT / f"ref{reference_rows}-cur{current_rows}-seed{SEED}"
+    if (folder / "done").exists():
+        return folder
+    (folder / "log").mkdir(parents=True, exist_ok=True)
+    reference, current = _frames(reference_rows, current_rows)
+    reference.to_parquet(folder / "reference.parquet")
+    current.to_parquet(folder / "current.parquet")
+    inputs = current.to_json(orient="records", lines=True).splitlines()
+    step = 86_400 / current_rows
+    for first in range(0, current_rows, SEGMENT_ROWS):
+        n = min(SEGMENT_ROWS, current_rows - first)
+        times = [START + timedelta(seconds=(first + i) * step) for i in range(n)]
+        table = pa.table({
+            "request_id": [f"r{first + i}" for i in range(n)], "row": [0] * n, "time": times, "version_id": [1] * n,
+            "version": [1] * n, "role": ["answer"] * n, "route": ["predict"] * n, "status": [200] * n,
+            "latency_ms": [1.0] * n, "inputs": inputs[first:first + n], "prediction": ['"<=50K"'] * n,
+            "outputs": ['{"<=50K": 0.8, ">50K": 0.2}'] * n, "error": [None] * n}, schema=PREDICTION_SCHEMA)
+        pq.write_table(table, folder / "log" / f"{times[0]:%Y%m%dT%H%M%S%f}-bench-{first // SEGMENT_ROWS:06d}.parquet",
+                       compression="zstd")
+    (folder / "done").write_text("ok")
+    return folder
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker(folder: Path, size_seconds: int) -> dict:
+    """Lifecycle's drift summary, timed in this process (imports excluded)."""
+    import pandas as pd
+
+    from lifecycle.monitor import drift_config, reference
+    from lifecycle.monitor.drift import compute_windows
+    from lifecycle.monitor.drift_decisions import decide_window
+    from lifecycle.records import InputColumn
+    from lifecycle.store import drift_log
+    import lifecycle.data.recipe.transformers  # noqa: F401 - imported before the clock starts, as in the app
+
+    started = time.perf_counter()
+    frame = pd.read_parquet(folder / "reference.parquet")
+    schema = [InputColumn(name=c, dtype="integer" if c in NUMERIC else "string",
+                          kind="numeric" if c in NUMERIC else "categorical") for c in frame.columns]
+    columns, values = reference.describe(frame, schema)
+    monitored = reference.monitored_columns(columns, values, None)
+    profiled = time.perf_counter()
+    counts, found = drift_log.window_counts(folder / "log", version_id=1, size_seconds=size_seconds)
+    counted = time.perf_counter()  # all a refresh costs when no window changed
+    stats = compute_windows(folder / "log", monitored, project_id=1, version_id=1, size_seconds=size_seconds,
+                            windows=counts, now=START + timedelta(days=2), files=found.files)
+    by_window: dict = {}
+    for item in stats:
+        by_window.setdefault(item.window_start, []).append(item)
+    decided = {start: decide_window(items, drift_config.DEFAULT) for start, items in by_window.items()}
+    finished = time.perf_counter()
+    flagged: dict[str, int] = {}
+    for start, items in by_window.items():
+        for item, decision in zip(items, decided[start]):
+            if decision["drift"]:
+                flagged[item.feature] = flagged.get(item.feature, 0) + 1
+    first = sorted(by_window)[0]
+    detail = {item.feature: {"test": d["statistic"], "p": d["p_value"], "p_bh": d["adjusted_p_value"],
+                             "effect": d["effect_name"], "value": d["effect"], "drift": d["drift"],
+                             "exact": item.exact}
+              for item, d in zip(by_window[first], decided[first])}
+    return {"seconds": finished - started, "profile_seconds": profiled - started, "count_seconds": counted - profiled,
+            "windows": len(by_window),
+            "rows": sum(rows for _, rows in counts), "flagged": flagged, "detail": detail, "peak_mb": _peak_mb()}
+
+
+def _run_ours(folder: Path, size_seconds: int, repeat: int) -> dict:
+    runs = []
+    for _ in range(repeat):
+        done = subprocess.run([sys.executable, __file__, "--worker", str(folder), "--size", str(size_seconds)],
+                              capture_output=True, text=True, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        runs.append(json.loads(done.stdout))
+    result = runs[-1]
+    result["seconds"] = statistics.median(r["seconds"] for r in runs)
+    result["profile_seconds"] = statistics.median(r["profile_seconds"] for r in runs)
+    result["count_seconds"] = statistics.median(r["count_seconds"] for r in runs)
+    result["peak_mb"] = max(r["peak_mb"] for r in runs)
+    return result
+
+
+def _run_evidently(folder: Path) -> dict | None:
+    if not EVIDENTLY.exists():
+        print(f"(Evidently skipped: {EVIDENTLY} is missing; `make bench-env` creates it)")
+        return None
+    done = subprocess.run([str(EVIDENTLY), str(ROOT / "bench" / "_evidently_drift.py"), str(folder), *NUMERIC],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    if done.returncode != 0:
+        print("Evidently failed:", done.stderr.strip().splitlines()[-1:] or done.returncode)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _flag_words(flagged) -> str:
+    names = sorted(flagged)
+    false = [n for n in names if n not in SHIFTED]
+    return f"{', '.join(names) or 'none'}  (false alarms: {', '.join(false) or 'none'})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--current-rows", type=int, default=1_000_000)
+    parser.add_argument("--reference-rows", type=int, default=30_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-evidently", action="store_true")
+    parser.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, default=86_400, help=argparse.SUPPRESS)
+    parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker is not None:
+        print(json.dumps(worker(args.worker, args.size), default=str))
+        return
+    if args.prepare_only:
+        print(prepare(args.reference_rows, args.current_rows))
+        return
+    print(f"Preparing {args.current_rows:,} logged rows × 14 features and a {args.reference_rows:,}-row reference ...")
+    # in a process of its own: a child inherits its parent's peak memory (ru_maxrss) at fork
+    folder = Path(subprocess.run([sys.executable, __file__, "--prepare-only", "--current-rows", str(args.current_rows),
+                                  "--reference-rows", str(args.reference_rows)], capture_output=True, text=True,
+                                 check=True).stdout.strip().splitlines()[-1])
+    ours = _run_ours(folder, 86_400, args.repeat)
+    hourly = _run_ours(folder, 3_600, 1)
+    theirs = None if args.skip_evidently else _run_evidently(folder)
+    print(f"\nDrift summary, {ours['rows']:,} logged rows × 14 features vs {args.reference_rows:,} reference rows "
+          f"(planted: {', '.join(SHIFTED)})")
+    print(f"{'':<34}{'time':>10}{'peak memory':>14}   flagged")
+    print(f"{'Lifecycle (cold, from Parquet)':<34}{ours['seconds']:>9.2f}s{ours['peak_mb']:>11.0f} MB   "
+          f"{_flag_words(ours['flagged'])}")
+    print(f"{'  of which the reference profile':<34}{ours['profile_seconds']:>9.2f}s")
+    print(f"{'  a refresh with nothing new':<34}{ours['count_seconds']:>9.2f}s   (counting the windows' rows)")
+    print(f"{'Lifecycle, 24 hourly windows':<34}{hourly['seconds']:>9.2f}s{hourly['peak_mb']:>11.0f} MB   "
+          f"{', '.join(f'{k} in {v}' for k, v in sorted(hourly['flagged'].items())) or 'none'}")
+    if theirs is not None:
+        print(f"{'Evidently DataDriftPreset (in RAM)':<34}{theirs['seconds']:>9.2f}s{theirs['peak_mb']:>11.0f} MB   "
+              f"{_flag_words(theirs['flagged'])}")
+        print(f"Lifecycle is {theirs['seconds'] / ours['seconds']:.0f}× faster and uses "
+              f"{theirs['peak_mb'] / ours['peak_mb']:.1f}× less memory.")
+    print("\nPer feature (Lifecycle: test, BH-adjusted p, effect; Evidently: method, score):")
+    for name, d in ours["detail"].items():
+        line = (f"  {name:<16} {d['test']:<5} p_bh={d['p_bh']:<9.2g} {d['effect']:<15}{d['value']:>7.3f} "
+                f"{'DRIFT' if d['drift'] else '     '}{'' if d['exact'] else ' (grid)'}")
+        if theirs is not None and name in theirs["columns"]:
+            e = theirs["columns"][name]
+            line += f"   | {e['method']:<32}{e['score']:>9.3g} {'DRIFT' if e['drift'] else ''}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
