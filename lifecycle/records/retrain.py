@@ -112,8 +112,8 @@ class RetrainPolicy:
 class Retrain:
     """One retrain and its lineage: what caused it (``trigger``: ``manual`` by ``requested_by``,
     ``alert`` #``alert_id``, ``schedule`` due at ``scheduled_for``), the rows and search it resolved
-    (``window``, ``search`` as JSON), what it made (raw and frozen dataset versions, split, search,
-    model version, validation) and how it ended (``state``; ``message`` says why a failed or cancelled
+    (``window``, ``search`` as JSON), what it made (raw and frozen dataset versions, split, search, the
+    naive baseline's search, model version, validation) and how it ended (``state``; ``message`` says why a failed or cancelled
     one stopped). ``counts`` holds the rows taken from each source; ``comparison`` the champion
     against the new version (``retrain.compare.Comparison.to_dict``), once made."""
 
@@ -134,6 +134,7 @@ class Retrain:
     dataset_id: int | None
     split_id: int | None
     search_id: int | None
+    baseline_search_id: int | None  # the naive baseline cross-validated on the same split
     model_version_id: int | None
     validation_id: int | None
     validation_passed: bool | None

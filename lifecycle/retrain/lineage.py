@@ -111,6 +111,11 @@ def _search(cursor, retrain: Retrain) -> LineageStep:
         higher = CATALOGUE[metric].higher_is_better
         best = max(finished, key=lambda r: r.primary_score if higher else -r.primary_score)
         text += f"; best run #{best.id}, cross-validated {CATALOGUE[metric].label} {best.primary_score:.4f}"
+    if retrain.baseline_search_id is not None and finished:
+        baseline = [r for r in run_store.list_runs(cursor, retrain.project_id, search_id=retrain.baseline_search_id)
+                    if r.ok and r.primary_score is not None]
+        if baseline:
+            text += f" against {baseline[0].primary_score:.4f} for the naive baseline (run #{baseline[0].id})"
     status = PASS if search.status == "finished" and finished else (PENDING if search.status == "running" else FAIL)
     return LineageStep(link="search", text=text + f" ({search.status})", status=status, entity=f"search:{search.id}")
 

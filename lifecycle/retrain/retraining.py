@@ -4,7 +4,8 @@ One retrain, by a policy: (1) its window's rows (``retrain.window``) frozen as a
 with the production version's recipe and split with the same method, seed and shares (Data's own
 ``store_table``, ``freeze_dataset`` and ``create_split``: content-hashed, on the audit trail); (2)
 the same search on it (Develop's ``run_search``: every trial a run, progress per trial, cancel after
-the current trial); (3) the best run registered as a candidate (``register_run``) and validated
+the current trial), and the naive baseline (``dummy``) cross-validated on the same split, so the
+candidate is benchmarked on its own rows; (3) the best run registered as a candidate (``register_run``) and validated
 against the project's objectives (``validate_version``: a passing candidate moves to
 ``validated``); (4) the production version compared with it (``compare_versions``) on the new
 split's test rows the production version never trained on.
@@ -46,6 +47,7 @@ from lifecycle.workspace import Workspace
 
 log = logging.getLogger("lifecycle.retrain")
 DEVELOP_METHODS = ("none", "grid", "random", "halving")
+BASELINE = "dummy"  # Develop's naive baseline: predicts the majority class (or the mean)
 COMPARE_RESAMPLES = 1000
 STEPS = ("rows", "dataset version", "split", "search", "register", "validate", "compare")
 Progress = Callable[..., None]  # progress(done, total, item=None, message=None), as lifecycle.jobs reports it
@@ -237,6 +239,12 @@ def _execute(*, workspace: Workspace, actor: User, retrain_id: int, found: Plan,
         if result.best_run_id is None:
             raise InputError(f"No trial of search #{result.search_id} finished ({result.failed} failed).",
                              "Read the runs' errors on the Develop page; fix the data or the search space.")
+        if search["algorithm"] != BASELINE:  # the naive baseline on the same rows: what the candidate must beat
+            baseline = run_search(workspace, actor, project_id=found.project.id, dataset_id=dataset.id,
+                                  split_id=split.id, algorithm=BASELINE, method="none", seed=search["seed"],
+                                  cv_folds=search["cv_folds"])
+            with workspace.db.transaction() as cursor:
+                retrain_store.update_retrain(cursor, retrain_id, baseline_search_id=baseline.search_id)
         step("register")
         from lifecycle.models.registry import register_run
 

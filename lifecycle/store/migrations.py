@@ -358,7 +358,7 @@ MIGRATIONS.append((
             requested_by VARCHAR NOT NULL, acting_as VARCHAR NOT NULL, champion_id INTEGER,
             data_window VARCHAR NOT NULL, search VARCHAR NOT NULL, state VARCHAR NOT NULL, step VARCHAR NOT NULL,
             raw_dataset_id INTEGER, dataset_id INTEGER, split_id INTEGER, search_id INTEGER,
-            model_version_id INTEGER, validation_id INTEGER, validation_passed BOOLEAN, comparison VARCHAR,
+            baseline_search_id INTEGER, model_version_id INTEGER, validation_id INTEGER, validation_passed BOOLEAN, comparison VARCHAR,
             counts VARCHAR NOT NULL, notes VARCHAR NOT NULL, message VARCHAR NOT NULL,
             started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, UNIQUE (policy_id, alert_id))""",
     ],

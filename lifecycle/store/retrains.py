@@ -18,12 +18,13 @@ _POLICY_COLUMNS = ("id, project_id, name, trigger_kind, alert_kinds, every_days,
                    "created_at, created_by, updated_at, updated_by")
 _RETRAIN_FIELDS = ("project_id", "policy_id", "trigger_kind", "alert_id", "scheduled_for", "requested_by",
                    "acting_as", "champion_id", "data_window", "search", "state", "step", "raw_dataset_id",
-                   "dataset_id", "split_id", "search_id", "model_version_id", "validation_id", "validation_passed",
+                   "dataset_id", "split_id", "search_id", "baseline_search_id", "model_version_id", "validation_id", "validation_passed",
                    "comparison", "counts", "notes", "message", "started_at", "finished_at")
 _RETRAIN_COLUMNS = "id, " + ", ".join(_RETRAIN_FIELDS)
 # What a running retrain may fill in as it goes (by the Retrain field name on the left).
 UPDATABLE = {"state": "state", "step": "step", "raw_dataset_id": "raw_dataset_id", "dataset_id": "dataset_id",
-             "split_id": "split_id", "search_id": "search_id", "model_version_id": "model_version_id",
+             "split_id": "split_id", "search_id": "search_id", "baseline_search_id": "baseline_search_id",
+             "model_version_id": "model_version_id",
              "validation_id": "validation_id", "validation_passed": "validation_passed", "comparison": "comparison",
              "counts": "counts", "notes": "notes", "message": "message", "finished_at": "finished_at",
              "window": "data_window", "search": "search", "champion_id": "champion_id"}
@@ -118,6 +119,7 @@ def _retrain(row: tuple) -> Retrain:
                    champion_id=values["champion_id"], window=values["data_window"], search=values["search"],
                    state=values["state"], step=values["step"], raw_dataset_id=values["raw_dataset_id"],
                    dataset_id=values["dataset_id"], split_id=values["split_id"], search_id=values["search_id"],
+                   baseline_search_id=values["baseline_search_id"],
                    model_version_id=values["model_version_id"], validation_id=values["validation_id"],
                    validation_passed=values["validation_passed"], comparison=values["comparison"],
                    counts=values["counts"] or {}, notes=tuple(values["notes"] or ()), message=values["message"],

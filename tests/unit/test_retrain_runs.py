@@ -71,6 +71,8 @@ def test_a_retrain_freezes_its_window_with_the_production_recipe_and_runs_the_sa
         champion_split.method, champion_split.seed, champion_split.test_size, champion_split.validation_size,
         champion_split.column)
 
+    baseline = develop_runs.get_search(workspace, done.baseline_search_id)  # the naive baseline, same rows
+    assert (baseline.algorithm, baseline.dataset_id, baseline.split_id) == ("dummy", frozen.id, split.id)
     search, original = develop_runs.get_search(workspace, done.search_id), develop_runs.get_search(workspace, run.search_id)
     assert (search.dataset_id, search.split_id) == (frozen.id, split.id)
     assert (search.algorithm, search.method, search.space, search.cv_folds, search.seed) == (
@@ -100,7 +102,7 @@ def test_a_retrain_freezes_its_window_with_the_production_recipe_and_runs_the_sa
     during = actions[actions.index("retrain.started"):]  # in order, from the start to the end on record
     assert during[-1] == "retrain.finished"
     expected_order = ["dataset.ingested", "dataset.frozen", "split.created", "search.started", "search.finished",
-                      "model.registered", "validation.recorded"]
+                      "search.started", "search.finished", "model.registered", "validation.recorded"]  # then the baseline
     assert [a for a in during if a in expected_order] == expected_order
     chain = {step.link: step for step in lineage.lineage(workspace, done)}
     assert chain["trigger"].text == "run by analyst" and chain["end"].status == "pass"
