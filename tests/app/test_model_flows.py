@@ -32,6 +32,7 @@ def test_train_register_and_validate_a_model(demo_app):
     app.session_state["project_id"] = income.id
     app.switch_page("pages/develop.py").run()
     no_exceptions(app)
+    app.selectbox(key="develop_data").set_value(0).run()  # the prepared Adult data, not the drift retrain's rows
     app.selectbox(key="develop_algorithm").set_value("linear").run()
     app.selectbox(key="develop_method").set_value("none").run()
     app.number_input(key="develop_folds").set_value(2).run()
