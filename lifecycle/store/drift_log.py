@@ -31,6 +31,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from lifecycle.store.log_columns import columns_files
 from lifecycle.store.prediction_log import Segments, segments
 from lifecycle.store.window_sql import bucket_sql
 
@@ -120,26 +121,22 @@ def window_counts(folder: Path, *, version_id: int, size_seconds: int, since: da
     return [(start, int(count)) for start, count in rows], found
 
 
-def window_aggregates(files: Sequence[Path], *, version_id: int, size_seconds: int, windows: Sequence[datetime],
-                      exact_windows: Sequence[datetime], columns: Sequence[LogColumn],
-                      threads: int | None = None) -> list[WindowAggregates]:
-    """The aggregates of ``columns`` in each of ``windows`` (window starts; numeric columns of
-    those in ``exact_windows`` with every distinct value), oldest first; windows without rows
-    are absent."""
-    if not windows or not files:
-        return []
-    bucket = bucket_sql('"time"', size_seconds)
+def value_sql(columns: Sequence[LogColumn]) -> tuple[str, list, list[str]]:
+    """How the values of ``columns`` are read from a log row: the SELECT list over the segment's
+    columns (one JSON parse per row for the inputs, one for the scores), its parameters, and the
+    expression of each column's value over it (numeric: a DOUBLE, NULL when not a finite number;
+    categorical: the logged text)."""
     inputs = [c for c in columns if c.origin == INPUT]
     scores = [c for c in columns if c.origin == SCORE]
-    extracts, extract_params = [], []
+    extracts, params = [], []
     if inputs:
         extracts.append("json_extract_string(inputs, ?::VARCHAR[]) AS v")
-        extract_params.append([pointer(c.key) for c in inputs])
+        params.append([pointer(c.key) for c in inputs])
     if any(c.origin == PREDICTION for c in columns):
         extracts.append("json_extract_string(prediction, '$') AS p")
     if scores:
         extracts.append("json_extract_string(outputs, ?::VARCHAR[]) AS s")
-        extract_params.append([pointer(c.key) for c in scores])
+        params.append([pointer(c.key) for c in scores])
     position = {id(c): k + 1 for group in (inputs, scores) for k, c in enumerate(group)}
 
     def text(column: LogColumn) -> str:
@@ -147,41 +144,64 @@ def window_aggregates(files: Sequence[Path], *, version_id: int, size_seconds: i
             return "p"
         return f"{'v' if column.origin == INPUT else 's'}[{position[id(column)]}]"
 
+    expressions = [f"CASE WHEN isfinite(TRY_CAST({text(c)} AS DOUBLE)) THEN TRY_CAST({text(c)} AS DOUBLE) END"
+                   if c.numeric else text(c) for c in columns]
+    return ", ".join(extracts) if extracts else "NULL AS nothing", params, expressions
+
+
+def window_aggregates(files: Sequence[Path], *, version_id: int, size_seconds: int, windows: Sequence[datetime],
+                      exact_windows: Sequence[datetime], columns: Sequence[LogColumn],
+                      threads: int | None = None, cache: Path | None = None) -> list[WindowAggregates]:
+    """The aggregates of ``columns`` in each of ``windows`` (window starts; numeric columns of
+    those in ``exact_windows`` with every distinct value), oldest first; windows without rows
+    are absent. With ``cache`` (a folder), each segment's values are parsed once and kept there
+    as typed Parquet (``store.log_columns``); the results are the same."""
+    if not windows or not files:
+        return []
+    bucket = bucket_sql('"time"', size_seconds)
     window_list = sorted(set(windows))
     small_windows = sorted(set(exact_windows) & set(window_list))
+    span = [window_list[0], window_list[-1] + timedelta(seconds=int(size_seconds))]
+    select, select_params, expressions = value_sql(columns)
+    values = "".join(f", v{i}" for i in range(len(columns)))
+    if cache is not None:
+        typed = columns_files(files, cache, select=select, expressions=expressions, params=select_params,
+                              threads=threads)
+        source = (f"SELECT {bucket} AS w{values} FROM {_source(typed)} "
+                  'WHERE version_id = ? AND "time" >= ? AND "time" < ?')
+        source_params = [int(version_id), *span]
+    else:
+        computed = "".join(f", {e} AS v{i}" for i, e in enumerate(expressions))
+        source = (f"SELECT {bucket} AS w{computed} FROM (SELECT \"time\", {select} FROM {_source(files)} "
+                  "WHERE role = 'answer' AND status < 400 AND version_id = ? AND \"time\" >= ? AND \"time\" < ?)")
+        source_params = [*select_params, int(version_id), *span]
     # DuckDB counts a value histogram with a GROUP BY of its own: ask only for what a window needs
     exact, binned = bool(small_windows), len(small_windows) < len(window_list)
     derived, derived_params, aggregates, aggregate_params = [], [], [], []
     for i, column in enumerate(columns):
         if column.numeric:
-            derived.append(f"CASE WHEN isfinite(TRY_CAST({text(column)} AS DOUBLE)) "
-                           f"THEN TRY_CAST({text(column)} AS DOUBLE) END AS x{i}")
-            aggregates += [f"count(x{i}) AS n_{i}", f"sum(x{i}) AS total_{i}"]
+            aggregates += [f"count(v{i}) AS n_{i}", f"sum(v{i}) AS total_{i}"]
             if exact:
-                aggregates.append(f"histogram(x{i}) FILTER (small) AS exact_{i}")
+                aggregates.append(f"histogram(v{i}) FILTER (small) AS exact_{i}")
             if binned:
-                aggregates += [f"histogram(x{i}, ?::DOUBLE[]) FILTER (NOT small) AS grid_{i}",
-                               f"sum(x{i}) FILTER (x{i} < ?) AS below_{i}", f"sum(x{i}) FILTER (x{i} > ?) AS above_{i}"]
+                aggregates += [f"histogram(v{i}, ?::DOUBLE[]) FILTER (NOT small) AS grid_{i}",
+                               f"sum(v{i}) FILTER (v{i} < ?) AS below_{i}", f"sum(v{i}) FILTER (v{i} > ?) AS above_{i}"]
                 aggregate_params += [[float(b) for b in column.boundaries] or [0.0], float(column.low),
                                      float(column.high)]
         else:
-            derived.append(f"list_extract(?::INTEGER[], list_position(?::VARCHAR[], {text(column)})) AS k{i}")
+            derived.append(f"list_extract(?::INTEGER[], list_position(?::VARCHAR[], v{i})) AS k{i}")
             derived_params += [[c + 1 for c in column.codes] or [1], list(column.texts) or [""]]
-            aggregates += [f"count({text(column)}) AS n_{i}",
+            aggregates += [f"count(v{i}) AS n_{i}",
                            f"histogram(k{i}, ?::INTEGER[]) AS codes_{i}"]
             aggregate_params.append(list(range(1, max(column.categories, 1) + 1)))
     # nested subqueries, not CTEs: DuckDB would fan a CTE out to each of its uses
     sql = f"""
         SELECT w, count(*) AS rows, bool_or(small) AS small{"".join(", " + a for a in aggregates)}
         FROM (SELECT *, list_contains(?::TIMESTAMP[], w) AS small{"".join(", " + d for d in derived)}
-              FROM (SELECT {bucket} AS w, {", ".join(extracts) if extracts else "NULL AS nothing"}
-                    FROM {_source(files)}
-                    WHERE role = 'answer' AND status < 400 AND version_id = ? AND "time" >= ? AND "time" < ?)
+              FROM ({source})
               WHERE list_contains(?::TIMESTAMP[], w))
         GROUP BY w ORDER BY w"""
-    span = [window_list[0], window_list[-1] + timedelta(seconds=int(size_seconds))]
-    params = (aggregate_params + [small_windows] + derived_params + extract_params
-              + [int(version_id), *span, window_list])
+    params = aggregate_params + [small_windows] + derived_params + source_params + [window_list]
     connection = _connect(threads)
     try:
         table = connection.sql(sql, params=params).to_arrow_table()
