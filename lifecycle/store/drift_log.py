@@ -24,6 +24,7 @@ of its own, per window): about half the time on 1M rows × 14 columns, and the s
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -91,9 +92,9 @@ def pointer(key: str) -> str:
     return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
-def _source(files: Sequence[Path]) -> str:
+def _source(files: Sequence[Path], *, filename: bool = False) -> str:
     listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
-    return f"read_parquet([{listed}], union_by_name = true)"
+    return f"read_parquet([{listed}], union_by_name = true{', filename = true' if filename else ''})"
 
 
 def _connect(threads: int | None) -> duckdb.DuckDBPyConnection:
@@ -103,10 +104,18 @@ def _connect(threads: int | None) -> duckdb.DuckDBPyConnection:
     return connection
 
 
+# per log folder, version and window size: each segment's (window, rows), keyed by its path, size
+# and mtime (segments never change: a replaced one has a new key, and only current ones are kept)
+_counted: dict[tuple[str, int, int], dict[tuple[str, int, int], list[tuple[datetime, int]]]] = {}
+_counted_lock = threading.Lock()
+
+
 def window_counts(folder: Path, *, version_id: int, size_seconds: int, since: datetime | None = None,
                   threads: int | None = None) -> tuple[list[tuple[datetime, int]], Segments]:
     """``(window start, rows)`` of every window holding answered rows of ``version_id`` (from
-    ``since`` on when given), oldest first, and the segments read. Reads no JSON."""
+    ``since`` on when given), oldest first, and the segments read. Reads no JSON. Without
+    ``since``, each segment is counted once per process and window size (its counts kept in
+    memory), so a refresh with nothing new reads only the segments that arrived."""
     found = segments(folder)
     if not found.files:
         return [], found
@@ -115,13 +124,45 @@ def window_counts(folder: Path, *, version_id: int, size_seconds: int, since: da
     if since is not None:
         where += ' AND "time" >= ?'
         params.append(since)
-    connection = _connect(threads)
-    try:
-        rows = connection.execute(f"SELECT {bucket} AS w, count(*) FROM {_source(found.files)} WHERE {where} "
-                                  "GROUP BY w ORDER BY w", params).fetchall()
-    finally:
-        connection.close()
-    return [(start, int(count)) for start, count in rows], found
+        connection = _connect(threads)
+        try:
+            rows = connection.execute(f"SELECT {bucket} AS w, count(*) FROM {_source(found.files)} WHERE {where} "
+                                      "GROUP BY w ORDER BY w", params).fetchall()
+        finally:
+            connection.close()
+        return [(start, int(count)) for start, count in rows], found
+    keys = {}
+    for path in found.files:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # removed by retention meanwhile
+            continue
+        keys[path] = (str(path), stat.st_size, stat.st_mtime_ns)
+    memo_key = (str(Path(folder).resolve()), int(version_id), int(size_seconds))
+    with _counted_lock:
+        known = dict(_counted.get(memo_key, {}))
+    missing = [path for path, key in keys.items() if key not in known]
+    if missing:
+        connection = _connect(threads)
+        try:
+            rows = connection.execute(
+                f"SELECT filename, {bucket} AS w, count(*) FROM {_source(missing, filename=True)} WHERE {where} "
+                "GROUP BY filename, w", params).fetchall()
+        finally:
+            connection.close()
+        fresh: dict[str, list[tuple[datetime, int]]] = {str(path): [] for path in missing}
+        for name, start, count in rows:
+            fresh[name].append((start, int(count)))
+        for path in missing:
+            known[keys[path]] = fresh[str(path)]
+    current = {key: known[key] for key in keys.values()}
+    with _counted_lock:
+        _counted[memo_key] = current
+    totals: dict[datetime, int] = {}
+    for counts in current.values():
+        for start, count in counts:
+            totals[start] = totals.get(start, 0) + count
+    return sorted(totals.items()), found
 
 
 def value_sql(columns: Sequence[LogColumn]) -> tuple[str, list, list[str]]:

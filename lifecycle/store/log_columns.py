@@ -41,9 +41,10 @@ def spec_hash(expressions: Sequence[str]) -> str:
 
 def columns_files(files: Sequence[Path], cache: Path, *, select: str, expressions: Sequence[str],
                   params: Sequence, threads: int | None = None) -> list[Path]:
-    """The columns file of each segment in ``files`` (same order), writing those missing in one
-    DuckDB pass over their segments. ``select`` is the inner SELECT list over a segment's columns
-    (the JSON read, with ``params``); ``expressions`` the value of each ``v<i>`` over it."""
+    """The columns file of each segment in ``files`` (same order; segments that vanished meanwhile
+    left out), writing those missing first. ``select`` is the inner SELECT list over a segment's
+    columns (the JSON read, with ``params``); ``expressions`` the value of each ``v<i>`` over it.
+    Segments must share one folder (the columns files of segments gone from it are deleted)."""
     cache = Path(cache)
     cache.mkdir(parents=True, exist_ok=True)
     spec = spec_hash([select, *expressions, repr(list(params))])

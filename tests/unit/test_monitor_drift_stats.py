@@ -336,3 +336,26 @@ def test_a_segments_values_are_parsed_once_into_the_cache_and_read_back_the_same
     other = _log(tmp_path / "other", values[:10])
     log_columns.columns_files([other], cache, select="NULL AS nothing", expressions=[], params=[])
     assert len(list(cache.glob(f"*{log_columns.SUFFIX}"))) == 1  # a segment gone from its folder is forgotten
+
+
+def test_window_counts_count_each_segment_once_and_follow_new_and_replaced_segments(tmp_path):
+    import os
+
+    folder = tmp_path / "log"
+    first = _log(folder, [1.0] * 50, start=datetime(2026, 1, 1))  # 50 rows over 50 s
+    assert drift_log.window_counts(folder, version_id=1, size_seconds=3600)[0] == [(datetime(2026, 1, 1), 50)]
+    second = folder / "later.parquet"
+    os.replace(_log(tmp_path / "more", [1.0] * 30, start=datetime(2026, 1, 1, 0, 59, 50)), second)
+    counts, found = drift_log.window_counts(folder, version_id=1, size_seconds=3600)
+    assert counts == [(datetime(2026, 1, 1), 60), (datetime(2026, 1, 1, 1), 20)] and len(found.files) == 2
+    assert drift_log.window_counts(folder, version_id=1, size_seconds=3600,
+                                   since=datetime(2026, 1, 1, 0, 59, 55))[0] == [(datetime(2026, 1, 1), 5),
+                                                                               (datetime(2026, 1, 1, 1), 20)]
+    _log(folder, [1.0] * 10, start=datetime(2026, 1, 1))  # the first segment replaced (its name kept)
+    stamp = first.stat().st_mtime_ns + 10**9
+    os.utime(first, ns=(stamp, stamp))
+    assert drift_log.window_counts(folder, version_id=1, size_seconds=3600)[0] == [(datetime(2026, 1, 1), 20),
+                                                                                 (datetime(2026, 1, 1, 1), 20)]
+    second.unlink()
+    assert drift_log.window_counts(folder, version_id=1, size_seconds=86_400)[0] == [(datetime(2026, 1, 1), 10)]
+    assert drift_log.window_counts(folder, version_id=2, size_seconds=3600)[0] == []
