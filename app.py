@@ -10,6 +10,7 @@ from lifecycle.records import User
 from ui import cookie, login, sidebar, state
 from ui.deploy import service as deploy_service
 from ui import live_traffic
+from ui.monitor import background as monitor_background
 from ui.frame import error_boundary
 
 st.set_page_config(page_title="Lifecycle", page_icon=":material/recycling:", layout="wide")
@@ -22,6 +23,7 @@ PAGES = (  # (script, title, icon); the first is the default page
     ("pages/develop.py", "3 · Develop", ":material/build:"),
     ("pages/validate.py", "4 · Validate", ":material/balance:"),
     ("pages/deploy.py", "5 · Deploy", ":material/rocket_launch:"),
+    ("pages/monitor.py", "6 · Monitor", ":material/monitoring:"),
     ("pages/retrain.py", "7 · Retrain", ":material/compare_arrows:"),
     ("pages/govern.py", "8 · Govern", ":material/verified_user:"),
     ("pages/retire.py", "9 · Retire", ":material/inventory_2:"),
@@ -52,6 +54,7 @@ def main() -> None:
         login.seed_demo_with_progress(workspace)
     deploy_service.autostart(workspace)  # what is in production answers at once; it stops with the app
     live_traffic.autostart(workspace)  # a demo's simulated traffic keeps flowing through those services
+    monitor_background.autostart(workspace)  # drift, alerts and performance kept current while the app runs
 
     user = state.current_user()
     if user is None:

@@ -38,6 +38,9 @@ SETTINGS = {
     "LIFECYCLE_LIVE_TRAFFIC": "Rows per second of simulated traffic the app sends, while it runs, through the "
                               "scoring service of each demo project holding simulated history (default 0.5; 0 off; "
                               "only with LIFECYCLE_AUTOSERVE on).",
+    "LIFECYCLE_MONITOR_REFRESH_SECONDS": "Seconds between the app's background refreshes of each production "
+                                         "project's monitoring (drift, alerts, performance, webhook delivery; "
+                                         "default 300; 0 off; only with LIFECYCLE_AUTOSERVE on).",
 }
 
 
@@ -91,3 +94,17 @@ def live_traffic_rate() -> float:
     if not 0.0 <= rate < float("inf"):
         raise ValueError(f"LIFECYCLE_LIVE_TRAFFIC={raw!r} must be 0 or more rows per second.")
     return rate
+
+
+def monitor_refresh_seconds() -> float:
+    """LIFECYCLE_MONITOR_REFRESH_SECONDS (0: off). Raises ValueError naming a bad value."""
+    raw = os.environ.get("LIFECYCLE_MONITOR_REFRESH_SECONDS", "").strip()
+    if not raw:
+        return 300.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValueError(f"LIFECYCLE_MONITOR_REFRESH_SECONDS={raw!r} is not a number; give seconds, 0 for off.") from None
+    if not 0.0 <= seconds < float("inf"):
+        raise ValueError(f"LIFECYCLE_MONITOR_REFRESH_SECONDS={raw!r} must be 0 or more seconds.")
+    return seconds

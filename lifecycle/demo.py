@@ -39,6 +39,7 @@ DEMO_DRIFT_FROM_DAY = 2
 DEMO_LABEL_DELAY_SECONDS = 6 * 3600.0
 DEMO_LABEL_SHARE = 0.9
 DEMO_HISTORY_SEED = 13
+DEMO_DRIFT_WINDOW_SECONDS = 6 * 3600
 _seed_lock = threading.Lock()
 
 
@@ -64,6 +65,7 @@ def seed_demo(workspace: Workspace, progress: Progress = quiet) -> bool:
         analyst = auth.get_user(workspace, "ana")
         _income_project(workspace, analyst, progress)
         _credit_project(workspace, analyst, progress)
+        _refresh_monitoring(workspace, progress)
         progress(1.0, "Demo workspace ready")
         return True
 
@@ -156,12 +158,25 @@ def _retired_version(workspace: Workspace, analyst: User, run_id: int, progress)
 def _simulated_history(workspace: Workspace, analyst: User, project_id: int, progress) -> None:
     """Days of simulated traffic in the production model's log, so Monitor has shape at once."""
     from lifecycle.monitor import history
+    from lifecycle.monitor.drift_config import configure_drift
 
     progress(0.699, f"Writing {DEMO_HISTORY_DAYS} days of simulated traffic into model v1's prediction log")
     history.write_history(workspace, project_id, days=DEMO_HISTORY_DAYS, rows_per_day=DEMO_HISTORY_ROWS_PER_DAY,
                           drift=DEMO_DRIFT, start_drift_day=DEMO_DRIFT_FROM_DAY,
                           label_delay=DEMO_LABEL_DELAY_SECONDS, label_share=DEMO_LABEL_SHARE, seed=DEMO_HISTORY_SEED,
                           actor=analyst)
+    # Six-hour windows: each holds about 1,250 of the demo's rows, so every window is judged (hourly
+    # ones fall below the minimum window size half the time) and a refresh reads 16 windows, not 96.
+    configure_drift(workspace, analyst, project_id, window_seconds=DEMO_DRIFT_WINDOW_SECONDS)
+
+
+def _refresh_monitoring(workspace: Workspace, progress) -> None:
+    """Every project's monitoring refreshed once, so the planted drift's alert is on record at first start."""
+    from lifecycle.monitor import refresh
+
+    for project in projects.list_projects(workspace):
+        progress(0.97, f"Refreshing the monitoring of {project.name} (drift, alerts, performance)")
+        refresh.refresh(workspace, project.id)
 
 
 def _credit_project(workspace: Workspace, analyst: User, progress) -> None:

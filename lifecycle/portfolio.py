@@ -6,6 +6,7 @@ from datetime import datetime
 
 from lifecycle import evidence
 from lifecycle.data.datasets import list_datasets
+from lifecycle.monitor.alerts import open_alerts
 from lifecycle.problem.projects import list_projects, objectives
 from lifecycle.problem.objectives import CATALOGUE, is_met
 from lifecycle.records import ModelState, ModelVersion, Project
@@ -54,6 +55,7 @@ class ProjectSummary:
     primary: ObjectiveStanding | None = None
     model: str | None = None  # the newest model version's label
     drivers: tuple[str, ...] = ()  # what drives that model most, in plain words (from its stored explanation)
+    open_alerts: tuple[str, ...] = ()  # titles of the project's unresolved monitoring alerts, newest first
 
     @property
     def progress(self) -> str:
@@ -133,7 +135,8 @@ def summarise(workspace: Workspace, project: Project) -> ProjectSummary:
         latest_rows=primary[-1].rows if primary else None,
         objectives=tuple(str(o) for o in objective_set.objectives) if objective_set else (),
         next_step=next_step(states), health=_health(states, validations, objective_set, newest),
-        primary=_standing(objective_set, validations, newest), last_changed=max(moments))
+        primary=_standing(objective_set, validations, newest), last_changed=max(moments),
+        open_alerts=tuple(a.title for a in open_alerts(workspace, project.id)))
 
 
 def portfolio(workspace: Workspace) -> list[ProjectSummary]:

@@ -9,6 +9,7 @@ from lifecycle.data.status import STAGE as DATA
 from lifecycle.deploy.status import STAGE as DEPLOY
 from lifecycle.develop.status import STAGE as DEVELOP
 from lifecycle.govern.status import STAGE as GOVERN
+from lifecycle.monitor.status import STAGE as MONITOR
 from lifecycle.problem.status import STAGE as PROBLEM
 from lifecycle.records import Project
 from lifecycle.retire.status import STAGE as RETIRE
@@ -19,8 +20,7 @@ from lifecycle.workspace import Workspace
 
 STAGES: tuple[Stage, ...] = (
     PROBLEM, DATA, DEVELOP, VALIDATE, DEPLOY,
-    Stage(number=6, name="Monitor", purpose="Watches traffic, latency, drift and live performance against the "
-                                            "objectives, and raises alerts."),
+    MONITOR,
     RETRAIN,
     GOVERN,
     RETIRE,

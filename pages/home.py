@@ -49,6 +49,7 @@ table = pd.DataFrame([{
     "Stage reached": s.stage_reached,
     "Primary objective (latest model)": _value(s),
     "Trend": [value for _, value in s.primary.trend] if s.primary else [],
+    "Open alerts": len(s.open_alerts),
     "Last changed (UTC)": s.last_changed,
 } for s in summaries])
 st.dataframe(table, hide_index=True, width="stretch", column_config={
@@ -57,6 +58,7 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
     "Stage reached": st.column_config.TextColumn(width="small"),
     "Primary objective (latest model)": st.column_config.TextColumn(width="medium"),
     "Trend": st.column_config.LineChartColumn("Trend (per model version)", width="small"),
+    "Open alerts": st.column_config.NumberColumn(width="small"),
     "Last changed (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width="small"),
 })
 
@@ -72,6 +74,10 @@ for summary in summaries:
                           f"{primary.model} scores **{primary.value:.3f}** on the test split.")
         elif primary is not None:
             left.markdown(f"{badge('pending')} Primary objective **{text(primary.objective)}**: no model measured yet.")
+        if summary.open_alerts:
+            left.markdown(f":red-badge[:material/notifications_active: {len(summary.open_alerts)} open alert"
+                          f"{'s' if len(summary.open_alerts) != 1 else ''}]  \n"
+                          + "\n".join(f"- {text(title)}" for title in summary.open_alerts[:3]))
         if summary.drivers:
             left.markdown(f"What drives model {summary.model} most:  \n"
                           + "  \n".join(f"- {text(statement)}" for statement in summary.drivers))

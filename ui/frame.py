@@ -11,6 +11,7 @@ import streamlit as st
 from lifecycle import stages
 from lifecycle.errors import LifecycleError
 from lifecycle.literal import literal
+from lifecycle.monitor.alerts import open_alert_counts
 from lifecycle.problem.projects import get_project
 from lifecycle.records import Project
 from ui import state
@@ -27,7 +28,8 @@ def state_label(state: str) -> str:
     """Markdown for a stage state: coloured icon and word, e.g. ':green[:material/check_circle: done]'."""
     return f":{COLOURS[state]}[{ICONS[state]} {STATE_WORDS[state]}]"
 PAGE_PATHS = {"Problem": "pages/problem.py", "Data": "pages/data.py", "Develop": "pages/develop.py",
-              "Validate": "pages/validate.py", "Deploy": "pages/deploy.py", "Retrain": "pages/retrain.py",
+              "Validate": "pages/validate.py", "Deploy": "pages/deploy.py", "Monitor": "pages/monitor.py",
+              "Retrain": "pages/retrain.py",
               "Govern": "pages/govern.py", "Retire": "pages/retire.py"}
 
 
@@ -54,6 +56,15 @@ def strip(project: Project | None) -> None:
             else:
                 st.markdown(stage.stage, help=text(stage.reason))
             st.caption(state_label(stage.state))
+            if stage.stage == "Monitor" and project is not None:
+                _alert_badge(project)
+
+
+def _alert_badge(project: Project) -> None:
+    """The count of the project's open alerts under the Monitor stage (nothing when there are none)."""
+    count = open_alert_counts(state.workspace()).get(project.id, 0)
+    if count:
+        st.markdown(f":red-badge[:material/notifications_active: {count} open alert{'s' if count != 1 else ''}]")
 
 
 def header(stage: str, project: Project | None) -> None:

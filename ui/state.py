@@ -46,11 +46,14 @@ RETIRED_MESSAGE = "retired_message"  # what the last retirement did (Retire page
 CLEANUP_PLAN = "cleanup_plan"  # the dry run an admin reviews before confirming a clean-up
 CLEANUP_MESSAGE = "cleanup_message"  # what the last confirmed clean-up deleted
 ARCHIVE_CHECK = "archive_check"  # per version: the last check of its archive bundle
+MONITOR_FOCUS = "monitor_focus"  # (feature, window start) the Monitor page's drift detail shows
+ALERT_MESSAGE = "alert_message"  # what the last acknowledge / resolve / refresh on the Monitor page did
 NAMES = (NEW_PROJECT_FORM, DATASET_IN_FOCUS, INGEST_MESSAGE, REGISTER_MESSAGE, LEADERBOARD_PAGE, LEARNING_CURVE,
          WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT, DISMISSED_JOBS, COMPARISON, SIGNOFF_MESSAGE,
-         AUDIT_VERDICT, RETIRED_MESSAGE, CLEANUP_PLAN, CLEANUP_MESSAGE, ARCHIVE_CHECK)
+         AUDIT_VERDICT, RETIRED_MESSAGE, CLEANUP_PLAN, CLEANUP_MESSAGE, ARCHIVE_CHECK, MONITOR_FOCUS, ALERT_MESSAGE)
 # What the last action did: shown on its page after reruns, until dismissed or the user opens another page.
-LAST_ACTION = (INGEST_MESSAGE, REGISTER_MESSAGE, MITIGATION_CREATED, SIGNOFF_MESSAGE, RETIRED_MESSAGE, CLEANUP_MESSAGE)
+LAST_ACTION = (INGEST_MESSAGE, REGISTER_MESSAGE, MITIGATION_CREATED, SIGNOFF_MESSAGE, RETIRED_MESSAGE, CLEANUP_MESSAGE,
+               ALERT_MESSAGE)
 PAGE = "page"  # the page this session showed last (leaving it forgets the LAST_ACTION messages)
 
 

@@ -16,7 +16,7 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
     monitor = groups.add_parser("monitor", help="stage 6: drift of the traffic against the training reference"
                                 ).add_subparsers(dest="action", required=True)
     refresh = monitor.add_parser("refresh", parents=[output],
-                                 help="compute what the log added since the last refresh (drift, by window)")
+                                 help="compute what the log added since the last refresh (drift, alerts, performance, delivery)")
     refresh.add_argument("--project", required=True)
     refresh.set_defaults(handler=refresh_command, needs_actor=False)
     drift = monitor.add_parser("drift", parents=[output], help="the drift table of one window (refreshed first)")
@@ -84,9 +84,11 @@ def _drift_words(report) -> str:
 
 
 def refresh_command(context: Context, args: argparse.Namespace) -> Result:
-    """Run every step of the project's monitoring refresh (today: drift of the production version on
-    the project's window size, computing only windows the log added or changed, and building the
-    version's reference the first time); prints what each step did. Exit 0; 2 for an unknown project."""
+    """Run every step of the project's monitoring refresh: drift of the production version on the
+    project's window size (only windows the log added or changed; the version's reference built the
+    first time), an alert per confirmed drift, performance per window, an alert per objective
+    breach, and delivery of pending alerts to the webhook; prints what each step did.
+    Exit 0; 2 for an unknown project."""
     from lifecycle.monitor import refresh as monitor_refresh
 
     project = projects.find_project(context.workspace, args.project)
@@ -96,6 +98,23 @@ def refresh_command(context: Context, args: argparse.Namespace) -> Result:
     if "drift" in done.reports:
         data["drift"] = _drift_refresh_json(done.drift)
         lines.append(_drift_words(done.drift))
+    for name in ("drift_alerts", "objective_alerts"):
+        raised = done.reports.get(name, [])
+        data[name] = [{"id": a.id, "key": a.key, "title": a.title} for a in raised]
+        lines.append(f"{name.replace('_', ' ')}: {len(raised)} raised"
+                     + "".join(f"\n  #{a.id} {a.title}" for a in raised))
+    performance = done.reports.get("performance")
+    if "performance" in done.reports:
+        data["performance"] = None if performance is None else {
+            "windows": performance.windows, "computed": performance.computed, "unchanged": performance.unchanged}
+        lines.append("performance: nothing in production" if performance is None else
+                     f"performance: {performance.computed} window(s) computed, {performance.unchanged} unchanged")
+    delivery = done.reports.get("delivery")
+    if delivery is not None:
+        data["delivery"] = {"delivered": list(delivery.delivered), "pending": list(delivery.pending),
+                            "attempts": delivery.attempts, "waiting_for_webhook": delivery.waiting_for_webhook}
+        lines.append(f"delivery: {len(delivery.delivered)} delivered, {len(delivery.pending)} pending"
+                     + (" (no webhook set)" if delivery.waiting_for_webhook else ""))
     return Result("\n".join(lines), data)
 
 

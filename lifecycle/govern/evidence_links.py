@@ -154,8 +154,14 @@ def design_choices(record: VersionRecord) -> Found:
     links = [EvidenceLink(label=f"Run #{run.id} ({run.algorithm})", ref=f"run:{run.id}", page=DEVELOP)]
     if record.search is not None:
         links.append(EvidenceLink(label=f"Search #{record.search.id}", ref=f"search:{record.search.id}", page=DEVELOP))
+    params = ", ".join(f"{name}={_short(value)}" for name, value in sorted(run.params.items())) or "the defaults"
     return Found(status=PRESENT, summary=f"{run.algorithm}, {how}, {run.cv_folds}-fold cross-validation on "
-                                         f"{run.primary_metric}; parameters {run.params}.", links=tuple(links))
+                                         f"{run.primary_metric}; parameters {params}.", links=tuple(links))
+
+
+def _short(value) -> str:
+    """A parameter as a reader wants it: floats to 4 significant digits."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 @finder("data_provenance")
@@ -246,7 +252,8 @@ def group_accuracy(record: VersionRecord) -> Found:
         return Found(status=MISSING, summary=f"Reviewed by {', '.join(names)} but not by their intersection.",
                      links=(link,), todo="Review fairness again with every sensitive attribute: the review adds "
                                          "their intersection.")
-    return Found(status=PRESENT, summary=f"{found.summary} Groupings: {', '.join(names)}.", links=(link,))
+    return Found(status=PRESENT, summary=f"{found.summary.rstrip('. ')}. Groupings: {', '.join(names)}.",
+                 links=(link,))
 
 
 @finder("robustness_calibration")

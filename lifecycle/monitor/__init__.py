@@ -18,15 +18,18 @@ engine: ``drift`` (drift per window computed from the log and stored, incrementa
 from what is stored), ``drift_decisions`` (minimum window, Benjamini–Hochberg, minimum effect, k
 windows in a row), ``drift_stats`` and ``drift_grid`` (the statistics, checked against scipy),
 ``drift_columns`` (one column's statistics in a window), ``drift_config`` (a project's drift
-rules), ``reference`` (a version's reference profile); ``refresh`` (one refresh of a project's
-monitoring, step by step).
+rules), ``reference`` (a version's reference profile); ``drift_alerts`` (an alert per confirmed
+drift); ``refresh`` (one refresh of a project's monitoring, step by step); ``autorefresh`` (the
+app's background refresher); ``traffic`` (requests, errors and latency per window); ``summary``
+(the stage in plain words, for stakeholders); ``status`` (the stage's place in the strip).
 """
 import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
     submodules=["alert_rules", "alerts", "drift", "drift_columns", "drift_config", "drift_decisions", "drift_grid",
-                "drift_spec", "drift_stats", "drift_views", "estimate", "feedback", "history", "label_drift", "labels",
+                "drift_alerts", "drift_spec", "drift_stats", "drift_views", "autorefresh", "status", "summary", "traffic",
+                "estimate", "feedback", "history", "label_drift", "labels",
                 "live_traffic", "marks", "performance", "reference", "refresh", "replay_rows", "row_stream", "simulate",
                 "webhook", "window_metrics", "windows"],
     submod_attrs={
@@ -53,5 +56,10 @@ __getattr__, __dir__, __all__ = lazy.attach(
         "drift_config": ["drift_rules", "configure_drift", "describe_rules"],
         "reference": ["build_reference", "reference_profile"],
         "refresh": ["MonitorRefresh", "refresh"],
+        "drift_alerts": ["drift_key", "raise_drift_alerts"],
+        "autorefresh": ["AutoRefresh", "start_auto_refresh", "stop_auto_refresh", "last_refresh"],
+        "traffic": ["TrafficSeries", "WindowTraffic", "traffic_series"],
+        "summary": ["Headline", "MonitorSummary", "build_summary", "drift_words", "monitor_summary",
+                    "objective_words", "since_words", "trend_words"],
     },
 )

@@ -21,7 +21,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
         "decommissioning": ["Decommissioned", "check_archive", "decommission", "replacement_candidates",
                          "retirable_versions", "retirement_of", "retirements"],
         "handover": ["Handover", "build_handover"],
-        "handover_render": ["to_html", "to_markdown"],
+        "handover_render": ["Block", "blocks", "markdown_of", "text_of", "to_html", "to_markdown"],
         "references": ["DatasetUse", "dataset_uses"],
         "retention": ["CleanupPlan", "plan_cleanup", "rule_for", "set_rule"],
     },

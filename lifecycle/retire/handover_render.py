@@ -42,14 +42,16 @@ def _t(value) -> Typed:
     return Typed(" ".join(str(value).split()))  # one line: a line break would start a new Markdown block
 
 
-def _markdown(fragment: Fragment) -> str:
+def markdown_of(fragment: Fragment) -> str:
+    """``fragment`` as Markdown: the report's own words as written, ``Typed`` text escaped with ``literal``."""
     if isinstance(fragment, tuple):
-        return "".join(_markdown(f) for f in fragment)
+        return "".join(markdown_of(f) for f in fragment)
     return literal(fragment) if isinstance(fragment, Typed) else str(fragment)
 
 
-def _plain(fragment: Fragment) -> str:
-    return "".join(_plain(f) for f in fragment) if isinstance(fragment, tuple) else str(fragment)
+def text_of(fragment: Fragment) -> str:
+    """``fragment`` as plain text (for HTML after ``html.escape``, or a table cell that shows text as it is)."""
+    return "".join(text_of(f) for f in fragment) if isinstance(fragment, tuple) else str(fragment)
 
 
 def _when(value) -> str:
@@ -151,11 +153,11 @@ def to_markdown(report: Handover) -> str:
     escaped with ``literal``."""
     parts = []
     for number, block in enumerate(blocks(report)):
-        parts.append(("# " if number == 0 else "## ") + _markdown(block.title))
-        parts += [_markdown(sentence) for sentence in block.text]
+        parts.append(("# " if number == 0 else "## ") + markdown_of(block.title))
+        parts += [markdown_of(sentence) for sentence in block.text]
         if block.columns and block.rows:
             table = ["| " + " | ".join(block.columns) + " |", "|" + "---|" * len(block.columns)]
-            table += ["| " + " | ".join(_markdown(cell).replace("|", "&#124;") for cell in row) + " |"
+            table += ["| " + " | ".join(markdown_of(cell).replace("|", "&#124;") for cell in row) + " |"
                       for row in block.rows]
             parts.append("\n".join(table))
         elif block.columns:
@@ -169,11 +171,11 @@ def to_html(report: Handover) -> str:
     body = []
     for number, block in enumerate(blocks(report)):
         level = 1 if number == 0 else 2
-        body.append(f"<h{level}>{e(_plain(block.title))}</h{level}>")
-        body += [f"<p>{e(_plain(sentence))}</p>" for sentence in block.text]
+        body.append(f"<h{level}>{e(text_of(block.title))}</h{level}>")
+        body += [f"<p>{e(text_of(sentence))}</p>" for sentence in block.text]
         if block.columns and block.rows:
             head = "".join(f"<th>{e(c)}</th>" for c in block.columns)
-            rows = "".join("<tr>" + "".join(f"<td>{e(_plain(cell))}</td>" for cell in row) + "</tr>"
+            rows = "".join("<tr>" + "".join(f"<td>{e(text_of(cell))}</td>" for cell in row) + "</tr>"
                            for row in block.rows)
             body.append(f"<table><tr>{head}</tr>{rows}</table>")
         elif block.columns:

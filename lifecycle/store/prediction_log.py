@@ -19,6 +19,8 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
+from lifecycle.store.window_sql import bucket_sql
+
 PATTERN = "*.parquet"
 
 
@@ -152,3 +154,31 @@ def feedback_rows(folder: Path) -> tuple[pd.DataFrame, Segments]:
     if not found.files:
         return pd.DataFrame(columns=["request_id", "row", "label", "time"]), found
     return _query(found.files, 'SELECT * FROM {source} ORDER BY "time"', []), found
+
+
+def traffic_windows(folder: Path, since: datetime, until: datetime, size_seconds: int) -> tuple[pd.DataFrame, Segments]:
+    """Answered requests per window of ``size_seconds`` (aligned to the epoch, as
+    ``monitor.windows``) between ``since`` and ``until`` (UTC), oldest first; windows without a
+    request are absent: window_start, requests, errors (status >= 400), server_errors (>= 500),
+    rows (answered rows) and p50/p95/p99 of the request latency in ms. Every route counts (the
+    simulator's history included: monitoring reads it); shadow rows do not."""
+    found = segments(folder)
+    columns = ["window_start", "requests", "errors", "server_errors", "rows", "p50_ms", "p95_ms", "p99_ms"]
+    if not found.files:
+        return pd.DataFrame(columns=columns), found
+    frame = _query(found.files, """
+        WITH requests AS (
+            SELECT request_id, min("time") AS "time", max(status) AS status, max(latency_ms) AS latency_ms,
+                   count(*) AS rows
+            FROM {source}
+            WHERE role = 'answer' AND "time" >= ? AND "time" < ?
+            GROUP BY request_id)
+        SELECT {bucket} AS window_start,
+               count(*) AS requests, count(*) FILTER (WHERE status >= 400) AS errors,
+               count(*) FILTER (WHERE status >= 500) AS server_errors, sum(rows) AS rows,
+               quantile_cont(latency_ms, 0.5) AS p50_ms, quantile_cont(latency_ms, 0.95) AS p95_ms,
+               quantile_cont(latency_ms, 0.99) AS p99_ms
+        FROM requests
+        GROUP BY 1
+        ORDER BY 1""".replace("{bucket}", bucket_sql('"time"', size_seconds)), [since, until])
+    return frame[columns], found

@@ -13,7 +13,7 @@ from lifecycle.workspace import open_workspace
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGES = ["pages/home.py", "pages/problem.py", "pages/data.py", "pages/develop.py", "pages/validate.py",
-         "pages/deploy.py", "pages/retrain.py", "pages/govern.py", "pages/retire.py", "pages/admin.py"]
+         "pages/deploy.py", "pages/monitor.py", "pages/retrain.py", "pages/govern.py", "pages/retire.py", "pages/admin.py"]
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from lifecycle.models import states as model_states
 from lifecycle.monitor.drift import log_folder
 from lifecycle.store import models as model_store
 from lifecycle.workspace import open_workspace
+from tests.unit import govern_fixtures
 from tests.unit.training_data import csv_bytes, frozen_split, make_project
 
 START = datetime(2026, 3, 2, 0, 0)  # a Monday, midnight UTC: hourly windows start on the hour
@@ -31,9 +32,11 @@ def served_project(workspace, actors, *, rows: int = 600):
     version = registry.register_run(workspace, analyst, result.best_run_id)
     with workspace.db.transaction() as cursor:
         model_store.insert_validation(cursor, model_version_id=version.id, objectives_version=1, passed=True,
-                                      report={"verdicts": []}, created_by=analyst.name)
+                                      report={"verdicts": [], "metrics": govern_fixtures.METRICS,
+                                              "primary_metric": "roc_auc"}, created_by=analyst.name)
     model_states.transition(workspace, analyst, version.id, "validated", "passes")
-    model_states.transition(workspace, reviewer, version.id, "approved", "reviewed")
+    govern_fixtures.make_signable(workspace, analyst, project.id)  # low risk: one reviewer's sign-off approves
+    govern_fixtures.approve(workspace, reviewer, version.id)
     promotion.move(workspace, analyst, version.id, "staging", "try")
     version = promotion.move(workspace, analyst, version.id, "production", "ship")
     return project, version

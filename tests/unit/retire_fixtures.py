@@ -18,7 +18,7 @@ from lifecycle.models import registry
 from lifecycle.models import states as model_states
 from lifecycle.records import DatasetVersion, ModelVersion
 from lifecycle.store import models as model_store
-from tests.unit import deploy_model
+from tests.unit import deploy_model, govern_fixtures
 
 REPORT = {"primary_metric": "roc_auc", "n_test": 24,
           "metrics": {"roc_auc": {"value": 0.81, "low": 0.7, "high": 0.9}, "recall": {"value": 0.62, "low": 0.5,
@@ -56,8 +56,9 @@ def validated_version(workspace, actors, project_id: int, run_id: int, *, approv
         model_store.insert_validation(cursor, model_version_id=version.id, objectives_version=1, passed=True,
                                       report=REPORT, created_by="analyst")
     model_states.transition(workspace, actors["analyst"], version.id, "validated", "passes")
-    if approve:
-        model_states.transition(workspace, actors["reviewer"], version.id, "approved", "evidence reviewed")
+    if approve:  # a low-risk project: one reviewer's sign-off approves
+        govern_fixtures.make_signable(workspace, actors["analyst"], project_id)
+        govern_fixtures.approve(workspace, actors["reviewer"], version.id)
     return registry.get_version(workspace, version.id)
 
 

@@ -46,12 +46,12 @@ def new_workspace(path: Path) -> Workspace:
     return workspace
 
 
-def production_project(workspace: Workspace, name: str = "Visits"):
-    """A binary project (positive class 'yes') whose v1 is in production; returns the project."""
+def production_project(workspace: Workspace, name: str = "Visits", *, rows: int = ROWS):
+    """A binary project (positive class 'yes') of ``rows`` rows whose v1 is in production; returns the project."""
     people = users(workspace)
     analyst = people["analyst"]
     project = projects.create_project(workspace, analyst, name=name, task="binary", target="y", positive_class="yes")
-    dataset = datasets.ingest_bytes(workspace, analyst, project.id, csv_bytes(), f"{name.lower()}.csv")
+    dataset = datasets.ingest_bytes(workspace, analyst, project.id, csv_bytes(rows), f"{name.lower()}.csv")
     recipe = preparation.save_recipe(workspace, analyst, project.id, "base",
                                      preparation.suggested_recipe(workspace, dataset, project))
     frozen = preparation.freeze_dataset(workspace, analyst, dataset.id, recipe.id)

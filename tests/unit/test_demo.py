@@ -104,20 +104,22 @@ def test_each_stage_says_its_own_status_and_the_next_step_comes_from_the_stage_l
     states = stages.stage_states(workspace, income)
     assert [s.stage for s in states] == list(stages.NAMES) == [
         "Problem", "Data", "Develop", "Validate", "Deploy", "Monitor", "Retrain", "Govern", "Retire"]
-    assert [s.state for s in states] == ["done"] * 5 + ["not reached", "ready", "done", "not reached"]
+    assert [s.state for s in states] == ["done"] * 5 + ["ready", "ready", "done", "not reached"]
+    # the planted age drift is confirmed at seeding's refresh: exactly one alert, open
+    assert states[5].reason == ("Monitoring model v1: drifting in age; 1 open alert: acknowledge or resolve with a "
+                                "comment.")
     assert states[6].reason == "Stage a validated challenger (Deploy) to compare it with production."
     assert states[3].reason == "Model v2 is validated; reviewers who did not train it can sign it off (Govern)."
     assert states[7].reason == "Model v1 is signed off by rey, val. Model v2 awaits its sign-off."
     assert states[8].reason.endswith("Retired so far: v3, each with its archive.")
     assert states[4].reason == "Model v1 is in production."
     # The next step is the first stage after the ones done, never an earlier one.
-    assert portfolio.summarise(workspace, income).next_step == (
-        "Retrain: Stage a validated challenger (Deploy) to compare it with production.")
+    assert portfolio.summarise(workspace, income).next_step == f"Monitor: {states[5].reason}"
     credit = projects.find_project(workspace, "German credit risk")
     credit_states = stages.stage_states(workspace, credit)
     assert [s.state for s in credit_states[:5]] == ["done", "ready", "blocked", "blocked", "blocked"]
     assert credit_states[4].reason == "Needs a validated model version (Validate)."
-    assert credit_states[5].reason == "Needs the Deploy stage done first."
+    assert credit_states[5].reason == "Needs a version in production (Deploy) whose traffic can be watched."
     assert credit_states[7].reason == "Needs a validated model version (Validate)."
     assert portfolio.summarise(workspace, credit).next_step == (
         "Data: Freeze a dataset version with a recipe and a split.")

@@ -126,7 +126,7 @@ def test_the_service_refuses_a_hand_written_manifest_naming_a_retired_version(wo
 ])
 def test_bad_requests_change_nothing(workspace, actors, project, past, case, match):
     admin = actors["admin"]
-    other = rf.validated_version(workspace, actors, project_id=project.id + 1, run_id=99)
+    other = rf.validated_version(workspace, actors, project_id=project.id + 1, run_id=99, approve=False)
     unapproved = rf.validated_version(workspace, actors, project.id, run_id=98, approve=False)
     candidate, _, _ = deploy_model.register(workspace, actors["analyst"], project.id, run_id=97)
     before = len(audit.recent_events(workspace, limit=10_000))

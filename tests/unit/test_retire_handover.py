@@ -35,7 +35,8 @@ def test_the_report_covers_the_whole_life(workspace, actors, project, retired):
                                                                                    (2, "production", True)]
     [line] = report.retirements
     assert (line.version_id, line.reason, line.archive_ok) == (retired.v1.id, HOSTILE, True)
-    assert [e.what.split(" on ")[0] for e in report.sections[sections.SIGN_OFFS]] == ["model.approved"] * 2
+    assert [(e.what, e.actor) for e in report.sections[sections.SIGN_OFFS]] == [
+        ("v1 signed off, approve: evidence reviewed", "reviewer"), ("v2 signed off, approve: evidence reviewed", "reviewer")]
     assert report.sections[sections.INCIDENTS] == () and report.sections[sections.AB_DECISIONS] == ()
     markdown = retire.to_markdown(report)
     for title in ("Model versions", "States over time", "Metrics over time", "Deployments", "Incidents and alerts",

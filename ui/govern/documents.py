@@ -3,6 +3,8 @@ technical documentation pack (Annex IV headings, zipped with its checksum manife
 from the record when its download is clicked (deferred: nothing is built for a page view)."""
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from lifecycle.govern import annex_iv
@@ -10,6 +12,23 @@ from lifecycle.govern.card import model_card
 from lifecycle.records import ModelVersion, Project, User
 from lifecycle.workspace import Workspace
 from ui.frame import reported_errors
+
+
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # a CommonMark backslash escape of an ASCII punctuation mark
+
+
+def shown(markdown: str) -> str:
+    """The card's Markdown for ``st.markdown``. The file escapes every punctuation mark with a
+    backslash (``0\\.93``), which any Markdown viewer reads as the mark; Streamlit would read it so too,
+    then still expand its own short codes (``:smile:``, ``:material/x:``) in the unescaped text. So each
+    escape becomes the mark's numeric reference, as ``lifecycle.literal`` writes user text for the page;
+    fenced code blocks are shown as they are."""
+    lines, fenced = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        lines.append(line if fenced or line.startswith("```") else _ESCAPE.sub(lambda m: f"&#{ord(m.group(1))};", line))
+    return "\n".join(lines)
 
 
 def _stem(project: Project, version: ModelVersion) -> str:
@@ -34,6 +53,6 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
     right.download_button("Documentation pack (zip)", lambda: annex_iv.docs_zip(workspace, user, version.id),
                           file_name=f"technical_documentation-{stem}.zip", mime="application/zip",
                           icon=":material/download:", key="govern_pack")
-    if st.toggle("Show the model card here (Markdown source)", key="govern_show_card"):
-        with reported_errors():
-            st.code(model_card(workspace, version.id, "md", generated_by=user.name), language="markdown")
+    if st.toggle("Show the model card here", key="govern_show_card"):
+        with reported_errors(), st.container(border=True):
+            st.markdown(shown(model_card(workspace, version.id, "md", generated_by=user.name)))

@@ -78,7 +78,7 @@ def _render(workspace: Workspace, user: User, project: Project, version: ModelVe
     if found is None:
         inputs = _load(workspace, version)
         cost = _estimate(inputs, str(workspace.path), version.id, version.artifact_hash, rows, target_class)
-        st.info(f"{text(cost.text)}" + (f"  \n{text(cost.note)}" if cost.note else ""), icon="⏱️")
+        st.info(f"{text(cost.text)}" + (f"  \n{text(cost.note)}" if cost.note else ""), icon=":material/timer:")
         if not st.button("Compute explanation", key=_key(version, "compute"), type="primary"):
             return
         with st.spinner("Computing SHAP values…"):
