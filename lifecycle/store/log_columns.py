@@ -95,6 +95,21 @@ def _write(segments: Sequence[Path], targets: dict[Path, Path], *, select: str, 
         connection.close()
 
 
+def forget(cache: Path, segment_stems: Sequence[str]) -> int:
+    """Delete every columns file of the segments named (their stems): what retention calls when
+    it deletes segments, so no parsed copy outlives its rows. Returns how many files went."""
+    gone, stems = 0, set(segment_stems)
+    for path in Path(cache).glob(f"*{SUFFIX}"):
+        try:
+            stem = _parts(path.name)[0]
+        except ValueError:
+            continue
+        if stem in stems:
+            path.unlink(missing_ok=True)
+            gone += 1
+    return gone
+
+
 def _parts(name: str) -> tuple[str, str, str]:
     """(segment stem, size-mtime, spec) of a columns file's name."""
     stem, stamp, spec = name[:-len(SUFFIX)].rsplit(".", 2)
