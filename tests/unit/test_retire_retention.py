@@ -6,17 +6,17 @@ from dataclasses import replace
 
 import pytest
 
-from lifecycle.monitor.drift import columns_cache
-from lifecycle.store import log_columns
 from lifecycle import audit, retire
 from lifecycle.data import datasets
 from lifecycle.errors import InputError, NotFound, PermissionDenied
 from lifecycle.hashing import sha256_file, sha256_json
+from lifecycle.monitor.drift import columns_cache
 from lifecycle.records import CleanupItem
 from lifecycle.retire import cleanup as cleanup_module
 from lifecycle.retire.references import IN_USE, NO_LONGER_USED, NOT_YET_USED
 from lifecycle.retire.retention import DATASET_VERSION, FEEDBACK_SEGMENT, PREDICTION_SEGMENT, source_path
 from lifecycle.store import datasets as dataset_store
+from lifecycle.store import log_columns
 from tests.unit import retire_fixtures as rf
 
 
