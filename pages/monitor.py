@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lifecycle import auth
+from lifecycle.auth import Permission
 from lifecycle.monitor import autorefresh
 from lifecycle.monitor.drift import production_version
 from lifecycle.monitor.summary import monitor_summary
@@ -34,7 +36,8 @@ if version is None:
     st.page_link("pages/deploy.py", label="Go to Deploy", icon=":material/rocket_launch:")
     st.stop()
 
-controls = monitor_controls.render(stakeholder=user.role == "stakeholder")
+# Whoever may act on alerts opens the details; the others (stakeholders) the summary in plain words.
+controls = monitor_controls.render(stakeholder=not auth.can(user, Permission.HANDLE_ALERTS))
 section = None
 if controls.view == "Details":
     left, right = st.columns([5, 1])

@@ -70,11 +70,20 @@ def log_folder(workspace: Workspace, project_id: int) -> Path:
     return predictions_dir(log_dir(workspace.path, project_id))
 
 
+def columns_cache(workspace: Workspace, project_id: int) -> Path:
+    """The folder where each log segment's drift values are kept parsed (``store.log_columns``),
+    beside the log: deleting the project's logs deletes it too."""
+    return log_dir(workspace.path, project_id) / "columns"
+
+
 def compute_windows(folder: Path, columns: Sequence[MonitoredColumn], *, project_id: int, version_id: int,
                     size_seconds: int, windows: Sequence[tuple[datetime, int]], now: datetime,
-                    files: Sequence[Path] | None = None, threads: int | None = None) -> list[DriftStatistics]:
+                    files: Sequence[Path] | None = None, threads: int | None = None,
+                    cache: Path | None = None) -> list[DriftStatistics]:
     """The statistics of every column in each of ``windows`` (start, rows in the log), from the
-    segments in ``folder`` (or ``files``, already checked), stamped as computed at ``now``."""
+    segments in ``folder`` (or ``files``, already checked), stamped as computed at ``now``.
+    ``cache``: a folder where each segment's values are kept parsed, so a segment's JSON is read
+    once (the statistics are the same with or without it)."""
     if not windows:
         return []
     if files is None:
@@ -82,7 +91,7 @@ def compute_windows(folder: Path, columns: Sequence[MonitoredColumn], *, project
     aggregates = drift_log.window_aggregates(
         files, version_id=version_id, size_seconds=size_seconds, windows=[start for start, _ in windows],
         exact_windows=[start for start, rows in windows if rows <= EXACT_ROWS],
-        columns=[c.log_column() for c in columns], threads=threads)
+        columns=[c.log_column() for c in columns], threads=threads, cache=cache)
     out = []
     for window in aggregates:
         for column, aggregate in zip(columns, window.columns):
@@ -145,7 +154,8 @@ def refresh_drift(workspace: Workspace, project_id: int, *, size_seconds: int | 
                             note="" if counts else "No answered request of this version in the log yet.")
     report(0.3, f"Computing {len(todo)} window(s) of {format_size(size)}")
     statistics = compute_windows(log_folder(workspace, project_id), columns, project_id=project_id,
-                                 version_id=version.id, size_seconds=size, windows=todo, now=now, files=found.files)
+                                 version_id=version.id, size_seconds=size, windows=todo, now=now, files=found.files,
+                                 cache=columns_cache(workspace, project_id))
     completed = tuple(start for start, _ in todo if is_complete(now, start + timedelta(seconds=size)))
     report(0.9, "Storing")
     with workspace.db.transaction() as cursor:

@@ -95,17 +95,22 @@ def describe(inputs: pd.DataFrame, schema: Sequence[InputColumn], *, predictions
 def monitored_columns(columns: Sequence[ReferenceColumn], values: pd.DataFrame,
                       positive_class: str | None) -> list[MonitoredColumn]:
     """The profile's columns made ready to compare, in profile order."""
-    grouped = {key: frame for key, frame in values.groupby(["source", "feature"], sort=False)}
+    # plain numpy columns, grouped once: pandas' Arrow-backed columns are slow to slice per group
+    numbers = pd.to_numeric(values["number"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    counts = values["count"].to_numpy(dtype=np.int64)
+    texts = values["category"].astype(str).to_numpy(dtype=object)
+    rows: dict[tuple[str, str], list[int]] = {}
+    for i, key in enumerate(zip(values["source"].tolist(), values["feature"].tolist())):
+        rows.setdefault(key, []).append(i)
     out = []
     for column in columns:
-        frame = grouped.get((column.source, column.name), values.iloc[0:0])
+        mine = np.asarray(rows.get((column.source, column.name), []), dtype=np.int64)
         score_class = positive_class if column.source == PREDICTION and column.name == SCORE_NAME else None
         if column.kind == NUMERIC:
-            out.append(MonitoredColumn.of(column, numbers=frame["number"].to_numpy(dtype=float),
-                                          counts=frame["count"].to_numpy(dtype=np.int64), score_class=score_class))
+            out.append(MonitoredColumn.of(column, numbers=numbers[mine], counts=counts[mine], score_class=score_class))
         else:
-            out.append(MonitoredColumn.of(column, categories=dict(zip(frame["category"].astype(str),
-                                                                      frame["count"].astype(int)))))
+            out.append(MonitoredColumn.of(column, categories={str(t): int(c) for t, c in zip(texts[mine],
+                                                                                           counts[mine])}))
     return out
 
 

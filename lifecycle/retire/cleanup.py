@@ -21,10 +21,11 @@ from pathlib import Path
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError
 from lifecycle.hashing import sha256_file, sha256_json
+from lifecycle.monitor.drift import columns_cache
 from lifecycle.problem.projects import get_project
 from lifecycle.records import Cleanup, User
 from lifecycle.retire.retention import DATASET_VERSION, CleanupPlan, build_plan, plan_cleanup, source_path
-from lifecycle.store import audit_log
+from lifecycle.store import audit_log, log_columns
 from lifecycle.store import retention as retention_store
 from lifecycle.workspace import Workspace
 
@@ -93,6 +94,8 @@ def run_cleanup(workspace: Workspace, actor: User, project_id: int, *, expected:
             shutil.rmtree(trash, ignore_errors=True)
         raise
     shutil.rmtree(trash, ignore_errors=True)
+    # The drift engine's parsed copies of deleted segments go with them (never kept past the rule).
+    log_columns.forget(columns_cache(workspace, project.id), [source.stem for _, source in moved])
     return record
 
 

@@ -166,19 +166,20 @@ def traffic_windows(folder: Path, since: datetime, until: datetime, size_seconds
     columns = ["window_start", "requests", "errors", "server_errors", "rows", "p50_ms", "p95_ms", "p99_ms"]
     if not found.files:
         return pd.DataFrame(columns=columns), found
+    # One pass, no GROUP BY request_id (5.7M keys at 10M rows: 3.2 s): the service logs a request's
+    # status and latency on each of its rows and numbers them from 0 (a refused request is one row
+    # with no number), so the first row stands for the request.
     frame = _query(found.files, """
-        WITH requests AS (
-            SELECT request_id, min("time") AS "time", max(status) AS status, max(latency_ms) AS latency_ms,
-                   count(*) AS rows
-            FROM {source}
-            WHERE role = 'answer' AND "time" >= ? AND "time" < ?
-            GROUP BY request_id)
         SELECT {bucket} AS window_start,
-               count(*) AS requests, count(*) FILTER (WHERE status >= 400) AS errors,
-               count(*) FILTER (WHERE status >= 500) AS server_errors, sum(rows) AS rows,
-               quantile_cont(latency_ms, 0.5) AS p50_ms, quantile_cont(latency_ms, 0.95) AS p95_ms,
-               quantile_cont(latency_ms, 0.99) AS p99_ms
-        FROM requests
+               count(*) FILTER (WHERE first) AS requests,
+               count(*) FILTER (WHERE first AND status >= 400) AS errors,
+               count(*) FILTER (WHERE first AND status >= 500) AS server_errors, count(*) AS rows,
+               quantile_cont(latency_ms, 0.5) FILTER (WHERE first) AS p50_ms,
+               quantile_cont(latency_ms, 0.95) FILTER (WHERE first) AS p95_ms,
+               quantile_cont(latency_ms, 0.99) FILTER (WHERE first) AS p99_ms
+        FROM (SELECT "time", status, latency_ms, coalesce("row", 0) = 0 AS first
+              FROM {source}
+              WHERE role = 'answer' AND "time" >= ? AND "time" < ?)
         GROUP BY 1
         ORDER BY 1""".replace("{bucket}", bucket_sql('"time"', size_seconds)), [since, until])
     return frame[columns], found

@@ -290,3 +290,72 @@ def test_a_constant_reference_still_compares():
     for result in (exact, binned):
         assert result["ks"] == pytest.approx(0.5) and result["wasserstein"] == pytest.approx(1.0)
         assert result["wasserstein_norm"] == pytest.approx(0.2)  # by |mean| when the reference is constant
+
+
+def test_a_segments_values_are_parsed_once_into_the_cache_and_read_back_the_same(tmp_path):
+    import os
+
+    from lifecycle.store import log_columns
+
+    values = list(RNG.normal(25, 20, 500).round(3)) + [None, "twelve", "NaN"]
+    path = _log(tmp_path / "log", values)
+    reference = Distribution.of(RNG.integers(0, 50, 500).astype(float))
+    grid = Grid.of(reference, 16)
+    columns = [drift_log.LogColumn(origin="input", key="x", numeric=True, boundaries=tuple(grid.boundaries),
+                                   low=float(grid.points[0]), high=float(grid.points[-1])),
+               drift_log.LogColumn(origin="input", key="k", numeric=False, texts=("c0", "c1"), codes=(0, 1),
+                                   categories=2),
+               drift_log.LogColumn(origin="score", key="yes", numeric=True, boundaries=(0.25, 0.5), low=0.25,
+                                   high=0.5)]
+    start, cache = datetime(2026, 1, 1), tmp_path / "cache"
+
+    def read(exact):
+        return drift_log.window_aggregates([path], version_id=1, size_seconds=3600, windows=[start],
+                                           exact_windows=[start] if exact else [], columns=columns, cache=cache)
+
+    def same(a, b):
+        assert (a.rows, a.exact) == (b.rows, b.exact)
+        for x, y in zip(a.columns, b.columns):
+            for name in ("values", "counts", "grid"):
+                np.testing.assert_array_equal(getattr(x, name), getattr(y, name))
+            assert (x.n, x.total, x.below_sum, x.above_sum, x.other) == (y.n, y.total, y.below_sum, y.above_sum, y.other)
+
+    for exact in (True, False):
+        [direct] = drift_log.window_aggregates([path], version_id=1, size_seconds=3600, windows=[start],
+                                               exact_windows=[start] if exact else [], columns=columns)
+        [cached] = read(exact)
+        same(direct, cached)
+    [kept] = list(cache.glob(f"*{log_columns.SUFFIX}"))
+    stamp = kept.stat().st_mtime_ns
+    read(False)
+    assert list(cache.glob(f"*{log_columns.SUFFIX}")) == [kept] and kept.stat().st_mtime_ns == stamp  # not parsed again
+    _log(tmp_path / "log", values[:100])  # the segment replaced: its file is parsed again, the old one deleted
+    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
+    [window] = read(False)
+    assert window.rows == 100 and not kept.exists() and len(list(cache.glob(f"*{log_columns.SUFFIX}"))) == 1
+    other = _log(tmp_path / "other", values[:10])
+    log_columns.columns_files([other], cache, select="NULL AS nothing", expressions=[], params=[])
+    assert len(list(cache.glob(f"*{log_columns.SUFFIX}"))) == 1  # a segment gone from its folder is forgotten
+
+
+def test_window_counts_count_each_segment_once_and_follow_new_and_replaced_segments(tmp_path):
+    import os
+
+    folder = tmp_path / "log"
+    first = _log(folder, [1.0] * 50, start=datetime(2026, 1, 1))  # 50 rows over 50 s
+    assert drift_log.window_counts(folder, version_id=1, size_seconds=3600)[0] == [(datetime(2026, 1, 1), 50)]
+    second = folder / "later.parquet"
+    os.replace(_log(tmp_path / "more", [1.0] * 30, start=datetime(2026, 1, 1, 0, 59, 50)), second)
+    counts, found = drift_log.window_counts(folder, version_id=1, size_seconds=3600)
+    assert counts == [(datetime(2026, 1, 1), 60), (datetime(2026, 1, 1, 1), 20)] and len(found.files) == 2
+    assert drift_log.window_counts(folder, version_id=1, size_seconds=3600,
+                                   since=datetime(2026, 1, 1, 0, 59, 55))[0] == [(datetime(2026, 1, 1), 5),
+                                                                               (datetime(2026, 1, 1, 1), 20)]
+    _log(folder, [1.0] * 10, start=datetime(2026, 1, 1))  # the first segment replaced (its name kept)
+    stamp = first.stat().st_mtime_ns + 10**9
+    os.utime(first, ns=(stamp, stamp))
+    assert drift_log.window_counts(folder, version_id=1, size_seconds=3600)[0] == [(datetime(2026, 1, 1), 20),
+                                                                                 (datetime(2026, 1, 1, 1), 20)]
+    second.unlink()
+    assert drift_log.window_counts(folder, version_id=1, size_seconds=86_400)[0] == [(datetime(2026, 1, 1), 10)]
+    assert drift_log.window_counts(folder, version_id=2, size_seconds=3600)[0] == []

@@ -10,11 +10,13 @@ from lifecycle import audit, retire
 from lifecycle.data import datasets
 from lifecycle.errors import InputError, NotFound, PermissionDenied
 from lifecycle.hashing import sha256_file, sha256_json
+from lifecycle.monitor.drift import columns_cache
 from lifecycle.records import CleanupItem
 from lifecycle.retire import cleanup as cleanup_module
 from lifecycle.retire.references import IN_USE, NO_LONGER_USED, NOT_YET_USED
 from lifecycle.retire.retention import DATASET_VERSION, FEEDBACK_SEGMENT, PREDICTION_SEGMENT, source_path
 from lifecycle.store import datasets as dataset_store
+from lifecycle.store import log_columns
 from tests.unit import retire_fixtures as rf
 
 
@@ -62,7 +64,13 @@ def test_the_dry_run_lists_exactly_what_the_confirmation_deletes(workspace, acto
     assert any("kept: they hold rows from after the cut-off" in line for line in plan.kept)
     assert all(path.exists() for path in segments) and dataset_file.exists()  # a dry run changes nothing
 
+    parsed = columns_cache(workspace, project.id)  # the drift engine's parsed copy of each segment
+    parsed.mkdir(parents=True, exist_ok=True)
+    copies = [parsed / f"{path.stem}.1-2.abc{log_columns.SUFFIX}" for path in segments]
+    for copy in copies:
+        copy.write_bytes(b"parsed rows")
     done = retire.run_cleanup(workspace, admin, project.id, expected=plan)
+    assert [copy.exists() for copy in copies] == [False, True, True]  # no parsed copy outlives its rows
     assert [(i.kind, i.name, i.dataset_id, i.rows, i.bytes) for i in done.items] == list(plan.key())
     assert (done.rows, done.bytes) == (plan.rows, plan.bytes)
     assert done.items[0].sha256 == before[segments[0].name]  # the hash of the bytes removed
