@@ -14,7 +14,9 @@ from lifecycle.store import audit_log
 from lifecycle.store import datasets as dataset_store
 from lifecycle.store import models as model_store
 from lifecycle.store import preparation as preparation_store
+from lifecycle.store import abtests as abtest_store
 from lifecycle.store import projects as project_store
+from lifecycle.store import retrains as retrain_store
 from lifecycle.store import runs as run_store
 from lifecycle.workspace import Workspace
 
@@ -54,6 +56,15 @@ def _project_of(cursor, kind: str, entity_id: int) -> tuple[int | None, str]:
     if kind == "run":
         run = run_store.get_run(cursor, entity_id)
         return (run.project_id, f"run #{entity_id}") if run else (None, f"run #{entity_id}")
+    if kind == "abtest":
+        test = abtest_store.get(cursor, entity_id)
+        return (test.project_id, f"A/B test #{entity_id}") if test else (None, f"A/B test #{entity_id}")
+    if kind == "retrain":
+        retrain = retrain_store.get_retrain(cursor, entity_id)
+        return (retrain.project_id, f"retrain #{entity_id}") if retrain else (None, f"retrain #{entity_id}")
+    if kind == "retrain_policy":
+        policy = retrain_store.get_policy(cursor, entity_id)
+        return (policy.project_id, f"retraining policy {policy.name}") if policy else (None, "a retraining policy")
     return None, ""
 
 
@@ -81,6 +92,19 @@ _VERBS: dict[str, Callable[[str, dict[str, Any]], str]] = {
     "evidence.mitigation_tradeoff": lambda what, d: f"compared fairer candidates of {what}",
     "evidence.feasibility": lambda what, d: "checked feasibility",
     "model.load_refused": lambda what, d: f"was refused loading {what} (its file did not match)",
+    "abtest.started": lambda what, d: f"started {what} ({d.get('share', 0):.0%} of traffic to the challenger)",
+    "abtest.traffic_simulated": lambda what, d: f"sent {d.get('rows', 0):,} simulated labelled rows through {what}",
+    "abtest.concluded": lambda what, d: f"concluded {what}: challenger {d.get('decision', '?')} ({d.get('verdict')})",
+    "abtest.rolled_back": lambda what, d: f"rolled back {what}",
+    "retrain.policy_created": lambda what, d: f"made {what}",
+    "retrain.policy_updated": lambda what, d: f"changed {what}",
+    "retrain.policy_enabled": lambda what, d: f"enabled {what}",
+    "retrain.policy_disabled": lambda what, d: f"disabled {what}",
+    "retrain.started": lambda what, d: f"started {what}"
+                                       + (f" on alert #{d['alert_id']}" if d.get("alert_id") else ""),
+    "retrain.finished": lambda what, d: f"ended {what}: {d.get('state')}",
+    "retrain.refused": lambda what, d: f"could not start {what}",
+    "retrain.cancel_requested": lambda what, d: f"asked {what} to stop",
     "govern.signoff": lambda what, d: {"approve": f"signed off {what}: approved",
                                        "conditional": f"signed off {what}: approved with conditions",
                                        "reject": f"signed off {what}: rejected"}.get(d.get("decision"),

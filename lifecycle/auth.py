@@ -44,6 +44,7 @@ class Permission(Enum):
     CONFIGURE_ALERTS = "set the webhook a project's alerts are sent to"
     SIMULATE_TRAFFIC = "write simulated traffic history into a project's prediction log"
     RUN_EXPERIMENT = "start, conclude and roll back A/B tests between model versions"
+    RETRAIN = "set retraining policies and run or cancel retrains"
     SIGN_OFF = "sign off model versions on the governance checklist"
     ANCHOR_AUDIT = "anchor the audit trail with a signing key"
     CONFIGURE_MONITORING = "change the drift rules of a project's monitoring"
@@ -85,6 +86,8 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.SIMULATE_TRAFFIC: _BUILDERS,
     # An A/B test sends live traffic to a challenger and may promote it: the people who deploy.
     Permission.RUN_EXPERIMENT: _BUILDERS,
+    # A retrain builds a dataset version, trains, registers and validates: the people who train.
+    Permission.RETRAIN: _BUILDERS,
     # Stage 8: a reviewer signs a version off (never one they trained or registered: see
     # models.approval); the sign-off that completes the approval makes the APPROVE_MODEL move.
     Permission.SIGN_OFF: frozenset({"reviewer"}),

@@ -8,7 +8,7 @@ from lifecycle.data import datasets
 from lifecycle.data import preparation
 from lifecycle.problem import projects
 from lifecycle.progress import Progress, quiet
-from lifecycle.records import User
+from lifecycle.records import Retrain, User
 from lifecycle.store import audit_log, settings
 from lifecycle.workspace import Workspace
 
@@ -39,6 +39,13 @@ DEMO_DRIFT_FROM_DAY = 2
 DEMO_LABEL_DELAY_SECONDS = 6 * 3600.0
 DEMO_LABEL_SHARE = 0.9
 DEMO_HISTORY_SEED = 13
+# The concluded A/B test: the runner-up (v2) against v1 on half the traffic, with as many labelled
+# simulated outcomes as its sample plan asks for, concluded on its verdict.
+DEMO_ABTEST_SHARE = 0.5
+DEMO_ABTEST_SEED = 17
+# The retrain a drift alert causes (``seed_retrain_from_alert``): the labelled production rows since
+# the planted drift began, the production version's parameters refitted on them.
+DEMO_RETRAIN_POLICY = "Retrain on drift"
 DEMO_DRIFT_WINDOW_SECONDS = 6 * 3600
 _seed_lock = threading.Lock()
 
@@ -66,6 +73,7 @@ def seed_demo(workspace: Workspace, progress: Progress = quiet) -> bool:
         _income_project(workspace, analyst, progress)
         _credit_project(workspace, analyst, progress)
         _refresh_monitoring(workspace, progress)
+        _retrain_on_the_planted_drift(workspace, progress)
         progress(1.0, "Demo workspace ready")
         return True
 
@@ -90,6 +98,7 @@ def _income_project(workspace: Workspace, analyst: User, progress) -> None:
                                      validation_size=0.1)
     _train_and_validate(workspace, analyst, project.id, frozen.id, split.id, progress)
     _simulated_history(workspace, analyst, project.id, progress)
+    _concluded_abtest(workspace, analyst, project.id, progress)
 
 
 def _train_and_validate(workspace: Workspace, analyst: User, project_id: int, dataset_id: int, split_id: int,
@@ -177,6 +186,75 @@ def _refresh_monitoring(workspace: Workspace, progress) -> None:
     for project in projects.list_projects(workspace):
         progress(0.97, f"Refreshing the monitoring of {project.name} (drift, alerts, performance)")
         refresh.refresh(workspace, project.id)
+
+
+def _concluded_abtest(workspace: Workspace, analyst: User, project_id: int, progress) -> None:
+    """The runner-up challenges v1 on live traffic until the test has its planned outcomes; then the
+    test is concluded on its verdict (the challenger promoted, after the demo reviewer approves it,
+    only if it won; else v1 kept)."""
+    from lifecycle.deploy import promotion
+    from lifecycle.models import registry
+    from lifecycle.records import ModelState
+    from lifecycle.retrain import abtest, traffic, verdict
+
+    versions = registry.list_versions(workspace, project_id)
+    champion = next((v for v in versions if v.state == ModelState.PRODUCTION), None)
+    challenger = next((v for v in versions if v.state == ModelState.VALIDATED), None)
+    if champion is None or challenger is None:
+        return
+    progress(0.6995, f"A/B test: v{challenger.version} answers {DEMO_ABTEST_SHARE:.0%} of simulated live traffic")
+    promotion.move(workspace, analyst, challenger.id, "staging", "Challenger for an A/B test against production.")
+    test = abtest.start_abtest(workspace, analyst, project_id, champion_id=champion.id, challenger_id=challenger.id,
+                               share=DEMO_ABTEST_SHARE,
+                               reason=f"Does the runner-up v{challenger.version} answer better on live traffic?")
+    traffic.simulate_test_traffic(workspace, project_id, rows=int(test.plan["outcomes"]), seed=DEMO_ABTEST_SEED)
+    status = verdict.running_status(workspace, project_id)
+    if status.winner == "challenger":  # promoting needs the approval: the demo reviewers sign it off
+        from lifecycle.govern import signoff
+
+        statements = {item: signoff.ItemInput(judgement="accept", comment=text)
+                      for item, text in DEMO_ATTESTATIONS.items()}
+        for reviewer in ("rey", "val"):
+            signoff.sign_off(workspace, auth.get_user(workspace, reviewer), challenger.id, decision="approve",
+                             comment=f"Won A/B test #{test.id}: {status.sentence()}", items=statements)
+        why = f"The planned {status.outcomes:,} outcomes are in: {status.sentence()}"
+    else:
+        why = (f"The planned {status.outcomes:,} outcomes are in and v{challenger.version} is not better "
+               f"({status.verdict}): v{champion.version} stays.")
+    abtest.conclude_abtest(workspace, analyst, project_id, reason=why)  # promote a winner, else keep the champion
+
+
+def _retrain_on_the_planted_drift(workspace: Workspace, progress) -> None:
+    """The Income model's planted drift raised its alert at the refresh: the retrain it causes."""
+    from lifecycle.monitor import alerts
+
+    income = projects.find_project(workspace, "Income over 50K")
+    drift = alerts.alerts_for(workspace, income.id, state="open", kind="drift")
+    if drift:
+        progress(0.98, f"Retraining the income model on the rows since its drift (policy {DEMO_RETRAIN_POLICY!r}, "
+                       f"drift alert #{drift[-1].id})")
+        seed_retrain_from_alert(workspace, drift[-1])
+
+
+def seed_retrain_from_alert(workspace: Workspace, alert) -> Retrain:
+    """The demo's retrain caused by ``alert`` (an open Monitor alert of a demo project, such as the
+    planted drift's): the analyst's policy "Retrain on drift" (on alerts of the alert's kind; the
+    labelled production rows since the planted drift began; the production version's parameters
+    refitted) fires on it and runs to its end here, with its lineage on record. Returns the retrain.
+    Raises InputError when the policy does not fire on the alert (it is resolved, or not the kind)."""
+    from lifecycle.errors import InputError
+    from lifecycle.retrain import policies, triggers
+
+    analyst = auth.get_user(workspace, "ana")
+    policy = policies.create_policy(
+        workspace, analyst, alert.project_id, name=DEMO_RETRAIN_POLICY, trigger="alert", alert_kinds=(alert.kind,),
+        window=policies.data_window("production", last_days=DEMO_HISTORY_DAYS - DEMO_DRIFT_FROM_DAY),
+        search=policies.search_choice("production_params"))
+    for due in triggers.due_policies(workspace, project_id=alert.project_id):
+        if due.policy.id == policy.id and due.trigger.alert_id == alert.id:
+            return triggers.fire(workspace, due, background=False)
+    raise InputError(f"The policy {policy.name!r} does not fire on alert #{alert.id} ({alert.state}).",
+                     "Pass an open alert of a demo project.")
 
 
 def _credit_project(workspace: Workspace, analyst: User, progress) -> None:

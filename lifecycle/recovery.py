@@ -5,7 +5,8 @@ Writes are made safe against a crash where they happen: a file is written under 
 in between (``kill -9``, a power cut) leaves a ``.partial`` file, or a complete file that no record
 refers to, and a search whose record still says ``running`` although nothing runs it. Opening the
 workspace (the first time in a process, before anything else can write) reclaims those files and
-marks such searches ``interrupted``, keeping every run they finished. What was done goes on the
+marks such searches ``interrupted``, keeping every run they finished (and a retrain whose record
+says running ``failed``, as interrupted). What was done goes on the
 audit trail; ``dry_run`` reports without changing anything (``python -m lifecycle workspace clean
 --dry-run``).
 """
@@ -15,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lifecycle.clock import utc_now
 from lifecycle.store import audit_log
 from lifecycle.store import datasets as dataset_store
 from lifecycle.store import models as model_store
+from lifecycle.store import retrains as retrain_store
 from lifecycle.store import runs as run_store
 
 if TYPE_CHECKING:
@@ -39,10 +42,11 @@ class Recovery:
     files: tuple[Leftover, ...]
     interrupted_searches: tuple[tuple[int, int], ...]  # (search id, runs kept)
     dry_run: bool
+    interrupted_retrains: tuple[int, ...] = ()  # retrain ids whose record still said running
 
     @property
     def empty(self) -> bool:
-        return not self.files and not self.interrupted_searches
+        return not self.files and not self.interrupted_searches and not self.interrupted_retrains
 
     @property
     def bytes(self) -> int:
@@ -57,6 +61,10 @@ class Recovery:
             marked = "would mark" if self.dry_run else "marked"
             parts.append(f"{marked} search(es) {', '.join(f'#{s} ({n} runs kept)' for s, n in self.interrupted_searches)}"
                          " as interrupted")
+        if self.interrupted_retrains:
+            marked = "would mark" if self.dry_run else "marked"
+            parts.append(f"{marked} retrain(s) {', '.join(f'#{r}' for r in self.interrupted_retrains)} as failed "
+                         "(interrupted)")
         return "; ".join(parts) + "."
 
 
@@ -85,7 +93,9 @@ def reclaim(workspace: Workspace, *, actor: str = SYSTEM_ACTOR, dry_run: bool = 
     """
     files = _leftover_files(workspace)
     searches = run_store.running_searches(workspace.db.cursor())
-    recovery = Recovery(files=tuple(files), interrupted_searches=tuple(searches), dry_run=dry_run)
+    retrains = tuple(r.id for r in retrain_store.running(workspace.db.cursor()))
+    recovery = Recovery(files=tuple(files), interrupted_searches=tuple(searches), dry_run=dry_run,
+                        interrupted_retrains=retrains)
     if dry_run or recovery.empty:
         return recovery
     with workspace.db.transaction() as cursor:
@@ -93,10 +103,15 @@ def reclaim(workspace: Workspace, *, actor: str = SYSTEM_ACTOR, dry_run: bool = 
             run_store.finish_search(cursor, search_id, INTERRUPTED,
                                     f"The process running this search stopped before it ended; the {kept} "
                                     "run(s) it finished are kept.")
+        for retrain_id in retrains:
+            retrain_store.update_retrain(cursor, retrain_id, state="failed", finished_at=utc_now(),
+                                         message="Interrupted: the process running it stopped before it ended; what "
+                                                 "it finished stays on record.")
         audit_log.append(cursor, actor=actor, action="workspace.reclaimed", entity="workspace",
                          details={"files": [{"name": f.path.name, "folder": f.path.parent.name, "bytes": f.bytes,
                                              "why": f.why} for f in files],
-                                  "interrupted_searches": [s for s, _ in searches]})
+                                  "interrupted_searches": [s for s, _ in searches],
+                                  "interrupted_retrains": list(retrains)})
     for leftover in files:  # after the record: a crash here leaves files the next open removes
         leftover.path.unlink(missing_ok=True)
     return recovery

@@ -9,9 +9,11 @@ from lifecycle import activity, auth, portfolio
 from ui import state
 from ui.badges import badge
 from ui.frame import COLOURS, ICONS, STATE_WORDS, text
+from ui.retrain import runs as retrain_runs
 
 workspace = state.workspace()
 user = state.page_user()
+retrain_runs.start_due(workspace)  # retraining policies due on an alert or a schedule start now (no daemon)
 st.title("Portfolio")
 st.caption("Every project: its health, its primary objective against the threshold, the trend across model "
            "versions, and what it needs next.")

@@ -1,5 +1,5 @@
-"""Stage 7 — Retrain: champion against challenger, offline and on live traffic (A/B tests), and the
-version diff."""
+"""Stage 7 — Retrain: retraining by policy with its lineage, champion against challenger offline and on
+live traffic (A/B tests), and the version diff."""
 from __future__ import annotations
 
 import streamlit as st
@@ -11,9 +11,10 @@ from ui.frame import current_project, header
 from ui.retrain import abtest as abtest_panel
 from ui.retrain import compare as compare_panels
 from ui.retrain import diff as diff_panel
+from ui.retrain import policies as policy_panel
+from ui.retrain import runs as runs_panel
 
-# Retrain policies (on an alert, on a schedule) join as their own section in the next slice.
-SECTIONS = ("A/B test", "Compare", "Version diff")
+SECTIONS = ("A/B test", "Retraining", "Compare", "Version diff")
 
 workspace = state.workspace()
 user = state.page_user()
@@ -22,6 +23,7 @@ header("Retrain", project)
 if project is None:
     st.info("Comparisons belong to a project. Create one in stage 1 first.", icon=":material/flag:")
     st.stop()
+runs_panel.start_due(workspace, project.id)  # policies due on an alert or a schedule start now (no daemon)
 versions = registry.list_versions(workspace, project.id)
 if not versions:
     st.info("No model version yet. Train runs and register the best one in Develop.", icon=":material/science:")
@@ -35,6 +37,10 @@ production = by_id.get(max(manifest.versions, key=lambda v: v.share).version_id)
 section = st.radio("Section", SECTIONS, horizontal=True, key="retrain_section", label_visibility="collapsed")
 if section == "A/B test":
     abtest_panel.render(workspace, user, project, production)
+elif section == "Retraining":
+    policy_panel.render(workspace, user, project, production)
+    runs_panel.progress(workspace, user, project.id)
+    runs_panel.render(workspace, project)
 elif section == "Compare":
     compare_panels.offline(workspace, project, versions, production)
     st.divider()

@@ -40,6 +40,7 @@ WATCHED_JOBS = "watched_jobs"  # ids of the background jobs this session saw run
 BATCH_RESULT = "batch_result"  # per version: the last batch scored on the Deploy page (kept for its download)
 DISMISSED_JOBS = "dismissed_jobs"  # ids of ended background jobs whose boxes the user closed
 COMPARISON = "comparison"  # the last champion/challenger comparison on the Retrain page
+WATCHED_RETRAINS = "watched_retrains"  # ids of the retrains this session saw running (to rerun when they end)
 SIGNOFF_MESSAGE = "signoff_message"  # per version: what the last sign-off did (Govern page)
 AUDIT_VERDICT = "audit_verdict"  # the last chain verification on the Govern page's audit trail
 RETIRED_MESSAGE = "retired_message"  # what the last retirement did (Retire page)
@@ -50,7 +51,8 @@ MONITOR_FOCUS = "monitor_focus"  # (feature, window start) the Monitor page's dr
 ALERT_MESSAGE = "alert_message"  # what the last acknowledge / resolve / refresh on the Monitor page did
 NAMES = (NEW_PROJECT_FORM, DATASET_IN_FOCUS, INGEST_MESSAGE, REGISTER_MESSAGE, LEADERBOARD_PAGE, LEARNING_CURVE,
          WHAT_IF, MITIGATION_CREATED, WATCHED_JOBS, BATCH_RESULT, DISMISSED_JOBS, COMPARISON, SIGNOFF_MESSAGE,
-         AUDIT_VERDICT, RETIRED_MESSAGE, CLEANUP_PLAN, CLEANUP_MESSAGE, ARCHIVE_CHECK, MONITOR_FOCUS, ALERT_MESSAGE)
+         AUDIT_VERDICT, RETIRED_MESSAGE, CLEANUP_PLAN, CLEANUP_MESSAGE, ARCHIVE_CHECK, MONITOR_FOCUS, ALERT_MESSAGE,
+         WATCHED_RETRAINS)
 # What the last action did: shown on its page after reruns, until dismissed or the user opens another page.
 LAST_ACTION = (INGEST_MESSAGE, REGISTER_MESSAGE, MITIGATION_CREATED, SIGNOFF_MESSAGE, RETIRED_MESSAGE, CLEANUP_MESSAGE,
                ALERT_MESSAGE)

@@ -1,18 +1,25 @@
-"""CLI commands of stage 7 (Retrain): ``compare`` (champion against challenger offline, on the same
-labelled rows), ``version-diff`` (two versions side by side) and ``abtest start|status|conclude|rollback``
-(A/B tests on live traffic with an always-valid verdict).
+"""CLI commands of stage 7 (Retrain): ``retrain --project NAME [--policy ID] [--wait]`` (what is due,
+or one policy now) and ``retrain policy add|list|disable|enable`` (retraining policies), ``compare``
+(champion against challenger offline, on the same labelled rows), ``version-diff`` (two versions side
+by side) and ``abtest start|status|conclude|rollback`` (A/B tests on live traffic with an always-valid
+verdict).
 
 The domain modules (scipy, statsmodels, scikit-learn) are imported inside the commands.
 """
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import datetime
 
 from lifecycle.cli.context import Context, Result
+from lifecycle.errors import InputError
 from lifecycle.problem import projects
 
 
+
 def add_parsers(groups, output: argparse.ArgumentParser) -> None:
+    _retrain_parsers(groups, output)
     compare = groups.add_parser("compare", parents=[output],
                                 help="stage 7: version B against version A on the same labelled rows, with a verdict")
     compare.add_argument("version_a", type=int, help="the champion's model version id")
@@ -170,3 +177,171 @@ def abtest_rollback(context: Context, args: argparse.Namespace) -> Result:
     ended = abtest.rollback_abtest(context.workspace, context.actor, project.id, args.reason)
     return Result(f"A/B test #{ended.id} rolled back: all traffic to version {ended.champion_id}.",
                   {"project": project.name, "test_id": ended.id, "status": ended.status})
+
+
+# ----------------------------------------------------------------------------- retrain and policies
+
+def _retrain_parsers(groups, output: argparse.ArgumentParser) -> None:
+    retrain = groups.add_parser("retrain", parents=[output],
+                                help="stage 7: retrain by policy: what is due now, or --policy ID now; policies")
+    retrain.add_argument("--project", dest="retrain_project", default=None, help="the project's name")
+    retrain.add_argument("--policy", type=int, default=None, help="run this policy now (a manual retrain)")
+    retrain.add_argument("--wait", action="store_true",
+                         help="follow each retrain on stderr and exit 1 unless every one ends done")
+    retrain.set_defaults(handler=retrain_command)
+    policy = retrain.add_subparsers(dest="retrain_group").add_parser(
+        "policy", help="retraining policies: when, on which rows, with which search").add_subparsers(
+        dest="policy_action", required=True)
+    add = policy.add_parser("add", parents=[output], help="a new policy (enabled)")
+    add.add_argument("--project", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--trigger", default="manual", help="manual (default), alert or schedule")
+    add.add_argument("--alert-kinds", default=None, help="alert trigger: drift,objective (default both)")
+    add.add_argument("--every-days", type=float, default=None, help="schedule trigger: days between retrains")
+    add.add_argument("--window", default="both",
+                     help="reference (the production version's dataset version), production (labelled production "
+                          "rows) or both (default)")
+    add.add_argument("--last-days", type=float, default=None, help="production rows of the last N days only")
+    add.add_argument("--since", default=None, help="production rows logged from this time on (ISO 8601, UTC)")
+    add.add_argument("--until", default=None, help="production rows logged before this time (ISO 8601, UTC)")
+    add.add_argument("--search", default="production_search",
+                     help="the production version's search (default), its parameters refitted, or custom")
+    add.add_argument("--algorithm", default=None, help="custom search: the algorithm")
+    add.add_argument("--method", default=None, help="custom search: none, grid, random (default) or halving")
+    add.add_argument("--space", default=None, help="custom search: the search space as JSON")
+    add.add_argument("--trials", type=int, default=None)
+    add.add_argument("--cv-folds", type=int, default=None)
+    add.add_argument("--seed", type=int, default=None)
+    add.set_defaults(handler=policy_add)
+    listed = policy.add_parser("list", parents=[output], help="the project's policies and what is due")
+    listed.add_argument("--project", required=True)
+    listed.set_defaults(handler=policy_list, needs_actor=False)
+    for action, handler in (("disable", policy_disable), ("enable", policy_enable)):
+        sub = policy.add_parser(action, parents=[output], help=f"{action} a policy")
+        sub.add_argument("policy_id", type=int)
+        sub.set_defaults(handler=handler)
+
+
+def _when(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        found = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not a time.", "Write it as ISO 8601, e.g. 2026-11-01T00:00.") from None
+    if found.tzinfo is not None:
+        from datetime import timezone
+        found = found.astimezone(timezone.utc).replace(tzinfo=None)
+    return found
+
+
+def _progress(done: int, total: int | None = None, item=None, message: str | None = None) -> None:
+    print(f"[{done}/{total or '?'}] {message or ''}", file=sys.stderr, flush=True)
+
+
+def _retrain_json(retrain) -> dict:
+    from dataclasses import asdict
+    return asdict(retrain)
+
+
+def _retrain_text(workspace, retrain) -> str:
+    from lifecycle.retrain.lineage import lineage
+
+    lines = [f"Retrain #{retrain.id} ({retrain.trigger}) {retrain.state}."]
+    lines += [f"  {step.link}: {step.text}" for step in lineage(workspace, retrain) if step.link != "end"]
+    lines += [f"  note: {note}" for note in retrain.notes]
+    if retrain.message:
+        lines.append(f"  {retrain.message}")
+    return "\n".join(lines)
+
+
+def retrain_command(context: Context, args: argparse.Namespace) -> Result:
+    """Retrain a project: with --policy ID, that policy now (a manual retrain by --user); without it,
+    every policy that is due (its alerts not yet acted on, its schedule come due), each acting as its
+    policy's owner. The retrain runs here, in the foreground (no daemon is left behind): a new dataset
+    version from the window, the same search, the best run registered and validated, compared with the
+    production version; its lineage is printed. Exit 0 when the retrains are on record (their state in
+    the output); with --wait 1 unless every one ended done; 2 on bad input (an unknown project or
+    policy, a disabled policy, no production version, a window of labelled production rows with none in
+    range, a retrain already running on the project)."""
+    from lifecycle.retrain import retraining, triggers
+
+    if not args.retrain_project:
+        raise InputError("Name the project to retrain.", "Use `retrain --project NAME [--policy ID]`.")
+    project = projects.find_project(context.workspace, args.retrain_project)
+    progress = _progress if args.wait else None
+    if args.policy is not None:
+        from lifecycle.retrain.policies import get_policy
+
+        policy = get_policy(context.workspace, args.policy)
+        if policy.project_id != project.id:
+            raise InputError(f"Policy #{policy.id} belongs to another project.",
+                             f"List {project.name}'s with `retrain policy list --project {project.name!r}`.")
+        made = [retraining.start_retrain(context.workspace, context.actor, policy.id, background=False,
+                                         progress=progress)]
+    else:
+        made = triggers.run_due(context.workspace, project_id=project.id, background=False, progress=progress)
+    if not made:
+        return Result(f"Nothing is due on {project.name}.", {"project": project.name, "retrains": []})
+    text = "\n".join(_retrain_text(context.workspace, r) for r in made)
+    failed = [r for r in made if r.state != "done"]
+    return Result(text, {"project": project.name, "retrains": [_retrain_json(r) for r in made]},
+                  exit_code=1 if args.wait and failed else 0)
+
+
+def policy_add(context: Context, args: argparse.Namespace) -> Result:
+    """Save a retraining policy of the project: --trigger manual, alert (on each open alert of
+    --alert-kinds, once per alert) or schedule (--every-days); --window and its time range; --search.
+    Exit 0; 2 on bad input (an unknown algorithm or window, a bad period, range or search space, a name
+    in use) or a refused permission; nothing is written then."""
+    from lifecycle.retrain import policies
+
+    project = projects.find_project(context.workspace, args.project)
+    window = policies.data_window(args.window, since=_when(args.since, "--since"), until=_when(args.until, "--until"),
+                                  last_days=args.last_days)
+    search = policies.search_choice(args.search, algorithm=args.algorithm, method=args.method, space=args.space,
+                                    trials=args.trials, cv_folds=args.cv_folds, seed=args.seed)
+    kinds = tuple(k.strip() for k in args.alert_kinds.split(",") if k.strip()) if args.alert_kinds else ()
+    policy = policies.create_policy(context.workspace, context.actor, project.id, name=args.name, trigger=args.trigger,
+                                    window=window, search=search, alert_kinds=kinds, every_days=args.every_days)
+    return Result(f"Policy #{policy.id} ({policy.name}) saved. {policies.describe(policy)}", _policy_json(policy))
+
+
+def _policy_json(policy) -> dict:
+    from dataclasses import asdict
+    return asdict(policy)
+
+
+def policy_list(context: Context, args: argparse.Namespace) -> Result:
+    """List the project's retraining policies (enabled or not, who automatic retrains act as) and what is
+    due now. Exit 0; 2 for an unknown project."""
+    from lifecycle.retrain import policies, triggers
+
+    project = projects.find_project(context.workspace, args.project)
+    found = policies.list_policies(context.workspace, project.id)
+    due = triggers.due_policies(context.workspace, project_id=project.id)
+    lines = [f"#{p.id} {p.name} [{'enabled' if p.enabled else 'disabled'}, acts as {p.owner}]: {policies.describe(p)}"
+             for p in found] or [f"No retraining policy on {project.name} yet."]
+    lines += [f"Due: #{d.policy.id} {d.policy.name} ({d.reason})" for d in due]
+    return Result("\n".join(lines), {"project": project.name, "policies": [_policy_json(p) for p in found],
+                                     "due": [{"policy_id": d.policy.id, "trigger": d.trigger.kind,
+                                              "alert_id": d.trigger.alert_id, "scheduled_for": d.trigger.scheduled_for,
+                                              "reason": d.reason} for d in due]})
+
+
+def policy_disable(context: Context, args: argparse.Namespace) -> Result:
+    """Disable a policy: it fires no more, its retrains stay on record. Exit 0; 2 for an unknown or
+    already disabled policy, or a refused permission."""
+    from lifecycle.retrain import policies
+
+    policy = policies.disable_policy(context.workspace, context.actor, args.policy_id)
+    return Result(f"Policy #{policy.id} ({policy.name}) disabled.", _policy_json(policy))
+
+
+def policy_enable(context: Context, args: argparse.Namespace) -> Result:
+    """Enable a disabled policy again; its automatic retrains act as --user from now on. Exit 0; 2 for
+    an unknown or already enabled policy, or a refused permission."""
+    from lifecycle.retrain import policies
+
+    policy = policies.enable_policy(context.workspace, context.actor, args.policy_id)
+    return Result(f"Policy #{policy.id} ({policy.name}) enabled; it acts as {policy.owner}.", _policy_json(policy))

@@ -186,6 +186,22 @@ def store_query_result(workspace: Workspace, actor: User, project_id: int, table
                   auxiliary=auxiliary, progress=quiet)
 
 
+def store_table(workspace: Workspace, actor: User, project_id: int, table: pa.Table, *, name: str,
+                lineage: Lineage, progress: Progress = quiet) -> DatasetVersion:
+    """Freeze a table another stage assembled (a retrain's rows: the reference and labelled production
+    rows) as a new primary dataset version named ``name``, with ``lineage`` saying where its rows came
+    from; checked like an ingested file (column names, the target, the row limit). The same rows under
+    the same name return the version already on record. Raises PermissionDenied (EDIT_DATA), NotFound,
+    InputError."""
+    require(actor, Permission.EDIT_DATA)
+    project = get_project(workspace, project_id)
+    from lifecycle.data.ingest import check_column_names
+    check_column_names(table.column_names, lineage.name, config.limits())
+    result = ReadResult(table=table, source_hash=None, source_bytes=0, notes=())
+    return _store(workspace, actor, project, result, name=_dataset_name(name, name), lineage=lineage,
+                  auxiliary=False, progress=progress)
+
+
 def list_datasets(workspace: Workspace, project_id: int) -> list[DatasetVersion]:
     """Every dataset version of a project, oldest first (primary and auxiliary)."""
     return dataset_store.for_project(workspace.db.cursor(), project_id)

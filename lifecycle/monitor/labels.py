@@ -9,10 +9,14 @@ when the prediction shows up) and counted as unknown. The rule itself is SQL, in
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from lifecycle.deploy.paths import feedback_dir, log_dir, predictions_dir
 from lifecycle.errors import shown
@@ -155,3 +159,38 @@ def label_report(workspace: Workspace, project_id: int) -> LabelReport:
     found = project_logs(workspace, project_id)
     rule = label_rule(project, found)
     return report_of(rule, label_store.feedback_counts(found, rule.sql_classes), found)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class ProductionRows:
+    """Labelled production rows: ``frame`` holds each row's inputs as the client sent them (one column per
+    key, plain JSON values) and the project's target column (the label that counts: text for a
+    classifier, a number for a regression), oldest first; ``times`` when each was logged, ``version_ids``
+    which version answered it; ``skipped`` names torn log segments left out."""
+
+    frame: pd.DataFrame
+    times: pd.Series
+    version_ids: pd.Series
+    skipped: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def labelled_production_rows(workspace: Workspace, project_id: int, *, since: datetime | None = None,
+                             until: datetime | None = None) -> ProductionRows:
+    """The project's answered rows whose true label came back (the one rule above), logged in
+    [``since``, ``until``) (naive UTC; None: unbounded), as rows a model can be trained on: the inputs
+    the client sent and the label in the target column. Raises NotFound for an unknown project."""
+    project = projects.get_project(workspace, project_id)
+    found = project_logs(workspace, project_id)
+    rule = label_rule(project, found)
+    joined = label_store.labelled_inputs(found, rule.sql_classes, since=since, until=until)
+    records = [json.loads(text) if isinstance(text, str) else {} for text in joined["inputs"]]
+    inputs = pd.DataFrame.from_records([r if isinstance(r, dict) else {} for r in records], index=joined.index)
+    labels = joined["label"]
+    if project.task == "regression":
+        labels = pd.to_numeric(labels, errors="coerce")
+    frame = inputs.drop(columns=[project.target], errors="ignore").assign(**{project.target: labels.to_numpy()})
+    return ProductionRows(frame=frame.reset_index(drop=True), times=joined["time"].reset_index(drop=True),
+                          version_ids=joined["version_id"].reset_index(drop=True), skipped=found.skipped)

@@ -68,7 +68,7 @@ class ColumnSchema:
 
 @dataclass(frozen=True, kw_only=True)
 class Lineage:
-    kind: str  # "file", "bundled", "query", "derived"
+    kind: str  # "file", "bundled", "query", "derived", "retrain"
     name: str  # file name, bundled dataset name, or parent dataset name
     source_hash: str | None = None  # sha256 of the file bytes as uploaded
     query: str | None = None

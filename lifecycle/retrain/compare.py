@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from lifecycle.develop.training import get_run
 from lifecycle.errors import InputError
@@ -142,7 +143,25 @@ class Comparison:
                 "notes": list(self.notes), "sentence": self.sentence()}
 
 
+def rank_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC of ``score`` for binary ``y`` (1 = positive) by the Mann-Whitney rank sum, ties as midranks
+    (NaN with one class only): equal to scikit-learn's ``roc_auc_score`` (checked in a test), without its
+    per-call input checks, which dominate a bootstrap's thousands of calls."""
+    positives = np.asarray(y) == 1
+    n_pos = int(positives.sum())
+    n_neg = positives.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return np.nan
+    ranks = rankdata(score)
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def _metric_difference(metric: str, a: Predictions, b: Predictions):
+    if metric == "roc_auc" and a.task == "binary":  # the bootstrap's hot path: ranks, not sklearn's checks
+        def by_ranks(rows: np.ndarray) -> float:
+            return rank_auc(b.y[rows], b.ranking[rows]) - rank_auc(a.y[rows], a.ranking[rows])
+        return by_ranks
+
     def statistic(rows: np.ndarray) -> float:
         value_a, _ = compute_metric(metric, a.take(rows))
         value_b, _ = compute_metric(metric, b.take(rows))

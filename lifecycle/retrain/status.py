@@ -1,5 +1,5 @@
-"""Stage 7's own status for the lifecycle strip: an A/B test running, the last one concluded, or
-what a project needs before champion and challenger can be compared on live traffic."""
+"""Stage 7's own status for the lifecycle strip: a retrain or an A/B test running, the last test
+concluded, or what a project needs before champion and challenger can be compared on live traffic."""
 from __future__ import annotations
 
 from lifecycle.records import ModelState, Project
@@ -7,11 +7,16 @@ from lifecycle.status import Stage, StageProgress, StageState
 from lifecycle.store import abtests as abtest_store
 from lifecycle.store import deployments as deployment_store
 from lifecycle.store import models as model_store
+from lifecycle.store import retrains as retrain_store
 from lifecycle.workspace import Workspace
 
 
 def stage_status(workspace: Workspace, project: Project) -> StageState:
     cursor = workspace.db.cursor()
+    retraining = retrain_store.running(cursor, project.id)
+    if retraining:
+        return StageState(stage="Retrain", state=StageProgress.READY,
+                          reason=f"Retrain #{retraining[-1].id} is running ({retraining[-1].step}).")
     running = abtest_store.running(cursor, project.id)
     if running is not None:
         return StageState(stage="Retrain", state=StageProgress.READY,

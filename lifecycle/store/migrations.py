@@ -335,6 +335,35 @@ MIGRATIONS.append((
     ],
 ))
 
+MIGRATIONS.append((
+    15,
+    "retraining policies and retrains, with the lineage back to what triggered them (the Retrain stage)",
+    [
+        """CREATE SEQUENCE retrain_policy_ids START 1""",
+        # A policy says when to retrain (manual, on an alert, every N days), on which rows (data_window,
+        # JSON) and with which search (JSON). Never deleted: disabled instead, so every retrain keeps its policy.
+        """CREATE TABLE retrain_policies (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, name VARCHAR NOT NULL,
+            trigger_kind VARCHAR NOT NULL, alert_kinds VARCHAR NOT NULL, every_days DOUBLE,
+            data_window VARCHAR NOT NULL, search VARCHAR NOT NULL, enabled BOOLEAN NOT NULL,
+            created_at TIMESTAMP NOT NULL, created_by VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL, UNIQUE (project_id, name))""",
+        """CREATE SEQUENCE retrain_ids START 1""",
+        # One row per retrain: what caused it, what it resolved (window, search), each thing it made
+        # (dataset version, split, search, model version, validation) and how it ended. A policy fires
+        # once per alert: (policy_id, alert_id) is unique.
+        """CREATE TABLE retrains (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, policy_id INTEGER NOT NULL,
+            trigger_kind VARCHAR NOT NULL, alert_id INTEGER, scheduled_for TIMESTAMP,
+            requested_by VARCHAR NOT NULL, acting_as VARCHAR NOT NULL, champion_id INTEGER,
+            data_window VARCHAR NOT NULL, search VARCHAR NOT NULL, state VARCHAR NOT NULL, step VARCHAR NOT NULL,
+            raw_dataset_id INTEGER, dataset_id INTEGER, split_id INTEGER, search_id INTEGER,
+            baseline_search_id INTEGER, model_version_id INTEGER, validation_id INTEGER, validation_passed BOOLEAN, comparison VARCHAR,
+            counts VARCHAR NOT NULL, notes VARCHAR NOT NULL, message VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, UNIQUE (policy_id, alert_id))""",
+    ],
+))
+
 LATEST = max(number for number, _, _ in MIGRATIONS)
 
 

@@ -254,3 +254,21 @@ def known_keys(found: Logs, keys: pd.DataFrame, classes: tuple[str, ...] | None)
     finally:
         connection.close()
     return frame[["known", "labelled"]]
+
+
+def labelled_inputs(found: Logs, classes: tuple[str, ...] | None, *, since: datetime | None = None,
+                    until: datetime | None = None) -> pd.DataFrame:
+    """Every answered row with a label that counts (the module's rule), logged at or after ``since``
+    and before ``until`` (None: unbounded), oldest first: request_id, row, time, version_id, inputs (the
+    row as the client sent it, JSON text) and label (the winning label's text). A row scored by several
+    versions (an answer and its shadow) appears once."""
+    columns = ["request_id", "row", "time", "version_id", "inputs", "label"]
+    if not found.predictions.files:
+        return pd.DataFrame(columns=columns)
+    frame = _run(f"""WITH {_feedback_sql(found)}, {_predicted_sql(found, 3600)}
+        SELECT p.request_id, p."row", p."time", p.version_id, p.inputs, l.label_text AS label
+        FROM predicted p JOIN labels l USING (request_id, "row")
+        WHERE ($since IS NULL OR p."time" >= $since) AND ($until IS NULL OR p."time" < $until)
+        QUALIFY row_number() OVER (PARTITION BY p.request_id, p."row" ORDER BY p."time", p.version_id) = 1
+        ORDER BY p."time", p.request_id, p."row" """, {**_rule(classes), "since": since, "until": until})
+    return frame[columns]

@@ -27,21 +27,15 @@ def _button(app, label):
 def test_promote_through_the_gates_then_roll_back(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
-    live, runner_up, _retired = registry.list_versions(workspace, income.id)
-    assert (live.state, runner_up.state) == (ModelState.PRODUCTION, ModelState.VALIDATED)
+    live, runner_up, _retired = registry.list_versions(workspace, income.id)[:3]
+    # The demo staged the runner-up to challenge v1 in its A/B test (kept: v1 stays); it is still staged.
+    assert (live.state, runner_up.state) == (ModelState.PRODUCTION, ModelState.STAGING)
 
     app = _deploy_page("ana", income.id, runner_up.id)
     assert [(m.label, m.value) for m in app.metric][0] == ("In production", "v1 (#1)")
     table = app.dataframe[0].value
     row = table.set_index("Version").loc[runner_up.label]
     assert row["Approved"] == "needs: the reviewers' sign-off"
-    assert "Move to production" not in [b.label for b in app.button]  # not a move from validated
-    app.text_input(key=f"deploy_move_reason_{runner_up.id}").input("Try the runner-up in staging").run()
-    _button(app, "Move to staging").click().run()
-    no_exceptions(app)
-    assert registry.get_version(workspace, runner_up.id).state == ModelState.STAGING
-
-    app = _deploy_page("ana", income.id, runner_up.id)
     assert _button(app, "Move to production").disabled  # production needs a reviewer's approval
     assert any("has not been approved" in c.value for c in app.caption)
 
@@ -89,7 +83,8 @@ def test_the_scoring_service_section_starts_and_stops_the_service(demo_app):
     app.radio(key="deploy_section").set_value("Scoring service").run()
     no_exceptions(app)
     metrics = {m.label: m.value for m in app.metric}
-    assert metrics["Service"] == "down" and metrics["Requests, last 5 min"] == "0"
+    # Counted from the log, which holds the demo's simulated A/B traffic of seeding time: a count, not a live rate.
+    assert metrics["Service"] == "down" and metrics["Requests, last 5 min"].replace(",", "").isdigit()
     _button(app, "Start the service").click().run()
     no_exceptions(app)
     try:

@@ -33,8 +33,8 @@ def _button(app, label):
 def _runner_up(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
-    live, runner_up, _retired = registry.list_versions(workspace, income.id)
-    assert runner_up.state == ModelState.VALIDATED
+    live, runner_up = registry.list_versions(workspace, income.id)[:2]
+    assert runner_up.state == ModelState.STAGING  # it challenged v1 in the demo's A/B test and stays staged
     return workspace, income, runner_up
 
 
@@ -70,7 +70,7 @@ def test_two_reviewers_sign_off_the_runner_up_item_by_item(demo_app):
     _sign(app, runner_up.id, "approve", "Evidence read item by item.", ATTESTED)
     assert not app.error, [e.value for e in app.error]
     assert any("1 of 2 reviewers approved (rey)" in html.unescape(s.value) for s in app.success)
-    assert registry.get_version(workspace, runner_up.id).state == ModelState.VALIDATED  # high risk: one more
+    assert not registry.get_version(workspace, runner_up.id).approved  # high risk: one more
     assert _button(app, "Sign off").disabled  # rey signed already
 
     app = _govern_page("val", income.id, runner_up.id)
@@ -78,7 +78,7 @@ def test_two_reviewers_sign_off_the_runner_up_item_by_item(demo_app):
           {**ATTESTED, "prediction_logging": ("condition", "Check the log's first week before the next review.")})
     assert not app.error, [e.value for e in app.error]
     approved = registry.get_version(workspace, runner_up.id)
-    assert approved.state == ModelState.APPROVED and approved.approved_by == "val"
+    assert approved.state == ModelState.STAGING and approved.approved_by == "val"  # approved, still staged
     assert [s.signer for s in signoff.signoffs(workspace, runner_up.id)] == ["rey", "val"]
     assert {m.label: m.value for m in app.metric}["Sign-off"] == "2 of 2"
 

@@ -32,6 +32,7 @@ def test_train_register_and_validate_a_model(demo_app):
     app.session_state["project_id"] = income.id
     app.switch_page("pages/develop.py").run()
     no_exceptions(app)
+    app.selectbox(key="develop_data").set_value(0).run()  # the prepared Adult data, not the drift retrain's rows
     app.selectbox(key="develop_algorithm").set_value("linear").run()
     app.selectbox(key="develop_method").set_value("none").run()
     app.number_input(key="develop_folds").set_value(2).run()
@@ -61,9 +62,10 @@ def test_train_register_and_validate_a_model(demo_app):
 def test_a_reviewer_cannot_validate_and_approves_through_the_govern_page(demo_app):
     workspace = open_workspace(demo_app)
     income = projects.find_project(workspace, "Income over 50K")
-    # v1 is in production; v2 (the search's runner-up) is validated and awaits its sign-off
+    # v1 is in production; v2 (the search's runner-up) is staged (it challenged v1 in the demo's A/B test)
+    # and awaits its sign-off
     version = registry.list_versions(workspace, income.id)[1]
-    assert version.state == "validated"
+    assert version.state == "staging" and not version.approved
     app = signed_in("rey")
     app.session_state["project_id"] = income.id
     app.session_state["model_version_id"] = version.id
@@ -98,7 +100,7 @@ def test_an_analyst_finds_no_approve_button_only_the_way_to_govern(demo_app):
     income = projects.find_project(workspace, "Income over 50K")
     app = signed_in("ana")
     app.session_state["project_id"] = income.id
-    app.session_state["model_version_id"] = registry.list_versions(workspace, income.id)[1].id  # validated v2
+    app.session_state["model_version_id"] = registry.list_versions(workspace, income.id)[1].id  # staged v2
     app.switch_page("pages/validate.py").run()
     no_exceptions(app)
     assert "Move to approved" not in [b.label for b in app.button]

@@ -50,7 +50,8 @@ def test_home_satisfies_a_stakeholder_alone(demo_app):
     assert income["Health"] == "attention"  # the demo model misses an advisory fairness objective
     assert income["Primary objective (latest model)"].startswith("roc_auc 0.9")
     assert income["Primary objective (latest model)"].endswith("(needs >= 0.88): pass")
-    assert len(income["Trend"]) == 3 and min(income["Trend"]) > 0.88  # v1 in production, the runner-up v2, v3 retired
+    # v1 in production, the runner-up v2, v3 retired, v4 retrained on the rows since the drift
+    assert len(income["Trend"]) == 4 and min(income["Trend"]) > 0.88
     assert income["Last changed (UTC)"] is not None
     assert table.iloc[1]["Health"] == "on track"
     markdown = _plain(" ".join(m.value for m in app.markdown))
@@ -59,11 +60,12 @@ def test_home_satisfies_a_stakeholder_alone(demo_app):
     assert ":green-badge[:material/check_circle: pass] Primary objective **roc_auc >= 0.88**: model v1 scores " \
            "**0.9" in markdown
     activity = app.dataframe[1].value
-    assert "ana validated model v3 of Income over 50K: it meets every blocking objective" in list(
-        activity["What happened"])  # v3, validated and then retired by the admin: the demo's newest events
-    assert any(s.startswith("admin archived model v3 of Income over 50K (") and s.endswith("files) and retired it")
-               for s in activity["What happened"])
-    assert not any("evidence." in sentence or "model:" in sentence for sentence in activity["What happened"])
+    # The demo's newest events: the retrain its planted drift alert caused, from the alert to the validation.
+    happened = list(activity["What happened"])
+    assert happened[0] == "ana ended retrain #1 of Income over 50K: done"
+    assert "ana started retrain #1 of Income over 50K on alert #1" in happened
+    assert "ana validated model v4 of Income over 50K: it meets every blocking objective" in happened
+    assert not any("evidence." in sentence or "model:" in sentence or "retrain." in sentence for sentence in happened)
 
 
 def test_no_emoji_stands_for_a_status(demo_app):

@@ -29,9 +29,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `apt-get install -y chromium` (.ci/run does this).")
+def browser_workspace(tmp_path_factory) -> Path:
+    """The demo workspace the app serves (the app holds the database; tests may write only its log files)."""
     workspace = tmp_path_factory.mktemp("browser") / "workspace.duckdb"
     # Seed here, so the app starts on a ready demo (the seeding progress itself is an AppTest's job).
     from lifecycle import demo
@@ -40,6 +39,14 @@ def app_url(tmp_path_factory):
 
     demo.seed_demo(open_workspace(workspace))
     close_database(workspace)
+    return workspace
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_workspace):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `apt-get install -y chromium` (.ci/run does this).")
+    workspace = browser_workspace
     port = _free_port()
     env = {**os.environ, "LIFECYCLE_WORKSPACE": str(workspace), "LIFECYCLE_DEMO": "1"}
     process = subprocess.Popen(

@@ -53,7 +53,7 @@ def test_create_project_upload_csv_and_see_profile(page: Page, app_url, tmp_path
 
 
 def test_reviewer_opens_the_explanation_and_fairness_panels_of_the_demo_model(page: Page, app_url):
-    """Runs before the training test registers v4: the demo's v1, in production, is the version in focus."""
+    """Runs before the training test registers v5: the demo's v1, in production, is the version in focus."""
     sign_in(page, app_url, user="rey")
     page.get_by_role("link", name=re.compile("Validate")).first.click()
     expect(page.get_by_role("heading", name="Validate", exact=True)).to_be_visible(timeout=TIMEOUT)
@@ -84,11 +84,11 @@ def test_train_a_model_on_the_demo_data_and_see_the_verdict(page: Page, app_url)
 
     page.locator('[data-testid="stRadio"]').get_by_text("Register model", exact=True).click()
     page.get_by_role("button", name="Register as model version").click()
-    expect(page.get_by_text(re.compile(r"Registered model v4 "))).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(re.compile(r"Registered model v5 "))).to_be_visible(timeout=120_000)
 
     page.get_by_role("link", name=re.compile("Validate")).first.click()
     expect(page.get_by_role("heading", name="Validate", exact=True)).to_be_visible(timeout=TIMEOUT)
-    expect(page.get_by_role("heading", name=re.compile(r"Model v4"))).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("heading", name=re.compile(r"Model v5"))).to_be_visible(timeout=TIMEOUT)
     page.get_by_role("button", name="Validate on the test split").click()
     expect(page.get_by_text(re.compile(r"Report #\d+ by ana"))).to_be_visible(timeout=300_000)
     expect(page.get_by_text(re.compile(r"roc_auc ≥ 0\.88 — 0\.9\d+ ≥ 0\.88")).filter(visible=True).first).to_be_visible(

@@ -3,7 +3,7 @@ signed off by two reviewers who did not build it (the demo project is high risk)
 production by the analyst, and retired by the admin with v1 as its replacement; the archive checks
 out and the hand-over report tells the story.
 
-It takes over model v4, which ``test_end_to_end.py::test_train_a_model_on_the_demo_data_and_see_the_verdict``
+It takes over model v5, which ``test_end_to_end.py::test_train_a_model_on_the_demo_data_and_see_the_verdict``
 trains, registers and validates as ana earlier in the same session (the tests share one app)."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.test_end_to_end import TIMEOUT
 
-VERSION = "v4"  # the demo holds v1 (production), v2 (validated) and v3 (retired)
+VERSION = "v5"  # the demo holds v1 (production), v2 (staged), v3 (retired) and v4 (its drift retrain)
 REASON = "Browser test: superseded, v1 serves again"
 
 

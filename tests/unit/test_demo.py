@@ -47,7 +47,8 @@ def test_two_projects(seeded):
 def test_income_has_a_frozen_version_and_a_split(seeded):
     workspace, _ = seeded
     income = projects.find_project(workspace, "Income over 50K")
-    raw, frozen = datasets.list_datasets(workspace, income.id)
+    raw, frozen, *retrained = datasets.list_datasets(workspace, income.id)
+    assert [d.lineage.kind for d in retrained] == ["retrain", "derived"]  # the drift retrain's rows, frozen
     assert raw.rows == 32_561 and raw.lineage.kind == "bundled"
     assert frozen.lineage.kind == "derived" and frozen.lineage.parent_id == raw.id
     recipe = preparation.get_recipe(workspace, frozen.lineage.recipe_id)
@@ -80,9 +81,10 @@ def test_demo_model_has_its_explanation_and_fairness_review_on_record(seeded):
     from lifecycle.models import registry
     workspace, _ = seeded
     income = projects.find_project(workspace, "Income over 50K")
-    version, runner_up, retired = registry.list_versions(workspace, income.id)
-    # v1 is signed off by both demo reviewers (rey with a condition) and in production; v2 awaits its sign-off
-    assert (version.state, version.approved_by, runner_up.state) == ("production", "val", "validated")
+    version, runner_up, retired = registry.list_versions(workspace, income.id)[:3]
+    # v1 is signed off by both demo reviewers (rey with a condition) and in production; v2 challenged it in an
+    # A/B test, stays staged and awaits its sign-off
+    assert (version.state, version.approved_by, runner_up.state) == ("production", "val", "staging")
     assert retired.state == "retired"  # v3, retired by the admin with its archive (stage 9)
     from lifecycle.govern import signoff
     signed = signoff.signoffs(workspace, version.id)
@@ -104,13 +106,14 @@ def test_each_stage_says_its_own_status_and_the_next_step_comes_from_the_stage_l
     states = stages.stage_states(workspace, income)
     assert [s.stage for s in states] == list(stages.NAMES) == [
         "Problem", "Data", "Develop", "Validate", "Deploy", "Monitor", "Retrain", "Govern", "Retire"]
-    assert [s.state for s in states] == ["done"] * 5 + ["ready", "ready", "done", "not reached"]
+    assert [s.state for s in states] == ["done"] * 5 + ["ready", "done", "done", "not reached"]
     # the planted age drift is confirmed at seeding's refresh: exactly one alert, open
     assert states[5].reason == ("Monitoring model v1: drifting in age; 1 open alert: acknowledge or resolve with a "
                                 "comment.")
-    assert states[6].reason == "Stage a validated challenger (Deploy) to compare it with production."
-    assert states[3].reason == "Model v2 is validated; reviewers who did not train it can sign it off (Govern)."
-    assert states[7].reason == "Model v1 is signed off by rey, val. Model v2 awaits its sign-off."
+    assert states[6].reason == "A/B test #1 concluded: challenger kept."
+    # v4: the retrain the drift alert caused, validated
+    assert states[3].reason == "Model v4 is validated; reviewers who did not train it can sign it off (Govern)."
+    assert states[7].reason == "Model v1 is signed off by rey, val. Model v4 awaits its sign-off."
     assert states[8].reason.endswith("Retired so far: v3, each with its archive.")
     assert states[4].reason == "Model v1 is in production."
     # The next step is the first stage after the ones done, never an earlier one.
@@ -136,23 +139,85 @@ def test_income_has_simulated_history_with_its_planted_drift(seeded):
     workspace, steps = seeded
     income = projects.find_project(workspace, "Income over 50K")
     folder = log_dir(workspace.path, income.id)
+    history_rows = f"""(SELECT * FROM read_parquet('{folder}/predictions/*.parquet')
+                         WHERE request_id LIKE '{marks.SIMULATED_PREFIX}h%')"""  # not the A/B test's traffic
     days = duckdb.sql(f"""
-        SELECT floor(epoch("time" - (SELECT min("time") FROM read_parquet('{folder}/predictions/*.parquet')))
-                     / 86400)::INT AS day, count(*) AS n,
+        SELECT floor(epoch("time" - (SELECT min("time") FROM {history_rows})) / 86400)::INT AS day, count(*) AS n,
                avg(json_extract(inputs, '$.age')::DOUBLE) AS age,
                bool_and(request_id LIKE '{marks.SIMULATED_PREFIX}%' AND route = '{marks.HISTORY_ROUTE}') AS marked
-        FROM read_parquet('{folder}/predictions/*.parquet') GROUP BY day ORDER BY day""").df()
+        FROM {history_rows} GROUP BY day ORDER BY day""").df()
     assert days["n"].sum() == demo.DEMO_HISTORY_DAYS * demo.DEMO_HISTORY_ROWS_PER_DAY and days["marked"].all()
     clean = days[days["day"] < demo.DEMO_DRIFT_FROM_DAY]["age"]
     drifted = days[days["day"] > demo.DEMO_DRIFT_FROM_DAY]["age"]  # whole days after the drift began
     assert drifted.min() - clean.max() > 8  # the +10 years, well above a day's sampling noise
-    labels = duckdb.sql(f"SELECT count(*) FROM read_parquet('{folder}/feedback/*.parquet')").fetchall()[0][0]
+    labels = duckdb.sql(f"SELECT count(*) FROM read_parquet('{folder}/feedback/*.parquet') "
+                        f"WHERE request_id LIKE '{marks.SIMULATED_PREFIX}h%'").fetchall()[0][0]
     assert 0.75 * days["n"].sum() < labels < demo.DEMO_LABEL_SHARE * days["n"].sum()  # the last hours: not yet
     (run,) = history.history_runs(workspace.path, income.id)
     assert run["live_drift"] == demo.DEMO_DRIFT
     credit = projects.find_project(workspace, "German credit risk")
     assert history.history_runs(workspace.path, credit.id) == []
     assert any("simulated traffic" in message for _, message in steps)
+
+
+def test_income_holds_a_concluded_ab_test_on_simulated_labelled_traffic(seeded):
+    """v2 challenged v1 on half the traffic until the test had its planned outcomes (simulated, marked,
+    timed after its start), and the test was concluded on its verdict, on the audit trail."""
+    import duckdb
+
+    from lifecycle.deploy import promotion
+    from lifecycle.deploy.paths import log_dir
+    from lifecycle.retrain import verdict
+
+    workspace, steps = seeded
+    income = projects.find_project(workspace, "Income over 50K")
+    [test] = verdict.tests_for(workspace, income.id)
+    assert (test.status, test.share, test.started_by, test.ended_by) == ("concluded", demo.DEMO_ABTEST_SHARE, "ana", "ana")
+    result = test.result
+    assert result["outcomes"] == test.plan["outcomes"] and result["verdict"] in (verdict.NO_DIFFERENCE,
+                                                                                 verdict.CHALLENGER_BETTER,
+                                                                                 verdict.CHAMPION_BETTER)
+    assert test.decision == ("promoted" if result["winner"] == "challenger" else "kept")
+    assert min(result["champion"]["outcomes"], result["challenger"]["outcomes"]) > 0.4 * result["outcomes"]
+    folder = log_dir(workspace.path, income.id)
+    arms = duckdb.sql(f"""SELECT version_id, count(*) AS n, min("time") AS first FROM read_parquet(
+        '{folder}/predictions/*.parquet') WHERE request_id LIKE 'sim-ab%' GROUP BY version_id""").df()
+    assert set(arms["version_id"]) == {test.champion_id, test.challenger_id}
+    assert (arms["first"] > test.started_at).all()
+    live = {v.version_id: v.share for v in promotion.manifest_for(workspace, income.id).versions}
+    winner = test.challenger_id if test.decision == "promoted" else test.champion_id
+    assert live == {winner: 1.0}
+    actions = [e.action for e in audit.recent_events(workspace, entity_prefix=f"abtest:{test.id}")]
+    assert actions == ["abtest.started", "abtest.traffic_simulated", "abtest.concluded"]
+    assert any("A/B test" in message for _, message in steps)
+
+
+def test_the_planted_drift_alert_caused_a_retrain_with_its_lineage(seeded):
+    """Seeding's refresh confirms the planted drift and raises its alert; the analyst's policy "Retrain on
+    drift" fires on it once (``seed_retrain_from_alert``) and the retrain runs to a validated candidate
+    compared with v1, its lineage back to the alert."""
+    from lifecycle.monitor import alerts
+    from lifecycle.models import registry
+    from lifecycle.retrain import lineage, policies, retraining, triggers
+
+    workspace, steps = seeded
+    income = projects.find_project(workspace, "Income over 50K")
+    [alert] = alerts.alerts_for(workspace, income.id, kind="drift")
+    [policy] = policies.list_policies(workspace, income.id)
+    assert (policy.name, policy.trigger, policy.alert_kinds, policy.owner) == (
+        demo.DEMO_RETRAIN_POLICY, "alert", ("drift",), "ana")
+    [retrain] = retraining.retrains_for(workspace, income.id)
+    assert (retrain.state, retrain.trigger, retrain.alert_id, retrain.acting_as) == ("done", "alert", alert.id, "ana")
+    assert retrain.counts["reference_rows"] == 0 and retrain.counts["production_rows"] > 0
+    assert retrain.window["last_days"] == demo.DEMO_HISTORY_DAYS - demo.DEMO_DRIFT_FROM_DAY
+    candidate = registry.get_version(workspace, retrain.model_version_id)
+    assert candidate.state == "validated" and retrain.validation_passed
+    assert retrain.comparison["version_a"] == 1 and retrain.comparison["version_b"] == candidate.id
+    assert retrain.comparison["verdict"] in ("better", "worse", "no detectable difference")
+    chain = {step.link: step for step in lineage.lineage(workspace, retrain)}
+    assert chain["trigger"].entity == f"alert:{alert.id}" and chain["end"].text == "done"
+    assert triggers.due_policies(workspace, project_id=income.id) == []  # it fired once
+    assert any("Retraining the income model" in message for _, message in steps)
 
 
 def test_evidence_stays_readable_after_retirement_without_the_model_file(seeded):

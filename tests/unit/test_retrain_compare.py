@@ -125,3 +125,33 @@ def test_the_cli_prints_the_verdict_and_refuses_bad_input(workspace, actors, two
         assert err.count("\n") == 1 and err.startswith("error:")
     assert main([*base, "abtest", "conclude", "--project", project.name]) == 2
     assert "No A/B test is running" in capsys.readouterr().err
+
+
+def test_the_rank_auc_of_the_bootstrap_is_scikit_learns_roc_auc():
+    """The bootstrap's ROC AUC (the Mann-Whitney rank sum, ties as midranks) equals scikit-learn's on
+    scores with many ties and on continuous scores, and is NaN with one class only."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 500)
+    for score in (rng.integers(0, 6, 500).astype(float), rng.normal(size=500) + y):
+        assert compare.rank_auc(y, score) == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+    assert np.isnan(compare.rank_auc(np.ones(5), np.arange(5.0)))
+
+
+def test_the_roc_auc_interval_is_scipys_paired_bootstrap_of_scikit_learns_auc(workspace, two_versions):
+    _, dummy, linear = two_versions
+    found = compare.compare_versions(workspace, dummy.id, linear.id, n_resamples=300, seed=2)
+    held = held_out(workspace, linear)
+    a = registry.load_pipeline(workspace, dummy).predict_proba(held.X)[:, 1]
+    b = held.pipeline.decision_function(held.X)
+    y = held.y.to_numpy()
+
+    def difference(rows):
+        if len(np.unique(y[rows])) < 2:
+            return np.nan
+        return roc_auc_score(y[rows], b[rows]) - roc_auc_score(y[rows], a[rows])
+
+    rows = np.arange(len(y))
+    reference = stats.bootstrap((rows, rows), lambda r, _: difference(r), paired=True, vectorized=False,
+                                n_resamples=300, method="percentile", rng=np.random.default_rng(2))
+    assert (found.bootstrap.low, found.bootstrap.high) == pytest.approx(
+        (reference.confidence_interval.low, reference.confidence_interval.high))
