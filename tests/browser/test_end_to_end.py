@@ -31,7 +31,9 @@ def test_create_project_upload_csv_and_see_profile(page: Page, app_url, tmp_path
     page.get_by_role("link", name=re.compile("Problem")).first.click()
     expect(page.get_by_role("heading", name="Problem")).to_be_visible(timeout=TIMEOUT)
     page.get_by_role("button", name="New project").click()
-    page.get_by_label("Name", exact=True).fill("Browser churn")
+    # The new-project form replaces the project's edit form on a rerun: wait for it, fill the visible one.
+    expect(page.get_by_role("button", name="Create project")).to_be_visible(timeout=TIMEOUT)
+    page.get_by_label("Name", exact=True).filter(visible=True).fill("Browser churn")
     page.get_by_label("Target column").fill("churned")
     page.get_by_label("Positive class (binary only)").fill("yes")
     page.get_by_role("button", name="Create project").click()
