@@ -31,7 +31,7 @@ by_id = {v.id: v for v in versions}
 version = by_id.get(state.model_version_id(), versions[-1])
 checklist = checklist_module.version_checklist(workspace, version.id)
 standing = checklist.record.approval()
-counts = checklist.counts()
+counts = checklist.shown_counts()
 
 st.markdown(f"### Model {text(version.label)}")
 cards = st.columns(4)
@@ -42,7 +42,8 @@ cards[1].metric("Sign-off", f"{len(standing.approvals)} of {standing.needed}",
                 help="Reviewers who approved (with or without conditions), of those the risk tier needs; none of "
                      "them trained or registered the version.")
 cards[2].metric("Items with evidence", f"{counts['present']} of {len(checklist.items)}",
-                help=f"{counts['attestation']} need a reviewer's statement, {counts['missing']} have no evidence.")
+                help=f"{counts['attested']} attested by a reviewer, {counts['attestation']} still need a reviewer's "
+                     f"statement, {counts['missing']} have no evidence.")
 cards[3].metric("Blocking items missing", len(checklist.blocking_missing))
 st.caption(f"Trained by {text(version.trained_by)}, registered by {text(version.created_by)}; {text(standing.progress)}. "
            "Pick another version in the sidebar.")

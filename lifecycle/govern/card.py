@@ -208,12 +208,13 @@ def _get_started(document: Document, record: VersionRecord, serving_port: int | 
 
 
 def _governance(document: Document, record: VersionRecord, checklist: Checklist) -> None:
-    counts = checklist.counts()
+    counts = checklist.shown_counts()
     section = document.section("Governance", Text(
         f"Checklist at the {checklist.risk_tier} risk tier: {counts['present']} item(s) with evidence, "
-        f"{counts['attestation']} needing a reviewer's statement, {counts['missing']} missing."))
+        f"{counts['attested']} attested by a reviewer, {counts['attestation']} needing a reviewer's statement, "
+        f"{counts['missing']} missing."))
     section.sub("Checklist", Table(("Item", "Sources", "Status", "Blocks", "Evidence"), tuple(
-        (i.item.title, "; ".join(i.item.sources), i.status, "yes" if i.blocking else "no", i.found.summary)
+        (i.item.title, "; ".join(i.item.sources), i.shown, "yes" if i.blocking else "no", i.found.summary)
         for i in checklist.items)))
     if record.signoffs:
         section.sub("Sign-off", Table(("Signed", "By", "Decision", "Comment", "Audit event"), tuple(

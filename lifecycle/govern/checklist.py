@@ -22,7 +22,7 @@ from functools import cached_property
 from lifecycle.govern.evidence_links import ATTESTATION, MISSING, PRESENT, EvidenceLink, Found, find
 from lifecycle.govern.record import VersionRecord, load_record
 from lifecycle.hashing import sha256_json
-from lifecycle.records import RISK_TIERS
+from lifecycle.records import RISK_TIERS, SignOff
 from lifecycle.workspace import Workspace
 
 
@@ -115,17 +115,38 @@ ITEM_IDS = tuple(item.id for item in ITEMS)
 BY_ID = {item.id: item for item in ITEMS}
 
 
+ATTESTED = "attested"  # shown, not a status: an attestation item a sign-off already holds a statement for
+
+
+@dataclass(frozen=True, kw_only=True)
+class Statement:
+    """A reviewer's statement on an attestation item, as their sign-off recorded it."""
+
+    signer: str
+    comment: str
+    signoff_id: int
+
+
 @dataclass(frozen=True, kw_only=True)
 class ItemStatus:
-    """An item of one version's checklist: the item, what was found, and whether it blocks at the project's tier."""
+    """An item of one version's checklist: the item, what was found, whether it blocks at the project's tier,
+    and, for an attestation item, the statements the version's sign-offs hold (oldest first)."""
 
     item: Item
     found: Found
     blocking: bool
+    statements: tuple[Statement, ...] = ()
 
     @property
     def status(self) -> str:
         return self.found.status
+
+    @property
+    def shown(self) -> str:
+        """The status as a reader wants it: ``attested`` for an attestation item a reviewer has already
+        stated (each approving reviewer still states blocking ones: :func:`lifecycle.govern.signoff.judge`),
+        else the status. The digest and the sign-off rules read :attr:`status`, which does not change."""
+        return ATTESTED if self.status == ATTESTATION and self.statements else self.status
 
     @property
     def links(self) -> tuple[EvidenceLink, ...]:
@@ -160,6 +181,10 @@ class Checklist:
         """How many items are present, missing or need an attestation."""
         return {status: sum(i.status == status for i in self.items) for status in (PRESENT, MISSING, ATTESTATION)}
 
+    def shown_counts(self) -> dict[str, int]:
+        """How many items are present, missing, attested by a sign-off already, or still need a statement."""
+        return {shown: sum(i.shown == shown for i in self.items) for shown in (PRESENT, MISSING, ATTESTED, ATTESTATION)}
+
     @cached_property
     def digest(self) -> str:
         """SHA-256 of each item's status and evidence: a sign-off records it, so a later change of the
@@ -167,11 +192,21 @@ class Checklist:
         return sha256_json([[i.item.id, i.status, [link.ref for link in i.links]] for i in self.items])
 
 
+def statements(signoffs: tuple[SignOff, ...] | list[SignOff], item_id: str) -> tuple[Statement, ...]:
+    """The statements accepting item ``item_id`` on ``signoffs`` (oldest first)."""
+    return tuple(Statement(signer=s.signer, comment=j.comment, signoff_id=s.id) for s in signoffs for j in s.items
+                 if j.item == item_id and j.judgement == "accept" and j.comment)
+
+
 def build(record: VersionRecord) -> Checklist:
     """The checklist of the version in ``record``."""
     tier = record.project.risk_tier
-    return Checklist(record=record, items=tuple(ItemStatus(item=item, found=find(item.id, record),
-                                                           blocking=item.blocks(tier)) for item in ITEMS))
+    items = []
+    for item in ITEMS:
+        found = find(item.id, record)
+        said = statements(record.signoffs, item.id) if found.status == ATTESTATION else ()
+        items.append(ItemStatus(item=item, found=found, blocking=item.blocks(tier), statements=said))
+    return Checklist(record=record, items=tuple(items))
 
 
 def version_checklist(workspace: Workspace, version_id: int) -> Checklist:

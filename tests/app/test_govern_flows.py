@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from lifecycle import demo
+from lifecycle import auth, demo
 from lifecycle.govern import signoff
 from lifecycle.models import registry
 from lifecycle.problem import projects
@@ -137,3 +137,34 @@ def test_the_audit_trail_filters_and_verifies(demo_app):
         cursor.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
     _button(app, "Verify the chain").click().run()
     assert any("broken at event 3" in html.unescape(e.value) for e in app.error)
+
+
+def _summary(app):
+    return next(d.value for d in app.dataframe if "Status" in d.value.columns).set_index("Item")
+
+
+def test_statements_already_signed_off_show_as_attested_not_needed(demo_app):
+    """v1 was approved by rey and val with every statement: no item of it reads "statement needed"."""
+    workspace = open_workspace(demo_app)
+    income = projects.find_project(workspace, "Income over 50K")
+    live = registry.list_versions(workspace, income.id)[0]
+    assert live.approved
+    app = _govern_page("rey", income.id, live.id)
+    table = _summary(app)
+    assert "statement needed" not in set(table["Status"])
+    assert table.loc["Applicable regulations", "Status"] == "attested"
+    assert "rey: " + demo.DEMO_ATTESTATIONS["regulations"] in table.loc["Applicable regulations", "Evidence, or what to do"]
+    assert any("attested" in m.value and "Applicable regulations" in m.value for m in app.markdown)
+
+
+def test_a_second_reviewer_sees_the_first_statement_and_that_theirs_is_needed(demo_app):
+    workspace, income, runner_up = _runner_up(demo_app)
+    statements = {item: signoff.ItemInput(judgement="accept", comment=text)
+                  for item, text in demo.DEMO_ATTESTATIONS.items()}
+    signoff.sign_off(workspace, auth.get_user(workspace, "rey"), runner_up.id, decision="approve",
+                     comment="First review.", items=statements)
+    app = _govern_page("val", income.id, runner_up.id)
+    assert _summary(app).loc["Human oversight", "Status"] == "attested"
+    captions = [html.unescape(c.value) for c in app.caption]
+    assert any("Attested by rey" in c and demo.DEMO_ATTESTATIONS["human_oversight"] in c for c in captions)
+    assert any("your statement is needed too" in c for c in captions)  # high risk: each approver attests

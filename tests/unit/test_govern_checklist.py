@@ -155,3 +155,26 @@ def test_governance_events_read_as_sentences_in_the_activity_feed(trained):
                      items=statements)
     sentences = [a.sentence for a in activity.recent(workspace, limit=2)]
     assert sentences == ["reviewer approved model v1 of Churn", "reviewer signed off model v1 of Churn: approved"]
+
+
+def test_a_statement_signed_off_shows_as_attested_and_the_rules_and_digest_stay(trained):
+    """A reviewer's accepted statement makes the item read ``attested``; its status (which the sign-off
+    rules and the digest read) stays ``attestation``, so a second approver still states it."""
+    from lifecycle.govern import signoff
+
+    workspace, version_id = trained
+    before = version_checklist(workspace, version_id)
+    assert before.item("regulations").shown == "attestation" and before.shown_counts()["attested"] == 0
+    signoff.sign_off(workspace, auth.get_user(workspace, "reviewer"), version_id, decision="reject",
+                     comment="Not yet.", items={"regulations": signoff.ItemInput(judgement="accept", comment="GDPR"),
+                                                "human_oversight": signoff.ItemInput(judgement="reject",
+                                                                                     comment="nobody named")})
+    after = version_checklist(workspace, version_id)
+    regulations = after.item("regulations")
+    assert regulations.status == "attestation" and regulations.shown == "attested"
+    assert [(s.signer, s.comment) for s in regulations.statements] == [("reviewer", "GDPR")]
+    assert after.item("human_oversight").shown == "attestation"  # rejected: no statement holds it
+    assert after.item("performance_intervals").statements == ()  # evidence present: statements are for attestations
+    assert after.shown_counts() == {"present": 12, "missing": 2, "attested": 1, "attestation": 6}
+    assert after.counts() == before.counts() and after.digest == before.digest
+    assert regulations in after.blocking_attestations  # each approver still states it

@@ -18,6 +18,7 @@ STATUS_STYLE = {  # icon, colour, word: never colour alone
     "present": ("check_circle", "green", "evidence"),
     "missing": ("cancel", "red", "missing"),
     "attestation": ("edit_note", "orange", "statement needed"),
+    "attested": ("verified", "green", "attested"),
 }
 DECISION_WORDS = {"approve": "Approve", "conditional": "Approve with conditions", "reject": "Reject"}
 NOT_JUDGED = "—"
@@ -36,10 +37,15 @@ def _item_row(entry: ItemStatus, version_id: int, disabled: bool) -> tuple[str, 
     left, middle, right = st.columns([5, 2, 3], vertical_alignment="top")
     with left:
         blocks = " · **blocks**" if entry.blocking else ""
-        st.markdown(f"**{text(item.title)}** {status_badge(entry.status)}{blocks}")
+        st.markdown(f"**{text(item.title)}** {status_badge(entry.shown)}{blocks}")
         st.caption(text(item.asks) + " — " + text("; ".join(item.sources)))
         st.markdown(text(entry.found.summary))
-        if entry.status != "present" and entry.found.todo:
+        for said in entry.statements:
+            st.caption(":material/verified: " + text(f"Attested by {said.signer}: {said.comment}"))
+        yours = entry.blocking and not disabled  # each approving reviewer states a blocking item
+        if entry.statements and yours:
+            st.caption(":material/edit_note: Each approving reviewer states it: your statement is needed too.")
+        if entry.status != "present" and entry.found.todo and (not entry.statements or yours):
             st.caption(":material/arrow_forward: " + text(entry.found.todo))
         for link in entry.links:
             where = f" (on the {PAGE_NAMES[link.page]} page)" if link.page in PAGE_NAMES else ""
@@ -53,12 +59,19 @@ def _item_row(entry: ItemStatus, version_id: int, disabled: bool) -> tuple[str, 
     return judgement, comment
 
 
+def _evidence_or_todo(entry: ItemStatus) -> str:
+    if entry.status == "present":
+        return entry.found.summary
+    if entry.statements:
+        return "; ".join(f"{said.signer}: {said.comment}" for said in entry.statements)
+    return entry.found.todo or entry.found.summary
+
+
 def summary_table(checklist: Checklist) -> None:
     """One line per item (for a quick read above the form)."""
-    st.dataframe(pd.DataFrame([{"Item": i.item.title, "Status": STATUS_STYLE[i.status][2],
+    st.dataframe(pd.DataFrame([{"Item": i.item.title, "Status": STATUS_STYLE[i.shown][2],
                                 "Blocks": "yes" if i.blocking else "no",
-                                "Evidence, or what to do": i.found.summary if i.status == "present" else
-                                (i.found.todo or i.found.summary)} for i in checklist.items]),
+                                "Evidence, or what to do": _evidence_or_todo(i)} for i in checklist.items]),
                  hide_index=True, width="stretch", key=f"govern_summary_{checklist.record.version.id}")
 
 
