@@ -9,15 +9,18 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from lifecycle import audit
-from lifecycle.errors import InputError
+from lifecycle.errors import InputError, NotFound
 from lifecycle.exports import csv_bytes
 from lifecycle.hashing import canonical_json
 from lifecycle.records import AuditEvent
 from lifecycle.store import audit_log
+from lifecycle.store import models as model_store
 from lifecycle.workspace import Workspace
 
 EXPORT_FORMATS = ("csv", "json")
 COLUMNS = ("seq", "at", "actor", "action", "entity", "details", "prev_hash", "hash")
+# Keys of a project-level event's details that name a model version (rollback, shadow, retirement).
+VERSION_KEYS = ("version_id", "restored", "replacement_id", "retired_id")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,13 +44,28 @@ def events(workspace: Workspace, selection: TrailFilter = TrailFilter()) -> list
                               action=selection.action or None, limit=selection.limit)
 
 
-def audit_excerpt(workspace: Workspace, *, project_id: int | None = None,
-                  version_id: int | None = None) -> list[AuditEvent]:
-    """The events about a project (everything of it) or a model version, oldest first: what an
-    archive or a hand-over report carries. Each keeps its hash, so it can be checked against the trail."""
+def audit_excerpt(workspace: Workspace, *, project_id: int | None = None, version_id: int | None = None,
+                  cursor=None) -> list[AuditEvent]:
+    """The events about a model version, or else a project, oldest first: what an archive or a
+    hand-over report carries. A version's excerpt holds its own events (``model:<id>``) and the
+    project's events that name it in their details (``VERSION_KEYS``: rollback, shadow, retirement);
+    a project's holds everything of it (:func:`events`). Each keeps its sequence number and hashes, so
+    it can be checked against the whole chain. ``cursor``: read through it (inside a transaction, to
+    see its own events); a new one when None. Raises InputError with neither id, NotFound for an
+    unknown version."""
     if project_id is None and version_id is None:
         raise InputError("An audit excerpt is about a project or a model version.", "Give project_id or version_id.")
-    return events(workspace, TrailFilter(project_id=project_id, version_id=version_id))
+    cursor = workspace.db.cursor() if cursor is None else cursor
+    if version_id is None:
+        return audit_log.filtered(cursor, project_id=project_id)
+    version = model_store.get_version(cursor, version_id)
+    if version is None:
+        raise NotFound(f"No model version with id {version_id}.", "List a project's versions with `runs list`.")
+    entity, project = f"model:{version.id}", f"project:{version.project_id}"
+    own = [e for e in audit_log.events(cursor, entity_prefix=entity) if e.entity == entity]
+    named = [e for e in audit_log.events(cursor, entity_prefix=project)
+             if e.entity == project and any(e.details.get(key) == version.id for key in VERSION_KEYS)]
+    return sorted(own + named, key=lambda e: e.seq)
 
 
 def choices(workspace: Workspace) -> tuple[list[str], list[str]]:

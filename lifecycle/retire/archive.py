@@ -31,12 +31,9 @@ from typing import Any
 from lifecycle.errors import InputError
 from lifecycle.hashing import sha256_file
 from lifecycle.records import AuditEvent, ModelVersion, Project
-from lifecycle.store import audit_log
 from lifecycle.workspace import Workspace
 
 CHECKSUMS = "CHECKSUMS.sha256"
-# Keys of a project-level audit event's details that name a model version (rollback, shadow, retirement).
-_VERSION_KEYS = ("version_id", "restored", "replacement_id", "retired_id")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,18 +79,6 @@ def card_text(workspace: Workspace, version: ModelVersion, actor_name: str) -> s
     from lifecycle.govern.card import model_card
 
     return model_card(workspace, version.id, "md", generated_by=actor_name)
-
-
-def audit_excerpt(cursor, version: ModelVersion) -> list[AuditEvent]:
-    """The version's events on the trail, oldest first: those about ``model:<id>`` and the project's
-    events that name it (rollback, shadow, retirement). Each keeps its sequence number and hashes,
-    so the excerpt can be checked against the whole chain."""
-    entity = f"model:{version.id}"
-    own = [e for e in audit_log.events(cursor, entity_prefix=entity) if e.entity == entity]
-    project = f"project:{version.project_id}"
-    named = [e for e in audit_log.events(cursor, entity_prefix=project)
-             if e.entity == project and any(e.details.get(key) == version.id for key in _VERSION_KEYS)]
-    return sorted(own + named, key=lambda e: e.seq)
 
 
 def json_bytes(value: Any) -> bytes:

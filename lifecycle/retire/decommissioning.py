@@ -26,8 +26,9 @@ from lifecycle.errors import InputError, LifecycleError, NotFound
 from lifecycle.models import registry, states
 from lifecycle.problem.projects import get_project
 from lifecycle.records import ModelState, ModelVersion, Project, Retirement, User
-from lifecycle.retire.archive import (ArchiveBundle, ArchiveCheck, card_text, archive_folder, audit_excerpt,
-                                      events_json, json_bytes, relative_path, verify_archive, write_bundle)
+from lifecycle.govern.audit_trail import audit_excerpt
+from lifecycle.retire.archive import (ArchiveBundle, ArchiveCheck, card_text, archive_folder, events_json, json_bytes,
+                                      relative_path, verify_archive, write_bundle)
 from lifecycle.store import audit_log
 from lifecycle.store import deployments as deployment_store
 from lifecycle.store import models as model_store
@@ -253,7 +254,7 @@ def _contents(workspace: Workspace, cursor, version: ModelVersion, retired: Mode
         "model/input_schema.json": json_bytes([asdict(c) for c in version.input_schema]),
         "record/version.json": json_bytes({"version": asdict(retired), "run": run}),
         "record/retirement.json": json_bytes(details),
-        "audit_excerpt.json": events_json(audit_excerpt(cursor, version)),
+        "audit_excerpt.json": events_json(audit_excerpt(workspace, version_id=version.id, cursor=cursor)),
     }
     validation = model_store.latest_validation(cursor, version.id)
     if validation is not None:

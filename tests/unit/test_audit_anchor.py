@@ -200,3 +200,26 @@ def test_the_export_filters_and_neutralises_formula_cells(workspace, actors, pro
         export(workspace, "xlsx")
     with pytest.raises(InputError, match="about a project or a model version"):
         audit_excerpt(workspace)
+
+
+def test_a_version_excerpt_holds_its_events_and_the_project_events_naming_it(workspace, actors, project):
+    """The one excerpt Govern's hand-over and Retire's archive carry: the version's own events and a
+    project event that names it (a rollback restoring it), never another version's."""
+    from lifecycle.errors import NotFound
+    from lifecycle.store import audit_log
+    from tests.unit import deploy_model
+
+    first, _, _ = deploy_model.register(workspace, actors["analyst"], project.id)
+    second, _, _ = deploy_model.register(workspace, actors["analyst"], project.id, run_id=2)
+    with workspace.db.transaction() as cursor:
+        restored = audit_log.append(cursor, actor="analyst", action="deploy.rollback", entity=f"project:{project.id}",
+                                    details={"restored": first.id, "version_id": second.id})
+        inside = audit_excerpt(workspace, version_id=second.id, cursor=cursor)  # sees the transaction's own event
+    assert restored.seq in [e.seq for e in inside]
+    mine = audit_excerpt(workspace, version_id=first.id)
+    assert [e.entity for e in mine] == [f"model:{first.id}"] * (len(mine) - 1) + [f"project:{project.id}"]
+    assert mine[-1].seq == restored.seq and mine == sorted(mine, key=lambda e: e.seq)
+    assert all(e.entity != f"model:{second.id}" for e in mine)
+    assert audit_excerpt(workspace, version_id=first.id, project_id=-1) == mine  # the version decides
+    with pytest.raises(NotFound, match="No model version with id 999"):
+        audit_excerpt(workspace, version_id=999)
