@@ -11,7 +11,8 @@ objective breached by its interval), ``webhook`` (delivery to a chat tool, retri
 simulator: ``drift_spec`` (the drift a simulation injects, as a spec string), ``replay_rows`` (the
 production version's held-out rows), ``row_stream`` (rows drawn clean or drifted), ``simulate``
 (live replay through the scoring service, with delayed labels), ``history`` (days of simulated
-history written into the logs), ``live_traffic`` (the demo's traffic while the app runs),
+history written into the logs), ``scored_requests`` (a request scored and logged as the service
+does, for every simulator), ``live_traffic`` (the demo's traffic while the app runs),
 ``marks`` (how simulated rows are marked in the log); the drift
 engine: ``drift`` (drift per window computed from the log and stored, incrementally),
 ``drift_views`` (the drift table, history, confirmed drifts and a feature's histograms, judged
@@ -30,7 +31,8 @@ __getattr__, __dir__, __all__ = lazy.attach(
     submodules=["alert_rules", "alerts", "drift", "drift_columns", "drift_config", "drift_decisions", "drift_grid",
                 "drift_alerts", "drift_spec", "drift_stats", "drift_views", "autorefresh", "status", "summary", "traffic",
                 "estimate", "feedback", "history", "label_drift", "labels",
-                "live_traffic", "marks", "performance", "reference", "refresh", "replay_rows", "row_stream", "simulate",
+                "live_traffic", "marks", "performance", "reference", "refresh", "replay_rows", "row_stream", "scored_requests",
+                "simulate",
                 "webhook", "window_metrics", "windows"],
     submod_attrs={
         "windows": ["Window", "format_size", "parse_size", "window_of", "windows_between"],

@@ -44,8 +44,9 @@ from lifecycle.deploy.paths import deploy_dir, log_dir, predictions_dir
 from lifecycle.deploy.prediction_log import ANSWER, SHADOW, PredictionLog
 from lifecycle.errors import InputError
 from lifecycle.monitor.drift_spec import NO_DRIFT, DriftSpec, parse_drift
-from lifecycle.monitor.marks import HISTORY_ROUTE, SIMULATED_PREFIX
+from lifecycle.monitor.marks import SIMULATED_PREFIX
 from lifecycle.monitor.replay_rows import simulation_dir
+from lifecycle.monitor.scored_requests import ScoredRequest, score_request
 from lifecycle.progress import Progress, quiet
 from lifecycle.records import User
 from lifecycle.store import audit_log
@@ -76,19 +77,6 @@ class HistorySummary:
     labels_pending: int  # labels due after ``end``: not arrived, not written
     segments: tuple[str, ...]  # the files written (prediction segments, then feedback)
     seconds: float  # time taken
-
-
-@dataclass(frozen=True)
-class _Request:
-    request_id: str
-    at: datetime
-    version_id: int
-    version: int
-    role: str
-    latency_ms: float
-    inputs: list[dict[str, Any]]
-    predictions: list[Any]
-    outputs: list[Any]
 
 
 def write_history(workspace: Workspace, project_id: int, *, days: int, rows_per_day: int,
@@ -127,7 +115,7 @@ def write_history(workspace: Workspace, project_id: int, *, days: int, rows_per_
     times, choose = np.random.default_rng(time_seed), np.random.default_rng(label_seed)
     deployment = Deployment(deploy_dir(workspace.path, project.id),
                             compiled=os.environ.get("LIFECYCLE_SERVE_COMPILED", "1") != "0")
-    by_day: list[list[_Request]] = []
+    by_day: list[list[ScoredRequest]] = []
     feedback: list[tuple[str, int, Any, datetime]] = []
     pending = drifted_rows = row_number = 0
     drift_from: datetime | None = None
@@ -152,15 +140,15 @@ def write_history(workspace: Workspace, project_id: int, *, days: int, rows_per_
                 drift_from = row_times[int(np.argmax(mask))]
             drifted_rows += int(mask.sum())
             row_number += rows_per_day
-            logged: list[_Request] = []
+            logged: list[ScoredRequest] = []
             first = 0
             for number, (size, at) in enumerate(zip(sizes, moments)):
                 request_id = f"{tag}-{day:03d}-{number:06d}"
                 records = drawn.records[first:first + size]
                 served = live.route(request_id)
-                logged.append(_scored(served, ANSWER, request_id, at, records))
+                logged.append(score_request(served, ANSWER, request_id, at, records))
                 if live.shadow is not None:
-                    logged.append(_scored(live.shadow, SHADOW, request_id, at, records))
+                    logged.append(score_request(live.shadow, SHADOW, request_id, at, records))
                 for position in np.flatnonzero(labelled[first:first + size]):
                     arrives = at + timedelta(seconds=label_delay)
                     if arrives < end:
@@ -233,20 +221,7 @@ def _sizes(rows: int, per_request: int) -> list[int]:
     return [per_request] * full + ([rest] if rest else [])
 
 
-def _scored(served, role: str, request_id: str, at: datetime, records: list[dict[str, Any]]) -> _Request:
-    began = time.perf_counter()
-    results = served.score_rows(served.checker.check(records))
-    latency = (time.perf_counter() - began) * 1000.0
-    loaded = served.loaded
-    classes = loaded.class_names
-    outputs = ([dict(zip(map(str, classes), probs)) for _, probs in results]
-               if classes and results and results[0][1] is not None else [])
-    return _Request(request_id=request_id, at=at, version_id=served.entry.version_id, version=served.entry.version,
-                    role=role, latency_ms=latency, inputs=records,
-                    predictions=[loaded.named(p) for p, _ in results], outputs=outputs)
-
-
-def _write(log_folder: Path, by_day: list[list[_Request]], feedback: list[tuple[str, int, Any, datetime]]
+def _write(log_folder: Path, by_day: list[list[ScoredRequest]], feedback: list[tuple[str, int, Any, datetime]]
            ) -> tuple[str, ...]:
     """One prediction segment per day and one feedback segment, through the service's own writer."""
     total = sum(len(r.inputs) for day in by_day for r in day) + len(feedback) + 1
@@ -255,9 +230,7 @@ def _write(log_folder: Path, by_day: list[list[_Request]], feedback: list[tuple[
     try:
         for day in by_day:
             for r in day:
-                log.log(request_id=r.request_id, version_id=r.version_id, version=r.version, role=r.role,
-                        route=HISTORY_ROUTE, status=200, latency_ms=r.latency_ms, inputs=r.inputs,
-                        predictions=r.predictions, outputs=r.outputs, time=r.at)
+                r.log_into(log)
             segment = log.predictions.flush()
             if segment is not None:
                 written.append(segment)

@@ -17,7 +17,6 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -28,7 +27,8 @@ from lifecycle.deploy.prediction_log import ANSWER, SHADOW, PredictionLog
 from lifecycle.errors import InputError
 from lifecycle.monitor.drift_spec import NO_DRIFT, parse_drift
 from lifecycle.monitor.history import history_runs
-from lifecycle.monitor.marks import HISTORY_ROUTE, SIMULATED_PREFIX
+from lifecycle.monitor.marks import SIMULATED_PREFIX
+from lifecycle.monitor.scored_requests import score_request
 from lifecycle.problem.projects import get_project
 from lifecycle.records import User
 from lifecycle.store import abtests as abtest_store
@@ -106,10 +106,10 @@ def simulate_test_traffic(workspace: Workspace, project_id: int, *, rows: int, d
             at = moments[number]
             records = drawn.records[first:first + size]
             served = live.route(request_id)
-            _log(log, served, ANSWER, request_id, at, records)
+            score_request(served, ANSWER, request_id, at, records).log_into(log)
             answered[served.entry.version_id] += size
             if live.shadow is not None:
-                _log(log, live.shadow, SHADOW, request_id, at, records)
+                score_request(live.shadow, SHADOW, request_id, at, records).log_into(log)
             for position in range(size):
                 log.feedback(request_id, drawn.labels[first + position], row=position, time=at)
             first += size
@@ -125,18 +125,3 @@ def simulate_test_traffic(workspace: Workspace, project_id: int, *, rows: int, d
                                   "seed": seed, "answered": {str(k): v for k, v in answered.items()},
                                   "from": moments[0].isoformat(), "until": moments[-1].isoformat()})
     return summary
-
-
-def _log(log: PredictionLog, served, role: str, request_id: str, at, records: list[dict[str, Any]]) -> None:
-    """Score ``records`` with ``served`` as the service does and log them, with the scoring time."""
-    began = time.perf_counter()
-    results = served.score_rows(served.checker.check(records))
-    latency = (time.perf_counter() - began) * 1000.0
-    loaded = served.loaded
-    classes = loaded.class_names
-    outputs = ([dict(zip(map(str, classes), probs)) for _, probs in results]
-               if classes and results and results[0][1] is not None else [])
-    log.log(request_id=request_id, version_id=served.entry.version_id, version=served.entry.version, role=role,
-            route=HISTORY_ROUTE, status=200, latency_ms=latency, inputs=records,
-            predictions=[loaded.named(p) for p, _ in results], outputs=outputs, time=at)
-
