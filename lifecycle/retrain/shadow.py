@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lifecycle.deploy.labels import class_labels
-from lifecycle.deploy.paths import feedback_dir, log_dir, predictions_dir
+from lifecycle.monitor import labels as label_rules
 from lifecycle.deploy.promotion import manifest_for
 from lifecycle.problem.projects import get_project
 from lifecycle.retrain import outcomes as outcome_rules
@@ -65,9 +65,9 @@ def shadow_comparison(workspace: Workspace, project_id: int) -> ShadowComparison
     project = get_project(workspace, project_id)
     labels = class_labels(workspace, project)
     kind = outcome_rules.outcome_kind(project.task)
-    folder = log_dir(workspace.path, project_id)
+    found = label_rules.project_logs(workspace, project_id)
     answer_id, shadow_id = manifest.production.version_id, manifest.shadow.version_id
-    frame = abtest_store.shadow_pairs(predictions_dir(folder), feedback_dir(folder), answer_id=answer_id,
+    frame = abtest_store.shadow_pairs(found, label_rules.label_rule(project, found).sql_classes, answer_id=answer_id,
                                       shadow_id=shadow_id)
     agreement = low = high = gap = None
     if len(frame) and kind == outcome_rules.CORRECT:

@@ -9,7 +9,7 @@ import numpy as np
 
 from lifecycle.clock import utc_now
 from lifecycle.deploy.labels import class_labels
-from lifecycle.deploy.paths import feedback_dir, log_dir, predictions_dir
+from lifecycle.monitor import labels as label_rules
 from lifecycle.errors import NotFound
 from lifecycle.models.registry import get_version
 from lifecycle.problem.projects import get_project
@@ -135,8 +135,8 @@ def abtest_status(workspace: Workspace, test: ABTest) -> ABTestStatus:
     and compute the mSPRT on them. Raises NotFound when a version of the test is gone."""
     project = get_project(workspace, test.project_id)
     champion, challenger = get_version(workspace, test.champion_id), get_version(workspace, test.challenger_id)
-    folder = log_dir(workspace.path, project.id)
-    frame = abtest_store.labelled_outcomes(predictions_dir(folder), feedback_dir(folder),
+    found = label_rules.project_logs(workspace, project.id)
+    frame = abtest_store.labelled_outcomes(found, label_rules.label_rule(project, found).sql_classes,
                                            version_ids=(champion.id, challenger.id), since=test.started_at,
                                            until=test.ended_at or utc_now())
     found = outcome_rules.outcomes(frame["prediction"], frame["label"], test.outcome,

@@ -1,5 +1,6 @@
 """A/B tests: the records (one row per test) and the labelled outcomes of a running test, read from
-the scoring service's logs (predictions joined to feedback by request id and row)."""
+the scoring service's logs (predictions joined to the labels that count by request id and row: the
+Monitor stage's one rule, ``store.monitor_labels``)."""
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ import pandas as pd
 
 from lifecycle.clock import utc_now
 from lifecycle.records import ABTest
-from lifecycle.store import prediction_log
+from lifecycle.store.monitor_labels import Logs, label_ctes, rule_params
 
 _COLUMNS = ("id, project_id, champion_id, challenger_id, share, outcome, plan, status, started_at, started_by, "
             "reason, ended_at, ended_by, decision, end_reason, result")
@@ -64,56 +65,51 @@ def for_project(cursor: duckdb.DuckDBPyConnection, project_id: int) -> list[ABTe
     return [_abtest(r) for r in rows]
 
 
-def labelled_outcomes(predictions: Path, feedback: Path, *, version_ids: tuple[int, ...], since: datetime,
-                      until: datetime | None = None) -> pd.DataFrame:
+def labelled_outcomes(found: Logs, classes: tuple[str, ...] | None, *, version_ids: tuple[int, ...],
+                      since: datetime, until: datetime | None = None) -> pd.DataFrame:
     """Answered rows of ``version_ids`` logged at or after ``since`` (and before ``until``) that have
-    feedback, oldest first: request_id, row, time, version_id, prediction and label (both JSON
-    text, as logged). A row with several feedback entries takes the first (the Monitor stage's rule); a request id answered
-    more than once (a client's retry) counts once, by its first answer. Torn segments are
-    skipped with a warning (``prediction_log.segments``)."""
+    a label that counts, oldest first: request_id, row, time, version_id, prediction (JSON text, as
+    logged) and label (the winning label's canonical text, as JSON text). Which label counts is the
+    Monitor stage's one rule (``monitor_labels.label_ctes``: the first valid label per request id and
+    row, for ``classes``; None: numbers); a request id answered more than once (a client's retry)
+    counts once, by its first answer."""
     columns = ["request_id", "row", "time", "version_id", "prediction", "label"]
-    answered, labels = prediction_log.segments(predictions), prediction_log.segments(feedback)
-    if not answered.files or not labels.files or not version_ids:
+    if not found.predictions.files or not found.feedback.files or not version_ids:
         return pd.DataFrame(columns=columns)
-    marks = ", ".join("?" for _ in version_ids)
     sql = f"""
-        WITH labels AS (
-            SELECT request_id, "row", arg_min(label, "time") AS label
-            FROM {_source(labels.files)} GROUP BY request_id, "row")
-        SELECT p.request_id, p."row", p."time", p.version_id, p.prediction, l.label
-        FROM {_source(answered.files)} p JOIN labels l ON l.request_id = p.request_id AND l."row" = p."row"
-        WHERE p.role = 'answer' AND p.status < 400 AND p.prediction IS NOT NULL AND p.version_id IN ({marks})
-          AND p."time" >= ? AND (? IS NULL OR p."time" < ?)
+        WITH {label_ctes(found)}
+        SELECT p.request_id, p."row", p."time", p.version_id, p.prediction, to_json(l.label_text)::VARCHAR AS label
+        FROM {_source(found.predictions.files)} p JOIN labels l ON l.request_id = p.request_id AND l."row" = p."row"
+        WHERE p.role = 'answer' AND p.status < 400 AND p.prediction IS NOT NULL
+          AND list_contains($versions, p.version_id) AND p."time" >= $since AND ($until IS NULL OR p."time" < $until)
         QUALIFY row_number() OVER (PARTITION BY p.request_id, p."row" ORDER BY p."time") = 1
         ORDER BY p."time", p.request_id, p."row" """
-    return _query(sql, [*version_ids, since, until, until])[columns]
+    params = {**rule_params(classes), "versions": [int(v) for v in version_ids], "since": since, "until": until}
+    return _query(sql, params)[columns]
 
 
-def shadow_pairs(predictions: Path, feedback: Path, *, answer_id: int, shadow_id: int,
+def shadow_pairs(found: Logs, classes: tuple[str, ...] | None, *, answer_id: int, shadow_id: int,
                  since: datetime | None = None) -> pd.DataFrame:
     """Rows the answering version ``answer_id`` and the shadow ``shadow_id`` both scored (same request
     id and row), oldest first: request_id, row, time, answered, shadowed (predictions as JSON text)
-    and label (JSON text, NULL without feedback)."""
+    and label (the label that counts, by the Monitor stage's rule as in :func:`labelled_outcomes`, as
+    JSON text; NULL without one)."""
     columns = ["request_id", "row", "time", "answered", "shadowed", "label"]
-    answered = prediction_log.segments(predictions)
-    if not answered.files:
+    if not found.predictions.files:
         return pd.DataFrame(columns=columns)
-    labels = prediction_log.segments(feedback)
-    label_join = (f"""LEFT JOIN (SELECT request_id, "row", arg_min(label, "time") AS label
-                                 FROM {_source(labels.files)} GROUP BY request_id, "row") l
-                      ON l.request_id = a.request_id AND l."row" = a."row" """
-                  if labels.files else "")
-    label = "l.label" if labels.files else "CAST(NULL AS VARCHAR)"
     sql = f"""
-        SELECT a.request_id, a."row", a."time", a.prediction AS answered, s.prediction AS shadowed, {label} AS label
-        FROM {_source(answered.files)} a
-        JOIN {_source(answered.files)} s ON s.request_id = a.request_id AND s."row" = a."row"
-        {label_join}
-        WHERE a.role = 'answer' AND s.role = 'shadow' AND a.version_id = ? AND s.version_id = ?
+        WITH {label_ctes(found)}
+        SELECT a.request_id, a."row", a."time", a.prediction AS answered, s.prediction AS shadowed,
+               to_json(l.label_text)::VARCHAR AS label
+        FROM {_source(found.predictions.files)} a
+        JOIN {_source(found.predictions.files)} s ON s.request_id = a.request_id AND s."row" = a."row"
+        LEFT JOIN labels l ON l.request_id = a.request_id AND l."row" = a."row"
+        WHERE a.role = 'answer' AND s.role = 'shadow' AND a.version_id = $answer AND s.version_id = $shadow
           AND a.status < 400 AND s.status < 400 AND a.prediction IS NOT NULL AND s.prediction IS NOT NULL
-          AND (? IS NULL OR a."time" >= ?)
+          AND ($since IS NULL OR a."time" >= $since)
         ORDER BY a."time", a.request_id, a."row" """
-    return _query(sql, [answer_id, shadow_id, since, since])[columns]
+    params = {**rule_params(classes), "answer": answer_id, "shadow": shadow_id, "since": since}
+    return _query(sql, params)[columns]
 
 
 def _source(files: tuple[Path, ...]) -> str:
@@ -121,7 +117,7 @@ def _source(files: tuple[Path, ...]) -> str:
     return f"read_parquet([{listed}], union_by_name = true)"
 
 
-def _query(sql: str, params: list[Any]) -> pd.DataFrame:
+def _query(sql: str, params: dict[str, Any]) -> pd.DataFrame:
     connection = duckdb.connect()  # in memory: the logs are files, the workspace is never involved
     try:
         return connection.execute(sql, params).df()

@@ -95,6 +95,18 @@ def _feedback_sql(found: Logs) -> str:
         labels AS ({_FIRST.format(source="feedback")})"""
 
 
+def label_ctes(found: Logs) -> str:
+    """The rule as SQL for another store module's query (``WITH {label_ctes(found)}, ...``): the CTEs
+    ``feedback`` (every feedback row, typed and judged) and ``labels`` (request_id, row, label_text:
+    the first valid label of each key, canonical text). Run it with :func:`rule_params`."""
+    return _feedback_sql(found)
+
+
+def rule_params(classes: tuple[str, ...] | None) -> dict[str, Any]:
+    """The named parameters :func:`label_ctes` reads: the classes a label may be (None: a number)."""
+    return _rule(classes)
+
+
 def _predicted_sql(found: Logs, size_seconds: int) -> str:
     return f"""
         predicted AS (

@@ -205,3 +205,65 @@ def test_the_cli_runs_an_ab_test_with_exit_codes_ci_can_read(workspace, actors, 
     assert "rolled back" in capsys.readouterr().out
     assert main([*base, "deployment", "--project", "Churn"]) == 0
     assert "100% of traffic" in capsys.readouterr().out
+
+
+def test_outcomes_count_the_labels_monitor_counts(workspace, actors, project):
+    """One label rule (``store.monitor_labels``): a first label that does not count ("maybe", not a
+    class) gives way to the next valid one, and the test's outcomes equal Monitor's joined labels."""
+    from datetime import timedelta
+
+    from lifecycle.clock import utc_now
+    from lifecycle.deploy.prediction_log import PredictionLog
+    from lifecycle.monitor.labels import label_report, project_logs
+
+    champion, challenger = champion_and_challenger(workspace, actors)
+    abtest.start_abtest(workspace, actors["analyst"], project.id, champion_id=champion.id,
+                        challenger_id=challenger.id, share=0.5)
+    labelled_traffic(workspace, project.id, (champion.id, challenger.id), (0.9, 0.9), 20, feedback=False)
+    log = PredictionLog(log_dir(workspace.path, project.id), flush_rows=100_000, flush_seconds=3600)
+    start = utc_now()
+    try:
+        for i in range(20):
+            log.feedback(f"req-0-{i}", "maybe", time=start + timedelta(seconds=i))  # not a class: does not count
+            if i % 2 == 0:
+                log.feedback(f"req-0-{i}", "yes", time=start + timedelta(seconds=30 + i))
+            log.feedback(f"req-0-{i}", "no", time=start + timedelta(seconds=60 + i))  # later: a duplicate
+    finally:
+        log.close()
+    status = verdict.running_status(workspace, project.id)
+    report = label_report(workspace, project.id)
+    assert status.outcomes == report.joined == 20 and status.unusable == 0
+    assert report.invalid == 20 and report.duplicates == 10
+    found = abtest_store.labelled_outcomes(project_logs(workspace, project.id), ("no", "yes"),
+                                           version_ids=(champion.id, challenger.id), since=status.test.started_at)
+    labels = dict(zip(found["request_id"], found["label"]))
+    assert labels["req-0-0"] == '"yes"' and labels["req-0-1"] == '"no"'  # the first valid label, as JSON text
+
+
+def test_shadow_pairs_take_the_label_that_counts(tmp_path):
+    """The shadow comparison's pairs read labels by the same rule: an invalid first label gives way."""
+    from datetime import timedelta
+
+    from lifecycle.clock import utc_now
+    from lifecycle.deploy.paths import feedback_dir, predictions_dir
+    from lifecycle.deploy.prediction_log import ANSWER, SHADOW, PredictionLog
+    from lifecycle.store.monitor_labels import logs
+
+    log = PredictionLog(tmp_path, flush_rows=100_000, flush_seconds=3600)
+    start = utc_now()
+    try:
+        for i, (answered, shadowed) in enumerate((("yes", "no"), ("no", "no"), ("yes", "yes"))):
+            for version_id, role, said in ((1, ANSWER, answered), (2, SHADOW, shadowed)):
+                log.log(request_id=f"r{i}", version_id=version_id, version=version_id, role=role, route="/predict",
+                        status=200, latency_ms=1.0, inputs=[{"age": 30}], predictions=[said],
+                        time=start + timedelta(seconds=i))
+        log.feedback("r0", "maybe", time=start + timedelta(seconds=5))
+        log.feedback("r0", "no", time=start + timedelta(seconds=6))
+        log.feedback("r1", "yes", time=start + timedelta(seconds=7))
+    finally:
+        log.close()
+    found = logs(predictions_dir(tmp_path), feedback_dir(tmp_path))
+    pairs = abtest_store.shadow_pairs(found, ("no", "yes"), answer_id=1, shadow_id=2)
+    assert pairs["request_id"].tolist() == ["r0", "r1", "r2"]
+    assert pairs["answered"].tolist() == ['"yes"', '"no"', '"yes"'] and pairs["shadowed"].tolist()[0] == '"no"'
+    assert pairs["label"].tolist()[:2] == ['"no"', '"yes"'] and pairs["label"].isna().tolist() == [False, False, True]
