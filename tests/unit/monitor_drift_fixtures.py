@@ -1,5 +1,7 @@
 """A project whose model version serves in production, and prediction logs written for it with
-the service's own writer, for the drift tests."""
+the service's own writer, for the drift and monitoring-wiring tests: ``served_base`` (a closed
+workspace, built once per test module) and ``served`` (a fresh copy for each test) are fixtures a test
+module imports."""
 from __future__ import annotations
 
 import shutil
@@ -7,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from lifecycle.deploy import promotion
 from lifecycle.deploy.prediction_log import PredictionLog
@@ -15,11 +18,14 @@ from lifecycle.models import registry
 from lifecycle.models import states as model_states
 from lifecycle.monitor.drift import log_folder
 from lifecycle.store import models as model_store
+from lifecycle import auth
+from lifecycle.store.db import close_database
 from lifecycle.workspace import open_workspace
 from tests.unit import govern_fixtures
 from tests.unit.training_data import csv_bytes, frozen_split, make_project
 
 START = datetime(2026, 3, 2, 0, 0)  # a Monday, midnight UTC: hourly windows start on the hour
+HOUR = timedelta(hours=1)
 
 
 def served_project(workspace, actors, *, rows: int = 600):
@@ -83,3 +89,38 @@ def write_log(workspace, project_id: int, version, rows: list[dict], *, start: d
     finally:
         log.close()
 
+
+
+@pytest.fixture(scope="module")
+def served_base(tmp_path_factory):
+    """(closed workspace file, project id, version id): project 'Drift' serves a version in production;
+    users admin, analyst, reviewer and stakeholder."""
+    path = tmp_path_factory.mktemp("served-base") / "w.duckdb"
+    workspace = open_workspace(path)
+    admin = auth.init_admin(workspace, "admin")
+    for name in ("analyst", "reviewer", "stakeholder"):
+        auth.add_user(workspace, admin, name, name)
+    actors = {user.role: user for user in auth.list_users(workspace)}
+    project, version = served_project(workspace, actors)
+    close_database(path)
+    return path, project.id, version.id
+
+
+@pytest.fixture
+def served(served_base, tmp_path):
+    """(workspace, project id, version, actors): a fresh copy of the served base workspace."""
+    path, project_id, version_id = served_base
+    workspace = copy_workspace(path, tmp_path / "w.duckdb")
+    actors = {user.role: user for user in auth.list_users(workspace)}
+    yield workspace, project_id, registry.get_version(workspace, version_id), actors
+    close_database(workspace.path)
+
+
+def log_hours(workspace, project_id: int, version, pattern: str, rows: int = 400, **shift) -> None:
+    """Log an hour of traffic per character from START: '-' like training, 'S' shifted by ``shift``
+    (``traffic``'s keywords), '.' none."""
+    for i, mark in enumerate(pattern):
+        if mark not in "-S":
+            continue
+        data = traffic(rows, seed=i, **(shift if mark == "S" else {}))
+        write_log(workspace, project_id, version, data, start=START + i * HOUR, seconds=3000)

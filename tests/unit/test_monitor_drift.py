@@ -8,53 +8,16 @@ from datetime import timedelta
 
 import pytest
 
-from lifecycle import audit, auth
+from lifecycle import audit
 from lifecycle import evidence
 from lifecycle.cli import main
 from lifecycle.errors import InputError, PermissionDenied
 from lifecycle.monitor import drift, drift_config, drift_views, refresh
 from lifecycle.monitor.reference import reference_profile
 from lifecycle.store import drift_log
-from lifecycle.store.db import close_database
 from lifecycle.store.prediction_log import TornSegment
-from lifecycle.workspace import open_workspace
-from tests.unit.monitor_drift_fixtures import START, copy_workspace, served_project, traffic, write_log
-
-HOUR = timedelta(hours=1)
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    """A closed workspace file whose project 'Drift' serves a version in production."""
-    path = tmp_path_factory.mktemp("drift-base") / "w.duckdb"
-    workspace = open_workspace(path)
-    admin = auth.init_admin(workspace, "admin")
-    for name in ("analyst", "reviewer", "stakeholder"):
-        auth.add_user(workspace, admin, name, name)
-    actors = {user.role: user for user in auth.list_users(workspace)}
-    project, version = served_project(workspace, actors)
-    close_database(path)
-    return path, project.id, version.id
-
-
-@pytest.fixture
-def served(base, tmp_path):
-    """(workspace, project id, version, actors): a fresh copy of the base workspace."""
-    path, project_id, version_id = base
-    workspace = copy_workspace(path, tmp_path / "w.duckdb")
-    actors = {user.role: user for user in auth.list_users(workspace)}
-    from lifecycle.models import registry
-    yield workspace, project_id, registry.get_version(workspace, version_id), actors
-    close_database(workspace.path)
-
-
-def _hours(workspace, project_id, version, pattern: str, rows: int = 400, **shift):
-    """Log an hour of traffic per character from START: '-' like training, 'S' shifted, '.' none."""
-    for i, mark in enumerate(pattern):
-        if mark == ".":
-            continue
-        data = traffic(rows, seed=i, **(shift if mark == "S" else {}))
-        write_log(workspace, project_id, version, data, start=START + i * HOUR, seconds=3000)
+from tests.unit.monitor_drift_fixtures import (HOUR, START, log_hours, served, served_base,  # noqa: F401 (fixtures)
+                                               traffic, write_log)
 
 
 def test_the_reference_is_the_training_split_and_its_test_predictions_built_once(served):
@@ -85,7 +48,7 @@ def test_refresh_computes_only_windows_not_stored_or_changed(served, monkeypatch
         return aggregate(files, **kwargs)
 
     monkeypatch.setattr(drift_log, "window_aggregates", counted)
-    _hours(workspace, project_id, version, "---")
+    log_hours(workspace, project_id, version, "---")
     first = drift.refresh_drift(workspace, project_id, now=START + 3 * HOUR + timedelta(minutes=5))
     assert first.computed == (START, START + HOUR, START + 2 * HOUR) and first.stored == 3
     assert first.completed == first.computed and first.rows_read == 1200
@@ -111,7 +74,7 @@ def test_refresh_computes_only_windows_not_stored_or_changed(served, monkeypatch
 
 def test_a_planted_shift_drifts_is_confirmed_and_ranked_by_shap_impact(served):
     workspace, project_id, version, actors = served
-    _hours(workspace, project_id, version, "--SSS", shift_a=1.0, c_weights=(0.7, 0.15, 0.15))
+    log_hours(workspace, project_id, version, "--SSS", shift_a=1.0, c_weights=(0.7, 0.15, 0.15))
     drift.refresh_drift(workspace, project_id, now=START + 6 * HOUR)
     table = drift_views.drift_table(workspace, project_id)
     inputs = {f.feature: f for f in table.features if f.source == "input"}
@@ -157,7 +120,7 @@ def test_a_feature_missing_from_the_log_is_reported_not_a_crash(served):
 
 def test_a_window_without_traffic_has_no_decision_and_does_not_break_a_run(served):
     workspace, project_id, version, _ = served
-    _hours(workspace, project_id, version, "S.SS", shift_a=1.5)
+    log_hours(workspace, project_id, version, "S.SS", shift_a=1.5)
     report = drift.refresh_drift(workspace, project_id, now=START + 5 * HOUR)
     assert report.computed == (START, START + 2 * HOUR, START + 3 * HOUR)
     empty = drift_views.drift_table(workspace, project_id, window_start=START + HOUR)
@@ -168,7 +131,7 @@ def test_a_window_without_traffic_has_no_decision_and_does_not_break_a_run(serve
 
 def test_the_minimum_window_calls_no_drift_on_a_few_rows(served):
     workspace, project_id, version, _ = served
-    _hours(workspace, project_id, version, "S", rows=120, shift_a=3.0)
+    log_hours(workspace, project_id, version, "S", rows=120, shift_a=3.0)
     drift.refresh_drift(workspace, project_id, now=START + 2 * HOUR)
     table = drift_views.drift_table(workspace, project_id)
     assert {f.status for f in table.features} == {"too_few_rows"} and table.drifting == ()
@@ -212,7 +175,7 @@ def test_shadow_rows_and_other_versions_are_not_the_production_traffic(served):
 
 def test_rules_are_checked_stored_audited_and_apply_to_stored_history(served):
     workspace, project_id, version, actors = served
-    _hours(workspace, project_id, version, "SS", shift_a=0.4)
+    log_hours(workspace, project_id, version, "SS", shift_a=0.4)
     drift.refresh_drift(workspace, project_id, now=START + 3 * HOUR)
     before = next(f for f in drift_views.drift_table(workspace, project_id).features if f.feature == "a")
     with pytest.raises(PermissionDenied):
@@ -233,7 +196,7 @@ def test_rules_are_checked_stored_audited_and_apply_to_stored_history(served):
 
 def test_monitor_refresh_runs_its_steps_and_the_cli_prints_the_drift_table(served, capsys):
     workspace, project_id, version, _ = served
-    _hours(workspace, project_id, version, "-S", shift_a=1.0)
+    log_hours(workspace, project_id, version, "-S", shift_a=1.0)
     done = refresh.refresh(workspace, project_id, now=START + 3 * HOUR)
     assert list(done.reports) == [name for name, _ in refresh.STEPS] and done.drift.computed
     path = str(workspace.path)

@@ -4,57 +4,22 @@ summary's sentences."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
-from lifecycle import auth
 from lifecycle.cli import main
 from lifecycle.monitor import alerts, refresh, status, summary
 from lifecycle.monitor.drift_alerts import drift_key
 from lifecycle.monitor.traffic import traffic_series
 from lifecycle.problem.projects import get_project
 from lifecycle.status import StageProgress
-from lifecycle.store.db import close_database
-from lifecycle.workspace import open_workspace
-from tests.unit.monitor_drift_fixtures import START, copy_workspace, served_project, traffic, write_log
-
-HOUR = timedelta(hours=1)
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    path = tmp_path_factory.mktemp("wiring-base") / "w.duckdb"
-    workspace = open_workspace(path)
-    admin = auth.init_admin(workspace, "admin")
-    for name in ("analyst", "reviewer", "stakeholder"):
-        auth.add_user(workspace, admin, name, name)
-    actors = {user.role: user for user in auth.list_users(workspace)}
-    project, version = served_project(workspace, actors)
-    close_database(path)
-    return path, project.id, version.id
-
-
-@pytest.fixture
-def served(base, tmp_path):
-    path, project_id, version_id = base
-    workspace = copy_workspace(path, tmp_path / "w.duckdb")
-    actors = {user.role: user for user in auth.list_users(workspace)}
-    from lifecycle.models import registry
-    yield workspace, project_id, registry.get_version(workspace, version_id), actors
-    close_database(workspace.path)
-
-
-def _hours(workspace, project_id, version, pattern: str, rows: int = 400, **shift):
-    for i, mark in enumerate(pattern):
-        if mark == "S" or mark == "-":
-            data = traffic(rows, seed=i, **(shift if mark == "S" else {}))
-            write_log(workspace, project_id, version, data, start=START + i * HOUR, seconds=3000)
+from tests.unit.monitor_drift_fixtures import HOUR, START, log_hours, served, served_base  # noqa: F401 (fixtures)
 
 
 def test_a_confirmed_drift_raises_exactly_one_alert_and_a_repeat_raises_none(served, capsys):
     workspace, project_id, version, actors = served
-    _hours(workspace, project_id, version, "--SSS", shift_a=1.0)
+    log_hours(workspace, project_id, version, "--SSS", shift_a=1.0)
     done = refresh.refresh(workspace, project_id, now=START + 6 * HOUR)
     assert list(done.reports) == ["drift", "drift_alerts", "performance", "objective_alerts", "delivery"]
     [alert] = done.reports["drift_alerts"]
@@ -82,7 +47,7 @@ def test_the_stage_status_follows_traffic_and_alerts(served):
     project = get_project(workspace, project_id)
     first = status.stage_status(workspace, project)
     assert first.state == StageProgress.READY and "no monitoring is on record" in first.reason
-    _hours(workspace, project_id, version, "--SSS", shift_a=1.0)
+    log_hours(workspace, project_id, version, "--SSS", shift_a=1.0)
     done = refresh.refresh(workspace, project_id, now=START + 6 * HOUR)
     watched = status.stage_status(workspace, project)
     assert watched.state == StageProgress.READY
@@ -94,7 +59,7 @@ def test_the_stage_status_follows_traffic_and_alerts(served):
 
 def test_traffic_per_window_counts_requests_and_leaves_gaps_as_zeros(served):
     workspace, project_id, version, _ = served
-    _hours(workspace, project_id, version, "-.-", rows=100)
+    log_hours(workspace, project_id, version, "-.-", rows=100)
     series = traffic_series(workspace, project_id, since=START, until=START + 3 * HOUR, size_seconds=3600)
     assert [w.requests for w in series.windows] == [10, 0, 10]
     assert [w.rows for w in series.windows] == [100, 0, 100]
