@@ -8,13 +8,19 @@ inputs the client sent and the label as the target; every column is typed as the
 (a column the service never receives, such as a sensitive attribute the model does not read, is
 empty in them), so the rows of both sources form one table the production recipe can freeze.
 
+Sensitive attributes: the model does not read them, but the service logs whatever a request carries,
+so a client that sends them with each request gives the retrain production rows it can review for
+fairness (they are used as sent). Production rows without them fall into the fairness review's
+``(missing)`` group: the window counts them per attribute (``WindowRows.unattributed``) and its notes
+say plainly that the retrained model's fairness cannot be judged on those rows, why, and the fix.
+
 A window that holds the reference alone (``reference``, or ``both`` when no production row is
 labelled yet) is the reference itself: the retrain reuses its version and split rather than freezing
 the same rows again under a new number.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pyarrow as pa
@@ -25,6 +31,7 @@ from lifecycle.errors import InputError
 from lifecycle.monitor.labels import ProductionRows, labelled_production_rows
 from lifecycle.records import DataWindow, DatasetVersion, Project
 from lifecycle.retrain.policies import describe_window
+from lifecycle.validate.groups import MISSING_GROUP
 from lifecycle.workspace import Workspace
 
 LISTED = 6  # column names a note lists
@@ -43,6 +50,7 @@ class WindowRows:
     production_rows: int
     table: pa.Table | None
     notes: tuple[str, ...]
+    unattributed: dict[str, int] = field(default_factory=dict)  # sensitive attribute -> production rows without it
 
     @property
     def reuses_reference(self) -> bool:
@@ -97,14 +105,32 @@ def window_rows(workspace: Workspace, project: Project, reference: DatasetVersio
     notes.append(f"{len(found):,} labelled production rows logged from {found.times.min():%Y-%m-%d %H:%M} to "
                  f"{found.times.max():%Y-%m-%d %H:%M} UTC.")
     notes += typed_notes
+    unattributed = {name: production.column(name).null_count for name in project.sensitive
+                    if name in production.schema.names and production.column(name).null_count}
     if window.uses_reference:
         loaded = loaded.cast(promoted)
         table = pa.concat_tables([loaded, production])
         reference_rows = loaded.num_rows
     else:
         table, reference_rows = production, 0
+    if unattributed:
+        notes.append(fairness_note(unattributed, production.num_rows, reference_rows))
     return WindowRows(window=window, since=since, until=until, reference_rows=reference_rows,
-                      production_rows=production.num_rows, table=table, notes=tuple(notes))
+                      production_rows=production.num_rows, table=table, notes=tuple(notes), unattributed=unattributed)
+
+
+def fairness_note(unattributed: dict[str, int], production_rows: int, reference_rows: int) -> str:
+    """The retrain report's sentence on the sensitive attributes production rows lack (attribute ->
+    rows without it, of ``production_rows``): what the fairness review can and cannot judge, why, the fix."""
+    lacking = "; ".join(f"{rows:,} of {production_rows:,} lack {name!r}" for name, rows in unattributed.items())
+    whole = reference_rows == 0 and all(rows == production_rows for rows in unattributed.values())
+    reach = ("so the retrained model's fairness cannot be reviewed: every row it is trained and tested on is in "
+             f"the {MISSING_GROUP} group" if whole else
+             f"so the retrained model's fairness review counts those rows in a {MISSING_GROUP} group and judges its "
+             "groups on the other rows only")
+    return (f"Fairness not reviewable on these production rows ({lacking}): the model does not read its sensitive "
+            f"attributes, so clients need not send them, and {reach}. Send the sensitive attributes with each request "
+            "(the service logs what a request carries; the model ignores them), or retrain on the window 'reference'.")
 
 
 def _span(since: datetime | None, until: datetime | None) -> str:
@@ -133,6 +159,7 @@ def _typed(found: ProductionRows, schema: pa.Schema, project: Project) -> tuple[
         fields.append(field)
     extra = [c for c in frame.columns if c not in schema.names]
     notes = []
+    missing = [name for name in missing if name not in project.sensitive]  # the fairness note names those
     if missing:
         notes.append(f"Production rows carry no {_listed(missing)} (the service does not receive "
                      f"{'it' if len(missing) == 1 else 'them'}): empty in those rows.")

@@ -269,3 +269,42 @@ def test_a_retrain_left_running_by_a_stopped_process_is_marked_interrupted(world
     assert found.interrupted_retrains == (stale.id,) and f"#{stale.id}" in found.summary()
     ended = retraining.get_retrain(workspace, stale.id)
     assert ended.state == "failed" and ended.message.startswith("Interrupted")
+
+
+def test_sensitive_attributes_sent_with_requests_are_used_and_missing_ones_are_said(world):
+    """The model does not read a sensitive attribute, but the log keeps what a request carries: sent,
+    it is used as sent; not sent, the window says the retrained model's fairness cannot be judged on
+    those rows, why, and the fix (the fairness review would put them in '(missing)')."""
+    from lifecycle.deploy.paths import log_dir
+    from lifecycle.deploy.prediction_log import ANSWER, PredictionLog
+
+    workspace, project, people = world
+    project = projects.update_project(workspace, people["analyst"], project.id, sensitive=["city"])
+    champion, run = _champion(workspace, project)
+    reference = datasets.get_dataset(workspace, run.dataset_id)
+    now = utc_now()
+    sent = window_rows(workspace, project, reference, policies.data_window("production", until=now), now=now)
+    assert sent.production_rows > 0 and sent.unattributed == {}  # the simulated clients send city (a model input)
+    assert sent.table.column("city").null_count == 0 and not any("Fairness" in note for note in sent.notes)
+
+    start = now + timedelta(minutes=1)
+    log = PredictionLog(log_dir(workspace.path, project.id), flush_rows=1000, flush_seconds=3600)
+    try:
+        for i in range(12):
+            at = start + timedelta(seconds=i)
+            log.log(request_id=f"bare-{i}", version_id=champion.id, version=champion.version, role=ANSWER,
+                    route="/predict", status=200, latency_ms=1.0, inputs=[{"age": 30 + i, "hours": 40.0}],
+                    predictions=["yes"], time=at)
+            log.feedback(f"bare-{i}", "yes" if i % 2 else "no", time=at + timedelta(seconds=30))
+    finally:
+        log.close()
+    later = start + timedelta(minutes=5)
+    bare = window_rows(workspace, project, reference, policies.data_window("production", since=start), now=later)
+    assert bare.production_rows == 12 and bare.unattributed == {"city": 12}
+    [note] = [note for note in bare.notes if note.startswith("Fairness not reviewable")]
+    assert "12 of 12 lack 'city'" in note and "cannot be reviewed" in note and "(missing)" in note
+    assert "Send the sensitive attributes with each request" in note
+    assert not any("carry no 'city'" in n for n in bare.notes)  # said once, by the fairness note
+    both = window_rows(workspace, project, reference, policies.data_window("both", since=start), now=later)
+    [note] = [note for note in both.notes if note.startswith("Fairness not reviewable")]
+    assert "judges its groups on the other rows only" in note
