@@ -2,7 +2,8 @@
 live traffic, and the version diff.
 
 Modules: ``policies`` (when a project retrains, on which rows, with which search), ``window`` (the
-rows a policy's window resolves to: the reference and labelled production rows), ``retraining``
+rows a policy's window resolves to: the reference and labelled production rows), ``retrain_plan``
+(what a retrain starts from: the production version, its run, split and search; its trigger), ``retraining``
 (a retrain: new dataset version, the same search, a validated candidate, on record; background job
 or foreground, cancellable), ``triggers`` (what is due: alerts once each, schedules; checked when
 the app or the CLI runs), ``unseen`` (the test rows the production version never trained on),
@@ -19,7 +20,7 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["abtest", "compare", "diff", "lineage", "outcomes", "policies", "power", "retraining",
+    submodules=["abtest", "compare", "diff", "lineage", "outcomes", "policies", "power", "retrain_plan", "retraining",
                 "sequential", "shadow", "stats_tests", "status", "traffic", "triggers", "unseen", "verdict",
                 "window"],
     submod_attrs={
@@ -30,7 +31,8 @@ __getattr__, __dir__, __all__ = lazy.attach(
         "policies": ["create_policy", "data_window", "disable_policy", "enable_policy", "get_policy",
                      "list_policies", "search_choice", "update_policy"],
         "power": ["SamplePlan", "plan_means", "plan_proportions"],
-        "retraining": ["Trigger", "cancel_retrain", "get_retrain", "retrains_for", "start_retrain"],
+        "retrain_plan": ["Plan", "Trigger", "plan", "production_version"],
+        "retraining": ["cancel_retrain", "get_retrain", "retrains_for", "start_retrain"],
         "sequential": ["SequentialResult", "msprt"],
         "shadow": ["ShadowComparison", "shadow_comparison"],
         "stats_tests": ["delong_test", "mcnemar_test", "paired_bootstrap"],

@@ -29,6 +29,7 @@ from lifecycle.problem.projects import get_project
 from lifecycle.records import Retrain, RetrainPolicy
 from lifecycle.retrain import retraining
 from lifecycle.retrain.policies import describe_search, describe_window
+from lifecycle.retrain.retrain_plan import Trigger
 from lifecycle.store import audit_log
 from lifecycle.store import retrains as retrain_store
 from lifecycle.workspace import Workspace
@@ -40,7 +41,7 @@ class Due:
     ``scheduled_for``."""
 
     policy: RetrainPolicy
-    trigger: retraining.Trigger
+    trigger: Trigger
     reason: str
 
 
@@ -59,7 +60,7 @@ def due_policies(workspace: Workspace, now: datetime | None = None, *, project_i
             alerts = [a for kind in policy.alert_kinds for a in alerts_for(workspace, policy.project_id, kind=kind)
                       if a.is_open and a.id not in fired and (covered_until is None or a.opened_at > covered_until)]
             for alert in sorted(alerts, key=lambda a: a.id):
-                found.append(Due(policy=policy, trigger=retraining.Trigger(kind="alert", alert_id=alert.id),
+                found.append(Due(policy=policy, trigger=Trigger(kind="alert", alert_id=alert.id),
                                  reason=f"{alert.kind} alert #{alert.id}: {alert.title}"))
         elif policy.trigger == "schedule":
             anchor = retrain_store.last_scheduled(cursor, policy.id) or policy.created_at
@@ -67,7 +68,7 @@ def due_policies(workspace: Workspace, now: datetime | None = None, *, project_i
             if now - anchor >= period:
                 periods = math.floor((now - anchor) / period)
                 due_at = anchor + periods * period
-                found.append(Due(policy=policy, trigger=retraining.Trigger(kind="schedule", scheduled_for=due_at),
+                found.append(Due(policy=policy, trigger=Trigger(kind="schedule", scheduled_for=due_at),
                                  reason=f"every {policy.every_days:g} days, due {due_at:%Y-%m-%d %H:%M} UTC"))
     return found
 

@@ -18,7 +18,7 @@ from lifecycle.errors import InputError, PermissionDenied
 from lifecycle.models import registry
 from lifecycle.monitor.labels import labelled_production_rows
 from lifecycle.problem import projects
-from lifecycle.retrain import lineage, policies, retraining, unseen
+from lifecycle.retrain import lineage, policies, retrain_plan, retraining, unseen
 from lifecycle.retrain.window import window_rows
 from lifecycle.store import retrains as retrain_store
 from lifecycle.validate.held_out import held_out
@@ -30,7 +30,7 @@ def _policy(workspace, project, analyst, name="p", **settings):
 
 
 def _champion(workspace, project):
-    champion = retraining.production_version(workspace, project)
+    champion = retrain_plan.production_version(workspace, project)
     run = training.get_run(workspace, champion.run_id)
     return champion, run
 
