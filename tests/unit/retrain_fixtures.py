@@ -40,18 +40,20 @@ def champion_and_challenger(workspace, actors):
     return champion, challenger
 
 
-def labelled_traffic(workspace, project_id, versions, rates, n, *, seed=0, feedback=True):
+def labelled_traffic(workspace, project_id, versions, rates, n, *, seed=0, feedback=True, classes=("yes", "no")):
     """``n`` answered single-row requests split among ``versions`` (ids, cycled), each right with its
-    version's rate in ``rates``, and (with ``feedback``) the true label of every one."""
+    version's rate in ``rates``, and (with ``feedback``) the true label of every one; ``classes`` are the
+    two the model answers (a label counts only when it is one of them: Monitor's rule)."""
     rng = np.random.default_rng(seed)
     log = PredictionLog(log_dir(workspace.path, project_id), flush_rows=100_000, flush_seconds=3600)
     start = utc_now()
     try:
         for i in range(n):
             version_id = versions[i % len(versions)]
-            truth = "yes" if rng.random() < 0.5 else "no"
+            positive, negative = classes
+            truth = positive if rng.random() < 0.5 else negative
             right = rng.random() < rates[i % len(versions)]
-            predicted = truth if right else ("no" if truth == "yes" else "yes")
+            predicted = truth if right else (negative if truth == positive else positive)
             at = start + timedelta(microseconds=i)
             log.log(request_id=f"req-{seed}-{i}", version_id=version_id, version=1, role=ANSWER, route="/predict",
                     status=200, latency_ms=1.0, inputs=[{"age": 30}], predictions=[predicted], time=at)
