@@ -35,6 +35,9 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
                                 help="set (or with --url '' remove) the webhook a project's alerts are posted to")
     webhook.add_argument("--project", required=True)
     webhook.add_argument("--url", required=True, help="an http(s) incoming-webhook URL (Slack, Mattermost, ...)")
+    webhook.add_argument("--no-send-open", action="store_true",
+                         help="do not send the open alerts raised before the webhook was set (default: they are "
+                              "queued and go out with the next refresh)")
     webhook.set_defaults(handler=alerts_webhook)
 
 
@@ -104,15 +107,21 @@ def alerts_resolve(context: Context, args: argparse.Namespace) -> Result:
 
 def alerts_webhook(context: Context, args: argparse.Namespace) -> Result:
     """Set the project's webhook to --url (an http or https URL), or remove it with --url ''; prints
-    the host (the URL's path is often its secret). Exit 0; 2 for a URL that is not http(s), an
+    the host (the URL's path is often its secret) and the open alerts raised before it, queued for the
+    next refresh unless --no-send-open. Exit 0; 2 for a URL that is not http(s), an
     unknown project or a refused permission."""
-    from lifecycle.monitor.webhook import set_webhook
+    from lifecycle.monitor.webhook import set_webhook, unsent_open
 
     project = projects.find_project(context.workspace, args.project)
-    hook = set_webhook(context.workspace, context.actor, project.id, args.url)
+    earlier = unsent_open(context.workspace, project.id)
+    hook = set_webhook(context.workspace, context.actor, project.id, args.url, send_open=not args.no_send_open)
     if hook is None:
         return Result(f"{project.name} has no webhook now; its alerts stay in the workspace.",
                       {"project": project.name, "webhook": None})
-    return Result(f"{project.name}'s alerts are posted to {hook.host}.",
+    queued = [] if args.no_send_open else [a.id for a in earlier]
+    earlier_words = (f" {len(earlier)} open alert(s) raised before " +
+                     ("are queued: they go out with the next refresh (`monitor refresh`)." if queued else
+                      "are not sent (--no-send-open).")) if earlier else ""
+    return Result(f"{project.name}'s alerts are posted to {hook.host}.{earlier_words}",
                   {"project": project.name, "webhook": {"host": hook.host, "set_by": hook.set_by,
-                                                        "set_at": hook.set_at}})
+                                                        "set_at": hook.set_at}, "queued_alerts": queued})

@@ -7,7 +7,10 @@ alert's structured fields and evidence (without the chart's series) for any othe
 is escaped as Slack asks (``&``, ``<``, ``>``), so a title is shown as written and never read as a
 link or a mention.
 
-An alert raised while the project has a webhook is *pending* from the moment it is stored.
+An alert raised while the project has a webhook is *pending* from the moment it is stored. One
+raised while it had none is not sent anywhere; setting a webhook later queues the alerts still open
+(``send_open``, the default, as Alertmanager and Grafana notify a new receiver of what is still
+firing; acknowledged and resolved ones are not sent), and they go out with the next delivery round.
 :func:`deliver_pending` posts each pending alert that is due: on a failure (no answer, or a status
 outside 2xx; a redirect counts as a failure) it retries after ``backoff_seconds``, doubling, up to
 ``retries`` more times; an alert still undelivered stays pending and is due again after
@@ -66,10 +69,14 @@ def check_url(url: str) -> str:
     return text
 
 
-def set_webhook(workspace: Workspace, actor: User, project_id: int, url: str | None) -> Webhook | None:
+def set_webhook(workspace: Workspace, actor: User, project_id: int, url: str | None, *,
+                send_open: bool = True) -> Webhook | None:
     """Set (or, with ``url`` None or empty, remove) the project's webhook, with its audit event
-    (the host and a hash of the URL: its path often holds the secret). Raises PermissionDenied (needs
-    CONFIGURE_ALERTS), NotFound for the project, InputError for a URL that is not http(s)."""
+    (the host and a hash of the URL: its path often holds the secret, and the alerts queued). With
+    ``send_open`` the open alerts raised while no webhook was set (:func:`unsent_open`) are queued in
+    the same transaction and go out with the next delivery round (``deliver_pending``, run by every
+    monitoring refresh). Raises PermissionDenied (needs CONFIGURE_ALERTS), NotFound for the project,
+    InputError for a URL that is not http(s)."""
     require(actor, Permission.CONFIGURE_ALERTS)
     project = projects.get_project(workspace, project_id)
     checked = None if url is None or not str(url).strip() else check_url(url)
@@ -78,10 +85,18 @@ def set_webhook(workspace: Workspace, actor: User, project_id: int, url: str | N
             alert_store.remove_webhook(cursor, project.id)
             audit_log.append(cursor, actor=actor.name, action="alert.webhook_removed", entity=f"project:{project.id}")
             return None
-        hook = alert_store.put_webhook(cursor, project.id, checked, set_by=actor.name, set_at=utc_now())
+        now = utc_now()
+        hook = alert_store.put_webhook(cursor, project.id, checked, set_by=actor.name, set_at=now)
+        queued = alert_store.queue_unsent_open(cursor, project.id, now) if send_open else []
         audit_log.append(cursor, actor=actor.name, action="alert.webhook_set", entity=f"project:{project.id}",
-                         details={"host": hook.host, "url_sha256": sha256_text(checked)})
+                         details={"host": hook.host, "url_sha256": sha256_text(checked), "queued_alerts": queued})
     return hook
+
+
+def unsent_open(workspace: Workspace, project_id: int) -> list[Alert]:
+    """The project's open alerts raised while it had no webhook, never sent (oldest first): what
+    setting a webhook with ``send_open`` queues."""
+    return alert_store.unsent_open(workspace.db.cursor(), project_id)
 
 
 def webhook_of(workspace: Workspace, project_id: int) -> Webhook | None:

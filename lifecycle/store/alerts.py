@@ -102,6 +102,20 @@ def set_delivery(cursor: duckdb.DuckDBPyConnection, alert_id: int, *, delivery: 
     cursor.execute("UPDATE alerts SET delivery = ?, next_delivery_at = ? WHERE id = ?", [delivery, next_at, alert_id])
 
 
+def unsent_open(cursor: duckdb.DuckDBPyConnection, project_id: int) -> list[Alert]:
+    """Open alerts of the project never queued for delivery (raised while it had no webhook), oldest first."""
+    rows = cursor.execute(f"SELECT {_COLUMNS} FROM alerts WHERE project_id = ? AND state = 'open' "
+                          "AND delivery = 'none' ORDER BY id", [project_id]).fetchall()
+    return _with_deliveries(cursor, rows)
+
+
+def queue_unsent_open(cursor: duckdb.DuckDBPyConnection, project_id: int, at: datetime) -> list[int]:
+    """Queue the project's :func:`unsent_open` alerts for delivery, due at ``at``; their ids, oldest first."""
+    rows = cursor.execute("UPDATE alerts SET delivery = 'pending', next_delivery_at = ? WHERE project_id = ? "
+                          "AND state = 'open' AND delivery = 'none' RETURNING id", [at, project_id]).fetchall()
+    return sorted(int(r[0]) for r in rows)
+
+
 def due(cursor: duckdb.DuckDBPyConnection, project_id: int, now: datetime) -> list[Alert]:
     """Alerts of the project whose delivery is pending and due at ``now``, oldest first."""
     rows = cursor.execute(f"SELECT {_COLUMNS} FROM alerts WHERE project_id = ? AND delivery = 'pending' "

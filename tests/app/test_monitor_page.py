@@ -62,3 +62,14 @@ def test_the_stakeholder_sees_the_summary_in_plain_words_and_cannot_handle_alert
     assert form_button.disabled
     assert any("may not acknowledge" in c.value for c in app.caption)
     assert literal(summary.drift_words(("age",))) in text
+
+
+def test_a_webhook_saved_after_the_alert_offers_to_send_it(demo_app):
+    app = _section(_monitor("ana"), "Settings")
+    [planted] = alerts.open_alerts(open_workspace(demo_app))
+    box = app.checkbox(key="monitor_webhook_send_open")
+    assert box.value and "Also send the 1 open alert(s)" in box.label
+    app.text_input(key="monitor_webhook_url").input("http://127.0.0.1:9/hooks/T/SECRET")
+    app.button(key="FormSubmitter:monitor_webhook-Save").click().run()
+    no_exceptions(app)
+    assert alerts.get_alert(open_workspace(demo_app), planted.id).delivery == "pending"  # out with the next refresh

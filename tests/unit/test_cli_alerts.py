@@ -71,3 +71,12 @@ def test_alerts_list_ack_resolve_and_webhook(capsys, workspace, actors):
     assert code == 0 and out.strip() == "churn's alerts are posted to hooks.example.com." and "SECRET" not in out
     code, out, _ = run(capsys, workspace, "--user", "analyst", "alerts", "webhook", "--project", "churn", "--url", "")
     assert code == 0 and "has no webhook now" in out
+    fresh = alerts.raise_alert(workspace, project_id=project.id, model_version_id=None, kind="drift",
+                               key="drift:hours", title="Drift confirmed in 'hours'", evidence={"psi": 0.4})
+    code, out, _ = run(capsys, workspace, "--user", "analyst", "--json", "alerts", "webhook", "--project", "churn",
+                       "--url", "https://hooks.example.com/T/B/SECRET", "--no-send-open")
+    assert code == 0 and json.loads(out)["queued_alerts"] == []
+    code, out, _ = run(capsys, workspace, "--user", "analyst", "alerts", "webhook", "--project", "churn",
+                       "--url", "https://hooks.example.com/T/B/SECRET")
+    assert code == 0 and "1 open alert(s) raised before are queued" in out
+    assert alerts.get_alert(workspace, fresh.id).delivery == "pending"

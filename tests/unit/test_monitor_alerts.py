@@ -333,3 +333,33 @@ def test_a_window_without_traffic_is_a_gap_in_the_chart(workspace, actors):
     series = performance_series(performance_history(workspace, project.id, size_seconds=HOUR), "recall", 7)
     assert series["x"] == [(START + timedelta(hours=h)).isoformat() for h in range(4)]
     assert series["value"][1:3] == [None, None] and None not in (series["value"][0], series["value"][3])
+
+
+def test_a_webhook_set_after_alerts_were_raised_sends_the_open_ones(workspace, actors, receiver):
+    """Alerts raised with no webhook are sent nowhere; setting one queues those still open (not the
+    acknowledged or resolved ones), on the audit trail, and the next round delivers them."""
+    project = make_project(workspace, actors["analyst"])
+    opened = _raise(workspace, project, key="drift:a", title="Drift confirmed in 'a'")
+    seen = _raise(workspace, project, key="drift:b", title="Drift confirmed in 'b'")
+    alerts.acknowledge(workspace, actors["reviewer"], seen.id, "on it")
+    assert opened.delivery == "none" and [a.id for a in webhook.unsent_open(workspace, project.id)] == [opened.id]
+    hook = receiver()
+    webhook.set_webhook(workspace, actors["analyst"], project.id, hook.url)
+    assert alerts.get_alert(workspace, opened.id).delivery == "pending"
+    assert alerts.get_alert(workspace, seen.id).delivery == "none"
+    assert audit.recent_events(workspace, limit=1)[-1].details["queued_alerts"] == [opened.id]
+    assert webhook.unsent_open(workspace, project.id) == []
+    report = webhook.deliver_pending(workspace, project.id, sleep=lambda s: None)
+    assert report.delivered == (opened.id,) and [b["lifecycle"]["alert_id"] for _, b in hook.bodies] == [opened.id]
+
+
+def test_a_webhook_set_without_sending_the_open_alerts_sends_only_new_ones(workspace, actors, receiver):
+    project = make_project(workspace, actors["analyst"])
+    earlier = _raise(workspace, project, key="drift:a")
+    hook = receiver()
+    webhook.set_webhook(workspace, actors["analyst"], project.id, hook.url, send_open=False)
+    later = _raise(workspace, project, key="drift:b")
+    report = webhook.deliver_pending(workspace, project.id, sleep=lambda s: None)
+    assert report.delivered == (later.id,) and alerts.get_alert(workspace, earlier.id).delivery == "none"
+    [event] = [e for e in audit.recent_events(workspace, limit=50) if e.action == "alert.webhook_set"]
+    assert event.details["queued_alerts"] == []

@@ -7,7 +7,7 @@ import streamlit as st
 from lifecycle import auth
 from lifecycle.errors import LifecycleError
 from lifecycle.monitor.drift_config import configure_drift, describe_rules, drift_rules
-from lifecycle.monitor.webhook import set_webhook, webhook_of
+from lifecycle.monitor.webhook import set_webhook, unsent_open, webhook_of
 from lifecycle.monitor.windows import format_size, parse_size
 from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
@@ -27,13 +27,18 @@ def webhook(workspace: Workspace, user: User, project: Project) -> None:
     with st.form("monitor_webhook", border=False):
         url = st.text_input("Incoming-webhook URL (Slack or Mattermost shape)", type="password",
                             disabled=cannot is not None, key="monitor_webhook_url")
+        earlier = unsent_open(workspace, project.id)
+        send_open = bool(earlier) and st.checkbox(
+            f"Also send the {len(earlier)} open alert(s) raised before a webhook was set", value=True,
+            disabled=cannot is not None, key="monitor_webhook_send_open",
+            help="They go out with the next refresh, as alerts raised from now on do.")
         left, right = st.columns(2)
         save = left.form_submit_button("Save", disabled=cannot is not None)
         clear = right.form_submit_button("Remove", disabled=cannot is not None or current is None)
     disabled_reason(cannot)
     if save or clear:
         try:
-            set_webhook(workspace, user, project.id, None if clear else url)
+            set_webhook(workspace, user, project.id, None if clear else url, send_open=send_open)
             st.rerun()
         except LifecycleError as error:
             _error(error)
