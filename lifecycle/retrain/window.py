@@ -125,14 +125,14 @@ def fairness_note(unattributed: dict[str, int], production_rows: int, reference_
     lacking = "; ".join(f"{rows:,} of {production_rows:,} lack {name!r}" for name, rows in unattributed.items())
     names = ", ".join(repr(name) for name in unattributed)
     whole = reference_rows == 0 and all(rows == production_rows for rows in unattributed.values())
-    reach = (f"so the retrained model's fairness cannot be reviewed by {names}: every row it is trained and tested "
+    reach = (f"the retrained model's fairness cannot be reviewed by {names}: every row it is trained and tested "
              f"on is in the {MISSING_GROUP} group" if whole else
-             f"so the retrained model's fairness review counts those rows in a {MISSING_GROUP} group and judges its "
+             f"the retrained model's fairness review counts those rows in a {MISSING_GROUP} group and judges its "
              f"groups by {names} on the other rows only")
-    return (f"Fairness not reviewable on these production rows ({lacking}): the service needs only the model's "
-            f"inputs, so clients need not send a sensitive attribute the model does not read, {reach}. Send the "
-            "sensitive attributes with each request (the service logs what a request carries; the model ignores "
-            "what it does not read), or retrain on the window 'reference'.")
+    return (f"Fairness not reviewable on these production rows ({lacking}). Why: the service needs only the "
+            "model's inputs, so clients need not send a sensitive attribute the model does not read. So "
+            f"{reach}. Fix: send the sensitive attributes with each request (the service logs what a request "
+            "carries; the model ignores what it does not read), or retrain on the window 'reference'.")
 
 
 def _span(since: datetime | None, until: datetime | None) -> str:

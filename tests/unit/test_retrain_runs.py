@@ -303,7 +303,7 @@ def test_sensitive_attributes_sent_with_requests_are_used_and_missing_ones_are_s
     assert bare.production_rows == 12 and bare.unattributed == {"city": 12}
     [note] = [note for note in bare.notes if note.startswith("Fairness not reviewable")]
     assert "12 of 12 lack 'city'" in note and "cannot be reviewed by 'city'" in note and "(missing)" in note
-    assert "Send the sensitive attributes with each request" in note
+    assert "Fix: send the sensitive attributes with each request" in note
     assert not any("carry no 'city'" in n for n in bare.notes)  # said once, by the fairness note
     both = window_rows(workspace, project, reference, policies.data_window("both", since=start), now=later)
     [note] = [note for note in both.notes if note.startswith("Fairness not reviewable")]
