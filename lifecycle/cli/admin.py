@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lifecycle import audit, auth, recovery, users
 from lifecycle.cli.context import Context, Result
+from lifecycle.workspace import recover_workspace
 
 
 def add_parsers(groups, output: argparse.ArgumentParser) -> None:
@@ -23,6 +24,9 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
                                  help="reclaim files and searches a killed process left (also done on open)")
     clean.add_argument("--dry-run", action="store_true", help="only say what would be reclaimed")
     clean.set_defaults(handler=workspace_clean, needs_actor=False, reclaim_on_open=False)
+    recover = workspace.add_parser("recover", parents=[output],
+                                   help="open a workspace whose write-ahead log is damaged, keeping copies")
+    recover.set_defaults(handler=workspace_recover, needs_actor=False)
 
     user = groups.add_parser("user", help="users and roles").add_subparsers(dest="action", required=True)
     add = user.add_parser("add", parents=[output], help="add a user (admins only)")
@@ -96,6 +100,23 @@ def workspace_clean(context: Context, args: argparse.Namespace) -> Result:
                                       "files": [{"path": str(f.path), "bytes": f.bytes, "why": f.why}
                                                 for f in done.files],
                                       "interrupted_searches": [s for s, _ in done.interrupted_searches]})
+
+
+def workspace_recover(context: Context, args: argparse.Namespace) -> Result:
+    """Open a workspace whose DuckDB write-ahead log is damaged: copy the log and the database beside
+    them (``.damaged-<UTC time>``), cut the log back to its whole part, replay it, put what was cut on the
+    audit trail and check the chain; prints what was cut and where the copies are. Exit 0 when the chain
+    verifies, 1 when it does not; 2 when the workspace is held by another process or cannot be opened."""
+    workspace, repairs = recover_workspace(context.path, actor=context.user or recovery.SYSTEM_ACTOR)
+    verdict = audit.verify_chain(workspace)
+    lines = [f"Cut the write-ahead log {r.log}: {r.what}; kept {r.kept_bytes:,} bytes, left out {r.dropped_bytes:,} "
+             f"(copies: {', '.join(str(c) for c in r.copies)})." for r in repairs]
+    lines = lines or ["Nothing to recover: the write-ahead log is whole (or absent); the workspace opened as usual."]
+    lines.append(f"Audit chain intact: {verdict.events} events." if verdict.ok
+                 else f"Audit chain BROKEN at event {verdict.first_broken}: {verdict.reason}.")
+    return Result("\n".join(lines), {"repairs": [{**asdict(r), "log": str(r.log), "copies": [str(c) for c in r.copies]}
+                                                 for r in repairs], "chain": asdict(verdict)},
+                  exit_code=0 if verdict.ok else 1)
 
 
 def user_add(context: Context, args: argparse.Namespace) -> Result:
