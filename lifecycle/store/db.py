@@ -130,6 +130,12 @@ class Database:
             finally:
                 self._local.depth = 0
 
+    @contextmanager
+    def transaction_lock(self) -> Iterator[None]:
+        """Hold the write lock without a transaction: no write starts in this process meanwhile."""
+        with self._write_lock:
+            yield
+
     # -- reads -------------------------------------------------------------------------
     def rows(self, sql: str, params: list[Any] | tuple = ()) -> list[dict[str, Any]]:
         cursor = self.cursor()
@@ -162,6 +168,12 @@ def open_database(path: Path | str, *, recover: bool = False) -> Database:
             database = Database(key, recover=recover)
             _open[key] = database
         return database
+
+
+def is_open_here(path: Path | str) -> Database | None:
+    """The handle this process holds on ``path``, or None."""
+    with _open_lock:
+        return _open.get(Path(path).resolve())
 
 
 def close_database(path: Path | str) -> None:
