@@ -98,3 +98,21 @@ def test_a_retirement_killed_leaves_no_archive_and_can_be_done_again(world, wher
     done = decommission(workspace, auth.get_user(workspace, "analyst"), past.v2.id, reason="superseded")
     assert done.version.state == "retired"
     whole(path)
+
+
+def test_a_retirement_killed_after_its_commit_serves_the_replacement_once_the_app_starts(world, monkeypatch):
+    from lifecycle.deploy import promotion, serving
+
+    path, project, past, _ = world
+    kill_at("from lifecycle.deploy import promotion\npromotion.sync_manifest = stop\n",
+            *cli(path, "analyst", "retire", str(past.v1.id), "--reason", "superseded",
+                 "--replacement", str(past.v2.id)))
+    workspace = whole(path)  # committed: retired, archived, v2 in production
+    assert registry.get_version(workspace, past.v1.id).state == "retired"
+    assert registry.get_version(workspace, past.v2.id).state == "production"
+    assert [v.version_id for v in promotion.manifest_for(workspace, project.id).versions] == [past.v1.id]  # stale
+    started = []
+    monkeypatch.setattr(serving, "start", lambda workspace, actor, project, **_: started.append(project.name))
+    serving.serve_production(workspace)  # what the app does when it starts
+    assert [v.version_id for v in promotion.manifest_for(workspace, project.id).versions] == [past.v2.id]
+    assert started == [project.name]
