@@ -1,7 +1,17 @@
-"""``kill -9`` in the middle of an ingest, a training run, a registration and a sign-off (issue 16): real
-processes killed at a named point (``kill_nine.kill_at``); on the next open every committed record is
-there, nothing half-written is visible and the audit chain verifies (``kill_nine.whole``)."""
+"""``kill -9`` in the middle of an ingest (by the CLI and by a ``streamlit run`` server), a training run, a
+registration and a sign-off (issue 16): real processes killed at a named point (``kill_nine.kill_at``, a
+marker file for the server); on the next open every committed record is there, nothing half-written is
+visible and the audit chain verifies (``kill_nine.whole``)."""
 from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +21,7 @@ from lifecycle.store import runs as run_store
 from lifecycle.store.db import close_database
 from lifecycle.workspace import open_workspace
 from tests.unit import retire_fixtures as rf
+from tests.unit.kill_nine import ROOT
 from tests.unit.kill_nine import cli, counts, extra_run, kill_at, whole, world  # noqa: F401 (world: a fixture)
 
 pytestmark = pytest.mark.slow  # each case starts a real interpreter (~3-8 s here)
@@ -94,3 +105,57 @@ def test_a_sign_off_killed_inside_its_transaction_leaves_no_trace(world, actors)
     done = govern_fixtures.approve(workspace, auth.get_user(workspace, "reviewer"), version_id)  # signs afresh
     assert done.moved_to == "approved"
     close_database(path)
+
+
+async def _open_a_session(port: int, marker: Path) -> None:
+    """What a browser does to run the script: open the websocket and ask for a run; then wait for the marker."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from tornado.websocket import websocket_connect
+
+    socket = await websocket_connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"])
+    message = BackMsg()
+    message.rerun_script.query_string = ""
+    await socket.write_message(message.SerializeToString(), binary=True)
+    for _ in range(1200):
+        if marker.exists():
+            break
+        await asyncio.sleep(0.05)
+    socket.close()
+
+
+def test_the_app_server_killed_mid_ingest(world, tmp_path):
+    """``streamlit run`` holding the workspace through ``ui.state`` (``app_ingest.py``), killed mid-ingest."""
+    from lifecycle.deploy import process
+
+    path, project, *_ = world
+    before = counts(open_workspace(path), project.id)
+    close_database(path)
+    upload, marker, port = tmp_path / "upload.csv", tmp_path / "marker", process.free_port()
+    upload.write_bytes(rf.csv_bytes(8, n=400))
+    env = {**os.environ, "LIFECYCLE_WORKSPACE": str(path), "LIFECYCLE_AUTOSERVE": "0", "LIFECYCLE_DEMO": "0",
+           "KILL_MARKER": str(marker), "KILL_UPLOAD": str(upload), "KILL_PROJECT": str(project.id),
+           "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "tests/unit/app_ingest.py"),
+                               "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
+                               "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(1200):  # health, as the browser tests wait for it
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read()
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read()
+                time.sleep(0.05)
+        asyncio.run(_open_a_session(port, marker))
+        assert marker.read_text() == "READY", server.stderr.read() if server.poll() is not None else ""
+        os.kill(server.pid, signal.SIGKILL)
+        assert server.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    workspace = whole(path)
+    [reclaimed] = [e for e in audit.recent_events(workspace, limit=3) if e.action == "workspace.reclaimed"]
+    assert [f["why"] for f in reclaimed.details["files"]] == ["orphan"]
+    assert counts(workspace, project.id) == (before[0], before[1], before[2] + 1)
