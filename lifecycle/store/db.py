@@ -83,7 +83,7 @@ class Database:
                 self._damaged(damage, recover)
         else:
             raise WorkspaceDamaged(f"The workspace {self.path} could not be opened after cutting its write-ahead log "
-                                   "back three times.", "Restore a backup with `workspace restore DIR`.")
+                                   f"back {len(self.recovered)} times.", "Restore a backup with `workspace restore DIR`.")
         self._local = threading.local()
         self._write_lock = threading.RLock()
         with self.transaction() as cursor:

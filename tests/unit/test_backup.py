@@ -165,3 +165,33 @@ def test_only_an_admin_backs_up_and_restores(world, tmp_path, role):
     with pytest.raises(PermissionDenied, match="may not back up the whole workspace"):
         backup.restore_workspace(tmp_path / "b", tmp_path / "r" / "w.duckdb", role)
     assert not (tmp_path / "r" / "w.duckdb").exists()
+
+
+def test_a_copy_that_overlaps_a_checkpoint_is_taken_again(tmp_path, monkeypatch):
+    import shutil
+
+    import duckdb
+
+    from lifecycle.store import snapshot
+
+    source, target = tmp_path / "s.duckdb", tmp_path / "t.duckdb"
+    connection = duckdb.connect(str(source))
+    connection.execute("CREATE TABLE t AS SELECT range AS i FROM range(1000)")
+    connection.close()
+    copyfile, checkpointed = shutil.copyfile, []
+
+    def copy_then_checkpoint(src, dst):  # the holder checkpoints while the file is being copied
+        copyfile(src, dst)
+        if Path(src) == source and not checkpointed:
+            checkpointed.append(True)
+            writer = duckdb.connect(str(source))
+            writer.execute("INSERT INTO t SELECT range FROM range(1000, 5000)")
+            writer.execute("CHECKPOINT")
+            writer.close()
+
+    monkeypatch.setattr(snapshot.shutil, "copyfile", copy_then_checkpoint)
+    assert snapshot.copy_beside(source, target, pause=lambda attempt: None) == 2
+    snapshot.settle(target)
+    copied = duckdb.connect(str(target))
+    assert copied.execute("SELECT count(*), max(i) FROM t").fetchone() == (5000, 4999)
+    copied.close()
