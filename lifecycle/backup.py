@@ -33,7 +33,7 @@ from lifecycle.errors import InputError, LifecycleError, WorkspaceLocked
 from lifecycle.hashing import sha256_file
 from lifecycle.progress import Progress, quiet
 from lifecycle.store import audit_log, snapshot, wal
-from lifecycle.store.db import Database, is_open_here
+from lifecycle.store.db import Database, is_open_here, restore_journal
 from lifecycle.workspace import Workspace, open_workspace
 
 MANIFEST = "MANIFEST.json"
@@ -265,6 +265,40 @@ def _target_files(path: Path) -> list[Path]:
     return [p for p in (path, wal.wal_path(path), path.with_suffix(".files")) if p.exists()]
 
 
+def _swap(path: Path, staged_db: Path, staged_files: Path, stamp: str, backup: Backup) -> list[Path]:
+    """Put the staged copy in place of the workspace at ``path`` (whose parts go aside). A journal beside
+    it says a swap is under way: a process killed in the middle leaves it, and the workspace refuses to
+    open until the restore is run again (``store.db``); a failure here puts the old workspace back."""
+    journal = restore_journal(path)
+    journal.write_text(json.dumps({"backup": str(backup.folder), "stamp": stamp}) + "\n")
+    moved: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
+    try:
+        for old in _target_files(path):
+            aside = old.parent / f"{old.name}.replaced-{stamp}"
+            os.rename(old, aside)
+            moved.append((old, aside))
+        os.rename(staged_db, path)
+        placed.append(path)
+        if staged_files.exists():
+            os.rename(staged_files, path.with_suffix(".files"))
+            placed.append(path.with_suffix(".files"))
+    except BaseException:
+        for new in placed:
+            if new.is_dir():
+                shutil.rmtree(new, ignore_errors=True)
+            else:
+                new.unlink(missing_ok=True)
+        for old, aside in reversed(moved):
+            os.rename(aside, old)
+        staged_db.unlink(missing_ok=True)
+        shutil.rmtree(staged_files, ignore_errors=True)
+        journal.unlink(missing_ok=True)
+        raise
+    journal.unlink()
+    return [aside for _, aside in moved]
+
+
 def restore_workspace(folder: Path | str, path: Path | str, actor_name: str, *, force: bool = False,
                       progress: Progress = quiet) -> Restored:
     """Restore the backup at ``folder`` as the workspace at ``path``. Every checksum is verified before
@@ -276,6 +310,15 @@ def restore_workspace(folder: Path | str, path: Path | str, actor_name: str, *, 
     path = Path(path).resolve()
     backup = verify_backup(folder, progress=lambda f, m: progress(0.5 * f, m))
     existing = _target_files(path)
+    if restore_journal(path).exists():
+        if not force:
+            raise InputError(f"A restore into {path} was interrupted ({restore_journal(path)}).",
+                             "Run the restore again with --force; what it was replacing is kept beside it.")
+        for stale in path.parent.glob(f".{path.stem}.*.restoring-*"):  # the interrupted restore's staged copy
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
     if existing and not force:
         raise InputError(f"{path} already holds a workspace ({', '.join(p.name for p in existing)}).",
                          "Restore into a new path with --workspace, or pass --force to replace it (it is kept "
@@ -302,19 +345,12 @@ def restore_workspace(folder: Path | str, path: Path | str, actor_name: str, *, 
         finally:
             copy.db.close()
         wal.wal_path(staged_db).unlink(missing_ok=True)  # a clean close leaves none
-        kept = []
-        for old in _target_files(path):
-            aside = old.parent / f"{old.name}.replaced-{stamp}"
-            os.rename(old, aside)
-            kept.append(aside)
-        os.rename(staged_db, path)
-        if staged_files.exists():
-            os.rename(staged_files, path.with_suffix(".files"))
     except BaseException:
         staged_db.unlink(missing_ok=True)
         wal.wal_path(staged_db).unlink(missing_ok=True)
         shutil.rmtree(staged_files, ignore_errors=True)
         raise
+    kept = _swap(path, staged_db, staged_files, stamp, backup)
     workspace = open_workspace(path)
     with workspace.db.transaction() as cursor:
         audit_log.append(cursor, actor=actor_name, action="workspace.restored", entity="workspace",

@@ -53,6 +53,19 @@ def _damaged_error(path: Path, damage: wal.WalDamage, copies: tuple[Path, ...]) 
     )
 
 
+def restore_journal(path: Path) -> Path:
+    """The file ``workspace restore`` keeps beside a workspace while it swaps a backup in (``lifecycle.backup``)."""
+    return Path(path).parent / f"{Path(path).name}.restoring.json"
+
+
+def _interrupted_restore(path: Path) -> WorkspaceDamaged:
+    return WorkspaceDamaged(
+        f"A restore into {path} was interrupted ({restore_journal(path)} is still there): the workspace may be "
+        "half replaced, so it was not opened.",
+        f"Run `python -m lifecycle --workspace {path} workspace restore DIR --force` again with the same backup; "
+        "what it was replacing is kept beside it as `<name>.replaced-<time>`.")
+
+
 class Database:
     """A workspace file opened for this process.
 
@@ -63,6 +76,8 @@ class Database:
     def __init__(self, path: Path | str, *, recover: bool = False):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if restore_journal(self.path).exists():
+            raise _interrupted_restore(self.path)
         self.recovered: list[tuple[wal.WalDamage, tuple[Path, ...]]] = []
         for _attempt in range(4):
             damage = wal.check(self.path)

@@ -147,8 +147,11 @@ def test_restore_checks_every_checksum_before_replacing_anything(world, tmp_path
 def test_the_running_process_itself_backs_up_and_a_held_target_is_not_replaced(world, tmp_path):
     path, *_ = world
     workspace = open_workspace(path)  # this process is the app
-    made = backup.backup_workspace(path, "admin", tmp_path / "b")
+    seen = []
+    made = backup.backup_workspace(path, "admin", tmp_path / "b", progress=lambda f, m: seen.append((f, m)))
     assert made.taken == "here" and made.audit_events == audit.verify_chain(workspace).events
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and any("copying" in m for _, m in seen)
     with pytest.raises(WorkspaceLocked, match="open in a running process"):
         backup.restore_workspace(tmp_path / "b", path, "admin", force=True)
     with pytest.raises(InputError, match="not an empty folder"):
@@ -195,3 +198,62 @@ def test_a_copy_that_overlaps_a_checkpoint_is_taken_again(tmp_path, monkeypatch)
     copied = duckdb.connect(str(target))
     assert copied.execute("SELECT count(*), max(i) FROM t").fetchone() == (5000, 4999)
     copied.close()
+
+
+RESTORE_KILLED_MID_SWAP = """
+    import os, sys, time
+    from lifecycle import backup
+    rename, calls = os.rename, []
+    def renaming(*args):  # the old database is aside, its folder not yet: the kill lands here
+        calls.append(args)
+        if len(calls) == 2:
+            print("READY", flush=True)
+            time.sleep(600)
+        return rename(*args)
+    backup.os.rename = renaming
+    backup.restore_workspace(sys.argv[1], sys.argv[2], "admin", force=True)
+"""
+
+
+def test_a_restore_killed_mid_swap_refuses_to_open_until_it_is_run_again(world, tmp_path, capsys):
+    from lifecycle.errors import WorkspaceDamaged
+
+    path, *_ = world
+    backup.backup_workspace(path, "admin", tmp_path / "b")
+    close_database(path)
+    process_ = subprocess.Popen([sys.executable, "-c", textwrap.dedent(RESTORE_KILLED_MID_SWAP),
+                                 str(tmp_path / "b"), str(path)], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        assert process_.stdout.readline().strip() == "READY", process_.stderr.read()
+        os.kill(process_.pid, signal.SIGKILL)
+        process_.wait(timeout=30)
+    finally:
+        if process_.poll() is None:
+            process_.kill()
+            process_.wait()
+    assert not path.exists()  # half swapped: opening now would make a new, empty workspace
+    with pytest.raises(WorkspaceDamaged, match="restore into .* was interrupted"):
+        open_workspace(path)
+    assert not path.exists()
+    with pytest.raises(InputError, match="was interrupted"):
+        backup.restore_workspace(tmp_path / "b", path, "admin")
+    assert main(["--workspace", str(path), "--user", "admin", "workspace", "restore", str(tmp_path / "b"),
+                 "--force"]) == 0
+    assert "audit chain intact" in capsys.readouterr().out
+    assert audit.verify_chain(open_workspace(path)).ok
+    assert len(list(path.parent.glob("w.duckdb.replaced-*"))) == 1  # the old database, kept
+    assert not list(path.parent.glob(".w.*.restoring-*")) and not backup.restore_journal(path).exists()
+
+
+def test_cli_progress_goes_to_stderr_and_only_for_long_work(capsys):
+    from lifecycle.cli.context import stderr_progress
+
+    quick = stderr_progress("backup")  # a command done within a second prints nothing
+    quick(0.5, "copying a")
+    quick(1.0, "done")
+    slow = stderr_progress("restore", every=0.0)
+    slow(0.5, "copying a")
+    slow(1.0, "restored 3 files")
+    out, err = capsys.readouterr()
+    assert out == "" and err.splitlines() == ["restore  50% copying a", "restore 100% restored 3 files"]
