@@ -65,6 +65,7 @@ def _post(port: int, payload: dict) -> dict:
         return json.loads(response.read())
 
 
+@pytest.mark.slow  # two real processes and a scoring service (~20 s here)
 def test_a_backup_taken_while_another_process_writes_restores_verifies_and_serves(world, tmp_path):
     path, project_id, past = world
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(HOLD_AND_WRITE), str(path)], cwd=ROOT,
@@ -215,6 +216,7 @@ RESTORE_KILLED_MID_SWAP = """
 """
 
 
+@pytest.mark.slow  # a real process killed (~10 s here)
 def test_a_restore_killed_mid_swap_refuses_to_open_until_it_is_run_again(world, tmp_path, capsys):
     from lifecycle.errors import WorkspaceDamaged
 

@@ -5,6 +5,7 @@ Opening says so plainly, copies the log and the database first, changes nothing,
 from __future__ import annotations
 
 import html
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,10 +49,10 @@ DAMAGE = {
 }
 
 
-@pytest.fixture
-def logged(tmp_path):
-    """A workspace whose last six users are in its write-ahead log only (the writer was killed)."""
-    path = tmp_path / "w.duckdb"
+@pytest.fixture(scope="module")
+def logged_template(tmp_path_factory):
+    """A workspace whose last six users are in its write-ahead log only (the writer was killed); built once."""
+    path = tmp_path_factory.mktemp("wal") / "w.duckdb"
     auth.init_admin(open_workspace(path), "admin")
     close_database(path)  # a clean close: checkpointed, no log
     assert not wal.wal_path(path).exists()
@@ -59,6 +60,15 @@ def logged(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == -signal.SIGKILL, done.stderr
     assert wal.wal_path(path).stat().st_size > 0
+    return path
+
+
+@pytest.fixture
+def logged(logged_template, tmp_path):
+    """A copy of the template, database and log, for one test to open or damage."""
+    path = tmp_path / "w.duckdb"
+    shutil.copyfile(logged_template, path)
+    shutil.copyfile(wal.wal_path(logged_template), wal.wal_path(path))
     yield path
     close_database(path)
 
