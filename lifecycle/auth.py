@@ -50,6 +50,7 @@ class Permission(Enum):
     CONFIGURE_MONITORING = "change the drift rules of a project's monitoring"
     RETIRE_MODEL = "retire model versions (stop serving, archive, record the end of life)"
     CLEAN_DATA = "set retention rules and delete data by them"
+    BACKUP_WORKSPACE = "back up the whole workspace and restore it from a backup"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -97,6 +98,8 @@ GRANTS: dict[Permission, frozenset[str]] = {
     # judges, a stakeholder reads. Deleting data by retention rules is an admin's decision alone.
     Permission.RETIRE_MODEL: _BUILDERS,
     Permission.CLEAN_DATA: frozenset({"admin"}),
+    # A backup carries every record, dataset and model out; a restore replaces them all: admins alone.
+    Permission.BACKUP_WORKSPACE: frozenset({"admin"}),
 }
 
 

@@ -37,6 +37,11 @@ class WorkspaceLocked(LifecycleError):
     """Another process holds the workspace file for writing."""
 
 
+class WorkspaceDamaged(LifecycleError):
+    """The workspace's files are damaged (a write-ahead log DuckDB cannot replay whole): nothing was
+    opened, copies are kept, and the message names the explicit step that opens it."""
+
+
 def shown(value: Any) -> str:
     """A data value for a message, as a user would write it: ``'yes'``, ``83.29``, ``True``;
     never a numpy repr such as ``np.float64(83.29)`` or ``np.str_('yes')``."""

@@ -8,8 +8,10 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from lifecycle import audit, auth, recovery, users
-from lifecycle.cli.context import Context, Result
+from lifecycle import audit, auth, backup, recovery, users
+from lifecycle.cli.context import Context, Result, stderr_progress
+from lifecycle.errors import LifecycleError
+from lifecycle.workspace import recover_workspace
 
 
 def add_parsers(groups, output: argparse.ArgumentParser) -> None:
@@ -23,6 +25,20 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
                                  help="reclaim files and searches a killed process left (also done on open)")
     clean.add_argument("--dry-run", action="store_true", help="only say what would be reclaimed")
     clean.set_defaults(handler=workspace_clean, needs_actor=False, reclaim_on_open=False)
+    recover = workspace.add_parser("recover", parents=[output],
+                                   help="open a workspace whose write-ahead log is damaged, keeping copies")
+    recover.set_defaults(handler=workspace_recover, needs_actor=False)
+    backup = workspace.add_parser("backup", parents=[output],
+                                  help="copy the database, models, datasets and logs into DIR with a checksum "
+                                       "manifest (admins only; works while the app runs)")
+    backup.add_argument("dir", type=Path, help="a new (or empty) folder")
+    backup.set_defaults(handler=workspace_backup, needs_actor=False)
+    restore = workspace.add_parser("restore", parents=[output],
+                                   help="check a backup's checksums, then make it the workspace (admins only)")
+    restore.add_argument("dir", type=Path, help="the folder `workspace backup` wrote")
+    restore.add_argument("--force", action="store_true",
+                         help="replace an existing workspace (it is kept beside it, renamed)")
+    restore.set_defaults(handler=workspace_restore, needs_actor=False, creates=True)
 
     user = groups.add_parser("user", help="users and roles").add_subparsers(dest="action", required=True)
     add = user.add_parser("add", parents=[output], help="add a user (admins only)")
@@ -96,6 +112,59 @@ def workspace_clean(context: Context, args: argparse.Namespace) -> Result:
                                       "files": [{"path": str(f.path), "bytes": f.bytes, "why": f.why}
                                                 for f in done.files],
                                       "interrupted_searches": [s for s, _ in done.interrupted_searches]})
+
+
+def workspace_recover(context: Context, args: argparse.Namespace) -> Result:
+    """Open a workspace whose DuckDB write-ahead log is damaged: copy the log and the database beside
+    them (``.damaged-<UTC time>``), cut the log back to its whole part, replay it, put what was cut on the
+    audit trail and check the chain; prints what was cut and where the copies are. Exit 0 when the chain
+    verifies, 1 when it does not; 2 when the workspace is held by another process or cannot be opened."""
+    workspace, repairs = recover_workspace(context.path, actor=context.user or recovery.SYSTEM_ACTOR)
+    verdict = audit.verify_chain(workspace)
+    lines = [f"Cut the write-ahead log {r.log}: {r.what}; kept {r.kept_bytes:,} bytes, left out {r.dropped_bytes:,} "
+             f"(copies: {', '.join(str(c) for c in r.copies)})." for r in repairs]
+    lines = lines or ["Nothing to recover: the write-ahead log is whole (or absent); the workspace opened as usual."]
+    lines.append(f"Audit chain intact: {verdict.events} events." if verdict.ok
+                 else f"Audit chain BROKEN at event {verdict.first_broken}: {verdict.reason}.")
+    return Result("\n".join(lines), {"repairs": [{**asdict(r), "log": str(r.log), "copies": [str(c) for c in r.copies]}
+                                                 for r in repairs], "chain": asdict(verdict)},
+                  exit_code=0 if verdict.ok else 1)
+
+
+def _acting_user(context: Context) -> str:
+    if not context.user:
+        raise LifecycleError("No acting user.", "Pass --user NAME (an admin) before the command, or set LIFECYCLE_USER.")
+    return context.user
+
+
+def workspace_backup(context: Context, args: argparse.Namespace) -> Result:
+    """Back up the workspace into DIR (new or empty): a consistent copy of the database (also while the
+    app holds it), the models, datasets, logs, deployment manifests and archives, and MANIFEST.json (each
+    file's path, size, SHA-256; versions; time); progress on stderr; prints the folder, files and bytes.
+    Exit 0; 2 when DIR holds files, the user is not an admin, or no consistent copy could be taken."""
+    done = backup.backup_workspace(context.path, _acting_user(context), args.dir,
+                                   progress=stderr_progress("backup"))
+    return Result(f"Backed up {context.path} into {done.folder}: {len(done.files)} files, {done.bytes:,} bytes, "
+                  f"{done.audit_events} audit events (copied {done.taken}).",
+                  {"folder": str(done.folder), "files": len(done.files), "bytes": done.bytes,
+                   "audit_events": done.audit_events, "audit_head": done.audit_head, "taken": done.taken})
+
+
+def workspace_restore(context: Context, args: argparse.Namespace) -> Result:
+    """Restore the backup in DIR as the workspace (--workspace): every file's checksum is verified before
+    anything is replaced, the restored chain is verified; progress on stderr; prints what was restored.
+    Exit 0; 2 when a file fails its checksum (named), the target exists without --force, a process holds
+    it, or the user is not an admin of the backup."""
+    done = backup.restore_workspace(args.dir, context.path, _acting_user(context), force=args.force,
+                                    progress=stderr_progress("restore"))
+    kept = f" The workspace it replaced is kept at {', '.join(map(str, done.replaced_kept_at))}." \
+        if done.replaced_kept_at else ""
+    return Result(f"Restored {done.workspace} from {done.backup.folder} ({len(done.backup.files)} files, "
+                  f"{done.backup.bytes:,} bytes, taken {done.backup.created_at}); audit chain intact: "
+                  f"{done.audit_events} events.{kept}",
+                  {"workspace": str(done.workspace), "backup": str(done.backup.folder),
+                   "files": len(done.backup.files), "bytes": done.backup.bytes, "audit_events": done.audit_events,
+                   "replaced_kept_at": [str(p) for p in done.replaced_kept_at]})
 
 
 def user_add(context: Context, args: argparse.Namespace) -> Result:

@@ -3,12 +3,15 @@ output mode) and a :class:`Result` (text for people, JSON-ready data for pipelin
 plus the JSON shapes several stages print."""
 from __future__ import annotations
 
+import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lifecycle import auth
 from lifecycle.errors import LifecycleError
+from lifecycle.progress import Progress
 from lifecycle.records import DatasetVersion, User
 from lifecycle.workspace import Workspace, open_workspace
 
@@ -49,3 +52,20 @@ def dataset_json(dataset: DatasetVersion) -> dict[str, Any]:
             "content_hash": dataset.content_hash, "auxiliary": dataset.auxiliary,
             "schema": [asdict(c) for c in dataset.columns], "lineage": asdict(dataset.lineage),
             "created_at": dataset.created_at, "created_by": dataset.created_by}
+
+
+def stderr_progress(what: str, *, every: float = 1.0) -> Progress:
+    """A progress callback for long commands: "WHAT NN% MESSAGE" on stderr once every ``every`` seconds
+    (the first after ``every`` seconds, so a quick command, or a quick refusal, prints nothing) and at the
+    end of one that printed; stdout stays the result (and --json stays parseable)."""
+    last = [time.monotonic()]
+    printed = [False]
+
+    def report(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every or (fraction >= 1.0 and printed[0]):
+            last[0] = now
+            printed[0] = True
+            print(f"{what} {fraction:4.0%} {message}", file=sys.stderr, flush=True)
+
+    return report

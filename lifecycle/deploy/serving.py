@@ -11,8 +11,8 @@ import os
 from lifecycle.auth import Permission, require
 from lifecycle.deploy import process
 from lifecycle.deploy.paths import deploy_dir, log_dir
-from lifecycle.deploy.promotion import manifest_for
-from lifecycle.errors import InputError
+from lifecycle.deploy.promotion import manifest_for, sync_manifest
+from lifecycle.errors import InputError, LifecycleError
 from lifecycle.problem.projects import list_projects
 from lifecycle.records import Project, User
 from lifecycle.store import audit_log
@@ -55,11 +55,16 @@ def stop(workspace: Workspace, actor: User, project: Project) -> bool:
 
 def serve_production(workspace: Workspace, actor: User | None = None, *, parent_pid: int | None = None
                      ) -> dict[str, process.ServiceStatus | str]:
-    """Start the service of every project with a version in production that is not served yet.
-    Returns each such project's status, or the reason it could not start (never raises for one
+    """Start the service of every project with a version in production that is not served yet, its
+    manifest first brought in line with the record (``promotion.sync_manifest``). Returns each such project's status, or the reason it could not start (never raises for one
     project, so one broken model does not keep the others offline)."""
     outcome: dict[str, process.ServiceStatus | str] = {}
     for project in list_projects(workspace):
+        try:  # a process killed between a commit and its manifest left the manifest behind the record
+            sync_manifest(workspace, project.id, "lifecycle")
+        except LifecycleError as error:
+            outcome[project.name] = str(error)
+            continue
         manifest = manifest_for(workspace, project.id)
         if manifest is None or not manifest.versions:
             continue

@@ -8,8 +8,9 @@ is never deleted, whatever plan a caller passes in.
 Files are first moved into ``<workspace>.files/retention-trash/<clean-up id>/`` (a rename on the
 same disk), each hashed as it goes; the records, the dataset versions' deletion marks and the audit
 events are then committed together; only then is the trash emptied. A failure before the commit
-moves every file back. A process killed in between leaves the trash behind: the next clean-up
-empties it when its clean-up is on record, and otherwise puts the files back.
+moves every file back. A process killed in between leaves the trash behind: the next open of the
+workspace (``lifecycle.recovery``) or the next clean-up empties it when its clean-up is on record, and
+otherwise puts the files back.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import shutil
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from lifecycle import recovery
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError
 from lifecycle.hashing import sha256_file, sha256_json
@@ -31,7 +33,7 @@ from lifecycle.workspace import Workspace
 
 
 def trash_root(workspace: Workspace) -> Path:
-    return workspace.artifacts_dir / "retention-trash"
+    return workspace.artifacts_dir / recovery.TRASH
 
 
 def run_cleanup(workspace: Workspace, actor: User, project_id: int, *, expected: CleanupPlan | None = None,
@@ -106,22 +108,6 @@ def cleanups(workspace: Workspace, project_id: int) -> list[Cleanup]:
 
 def settle_trash(workspace: Workspace) -> list[str]:
     """Finish what a killed clean-up left in the trash: empty a clean-up's folder when it is on record,
-    else put its files back where they were. Returns what was done, one line per folder."""
-    root = trash_root(workspace)
-    if not root.is_dir():
-        return []
-    done = []
-    cursor = workspace.db.cursor()
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        if folder.name.isdigit() and retention_store.cleanup_exists(cursor, int(folder.name)):
-            shutil.rmtree(folder, ignore_errors=True)
-            done.append(f"emptied the trash of clean-up #{folder.name}")
-            continue
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            original = workspace.artifacts_dir / path.relative_to(folder)
-            original.parent.mkdir(parents=True, exist_ok=True)
-            if not original.exists():
-                os.rename(path, original)
-        shutil.rmtree(folder, ignore_errors=True)
-        done.append(f"put back the files of unfinished clean-up {folder.name}")
-    return done
+    else put its files back where they were. Returns what was done, one line per folder. (Opening the
+    workspace does it too: ``lifecycle.recovery``.)"""
+    return recovery.settle_trash(workspace)

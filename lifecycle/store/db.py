@@ -15,7 +15,8 @@ from typing import Any, Iterator
 
 import duckdb
 
-from lifecycle.errors import WorkspaceLocked
+from lifecycle.errors import WorkspaceDamaged, WorkspaceLocked
+from lifecycle.store import wal
 from lifecycle.store.migrations import migrate
 
 _LOCK_PATTERN = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
@@ -41,22 +42,74 @@ def _locked_error(path: Path, error: duckdb.Error) -> WorkspaceLocked:
     )
 
 
-class Database:
-    """A workspace file opened for this process."""
+def _damaged_error(path: Path, damage: wal.WalDamage, copies: tuple[Path, ...]) -> WorkspaceDamaged:
+    kept = " and ".join(str(c) for c in copies)
+    return WorkspaceDamaged(
+        f"The workspace's write-ahead log {damage.path} is damaged: {damage.what} ({damage.lost_bytes:,} of its "
+        f"{damage.size:,} bytes cannot be replayed). The log holds the changes saved since the last checkpoint; "
+        f"opening the workspace now would lose them without a word, so it was not opened. Copies are kept: {kept}.",
+        f"Run `python -m lifecycle --workspace {path} workspace recover` to open it with every change before the "
+        "damage (the copies stay for a specialist), or restore a backup with `workspace restore DIR`.",
+    )
 
-    def __init__(self, path: Path | str):
+
+def restore_journal(path: Path) -> Path:
+    """The file ``workspace restore`` keeps beside a workspace while it swaps a backup in (``lifecycle.backup``)."""
+    return Path(path).parent / f"{Path(path).name}.restoring.json"
+
+
+def _interrupted_restore(path: Path) -> WorkspaceDamaged:
+    return WorkspaceDamaged(
+        f"A restore into {path} was interrupted ({restore_journal(path)} is still there): the workspace may be "
+        "half replaced, so it was not opened.",
+        f"Run `python -m lifecycle --workspace {path} workspace restore DIR --force` again with the same backup; "
+        "what it was replacing is kept beside it as `<name>.replaced-<time>`.")
+
+
+class Database:
+    """A workspace file opened for this process.
+
+    A damaged write-ahead log (``store.wal``) stops the open with :class:`WorkspaceDamaged`, after copying
+    the log and the file; ``recover=True`` (``workspace recover``) keeps the copies, cuts the log back to
+    its whole part and opens, listing what it did in ``recovered``."""
+
+    def __init__(self, path: Path | str, *, recover: bool = False):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._connection = duckdb.connect(str(self.path))
-        except duckdb.IOException as error:
-            if "lock" in str(error).lower():
-                raise _locked_error(self.path, error) from None
-            raise
+        if restore_journal(self.path).exists():
+            raise _interrupted_restore(self.path)
+        self.recovered: list[tuple[wal.WalDamage, tuple[Path, ...]]] = []
+        for _attempt in range(4):
+            damage = wal.check(self.path)
+            if damage is not None and not wal.held_by_another_process(self.path):
+                self._damaged(damage, recover)
+                continue
+            try:
+                self._connection = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as error:
+                if "lock" in str(error).lower():
+                    raise _locked_error(self.path, error) from None
+                raise
+            except duckdb.Error as error:
+                damage = wal.damage_from_error(self.path, error)
+                if damage is None:
+                    raise
+                self._damaged(damage, recover)
+        else:
+            raise WorkspaceDamaged(f"The workspace {self.path} could not be opened after cutting its write-ahead log "
+                                   f"back {len(self.recovered)} times.", "Restore a backup with `workspace restore DIR`.")
         self._local = threading.local()
         self._write_lock = threading.RLock()
         with self.transaction() as cursor:
             migrate(cursor)
+
+    def _damaged(self, damage: wal.WalDamage, recover: bool) -> None:
+        copies = wal.keep_copies(self.path)  # before anything else touches the damaged files
+        if not recover:
+            raise _damaged_error(self.path, damage, copies) from None
+        wal.cut(damage)
+        self.recovered.append((damage, copies))
 
     # -- cursors -----------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -92,6 +145,12 @@ class Database:
             finally:
                 self._local.depth = 0
 
+    @contextmanager
+    def transaction_lock(self) -> Iterator[None]:
+        """Hold the write lock without a transaction: no write starts in this process meanwhile."""
+        with self._write_lock:
+            yield
+
     # -- reads -------------------------------------------------------------------------
     def rows(self, sql: str, params: list[Any] | tuple = ()) -> list[dict[str, Any]]:
         cursor = self.cursor()
@@ -115,15 +174,21 @@ _open: dict[Path, Database] = {}
 _open_lock = threading.Lock()
 
 
-def open_database(path: Path | str) -> Database:
-    """The process-wide handle for a workspace file, opened on first use."""
+def open_database(path: Path | str, *, recover: bool = False) -> Database:
+    """The process-wide handle for a workspace file, opened on first use (``recover``: see ``Database``)."""
     key = Path(path).resolve()
     with _open_lock:
         database = _open.get(key)
         if database is None:
-            database = Database(key)
+            database = Database(key, recover=recover)
             _open[key] = database
         return database
+
+
+def is_open_here(path: Path | str) -> Database | None:
+    """The handle this process holds on ``path``, or None."""
+    with _open_lock:
+        return _open.get(Path(path).resolve())
 
 
 def close_database(path: Path | str) -> None:

@@ -42,3 +42,8 @@ def versions_keeping_artifact(cursor: duckdb.DuckDBPyConnection, artifact_hash: 
     """How many model versions other than ``besides`` that are not retired refer to this artifact file."""
     return cursor.execute("SELECT count(*) FROM model_versions WHERE artifact_hash = ? AND state <> 'retired' "
                           "AND id <> ?", [artifact_hash, besides]).fetchone()[0]
+
+
+def archive_paths(cursor: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every archive folder on record, relative to the workspace's files folder."""
+    return {row[0] for row in cursor.execute("SELECT archive_path FROM retirements").fetchall()}
