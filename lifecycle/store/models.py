@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Sequence
 
 import duckdb
+import pyarrow as pa
 
 from lifecycle.clock import utc_now
 from lifecycle.records import InputColumn, ModelState, ModelVersion, StoredValidation
@@ -37,6 +38,38 @@ def insert_version(cursor: duckdb.DuckDBPyConnection, *, project_id: int, run_id
                    [version_id, project_id, run_id, number, ModelState.CANDIDATE, artifact_hash, schema, trained_by, now,
                     created_by, now])
     return get_version(cursor, version_id)
+
+
+def insert_versions(cursor: duckdb.DuckDBPyConnection, versions: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert many candidate versions in one statement through Arrow (each dict holds the keyword
+    arguments of :func:`insert_version`); each project's numbers go on from its newest. Ids in order."""
+    if not versions:
+        return []
+    projects = sorted({v["project_id"] for v in versions})
+    newest = dict(cursor.execute("SELECT project_id, max(version) FROM model_versions WHERE project_id IN "
+                                 f"({', '.join(['?'] * len(projects))}) GROUP BY project_id", projects).fetchall())
+    now = utc_now()
+    rows: dict[str, list[Any]] = {name: [] for name in ("project_id", "run_id", "version", "artifact_hash",
+                                                         "input_schema", "trained_by", "created_by")}
+    for fields in versions:
+        newest[fields["project_id"]] = newest.get(fields["project_id"], 0) + 1
+        schema = json.dumps([{**asdict(c), "categories": list(c.categories)} for c in fields["input_schema"]])
+        for name, value in (("project_id", fields["project_id"]), ("run_id", fields["run_id"]),
+                            ("version", newest[fields["project_id"]]), ("artifact_hash", fields["artifact_hash"]),
+                            ("input_schema", schema), ("trained_by", fields["trained_by"]),
+                            ("created_by", fields["created_by"])):
+            rows[name].append(value)
+    batch = pa.table(rows)
+    cursor.execute("SELECT 1").fetchall()  # finish any result left pending on the cursor
+    cursor.register("_versions_batch", batch)
+    try:
+        inserted = cursor.execute(
+            f"INSERT INTO model_versions ({_INSERTED}) SELECT nextval('model_version_ids'), project_id, run_id, "
+            "version, ?, artifact_hash, input_schema, trained_by, ?, created_by, ? FROM _versions_batch RETURNING id",
+            [ModelState.CANDIDATE.value, now, now]).fetchall()
+    finally:
+        cursor.unregister("_versions_batch")
+    return sorted(r[0] for r in inserted)
 
 
 def get_version(cursor: duckdb.DuckDBPyConnection, version_id: int) -> ModelVersion | None:
