@@ -158,7 +158,12 @@ _COUNT_COLUMNS = ["version_id", "window_start", "predictions", "labelled", "labe
 
 def join_summary(found: Logs, size_seconds: int, classes: tuple[str, ...] | None) -> JoinSummary:
     """Judge every feedback row, pick the winning labels and join them to the predictions, once
-    (temporary tables in one in-memory connection), then count per window and over the log."""
+    (temporary tables in one in-memory connection), then count per window and over the log.
+
+    The log is never copied: the predictions per window are counted straight from the segments
+    (no key is read), and only the labelled predictions (the join with the winning labels, as
+    small as the feedback) are kept to count labels per window and which labels join. At 10M
+    logged predictions this is what keeps a refresh with nothing new quick."""
     connection = duckdb.connect()
     try:
         connection.execute(f"""CREATE TEMP TABLE judged AS WITH {_feedback_sql(found)}
@@ -166,26 +171,40 @@ def join_summary(found: Logs, size_seconds: int, classes: tuple[str, ...] | None
                            _rule(classes))
         connection.execute(f"CREATE TEMP TABLE labels AS {_FIRST.format(source='judged')}")
         if found.predictions.files:
-            connection.execute(f"""CREATE TEMP TABLE predicted AS WITH {_predicted_sql(found, size_seconds)}
-                SELECT request_id, "row", version_id, window_start FROM predicted""")
+            volume = connection.execute(f"""WITH {_predicted_sql(found, size_seconds)}
+                SELECT version_id, window_start, count(*) AS predictions FROM predicted
+                GROUP BY version_id, window_start""").df()
+            labelled = connection.execute("SELECT count(*) FROM labels").fetchone()[0]
+            hits = (f"""WITH {_predicted_sql(found, size_seconds)}
+                SELECT p.request_id, p."row", p.version_id, p.window_start, l.label_text
+                FROM predicted p JOIN labels l USING (request_id, "row")""" if labelled else
+                    """SELECT NULL::VARCHAR AS request_id, NULL::INTEGER AS "row", NULL::BIGINT AS version_id,
+                    NULL::TIMESTAMP AS window_start, NULL::VARCHAR AS label_text WHERE FALSE""")
+            connection.execute(f"CREATE TEMP TABLE hits AS {hits}")
         else:
-            connection.execute("""CREATE TEMP TABLE predicted (request_id VARCHAR, "row" INTEGER, version_id BIGINT,
-                window_start TIMESTAMP)""")
+            volume = pd.DataFrame({"version_id": pd.Series(dtype="int64"),
+                                   "window_start": pd.Series(dtype="datetime64[us]"),
+                                   "predictions": pd.Series(dtype="int64")})
+            connection.execute("""CREATE TEMP TABLE hits (request_id VARCHAR, "row" INTEGER, version_id BIGINT,
+                window_start TIMESTAMP, label_text VARCHAR)""")
+        connection.register("volume", volume)
         counts = connection.execute("""
-            SELECT p.version_id, p.window_start, count(*) AS predictions, count(l.request_id) AS labelled,
-                   histogram(l.label_text) AS label_counts
-            FROM predicted p LEFT JOIN labels l USING (request_id, "row")
-            GROUP BY p.version_id, p.window_start ORDER BY p.version_id, p.window_start""").df()
+            SELECT v.version_id, v.window_start, v.predictions, coalesce(h.labelled, 0) AS labelled,
+                   h.label_counts
+            FROM volume v LEFT JOIN (
+                SELECT version_id, window_start, count(*) AS labelled, histogram(label_text) AS label_counts
+                FROM hits GROUP BY version_id, window_start) h USING (version_id, window_start)
+            ORDER BY v.version_id, v.window_start""").df()
+        connection.unregister("volume")
         counts["label_counts"] = [dict(v) if isinstance(v, dict) else {} for v in counts["label_counts"]]
-        connection.execute('CREATE TEMP TABLE keys AS SELECT DISTINCT request_id, "row" FROM predicted')
         totals = connection.execute("""
             SELECT (SELECT count(*) FROM judged) AS rows, (SELECT count(*) FROM judged WHERE NOT valid) AS invalid,
                    (SELECT count(*) FROM judged WHERE valid) - (SELECT count(*) FROM labels) AS duplicates,
-                   (SELECT count(*) FROM labels ANTI JOIN keys USING (request_id, "row")) AS unknown,
-                   (SELECT count(*) FROM labels SEMI JOIN keys USING (request_id, "row")) AS joined""").fetchone()
+                   (SELECT count(*) FROM labels ANTI JOIN hits USING (request_id, "row")) AS unknown,
+                   (SELECT count(*) FROM labels SEMI JOIN hits USING (request_id, "row")) AS joined""").fetchone()
         invalid = connection.execute(f"""SELECT request_id, "row", label, why FROM judged WHERE NOT valid
             ORDER BY fed_at, filename, file_row_number LIMIT {EXAMPLES}""").df()
-        unknown = connection.execute(f"""SELECT request_id, "row" FROM labels ANTI JOIN keys USING (request_id, "row")
+        unknown = connection.execute(f"""SELECT request_id, "row" FROM labels ANTI JOIN hits USING (request_id, "row")
             ORDER BY request_id, "row" LIMIT {EXAMPLES}""").df()
     finally:
         connection.close()
