@@ -10,6 +10,7 @@ in a warning (``store.prediction_log.segments``). An in-memory DuckDB connection
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -156,12 +157,48 @@ class JoinSummary:
 _COUNT_COLUMNS = ["version_id", "window_start", "predictions", "labelled", "label_counts"]
 
 
+_VOLUME_COLUMNS = ["version_id", "window_start", "predictions"]
+# (segment path, size, mtime, window size) -> its predictions per (version, window); segments never change
+_volumes: dict[tuple[str, int, int, int], pd.DataFrame] = {}
+_volumes_lock = threading.Lock()
+
+
+def _volume(connection: duckdb.DuckDBPyConnection, files: tuple[Path, ...], size_seconds: int) -> pd.DataFrame:
+    """Predictions per (version_id, window_start) over ``files``: each segment counted once per
+    process and window size (a segment never changes once written), only new ones read."""
+    keys = {}
+    for path in files:
+        stat = path.stat()
+        keys[path] = (str(path), stat.st_size, stat.st_mtime_ns, int(size_seconds))
+    with _volumes_lock:
+        known = {path: _volumes[key] for path, key in keys.items() if key in _volumes}
+    new = [path for path in files if path not in known]
+    if new:
+        counted = connection.execute(f"""
+            SELECT filename, version_id, {bucket_sql('"time"', size_seconds)} AS window_start, count(*) AS predictions
+            FROM read_parquet({_files(tuple(new))}, filename = true, union_by_name = true)
+            WHERE status < 400 AND "row" IS NOT NULL AND version_id IS NOT NULL AND prediction IS NOT NULL
+            GROUP BY ALL""").df()
+        parts = dict(tuple(counted.groupby("filename"))) if len(counted) else {}
+        with _volumes_lock:
+            for path in new:
+                part = parts.get(str(path))
+                known[path] = _volumes[keys[path]] = (part[_VOLUME_COLUMNS].reset_index(drop=True) if part is not None
+                                                      else counted.iloc[:0][_VOLUME_COLUMNS])
+    frames = [frame for frame in known.values() if len(frame)]
+    if not frames:
+        return pd.DataFrame({"version_id": pd.Series(dtype="int64"), "window_start": pd.Series(dtype="datetime64[us]"),
+                             "predictions": pd.Series(dtype="int64")})
+    return (pd.concat(frames, ignore_index=True).groupby(["version_id", "window_start"], as_index=False)["predictions"]
+            .sum())
+
+
 def join_summary(found: Logs, size_seconds: int, classes: tuple[str, ...] | None) -> JoinSummary:
     """Judge every feedback row, pick the winning labels and join them to the predictions, once
     (temporary tables in one in-memory connection), then count per window and over the log.
 
-    The log is never copied: the predictions per window are counted straight from the segments
-    (no key is read), and only the labelled predictions (the join with the winning labels, as
+    The log is never copied: the predictions per window are counted from the segments, each segment
+    once per process (``_volume``; no key is read), and only the labelled predictions (the join with the winning labels, as
     small as the feedback) are kept to count labels per window and which labels join. At 10M
     logged predictions this is what keeps a refresh with nothing new quick."""
     connection = duckdb.connect()
@@ -171,9 +208,7 @@ def join_summary(found: Logs, size_seconds: int, classes: tuple[str, ...] | None
                            _rule(classes))
         connection.execute(f"CREATE TEMP TABLE labels AS {_FIRST.format(source='judged')}")
         if found.predictions.files:
-            volume = connection.execute(f"""WITH {_predicted_sql(found, size_seconds)}
-                SELECT version_id, window_start, count(*) AS predictions FROM predicted
-                GROUP BY version_id, window_start""").df()
+            volume = _volume(connection, found.predictions.files, size_seconds)
             labelled = connection.execute("SELECT count(*) FROM labels").fetchone()[0]
             hits = (f"""WITH {_predicted_sql(found, size_seconds)}
                 SELECT p.request_id, p."row", p.version_id, p.window_start, l.label_text
