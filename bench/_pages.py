@@ -2,10 +2,14 @@
 so a slight overestimate): bench/pages_bench.py and bench/scale_bench.py."""
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+# A page module imported outside a script run (AppTest's set-up) warns once per import; not a finding.
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
 
 ROOT = Path(__file__).resolve().parents[1]
 
