@@ -8,8 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-# A page module imported outside a script run (AppTest's set-up) warns once per import; not a finding.
-logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+QUIET = "streamlit.runtime.scriptrunner_utils.script_run_context"  # AppTest's set-up warns outside a run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,6 +19,7 @@ def warm_page_timings(page: str, *, user: str, section: str | None = None, proje
     profiles computed and stored); ``section`` picks the Validate page's section, ``project_id`` the
     project in focus. Raises AssertionError with the page's exceptions when it shows one."""
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    logging.getLogger(QUIET).setLevel(logging.ERROR)  # after Streamlit has set its loggers' levels
     app.session_state["user"] = user
     if project_id is not None:
         app.session_state["project_id"] = project_id
