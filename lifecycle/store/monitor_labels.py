@@ -181,6 +181,9 @@ def _volume(connection: duckdb.DuckDBPyConnection, files: tuple[Path, ...], size
             GROUP BY ALL""").df()
         parts = dict(tuple(counted.groupby("filename"))) if len(counted) else {}
         with _volumes_lock:
+            if len(_volumes) > 4 * len(files) + 1_000:  # segments deleted by retention are forgotten
+                for stale in set(_volumes) - set(keys.values()):
+                    del _volumes[stale]
             for path in new:
                 part = parts.get(str(path))
                 known[path] = _volumes[keys[path]] = (part[_VOLUME_COLUMNS].reset_index(drop=True) if part is not None

@@ -68,7 +68,7 @@ def _wait_until(condition, seconds=30.0):
     return False
 
 
-@pytest.mark.slow  # three service processes start (scikit-learn each): 15 s quiet, over a minute on a busy machine
+@pytest.mark.slow  # three service processes start, each importing scikit-learn: 90 s at load 16 here
 def test_replicas_share_one_log_folder_and_the_monitor_reads_it_whole(workspace, replicas):
     ports, folders, X = replicas
     answered: dict[str, tuple[int, int]] = {}  # request id -> (replica, rows)
