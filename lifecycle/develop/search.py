@@ -33,7 +33,8 @@ from lifecycle.records import User
 from lifecycle.records import Run
 from lifecycle.store import audit_log
 from lifecycle.store import runs as run_store
-from lifecycle.develop.training import TrainingData, check_folds, python_params, record_run, run_metrics, training_frames
+from lifecycle.develop.training import (TrainingData, check_folds, python_params, record_run, run_metrics,
+                                        training_frames)
 from lifecycle.workspace import Workspace
 
 METHODS = ("none", "grid", "random", "halving")
@@ -163,10 +164,10 @@ def run_search(workspace: Workspace, actor: User, *, project_id: int, dataset_id
                 recipe_id=data.recipe_id, algorithm=algo.name, method=method, trials_requested=len(found),
                 cv_folds=cv_folds, seed=seed, space=space, created_by=actor.name)
             audit_log.append(cursor, actor=actor.name, action="search.started", entity=f"search:{search.id}",
-                             details={"project_id": project.id, "dataset_id": data.dataset.id, "split_id": data.split.id,
-                                      "recipe_id": data.recipe_id, "algorithm": algo.name, "method": method,
-                                      "candidates": len(found), "trials_planned": total, "cv_folds": cv_folds,
-                                      "seed": seed, "space": space})
+                             details={"project_id": project.id, "dataset_id": data.dataset.id,
+                                      "split_id": data.split.id, "recipe_id": data.recipe_id, "algorithm": algo.name,
+                                      "method": method, "candidates": len(found), "trials_planned": total,
+                                      "cv_folds": cv_folds, "seed": seed, "space": space})
         runs: list[Run] = []
         cancelled = False
         try:
