@@ -17,21 +17,19 @@ Run: .venv/bin/python bench/pages_bench.py [--only-monitor] [--logged-rows N]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["LIFECYCLE_WORKSPACE"] = str(Path(tempfile.mkdtemp(prefix="lifecycle-pages-")) / "demo.duckdb")
 
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
+from _pages import warm_page_timings  # noqa: E402
+from _prediction_log import monitor_reads, write_log  # noqa: E402
 from lifecycle import demo  # noqa: E402
 from lifecycle.problem import projects  # noqa: E402
 from lifecycle.store import runs as run_store  # noqa: E402
@@ -43,19 +41,7 @@ GOAL = 0.5
 
 
 def timed_page(page: str, label: str, section: str | None = None, goal: float = GOAL) -> None:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.session_state["user"] = "ana"
-    app.run()
-    app.switch_page(page).run()
-    if section:
-        app.radio(key="validate_section").set_value(section).run()
-    app.run()  # warm: caches filled, profile computed and stored
-    timings = []
-    for _ in range(5):
-        begin = time.perf_counter()
-        app.run()
-        timings.append(time.perf_counter() - begin)
-    assert not app.exception, [e.value for e in app.exception]
+    timings = warm_page_timings(page, user="ana", section=section)
     median = sorted(timings)[2]
     print(f"{label:<30}{median:>10.3f}{max(timings):>10.3f}  {'met' if median < goal else 'NOT met'}")
 
@@ -69,61 +55,9 @@ def add_runs(workspace, count: int) -> None:
         run_store.insert_runs(cursor, [fake_run(income.id, i, rng) for i in range(count)])
 
 
-SEGMENT_ROWS = 100_000
-
-
-def write_log(workspace, project_id: int, version, rows: int, *, days: int = 7) -> float:
-    """Write ``rows`` answered predictions of ``version`` into the project's log as Parquet
-    segments (vectorised: each Adult row's JSON rendered once, then taken by index). Seconds taken."""
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from lifecycle.clock import utc_now
-    from lifecycle.deploy.prediction_log import PREDICTION_SCHEMA
-    from lifecycle.monitor.drift import log_folder
-
-    begin = time.perf_counter()
-    pool = pd.concat([pd.read_csv(ROOT / "data" / name) for name in ("adult_train.csv", "adult_test.csv")],
-                     ignore_index=True).drop(columns="income")
-    inputs = pa.array(pool.to_json(orient="records", lines=True).splitlines())
-    scores = np.round(np.linspace(0.01, 0.99, 99), 2)
-    outputs = pa.array([json.dumps({"<=50K": round(1 - p, 2), ">50K": float(p)}) for p in scores])
-    predictions = pa.array(['">50K"' if p >= 0.5 else '"<=50K"' for p in scores])
-    folder = log_folder(workspace, project_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(13)
-    end = utc_now().replace(tzinfo=None) - timedelta(minutes=1)
-    first = end - timedelta(days=days)
-    step_us = days * 86_400_000_000 // rows
-    for number, offset in enumerate(range(0, rows, SEGMENT_ROWS)):
-        n = min(SEGMENT_ROWS, rows - offset)
-        times = pa.array(np.datetime64(first, "us") + (np.arange(offset, offset + n) * step_us).astype("timedelta64[us]"))
-        which = pa.array(rng.integers(0, len(scores), n))
-        table = pa.table({
-            "request_id": pa.array(np.char.add(f"bench{number}-", np.arange(n).astype(str))), "row": pa.repeat(0, n),
-            "time": times, "version_id": pa.repeat(version.id, n), "version": pa.repeat(version.version, n),
-            "role": pa.repeat("answer", n), "route": pa.repeat("predict", n), "status": pa.repeat(200, n),
-            "latency_ms": pa.array(rng.gamma(2.0, 2.0, n)), "inputs": inputs.take(pa.array(rng.integers(0, len(inputs), n))),
-            "prediction": predictions.take(which), "outputs": outputs.take(which), "error": pa.nulls(n, pa.string())})
-        stamp = (first + timedelta(microseconds=offset * step_us)).strftime("%Y%m%dT%H%M%S%f")
-        pq.write_table(table.cast(PREDICTION_SCHEMA), folder / f"{stamp}-bench-{number:05d}.parquet", compression="zstd")
-    return time.perf_counter() - begin
-
-
 def monitor_stage(workspace, rows: int) -> None:
-    from lifecycle.clock import utc_now
-    from lifecycle.deploy.stats import service_stats
-    from lifecycle.monitor import drift_config
     from lifecycle.monitor.drift import production_version
-    from lifecycle.monitor.drift_views import drift_history, drift_table
-    from lifecycle.monitor.performance import performance_history
     from lifecycle.monitor.refresh import refresh
-    from lifecycle.monitor.traffic import traffic_series
-
-    def now():
-        return utc_now().replace(tzinfo=None)
 
     income = projects.find_project(workspace, "Income over 50K")
     version = production_version(workspace, income.id)
@@ -133,14 +67,7 @@ def monitor_stage(workspace, rows: int) -> None:
     first = refresh(workspace, income.id)
     print(f"first refresh (every window's drift computed and stored) in {time.perf_counter() - begin:.1f} s, "
           f"{first.drift.rows_read:,} rows read, {len(first.drift.computed)} windows")
-    size = drift_config.drift_rules(workspace, income.id).window_seconds
-    reads = [("refresh, nothing new", lambda: refresh(workspace, income.id)),
-             ("drift_table", lambda: drift_table(workspace, income.id)),
-             ("drift_history", lambda: drift_history(workspace, income.id)),
-             ("performance_history", lambda: performance_history(workspace, income.id, size_seconds=size)),
-             ("traffic stats (Deploy, 5 min)", lambda: service_stats(workspace.path, income.id, minutes=5)),
-             ("traffic_series (4 days, hourly)", lambda: traffic_series(workspace, income.id, since=now() - timedelta(days=4),
-                                                                      until=now(), size_seconds=3600))]
+    reads = monitor_reads(workspace, income.id)
     print(f"{'read':<30}{'median s':>10}{'max s':>10}  goal < 1 s")
     total = 0.0
     for label, read in reads:

@@ -41,7 +41,11 @@ SETTINGS = {
     "LIFECYCLE_MONITOR_REFRESH_SECONDS": "Seconds between the app's background refreshes of each production "
                                          "project's monitoring (drift, alerts, performance, webhook delivery; "
                                          "default 300; 0 off; only with LIFECYCLE_AUTOSERVE on).",
+    "LIFECYCLE_DASK_SCHEDULER": "Address of a Dask scheduler (tcp://host:8786) on whose workers hyperparameter "
+                                "searches fit their candidates, through joblib's Dask backend (default empty: "
+                                "in this process).",
 }
+DASK_SCHEDULER = "LIFECYCLE_DASK_SCHEDULER"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,3 +112,8 @@ def monitor_refresh_seconds() -> float:
     if not 0.0 <= seconds < float("inf"):
         raise ValueError(f"LIFECYCLE_MONITOR_REFRESH_SECONDS={raw!r} must be 0 or more seconds.")
     return seconds
+
+
+def dask_scheduler() -> str | None:
+    """LIFECYCLE_DASK_SCHEDULER, stripped; None when unset or empty (searches run in this process)."""
+    return os.environ.get(DASK_SCHEDULER, "").strip() or None

@@ -1,6 +1,7 @@
 """The Home page's portfolio: every project, the stage it has reached, its key numbers, in plain words."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,9 @@ from lifecycle.problem.projects import list_projects, objectives
 from lifecycle.problem.objectives import CATALOGUE, is_met
 from lifecycle.records import ModelState, ModelVersion, Project
 from lifecycle.review.explain_summary import outcome_words, plain_words
+from lifecycle.store import audit_log
 from lifecycle.store import models as model_store
+from lifecycle.store import monitor_drift as drift_store
 from lifecycle.stages import next_step, reached, stage_states
 from lifecycle.status import StageState
 from lifecycle.workspace import Workspace
@@ -120,8 +123,8 @@ def summarise(workspace: Workspace, project: Project) -> ProjectSummary:
     versions = model_store.versions_for(cursor, project.id)
     # What stakeholders ask about is the model serving production, else the newest one
     newest = next((v for v in versions if v.state == ModelState.PRODUCTION), versions[-1] if versions else None)
-    validations = [(v, stored.report) for v in versions
-                   if (stored := model_store.latest_validation(cursor, v.id)) is not None]
+    latest = model_store.latest_validations(cursor, [v.id for v in versions])  # one query, not one per version
+    validations = [(v, latest[v.id].report) for v in versions if v.id in latest]
     explained = evidence.latest(workspace, newest.id, "explanation") if newest else None
     outcome = outcome_words(project.task, project.target, project.positive_class,
                             explained.payload.get("target_class") if explained else None)
@@ -139,5 +142,31 @@ def summarise(workspace: Workspace, project: Project) -> ProjectSummary:
         open_alerts=tuple(a.title for a in open_alerts(workspace, project.id)))
 
 
+# The last portfolio computed per workspace file, with the state it was computed in (see portfolio).
+_computed: dict[str, tuple[tuple, list[ProjectSummary]]] = {}
+_computed_lock = threading.Lock()
+
+
+def state_stamp(workspace: Workspace) -> tuple:
+    """What the portfolio depends on, cheaply: the audit trail's head (every state change writes an
+    audit event in its transaction, so any change of a project, version, deployment, alert, sign-off,
+    retirement, A/B test or retrain moves it) and the monitoring on record (refreshes store drift
+    windows without an audit event; the Monitor stage's status reads whether there are any)."""
+    cursor = workspace.db.cursor()
+    return audit_log.head(cursor), drift_store.monitored_stamp(cursor)
+
+
 def portfolio(workspace: Workspace) -> list[ProjectSummary]:
-    return [summarise(workspace, p) for p in list_projects(workspace)]
+    """Every project's summary, in list order. Computed again only when the workspace's state has
+    changed since the last call (``state_stamp``): a project costs about 30 small queries (its stage
+    statuses, versions, validations, evidence, alerts), 3 s for 100 projects on a busy machine, and
+    the Home page reruns on every click."""
+    key, stamp = str(workspace.path), state_stamp(workspace)
+    with _computed_lock:
+        held = _computed.get(key)
+    if held is not None and held[0] == stamp:
+        return list(held[1])
+    summaries = [summarise(workspace, p) for p in list_projects(workspace)]
+    with _computed_lock:
+        _computed[key] = (stamp, summaries)
+    return list(summaries)

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import math
 import threading
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 
+from lifecycle import config
 from lifecycle.problem import metrics as metric_lib
 from lifecycle.auth import Permission, require
+from lifecycle.develop.cluster import dask_client, fitted_trials
 from lifecycle.develop.catalogue import Algorithm, get_algorithm, is_grid, parse_space, space_dict
 from lifecycle.errors import InputError
 from lifecycle.problem.objectives import CATALOGUE as METRICS
@@ -30,8 +33,8 @@ from lifecycle.records import User
 from lifecycle.records import Run
 from lifecycle.store import audit_log
 from lifecycle.store import runs as run_store
-from lifecycle.develop.training import (TrainingData, check_folds, python_params, record_run, run_metrics, trial,
-                                training_frames)
+from lifecycle.develop.training import (TrainingData, check_folds, python_params, record_run, run_metrics,
+                                        training_frames)
 from lifecycle.workspace import Workspace
 
 METHODS = ("none", "grid", "random", "halving")
@@ -125,6 +128,10 @@ def run_search(workspace: Workspace, actor: User, *, project_id: int, dataset_id
                cancel: threading.Event | None = None) -> SearchResult:
     """Search ``algorithm``'s space on the training split; every trial becomes a run.
 
+    With ``LIFECYCLE_DASK_SCHEDULER`` set, each round's candidates are fitted on that Dask cluster
+    (``cluster.fitted_trials``) and recorded in candidate order as they come back; InputError when
+    the scheduler cannot be reached (nothing is recorded then, not even the search).
+
     ``space`` (JSON text or a dict) defaults to the algorithm's default space for the method
     (no space for ``none``: the estimator's defaults). ``progress(done, total, run)`` is called
     after every trial; setting ``cancel`` stops after the current trial.
@@ -149,53 +156,55 @@ def run_search(workspace: Workspace, actor: User, *, project_id: int, dataset_id
     else:
         schedule = [(len(found), len(data.y_train))]
     total = sum(keep for keep, _ in schedule)
-    with workspace.db.transaction() as cursor:
-        search = run_store.insert_search(
-            cursor, project_id=project.id, dataset_id=data.dataset.id, split_id=data.split.id,
-            recipe_id=data.recipe_id, algorithm=algo.name, method=method, trials_requested=len(found),
-            cv_folds=cv_folds, seed=seed, space=space, created_by=actor.name)
-        audit_log.append(cursor, actor=actor.name, action="search.started", entity=f"search:{search.id}",
-                         details={"project_id": project.id, "dataset_id": data.dataset.id, "split_id": data.split.id,
-                                  "recipe_id": data.recipe_id, "algorithm": algo.name, "method": method,
-                                  "candidates": len(found), "trials_planned": total, "cv_folds": cv_folds,
-                                  "seed": seed, "space": space})
-    runs: list[Run] = []
-    cancelled = False
-    try:
-        survivors = list(range(len(found)))
-        for round_no, (_, rows) in enumerate(schedule):
-            this_round: list[tuple[int, Run]] = []
-            for index in survivors:
+    address = config.dask_scheduler()
+    with dask_client(address) if address else nullcontext() as client:  # unreachable: refused before any record
+        with workspace.db.transaction() as cursor:
+            search = run_store.insert_search(
+                cursor, project_id=project.id, dataset_id=data.dataset.id, split_id=data.split.id,
+                recipe_id=data.recipe_id, algorithm=algo.name, method=method, trials_requested=len(found),
+                cv_folds=cv_folds, seed=seed, space=space, created_by=actor.name)
+            audit_log.append(cursor, actor=actor.name, action="search.started", entity=f"search:{search.id}",
+                             details={"project_id": project.id, "dataset_id": data.dataset.id,
+                                      "split_id": data.split.id, "recipe_id": data.recipe_id, "algorithm": algo.name,
+                                      "method": method, "candidates": len(found), "trials_planned": total,
+                                      "cv_folds": cv_folds, "seed": seed, "space": space})
+        runs: list[Run] = []
+        cancelled = False
+        try:
+            survivors = list(range(len(found)))
+            for round_no, (_, rows) in enumerate(schedule):
+                this_round: list[tuple[int, Run]] = []
+                fitted = fitted_trials(data, algorithm=algo, candidates=[found[i] for i in survivors], seed=seed,
+                                       folds=cv_folds, metrics=metrics, n_samples=rows, cancel=cancel, client=client)
+                with closing(fitted):
+                    for index, fields in zip(survivors, fitted):
+                        run = record_run(workspace, actor, fields, search_id=search.id,
+                                         halving_round=round_no if method == "halving" else None)
+                        runs.append(run)
+                        this_round.append((index, run))
+                        if progress is not None:
+                            progress(len(runs), total, run)
+                        if cancel is not None and cancel.is_set():
+                            break
                 if cancel is not None and cancel.is_set():
                     cancelled = True
                     break
-                fields = trial(data, algorithm=algo, params=found[index], seed=seed, folds=cv_folds,
-                               metrics=metrics, n_samples=rows)
-                run = record_run(workspace, actor, fields, search_id=search.id,
-                                 halving_round=round_no if method == "halving" else None)
-                runs.append(run)
-                this_round.append((index, run))
-                if progress is not None:
-                    progress(len(runs), total, run)
-            if cancelled or (cancel is not None and cancel.is_set()):
-                cancelled = True
-                break
-            if round_no + 1 < len(schedule):
-                keep = schedule[round_no + 1][0]
-                ranked = _ranked([r for _, r in this_round], primary)
-                by_run = {r.id: i for i, r in this_round}
-                survivors = [by_run[r.id] for r in ranked[:keep]]
-                if not survivors:
-                    break
-    except BaseException as error:
-        _finish(workspace, actor, search.id, runs, "failed", f"{type(error).__name__}: {error}", primary)
-        raise
-    best = _best(runs, primary, method)
-    status = "cancelled" if cancelled else ("failed" if runs and best is None else "finished")
-    message = runs[0].error if status == "failed" else ""
-    _finish(workspace, actor, search.id, runs, status, message or "", primary, best)
-    return SearchResult(search_id=search.id, runs=tuple(runs), best_run_id=best.id if best else None,
-                        cancelled=cancelled)
+                if round_no + 1 < len(schedule):
+                    keep = schedule[round_no + 1][0]
+                    ranked = _ranked([r for _, r in this_round], primary)
+                    by_run = {r.id: i for i, r in this_round}
+                    survivors = [by_run[r.id] for r in ranked[:keep]]
+                    if not survivors:
+                        break
+        except BaseException as error:
+            _finish(workspace, actor, search.id, runs, "failed", f"{type(error).__name__}: {error}", primary)
+            raise
+        best = _best(runs, primary, method)
+        status = "cancelled" if cancelled else ("failed" if runs and best is None else "finished")
+        message = runs[0].error if status == "failed" else ""
+        _finish(workspace, actor, search.id, runs, status, message or "", primary, best)
+        return SearchResult(search_id=search.id, runs=tuple(runs), best_run_id=best.id if best else None,
+                            cancelled=cancelled)
 
 
 def _best(runs: list[Run], metric: str, method: str) -> Run | None:

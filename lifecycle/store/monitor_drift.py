@@ -153,6 +153,13 @@ def versions_with_statistics(cursor: duckdb.DuckDBPyConnection, project_id: int,
     return [r[0] for r in rows]
 
 
+def monitored_stamp(cursor: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
+    """(project, version) pairs with drift statistics on record and their stored windows, over the
+    workspace: changes whenever a refresh stores a new window (refreshes write no audit event)."""
+    row = cursor.execute("SELECT count(DISTINCT (project_id, model_version_id)), count(*) FROM monitor_drift").fetchone()
+    return (int(row[0]), int(row[1])) if row else None
+
+
 def get_config(cursor: duckdb.DuckDBPyConnection, project_id: int) -> DriftConfig | None:
     row = cursor.execute("SELECT config FROM monitor_drift_config WHERE project_id = ?", [project_id]).fetchone()
     return DriftConfig.from_dict(json.loads(row[0])) if row else None
