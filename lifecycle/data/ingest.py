@@ -155,9 +155,11 @@ def _not_utf8(filename: str, data, encoding: str, error: UnicodeDecodeError | No
     if bytes(data[:2]) in _UTF16_BOMS and not encoding.lower().replace("-", "").startswith("utf16"):
         return InputError(f"{filename} is not {encoding} text: it starts with a UTF-16 byte-order mark "
                           "(as spreadsheets save 'Unicode text').",
-                          "Choose the encoding utf-16 when you ingest it, or save it as CSV UTF-8.")
+                          "Choose the encoding utf-16 where you upload it (ingest and batch scoring both ask), or "
+                          "save it as CSV UTF-8.")
     return InputError(f"{filename} is not {encoding} text{where}.",
-                      "Save it as UTF-8, or choose its encoding (for example latin-1) when you ingest it.")
+                      "Save it as UTF-8, or choose its encoding (for example latin-1) where you upload it (ingest "
+                      "and batch scoring both ask).")
 
 
 def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits: Limits,

@@ -18,6 +18,6 @@ __getattr__, __dir__, __all__ = lazy.attach(
                      "register_run"],
         "states": ["possible_moves", "retire", "transition"],
         "approval": ["Approval", "approval_state", "may_sign", "reviewers_needed"],
-        "imports": ["ModelFileRefused", "check_model_file", "import_model", "sniff"],
+        "imports": ["ModelFileRefused", "check_model_file", "import_bytes", "import_model", "sniff"],
     },
 )

@@ -221,3 +221,22 @@ def import_model(workspace: Workspace, actor: User, project_id: int, path: Path,
                          details={"file": path.name, "file_sha256": digest, "artifact_hash": version.artifact_hash,
                                   "run_id": run.id, "name": params["name"], "trusted_types": list(checked.types)})
     return version
+
+
+def import_bytes(workspace: Workspace, actor: User, project_id: int, data: bytes, filename: str, *,
+                 name: str | None = None) -> ModelVersion:
+    """``import_model`` for an uploaded file given as bytes (the Develop page's upload); ``filename``
+    names it in messages. The bytes are written to a private temporary folder, checked, and removed."""
+    import tempfile
+
+    from lifecycle import names
+
+    require(actor, Permission.TRAIN)
+    limit = config.limits().max_upload_bytes
+    if len(data) > limit:
+        raise InputError(f"{filename} is {len(data):,} bytes, more than the upload limit of {limit:,}.",
+                         "Ask the admin to raise LIFECYCLE_MAX_UPLOAD_MB.")
+    with tempfile.TemporaryDirectory(prefix="lifecycle-import-") as folder:
+        path = Path(folder) / (names.clean(Path(filename).name) or "model")
+        path.write_bytes(data)
+        return import_model(workspace, actor, project_id, path, name=name)

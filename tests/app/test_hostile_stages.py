@@ -24,7 +24,7 @@ from lifecycle.retire import archive, build_handover, handover_render, retiremen
 from lifecycle.store.db import close_database
 from lifecycle.workspace import open_workspace
 from tests.app.conftest import APP, PAGES, no_exceptions
-from tests.app.hostile_world import COMMENT, NUMBER, PROJECT, RAW, build
+from tests.app.hostile_world import CATEGORY, COMMENT, NUMBER, RAW, build
 from tests.app.test_hostile_text import MARKDOWN_FIELDS, _json_strings, _strings
 
 pytestmark = pytest.mark.slow  # one world (about 35 s) and every page as four roles
@@ -89,6 +89,26 @@ def _views(app: AppTest, where: str) -> tuple[list[str], list[str]]:
     return problems, shown
 
 
+# What each stage shows of the hostile world's real data, to the analyst (every view visited): the proof
+# that the pages above rendered the traffic, the drift, the comments and the reasons, not empty states.
+_NOTE = "=cmd|' /C calc'!A0 **b**"  # the start of every comment, sign-off statement and reason
+EXPECTED = {("ana", "pages/deploy.py"): [NUMBER],  # the served schema (reasons go to the audit trail)
+            ("ana", "pages/monitor.py"): [NUMBER, _NOTE],  # the drifting column; the alert's comment
+            ("ana", "pages/retrain.py"): [NUMBER, CATEGORY],  # the version diff and the comparison
+            ("ana", "pages/govern.py"): [_NOTE],  # the sign-off statements
+            ("ana", "pages/retire.py"): [_NOTE]}  # the retirement's reason
+
+
+def _table_texts(app: AppTest) -> list[str]:
+    """Every text cell and column name of the page's tables (plain text: shown as written)."""
+    texts = []
+    for frame in app.dataframe:
+        value = frame.value
+        texts += [str(c) for c in value.columns]
+        texts += [v for column in value.columns for v in value[column].tolist() if isinstance(v, str)]
+    return texts
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_shows_the_hostile_world_literally_to_each_role(served, world, role):
     app = AppTest.from_file(str(APP), default_timeout=120)
@@ -105,10 +125,12 @@ def test_every_page_shows_the_hostile_world_literally_to_each_role(served, world
         no_exceptions(app)
         found, shown = _views(app, f"{role} {page}") if role == "ana" else raw_markup(app)
         problems += found
-        if page != "pages/admin.py" and not any(SHOWN[0] in s for s in shown):
-            missing.append(page)
+        shown += _table_texts(app)
+        for expected in ([SHOWN[0]] if page != "pages/admin.py" else []) + EXPECTED.get((role, page), []):
+            if not any(expected in s for s in shown):
+                missing.append(f"{page}: {expected!r}")
     assert not problems, "\n".join(problems)
-    assert not missing, f"the hostile project is not shown on {missing}"
+    assert not missing, f"not shown: {missing}"
 
 
 # -- exported documents ------------------------------------------------------------------------------

@@ -41,8 +41,10 @@ _COMMON = dict(deadline=dt.timedelta(seconds=20), suppress_health_check=[HealthC
 settings.register_profile("ci", derandomize=True, max_examples=20, **_COMMON)
 settings.register_profile("dev", max_examples=20, **_COMMON)
 settings.register_profile("deep", max_examples=300, **_COMMON)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
-PIPELINE_EXAMPLES = 6  # the whole path trains and scores: fewer examples, each a few hundred ms
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(PROFILE)
+# The whole path trains and scores: fewer examples, each up to a few seconds.
+PIPELINE_EXAMPLES = 60 if PROFILE == "deep" else 6
 
 ROWS = 12
 # Names people and exports really produce, and names that break naive code.
@@ -220,7 +222,7 @@ def test_recipe_training_and_scoring_give_a_result_or_a_clear_error(world, case)
     if version is None:
         return
     scored = attempt(workspace, "batch score", lambda: batch.score_bytes(workspace, analyst, version.id, data,
-                                                                         filename))
+                                                                         filename, encoding=encoding))
     if scored is not None:
         assert scored.summary.rows == ROWS and scored.summary.scored + scored.summary.refused == ROWS
         assert len(scored.frame) == ROWS
