@@ -131,7 +131,15 @@ def _header(data: bytes, delimiter: str, encoding: str, filename: str) -> tuple[
     except UnicodeDecodeError as error:
         raise _not_utf8(filename, data, encoding, error) from None
     bom = text.startswith(BOM)
-    raw = next(csv.reader([text.removeprefix(BOM)], delimiter=delimiter), [])
+    if not text.removeprefix(BOM).strip():
+        raise InputError(f"The first line of {filename} is empty; Lifecycle reads the column names from it.",
+                         "Remove the empty line(s) above the header row, or add a header row.")
+    try:
+        raw = next(csv.reader([text.removeprefix(BOM)], delimiter=delimiter), [])
+    except csv.Error as error:  # a bare carriage return inside an unquoted name
+        raise InputError(f"The header row of {filename} could not be read: {error}.",
+                         "Put each column name on the first line, quoting a name that holds a line break "
+                         "or a carriage return (or remove it).") from None
     return raw, [name.strip() for name in raw], bom
 
 
