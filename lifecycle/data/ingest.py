@@ -326,6 +326,7 @@ def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "
                 raise InputError(f"{filename} is empty.", "Export it again.")
             table, notes = _read_parquet(raw, filename, limits), []
         else:
+            raw, encoding = _ascii_compatible(raw, encoding, filename)
             delimiter = "\t" if suffix == ".tsv" else _sniff_delimiter(raw)
             table, notes = _read_csv(raw, filename, delimiter, encoding, limits, number_format)
         notes += _check_table(table, filename, raw, encoding, text=suffix not in PARQUET_SUFFIXES)
@@ -333,6 +334,23 @@ def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "
         source_hash = hasher.hexdigest()
     return ReadResult(table=table, source_hash=source_hash, source_bytes=len(data),
                       notes=tuple(notes))
+
+
+def _ascii_compatible(data, encoding: str, filename: str) -> tuple[bytes, str]:
+    """``data`` as it is when ``encoding`` writes ASCII as ASCII (UTF-8, latin-1, cp1252...); else (UTF-16,
+    UTF-32) decoded and written again as UTF-8, so that the delimiter, the line ends and the quotes are
+    found as characters, not as bytes: in UTF-16 the letter 'Ļ' (U+013B) holds the byte of ';'."""
+    try:
+        compatible = ',;\t|\n\r"'.encode(encoding) == b',;\t|\n\r"'
+    except LookupError:
+        raise InputError(f"{encoding!r} is not a text encoding Python knows ({filename}).",
+                         "Choose utf-8, latin-1, cp1252 or utf-16.") from None
+    if compatible:
+        return data, encoding
+    try:
+        return bytes(data).decode(encoding).encode("utf-8"), "utf-8"
+    except UnicodeDecodeError as error:
+        raise _not_utf8(filename, data, encoding, error) from None
 
 
 def _sniff_delimiter(data: bytes) -> str:

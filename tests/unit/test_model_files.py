@@ -24,7 +24,6 @@ from lifecycle.hashing import sha256_file
 from lifecycle.models import imports, registry
 from lifecycle.models.artifacts import ArtifactRefused, load_artifact
 from lifecycle.records import ModelState
-from lifecycle.store.db import close_database
 from tests.unit.training_data import csv_bytes, frozen_split
 
 

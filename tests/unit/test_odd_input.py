@@ -236,7 +236,8 @@ def test_recipe_training_and_scoring_give_a_result_or_a_clear_error(world, case)
         assert scored.to_bytes("csv") and scored.to_bytes("parquet")
 
 
-@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "utf-16", "utf-8-sig", "utf-16-le"])
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "utf-16", "utf-8-sig", "utf-16-le", "utf-16-be",
+                                      "utf-32"])
 def test_each_encoding_reads_back_exactly_or_is_refused_clearly(world, encoding):
     workspace, analyst, counter = world
     frame = pd.DataFrame({"Größe": ["Müller", "Ærø", "café", "naïve"], "prix €" if encoding != "latin-1" else "prix":
@@ -300,6 +301,19 @@ def test_a_header_line_that_is_empty_or_holds_a_carriage_return_is_refused(world
     with pytest.raises(InputError, match=said):
         datasets.ingest_bytes(workspace, analyst, project.id, data, "odd.csv", auxiliary=True)
     assert fingerprint(workspace) == before
+
+
+def test_utf16_is_split_into_columns_by_characters_not_bytes(world):
+    """'Ļ' (U+013B) is the bytes 3B 01 in UTF-16-LE, and 3B is ';': the delimiter was sniffed from the bytes,
+    so 'Ļ,Ļ' was read as one column named 'Ļ,Ļ' (the duplicate went unnoticed) and every row as one text."""
+    workspace, analyst, counter = world
+    project = _new_project(workspace, analyst, counter)
+    data = pd.DataFrame({"Ļa": ["x", "Ļ;y"], "b": [1, 2]}).to_csv(index=False).encode("utf-16")
+    dataset = datasets.ingest_bytes(workspace, analyst, project.id, data, "odd.csv", encoding="utf-16", auxiliary=True)
+    assert datasets.load_frame(workspace, dataset).to_dict("list") == {"Ļa": ["x", "Ļ;y"], "b": [1, 2]}
+    twins = pd.DataFrame([[0, 0]], columns=["Ļ", "Ļ"]).to_csv(index=False).encode("utf-16")
+    with pytest.raises(InputError, match="are both named 'Ļ'"):
+        datasets.ingest_bytes(workspace, analyst, project.id, twins, "odd.csv", encoding="utf-16", auxiliary=True)
 
 
 def test_a_run_that_cannot_be_fitted_on_the_whole_split_is_refused_at_registering(world):
