@@ -66,7 +66,7 @@ def add_user() -> None:
     if submitted:
         with reported_errors():
             added = users.add_user(workspace, user, name.strip(), role, password)
-            _done(f"Added {added.name} ({added.role}).")
+            _done(f"Added {text(added.name)} ({added.role}).")
 
 
 def change_user(everyone: list) -> None:
@@ -80,20 +80,20 @@ def change_user(everyone: list) -> None:
         if st.button("Change role", key="change_role", disabled=role == target.role):
             with reported_errors():
                 users.set_role(workspace, user, chosen, role)
-                _done(f"{chosen} is now {role}.")
+                _done(f"{text(chosen)} is now {role}.")
     with middle:
         label = "Disable" if target.active else "Enable"
         st.caption("A disabled user can no longer sign in." if target.active else "This user is disabled.")
         if st.button(f"{label} {chosen}", key="toggle_active"):
             with reported_errors():
                 users.set_active(workspace, user, chosen, not target.active)
-                _done(f"{chosen} is {'disabled' if target.active else 'enabled again'}.")
+                _done(f"{text(chosen)} is {'disabled' if target.active else 'enabled again'}.")
     with right, st.form("reset_password", clear_on_submit=True):
         password = st.text_input(f"New password for {chosen}", type="password", key="reset_password_value")
         if st.form_submit_button("Reset password"):
             with reported_errors():
                 users.reset_password(workspace, user, chosen, password)
-                _done(f"{chosen}'s password is reset; tell them through a channel you trust.")
+                _done(f"{text(chosen)}'s password is reset; tell them through a channel you trust.")
 
 
 def archived_projects() -> None:
@@ -113,10 +113,10 @@ def archived_projects() -> None:
     chosen = st.selectbox("Project", list(names), format_func=names.get, key="archive_project")
     project = next(p for p in every if p.id == chosen)
     archived = project.archived_at is not None
-    if st.button(f"{'Restore' if archived else 'Archive'} {project.name}", key="archive_toggle"):
+    if st.button(f"{'Restore' if archived else 'Archive'} {text(project.name)}", key="archive_toggle"):
         with reported_errors():
             projects.set_archived(workspace, user, chosen, not archived)
-            _done(f"{project.name} is {'restored' if archived else 'archived'}.")
+            _done(f"{text(project.name)} is {'restored' if archived else 'archived'}.")
 
 
 if is_admin:

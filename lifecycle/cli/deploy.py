@@ -129,6 +129,7 @@ def _add_files(groups, output: argparse.ArgumentParser) -> None:
     score.add_argument("--version", dest="version_id", type=int, required=True, help="model version id")
     score.add_argument("--out", type=Path, default=None,
                        help="write every row with its prediction; .csv or .parquet picks the format")
+    score.add_argument("--encoding", default="utf-8", help="a text file's encoding (utf-8, latin-1, cp1252, utf-16)")
     score.set_defaults(handler=score_command)
 
     export = groups.add_parser("export-bundle", parents=[output],
@@ -150,7 +151,8 @@ def score_command(context: Context, args: argparse.Namespace) -> Result:
 
     if args.out is not None:
         batch.output_format(args.out)  # before any work: a wrong extension is bad input
-    result = batch.score_path(context.workspace, context.actor, args.version_id, args.file)
+    result = batch.score_path(context.workspace, context.actor, args.version_id, args.file,
+                               encoding=args.encoding)
     lines = result.summary.lines()
     if result.problems:
         lines.append(f"Not scored ({result.summary.refused:,} rows, {result.summary.problems:,} values):")

@@ -1,8 +1,9 @@
-"""CLI commands of stage 3 (Develop): ``train``, ``runs list`` and ``register``."""
+"""CLI commands of stage 3 (Develop): ``train``, ``runs list``, ``register`` and ``model import``."""
 from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from lifecycle.cli.context import Context, Result
@@ -33,6 +34,17 @@ def add_parsers(groups, output: argparse.ArgumentParser) -> None:
     register = groups.add_parser("register", parents=[output], help="register a run as a model version")
     register.add_argument("run_id", type=int)
     register.set_defaults(handler=register_command)
+
+    model = groups.add_parser("model", help="models trained elsewhere").add_subparsers(dest="action", required=True)
+    imported = model.add_parser("import", parents=[output], help="register a skops model file as a candidate "
+                                                                "(pickle and joblib files are refused)")
+    imported.add_argument("file", type=Path)
+    imported.add_argument("--project", required=True)
+    imported.add_argument("--name", default=None, help="what to call it (default: the file's name)")
+    imported.add_argument("--dataset", type=int, default=None,
+                          help="the frozen dataset version it must score (default: the latest with a split)")
+    imported.add_argument("--split", type=int, default=None, help="default: the dataset version's latest split")
+    imported.set_defaults(handler=model_import)
 
 
 def _run_json(run) -> dict[str, Any]:
@@ -88,4 +100,19 @@ def register_command(context: Context, args: argparse.Namespace) -> Result:
     version = registry.register_run(context.workspace, context.actor, args.run_id)
     return Result(f"Registered run #{args.run_id} as model version {version.id} ({version.label}).",
                   {"version_id": version.id, "version": version.version, "state": version.state,
+                   "artifact_hash": version.artifact_hash})
+
+
+def model_import(context: Context, args: argparse.Namespace) -> Result:
+    """Register a model trained elsewhere from a skops file as a candidate version: the file is sniffed by
+    its bytes (pickle and joblib refused, never loaded) and every type its schema names must be on the
+    allow-list; prints "Imported FILE as model LABEL (candidate)." Exit 0; 2 for a refused file, a model
+    that cannot score the project's rows, or a refused permission."""
+    from lifecycle.models import imports
+
+    project = projects.find_project(context.workspace, args.project)
+    version = imports.import_model(context.workspace, context.actor, project.id, args.file, name=args.name,
+                                   dataset_id=args.dataset, split_id=args.split)
+    return Result(f"Imported {args.file.name} as model {version.label} ({version.state}).",
+                  {"id": version.id, "label": version.label, "state": str(version.state),
                    "artifact_hash": version.artifact_hash})

@@ -131,7 +131,15 @@ def _header(data: bytes, delimiter: str, encoding: str, filename: str) -> tuple[
     except UnicodeDecodeError as error:
         raise _not_utf8(filename, data, encoding, error) from None
     bom = text.startswith(BOM)
-    raw = next(csv.reader([text.removeprefix(BOM)], delimiter=delimiter), [])
+    if not text.removeprefix(BOM).strip():
+        raise InputError(f"The first line of {filename} is empty; Lifecycle reads the column names from it.",
+                         "Remove the empty line(s) above the header row, or add a header row.")
+    try:
+        raw = next(csv.reader([text.removeprefix(BOM)], delimiter=delimiter), [])
+    except csv.Error as error:  # a bare carriage return inside an unquoted name
+        raise InputError(f"The header row of {filename} could not be read: {error}.",
+                         "Put each column name on the first line, quoting a name that holds a line break "
+                         "or a carriage return (or remove it).") from None
     return raw, [name.strip() for name in raw], bom
 
 
@@ -155,9 +163,11 @@ def _not_utf8(filename: str, data, encoding: str, error: UnicodeDecodeError | No
     if bytes(data[:2]) in _UTF16_BOMS and not encoding.lower().replace("-", "").startswith("utf16"):
         return InputError(f"{filename} is not {encoding} text: it starts with a UTF-16 byte-order mark "
                           "(as spreadsheets save 'Unicode text').",
-                          "Choose the encoding utf-16 when you ingest it, or save it as CSV UTF-8.")
+                          "Choose the encoding utf-16 where you upload it (ingest and batch scoring both ask), or "
+                          "save it as CSV UTF-8.")
     return InputError(f"{filename} is not {encoding} text{where}.",
-                      "Save it as UTF-8, or choose its encoding (for example latin-1) when you ingest it.")
+                      "Save it as UTF-8, or choose its encoding (for example latin-1) where you upload it (ingest "
+                      "and batch scoring both ask).")
 
 
 def _read_csv(data: bytes, filename: str, delimiter: str, encoding: str, limits: Limits,
@@ -316,6 +326,7 @@ def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "
                 raise InputError(f"{filename} is empty.", "Export it again.")
             table, notes = _read_parquet(raw, filename, limits), []
         else:
+            raw, encoding = _ascii_compatible(raw, encoding, filename)
             delimiter = "\t" if suffix == ".tsv" else _sniff_delimiter(raw)
             table, notes = _read_csv(raw, filename, delimiter, encoding, limits, number_format)
         notes += _check_table(table, filename, raw, encoding, text=suffix not in PARQUET_SUFFIXES)
@@ -323,6 +334,23 @@ def read_upload(data: bytes, filename: str, limits: Limits, *, encoding: str = "
         source_hash = hasher.hexdigest()
     return ReadResult(table=table, source_hash=source_hash, source_bytes=len(data),
                       notes=tuple(notes))
+
+
+def _ascii_compatible(data, encoding: str, filename: str) -> tuple[bytes, str]:
+    """``data`` as it is when ``encoding`` writes ASCII as ASCII (UTF-8, latin-1, cp1252...); else (UTF-16,
+    UTF-32) decoded and written again as UTF-8, so that the delimiter, the line ends and the quotes are
+    found as characters, not as bytes: in UTF-16 the letter 'Ļ' (U+013B) holds the byte of ';'."""
+    try:
+        compatible = ',;\t|\n\r"'.encode(encoding) == b',;\t|\n\r"'
+    except LookupError:
+        raise InputError(f"{encoding!r} is not a text encoding Python knows ({filename}).",
+                         "Choose utf-8, latin-1, cp1252 or utf-16.") from None
+    if compatible:
+        return data, encoding
+    try:
+        return bytes(data).decode(encoding).encode("utf-8"), "utf-8"
+    except UnicodeDecodeError as error:
+        raise _not_utf8(filename, data, encoding, error) from None
 
 
 def _sniff_delimiter(data: bytes) -> str:

@@ -114,22 +114,25 @@ def output_format(path: Path | str) -> str:
     return OUTPUT_FORMATS[suffix]
 
 
-def score_path(workspace: Workspace, actor: User, version_id: int, path: Path, *,
+def score_path(workspace: Workspace, actor: User, version_id: int, path: Path, *, encoding: str = "utf-8",
                progress: Progress = quiet) -> BatchResult:
     """Score the CSV/TSV (optionally gzipped) or Parquet file at ``path`` with model version
-    ``version_id``. Raises PermissionDenied (needs SCORE_BATCH), NotFound, or InputError (an
-    unreadable file, a file over the size limit, a schema column missing from the file)."""
+    ``version_id``; ``encoding`` is a text file's (as at ingest: utf-8, latin-1, cp1252, utf-16...).
+    Raises PermissionDenied (needs SCORE_BATCH), NotFound, or InputError (an unreadable file, a file
+    over the size limit, a schema column missing from the file)."""
     require(actor, Permission.SCORE_BATCH)
     version = registry.get_version(workspace, version_id)
-    return _score(workspace, actor, version, read_path(Path(path), config.limits()), Path(path).name, progress)
+    return _score(workspace, actor, version, read_path(Path(path), config.limits(), encoding=encoding),
+                  Path(path).name, progress)
 
 
 def score_bytes(workspace: Workspace, actor: User, version_id: int, data: bytes, filename: str, *,
-                progress: Progress = quiet) -> BatchResult:
+                encoding: str = "utf-8", progress: Progress = quiet) -> BatchResult:
     """Like ``score_path`` for an uploaded file given as bytes; ``filename`` says its format."""
     require(actor, Permission.SCORE_BATCH)
     version = registry.get_version(workspace, version_id)
-    return _score(workspace, actor, version, read_upload(data, filename, config.limits()), filename, progress)
+    return _score(workspace, actor, version, read_upload(data, filename, config.limits(), encoding=encoding),
+                  filename, progress)
 
 
 def _score(workspace: Workspace, actor: User, version: ModelVersion, read: ReadResult, filename: str,

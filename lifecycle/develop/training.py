@@ -377,5 +377,11 @@ def fit_run_pipeline(workspace: Workspace, run_id: int) -> tuple[Pipeline, Train
                          "Pick a finished run from the leaderboard.")
     data = data_for_run(workspace, run)
     pipeline = build_pipeline(data.recipe, data.schema, run.algorithm, data.task, run.params, run.seed)
-    pipeline.fit(data.X_train, data.y_train)
+    try:
+        pipeline.fit(data.X_train, data.y_train)
+    except Exception as error:  # the whole split can fail where every fold fitted (a value beyond float range)
+        raise InputError(f"Run #{run.id}'s pipeline could not be fitted on all {len(data.y_train):,} training rows "
+                         f"of {data.dataset.label}: {describe_error(error, run.params)}",
+                         "Look for numbers too large for arithmetic or columns the recipe should drop or clip "
+                         "(Data stage), or register another run.") from None
     return pipeline, data

@@ -90,13 +90,39 @@ def column_references(sql: str) -> list[tuple[str, ...]]:
     return found
 
 
+# What a statement that is not a SELECT would do, by DuckDB's statement type: the refusal says it.
+_WOULD = {
+    "LOAD": "load or install an extension",
+    "ATTACH": "attach another database",
+    "DETACH": "detach a database",
+    "COPY": "read or write a file",
+    "EXPORT": "write files",
+    "SET": "change a setting",
+    "PRAGMA": "change or read a setting",
+    "CALL": "call a procedure",
+    **dict.fromkeys(("CREATE", "INSERT", "UPDATE", "DELETE", "DROP", "ALTER", "VACUUM"), "change data"),
+}
+
+
+def _refusal(sql: str) -> str:
+    """Why a statement that is not a SELECT is refused, naming what it would do."""
+    try:
+        with duckdb.connect(":memory:", config=_CONFIG) as probe:
+            kinds = [s.type.name for s in probe.extract_statements(sql)]
+    except duckdb.Error:
+        kinds = []
+    doing = next((_WOULD[k] for k in kinds if k in _WOULD), None)
+    return f"Only SELECT queries are allowed; this one would {doing}." if doing else \
+        "Only SELECT queries are allowed; this one is not a SELECT."
+
+
 def statement_check(sql: str) -> None:
     """Accept exactly one SELECT statement (parsed by DuckDB, not by a regex)."""
     parsed = _parse(sql)
     if parsed.get("error"):
         message = parsed.get("error_message", "")
         if "Only SELECT" in message:
-            raise QueryRejected("Only SELECT queries are allowed; this one would change data.")
+            raise QueryRejected(_refusal(sql))
         raise QueryRejected(message)
     if len(parsed.get("statements", [])) != 1:
         raise QueryRejected(f"Write one SELECT statement; this text holds {len(parsed['statements'])}.")

@@ -15,6 +15,7 @@ from ui import state
 from ui.frame import disabled_reason, reported_errors, text
 
 FORMATS = {"CSV": "csv", "Parquet": "parquet"}
+ENCODINGS = ["utf-8", "latin-1", "cp1252", "utf-16"]  # as the Data page offers at ingest
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
 
@@ -29,6 +30,8 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
         # batch scoring refuses other kinds of file with its own message
         uploaded = st.file_uploader(f"CSV, TSV or Parquet (optionally .gz), up to {limit_mb} MB",
                                     key=f"batch_upload_{version.id}")
+        encoding = st.selectbox("Text encoding", ENCODINGS, key=f"batch_encoding_{version.id}",
+                                help="How a CSV or TSV file writes its characters (Parquet says so itself).")
         submitted = st.form_submit_button("Score file", type="primary", disabled=cannot is not None)
     disabled_reason(cannot)
     chosen = st.radio("Download as", list(FORMATS), horizontal=True, key=f"batch_format_{version.id}",
@@ -41,6 +44,7 @@ def render(workspace: Workspace, user: User, project: Project, version: ModelVer
             with reported_errors(), st.status(f"Scoring {text(uploaded.name)}…", expanded=True) as status:
                 bar = st.progress(0.0)
                 result = batch.score_bytes(workspace, user, version.id, uploaded.getvalue(), uploaded.name,
+                                           encoding=encoding,
                                            progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
                 status.update(label=f"Scored {result.summary.scored:,} of {result.summary.rows:,} rows",
                               state="complete", expanded=False)

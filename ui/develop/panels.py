@@ -14,6 +14,7 @@ from lifecycle.problem.projects import objectives
 from lifecycle.records import Project, User
 from lifecycle.workspace import Workspace
 from ui import state
+from ui.develop.model_import import import_panel
 from ui.frame import dismiss_button, error_boundary, last_action, reported_errors, text
 
 PAGE_SIZE = 50
@@ -68,6 +69,7 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
     board = runs.leaderboard(workspace, project.id, limit=PAGE_SIZE, offset=page * PAGE_SIZE, include_failed=True)
     if board.total == 0:
         st.info("No runs yet. Start a search above; every trial becomes a run on record.", icon=":material/science:")
+        import_panel(workspace, project, user)
         return
     objective_set = objectives(workspace, project.id)
     target = next((o for o in (objective_set.objectives if objective_set else ()) if o.metric == board.metric), None)
@@ -142,6 +144,7 @@ def results(workspace: Workspace, project: Project, user: User) -> None:
             st.page_link("pages/validate.py", label="Validate it", icon=":material/balance:")
         if cannot:
             st.caption(f":material/lock: {text(cannot)}")
+        import_panel(workspace, project, user)
         versions = registry.list_versions(workspace, project.id)
         if versions:
             st.dataframe(pd.DataFrame([{"Version": v.version, "Id": v.id, "Run": v.run_id, "State": v.state,
