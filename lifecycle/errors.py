@@ -37,6 +37,10 @@ class WorkspaceLocked(LifecycleError):
     """Another process holds the workspace file for writing."""
 
 
+class WriteConflict(LifecycleError):
+    """Another transaction changed the same records first; nothing of this change was saved."""
+
+
 def shown(value: Any) -> str:
     """A data value for a message, as a user would write it: ``'yes'``, ``83.29``, ``True``;
     never a numpy repr such as ``np.float64(83.29)`` or ``np.str_('yes')``."""
