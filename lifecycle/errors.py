@@ -42,6 +42,10 @@ class WorkspaceDamaged(LifecycleError):
     opened, copies are kept, and the message names the explicit step that opens it."""
 
 
+class WriteConflict(LifecycleError):
+    """Another transaction changed the same records first; nothing of this change was saved."""
+
+
 def shown(value: Any) -> str:
     """A data value for a message, as a user would write it: ``'yes'``, ``83.29``, ``True``;
     never a numpy repr such as ``np.float64(83.29)`` or ``np.str_('yes')``."""

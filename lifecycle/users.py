@@ -76,9 +76,9 @@ def change_own_password(workspace: Workspace, user: User, current: str, new: str
 
 
 def record_sign_in(workspace: Workspace, name: str) -> None:
-    """Note when a user signed in (shown on the Admin page; not an audited change)."""
-    with workspace.db.transaction() as cursor:
-        user_store.set_last_sign_in(cursor, name)
+    """Note when a user signed in (shown on the Admin page; not an audited change). Every session
+    writes it, so a write conflict is retried (``Database.retrying``) rather than shown."""
+    workspace.db.retrying(lambda cursor: user_store.set_last_sign_in(cursor, name))
 
 
 def last_project(workspace: Workspace, user: User) -> int | None:
@@ -87,5 +87,5 @@ def last_project(workspace: Workspace, user: User) -> int | None:
 
 
 def remember_project(workspace: Workspace, user: User, project_id: int | None) -> None:
-    with workspace.db.transaction() as cursor:
-        user_store.set_last_project(cursor, user.name, project_id)
+    """Keep the project in focus for the user's next session (retried on a write conflict, as above)."""
+    workspace.db.retrying(lambda cursor: user_store.set_last_project(cursor, user.name, project_id))

@@ -300,7 +300,9 @@ def trial(data: TrainingData, *, algorithm: Algorithm, params: dict[str, Any], s
 def record_run(workspace: Workspace, actor: User, fields: dict[str, Any], *, search_id: int | None,
                halving_round: int | None = None, rerun_of: int | None = None) -> Run:
     """Store one run. A search trial is one INSERT, atomic on its own (its search's audit events
-    bracket it); a rerun also writes its audit event, in the same transaction."""
+    bracket it); a rerun also writes its audit event, in the same transaction. Raises PermissionDenied
+    unless ``actor`` may train (``Permission.TRAIN``)."""
+    require(actor, Permission.TRAIN)
     values = dict(fields, search_id=search_id, halving_round=halving_round, rerun_of=rerun_of,
                   created_by=actor.name)
     if rerun_of is None:

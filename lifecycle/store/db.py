@@ -4,22 +4,40 @@ DuckDB lets a single process hold a database file for writing. Streamlit serves 
 session from one process, so the app opens the workspace once and each thread works on its
 own cursor. Writes are serialised by a process-wide lock so that the audit chain, which
 reads the last hash before appending, never forks.
+
+Concurrent writers, and what each gets:
+
+- threads of this process: they queue on the write lock, so two ``transaction()`` blocks never
+  overlap. A DuckDB write-write conflict (``TransactionException: Conflict on ...``) can still come
+  from a connection that bypasses the lock (a second ``duckdb.connect`` on the file in this
+  process): the transaction is rolled back and :class:`WriteConflict` says so plainly; nothing is
+  swallowed. :meth:`Database.retrying` re-runs a whole unit of work a few times, with backoff,
+  where doing it again is safe.
+- another process (the CLI beside the app): DuckDB's file lock lets one process write. Opening
+  waits briefly for the lock (a CLI command in flight ends within seconds), then raises
+  :class:`WorkspaceLocked` naming the holder and what to do.
 """
 from __future__ import annotations
 
 import re
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import duckdb
 
-from lifecycle.errors import WorkspaceDamaged, WorkspaceLocked
+from lifecycle.errors import WorkspaceDamaged, WorkspaceLocked, WriteConflict
 from lifecycle.store import wal
 from lifecycle.store.migrations import migrate
 
 _LOCK_PATTERN = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
+T = TypeVar("T")
+
+LOCK_WAIT_SECONDS = 3.0  # how long opening waits for another process to let go of the file
+RETRY_ATTEMPTS = 4  # Database.retrying: tries of one unit of work before its WriteConflict is raised
+RETRY_BACKOFF_SECONDS = 0.05  # first pause between tries; doubled each time
 
 
 def _describe_process(pid: int) -> str:
@@ -32,14 +50,50 @@ def _describe_process(pid: int) -> str:
     return f"process {pid} ({command[:160]})"
 
 
-def _locked_error(path: Path, error: duckdb.Error) -> WorkspaceLocked:
+def _locked_error(path: Path, error: duckdb.Error, waited: float) -> WorkspaceLocked:
     match = _LOCK_PATTERN.search(str(error))
     holder = _describe_process(int(match["pid"])) if match else "another process"
+    if "streamlit" in holder:
+        holder = "the Lifecycle app, " + holder
     return WorkspaceLocked(
-        f"The workspace {path} is held for writing by {holder}; DuckDB allows one process at a time.",
+        f"The workspace {path} is held for writing by {holder}; DuckDB allows one process at a time "
+        f"(waited {waited:.0f} s for it to let go).",
         "Stop that process (for the app: Ctrl+C in its terminal) and run the command again, "
         "do the work in the running app, or point --workspace at a copy of the file.",
     )
+
+
+def _is_lock_error(error: duckdb.Error) -> bool:
+    return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
+
+
+def _connect(path: Path, wait: float) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting up to ``wait`` seconds (backoff 0.05 s doubling to 0.5 s) while another
+    process holds its lock. Raises WorkspaceLocked after that."""
+    start = time.monotonic()
+    pause = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as error:
+            if not _is_lock_error(error):
+                raise
+            waited = time.monotonic() - start
+            if waited + pause > wait:
+                raise _locked_error(path, error, waited) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
+def _is_conflict(error: BaseException) -> bool:
+    return isinstance(error, duckdb.TransactionException) and "conflict" in str(error).lower()
+
+
+def _conflict_error(error: duckdb.Error) -> WriteConflict:
+    return WriteConflict(
+        "Another change to the same records was saved at the same moment, so this one was not saved "
+        f"(nothing of it was written; DuckDB: {' '.join(str(error).split())}).",
+        "Reload the page (or run the command again) and repeat the change on what is there now.")
 
 
 def _damaged_error(path: Path, damage: wal.WalDamage, copies: tuple[Path, ...]) -> WorkspaceDamaged:
@@ -73,7 +127,7 @@ class Database:
     the log and the file; ``recover=True`` (``workspace recover``) keeps the copies, cuts the log back to
     its whole part and opens, listing what it did in ``recovered``."""
 
-    def __init__(self, path: Path | str, *, recover: bool = False):
+    def __init__(self, path: Path | str, *, recover: bool = False, lock_wait: float = LOCK_WAIT_SECONDS):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if restore_journal(self.path).exists():
@@ -85,12 +139,8 @@ class Database:
                 self._damaged(damage, recover)
                 continue
             try:
-                self._connection = duckdb.connect(str(self.path))
+                self._connection = _connect(self.path, lock_wait)
                 break
-            except duckdb.IOException as error:
-                if "lock" in str(error).lower():
-                    raise _locked_error(self.path, error) from None
-                raise
             except duckdb.Error as error:
                 damage = wal.damage_from_error(self.path, error)
                 if damage is None:
@@ -121,7 +171,10 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All writes inside commit together or not at all."""
+        """All writes inside commit together or not at all.
+
+        Raises WriteConflict (after rolling back) when DuckDB reports a write-write conflict, at a
+        statement or at the commit; every other error is re-raised as it came, after the rollback."""
         with self._write_lock:
             cursor = self.cursor()
             depth = getattr(self._local, "depth", 0)
@@ -137,11 +190,19 @@ class Database:
             self._local.depth = 1
             try:
                 yield cursor
-            except BaseException:
-                cursor.execute("ROLLBACK")
+            except BaseException as error:
+                _rollback(cursor)
+                if _is_conflict(error):
+                    raise _conflict_error(error) from error
                 raise
             else:
-                cursor.execute("COMMIT")
+                try:
+                    cursor.execute("COMMIT")
+                except duckdb.Error as error:
+                    _rollback(cursor)  # a failed commit has ended the transaction already; make sure
+                    if _is_conflict(error):
+                        raise _conflict_error(error) from error
+                    raise
             finally:
                 self._local.depth = 0
 
@@ -150,6 +211,25 @@ class Database:
         """Hold the write lock without a transaction: no write starts in this process meanwhile."""
         with self._write_lock:
             yield
+
+    def retrying(self, work: Callable[[duckdb.DuckDBPyConnection], T], *, attempts: int = RETRY_ATTEMPTS,
+                 backoff: float = RETRY_BACKOFF_SECONDS) -> T:
+        """Run ``work(cursor)`` in a transaction; on a WriteConflict run it again in a fresh one, up to
+        ``attempts`` tries with pauses of ``backoff`` seconds doubling each time, then raise the last
+        WriteConflict. ``work`` must be safe to repeat (it reads what it needs inside the transaction).
+        Inside an outer transaction it runs once: only the outermost block can be retried."""
+        if getattr(self._local, "depth", 0):
+            return work(self.cursor())
+        pause = backoff
+        for _ in range(attempts - 1):
+            try:
+                with self.transaction() as cursor:
+                    return work(cursor)
+            except WriteConflict:
+                time.sleep(pause)
+                pause *= 2
+        with self.transaction() as cursor:  # the last try: its WriteConflict reaches the caller
+            return work(cursor)
 
     # -- reads -------------------------------------------------------------------------
     def rows(self, sql: str, params: list[Any] | tuple = ()) -> list[dict[str, Any]]:
@@ -168,6 +248,15 @@ class Database:
 
     def close(self) -> None:
         self._connection.close()
+
+
+def _rollback(cursor: duckdb.DuckDBPyConnection) -> None:
+    try:
+        cursor.execute("ROLLBACK")
+    except duckdb.TransactionException as error:
+        if "no transaction is active" not in str(error):
+            raise
+        # DuckDB ended the transaction itself when the statement or the commit failed
 
 
 _open: dict[Path, Database] = {}
