@@ -89,6 +89,7 @@ class _Request:
     inputs: list[dict[str, Any]]
     predictions: list[Any]
     outputs: list[Any]
+    input_schema: tuple = ()  # the version's (types the logged inputs)
 
 
 def write_history(workspace: Workspace, project_id: int, *, days: int, rows_per_day: int,
@@ -243,7 +244,8 @@ def _scored(served, role: str, request_id: str, at: datetime, records: list[dict
                if classes and results and results[0][1] is not None else [])
     return _Request(request_id=request_id, at=at, version_id=served.entry.version_id, version=served.entry.version,
                     role=role, latency_ms=latency, inputs=records,
-                    predictions=[loaded.named(p) for p, _ in results], outputs=outputs)
+                    predictions=[loaded.named(p) for p, _ in results], outputs=outputs,
+                    input_schema=served.entry.input_schema)
 
 
 def _write(log_folder: Path, by_day: list[list[_Request]], feedback: list[tuple[str, int, Any, datetime]]
@@ -257,7 +259,7 @@ def _write(log_folder: Path, by_day: list[list[_Request]], feedback: list[tuple[
             for r in day:
                 log.log(request_id=r.request_id, version_id=r.version_id, version=r.version, role=r.role,
                         route=HISTORY_ROUTE, status=200, latency_ms=r.latency_ms, inputs=r.inputs,
-                        predictions=r.predictions, outputs=r.outputs, time=r.at)
+                        predictions=r.predictions, outputs=r.outputs, time=r.at, input_schema=r.input_schema)
             segment = log.predictions.flush()
             if segment is not None:
                 written.append(segment)

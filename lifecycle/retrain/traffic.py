@@ -138,5 +138,6 @@ def _log(log: PredictionLog, served, role: str, request_id: str, at, records: li
                if classes and results and results[0][1] is not None else [])
     log.log(request_id=request_id, version_id=served.entry.version_id, version=served.entry.version, role=role,
             route=HISTORY_ROUTE, status=200, latency_ms=latency, inputs=records,
-            predictions=[loaded.named(p) for p, _ in results], outputs=outputs, time=at)
+            predictions=[loaded.named(p) for p, _ in results], outputs=outputs, time=at,
+            input_schema=served.entry.input_schema)
 

@@ -1,9 +1,13 @@
 """Drift aggregates over the prediction log: DuckDB over the Parquet segments, one pass.
 
-The log holds each row's inputs as JSON text; the features a drift check needs are read from it
-with one JSON parse per row (``json_extract_string`` with a list of JSON pointers, RFC 6901, so
-any column name works), or from each segment's typed columns file when a cache folder is given
-(``store.log_columns``: the same values, parsed once per segment). Per window of the version's
+A segment holds each input the answering version's schema names in a typed column of its own
+(``input:<name>``, ``lifecycle.log_inputs``): those are read as they are, with no parsing. A
+segment written before the log was typed holds a row's inputs as JSON text; the features a drift
+check needs are read from it with one JSON parse per row (``json_extract_string`` with a list of
+JSON pointers, RFC 6901, so any column name works), or from each segment's typed columns file
+when a cache folder is given (``store.log_columns``: the same values, parsed once per segment).
+Both kinds of segment give the same values (a number as a DOUBLE, NULL when not a finite number;
+a category as its text) and are read in one query. Per window of the version's
 answered rows (``role = 'answer'``, ``status < 400``), one hash aggregation with a grouping set
 per column (``GROUP BY GROUPING SETS ((w), (w, v0), (w, v1), …)``) counts each column's distinct
 values; numpy then turns them into what the statistics need, per column:
@@ -35,8 +39,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lifecycle.log_inputs import quoted
 from lifecycle.store.log_columns import columns_files
-from lifecycle.store.prediction_log import Segments, segments
+from lifecycle.store.prediction_log import Segments, segments, typed_inputs
 from lifecycle.store.window_sql import bucket_sql
 
 INPUT, PREDICTION, SCORE = "input", "prediction", "score"  # where a column's value is read from
@@ -193,6 +198,33 @@ def value_sql(columns: Sequence[LogColumn]) -> tuple[str, list, list[str]]:
     return ", ".join(extracts) if extracts else "NULL AS nothing", params, expressions
 
 
+def typed_value_sql(columns: Sequence[LogColumn], typed: dict[str, str]) -> tuple[str, list, list[str]]:
+    """Like ``value_sql`` for segments with typed input columns (``typed``: input name -> column,
+    over all of them): the SELECT list and each column's value. An input is its typed column,
+    else (a row logged without the schema naming it) the key of the ``inputs`` JSON, so a
+    segment holding both kinds of rows reads each as ``value_sql`` reads the JSON."""
+    rest = [c for c in columns if c.origin != INPUT]
+    select, params, rest_expressions = value_sql(rest)
+    items = [select] if rest else []
+    others = iter(rest_expressions)
+    expressions = []
+    for i, column in enumerate(columns):
+        if column.origin != INPUT:
+            expressions.append(next(others))
+            continue
+        logged = "json_extract_string(inputs, '" + pointer(column.key).replace("'", "''") + "')"
+        name = typed.get(column.key)
+        if column.numeric:
+            value = (f"coalesce(TRY_CAST({quoted(name)} AS DOUBLE), TRY_CAST({logged} AS DOUBLE))" if name
+                     else f"TRY_CAST({logged} AS DOUBLE)")
+            items.append(f"{value} AS x{i}")
+            expressions.append(f"CASE WHEN isfinite(x{i}) THEN x{i} END")
+        else:
+            items.append(f"{f'coalesce(CAST({quoted(name)} AS VARCHAR), {logged})' if name else logged} AS x{i}")
+            expressions.append(f"x{i}")
+    return ", ".join(items) or "NULL AS nothing", params, expressions
+
+
 def window_aggregates(files: Sequence[Path], *, version_id: int, size_seconds: int, windows: Sequence[datetime],
                       exact_windows: Sequence[datetime], columns: Sequence[LogColumn],
                       threads: int | None = None, cache: Path | None = None) -> list[WindowAggregates]:
@@ -206,19 +238,33 @@ def window_aggregates(files: Sequence[Path], *, version_id: int, size_seconds: i
     window_list = sorted(set(windows))
     small_windows = sorted(set(exact_windows) & set(window_list))
     span = [window_list[0], window_list[-1] + timedelta(seconds=int(size_seconds))]
-    select, select_params, expressions = value_sql(columns)
+    per_file = typed_inputs(files)
+    typed_files = [f for f in files if per_file.get(str(f))]
+    json_files = [f for f in files if not per_file.get(str(f))]
     values = "".join(f", v{i}" for i in range(len(columns)))
-    if cache is not None:
-        typed = columns_files(files, cache, select=select, expressions=expressions, params=select_params,
-                              threads=threads)
-        source = (f"SELECT {bucket} AS w{values} FROM {_source(typed)} "
-                  'WHERE version_id = ? AND "time" >= ? AND "time" < ?')
-        source_params = [int(version_id), *span]
-    else:
+    where = "role = 'answer' AND status < 400 AND version_id = ? AND \"time\" >= ? AND \"time\" < ?"
+    parts, source_params = [], []
+    if typed_files:
+        union = {name: column for f in typed_files for name, column in per_file[str(f)].items()}
+        select, select_params, expressions = typed_value_sql(columns, union)
         computed = "".join(f", {e} AS v{i}" for i, e in enumerate(expressions))
-        source = (f"SELECT {bucket} AS w{computed} FROM (SELECT \"time\", {select} FROM {_source(files)} "
-                  "WHERE role = 'answer' AND status < 400 AND version_id = ? AND \"time\" >= ? AND \"time\" < ?)")
-        source_params = [*select_params, int(version_id), *span]
+        parts.append(f"SELECT {bucket} AS w{computed} FROM (SELECT \"time\", {select} FROM "
+                     f"{_source(typed_files)} WHERE {where})")
+        source_params += [*select_params, int(version_id), *span]
+    if json_files:
+        select, select_params, expressions = value_sql(columns)
+        if cache is not None:
+            cached = columns_files(json_files, cache, select=select, expressions=expressions, params=select_params,
+                                   threads=threads)
+            parts.append(f"SELECT {bucket} AS w{values} FROM {_source(cached)} "
+                         'WHERE version_id = ? AND "time" >= ? AND "time" < ?')
+            source_params += [int(version_id), *span]
+        else:
+            computed = "".join(f", {e} AS v{i}" for i, e in enumerate(expressions))
+            parts.append(f"SELECT {bucket} AS w{computed} FROM (SELECT \"time\", {select} FROM "
+                         f"{_source(json_files)} WHERE {where})")
+            source_params += [*select_params, int(version_id), *span]
+    source = " UNION ALL ".join(parts)
     names = [f"v{i}" for i in range(len(columns))]
     chunks = [names[k:k + GROUPING_CHUNK] for k in range(0, len(names), GROUPING_CHUNK)]
     flags = "".join(f", grouping({', '.join(chunk)}) AS g{k}" for k, chunk in enumerate(chunks))

@@ -5,9 +5,15 @@ torn (a disk that filled up, a copy cut short, a hand edit). Each ``*.parquet`` 
 is checked once (its footer read; results cached by name, size and mtime, since segments never
 change) and a broken one is left out with a warning that names it, so the rest stay readable.
 An in-memory DuckDB connection does the reading: the workspace file is never involved.
+
+A segment holds each model input the answering version's schema names in a typed column of its
+own (``input:<name>``, ``lifecycle.log_inputs``) and the other keys as JSON text in ``inputs``;
+segments written before the log was typed hold every key in ``inputs``. ``typed_inputs`` names the
+typed columns of a set of segments; ``inputs_frame`` puts a row's inputs back together from both.
 """
 from __future__ import annotations
 
+import json
 import threading
 import warnings
 from dataclasses import dataclass
@@ -19,6 +25,7 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
+from lifecycle.log_inputs import input_name, quoted
 from lifecycle.store.window_sql import bucket_sql
 
 PATTERN = "*.parquet"
@@ -37,6 +44,7 @@ class Segments:
 
 
 _checked: dict[tuple[str, int, int], str | None] = {}  # (path, size, mtime_ns) -> None if whole, else the reason
+_typed: dict[tuple[str, int, int], dict[str, str]] = {}  # (path, size, mtime_ns) -> input name -> typed column
 _checked_lock = threading.Lock()
 
 
@@ -57,9 +65,11 @@ def segments(folder: Path) -> Segments:
             known = key in _checked
             reason = _checked.get(key)
         if not known:
-            reason = _problem(path)
+            reason, typed = _problem(path)
             with _checked_lock:
                 _checked[key] = reason
+                if reason is None:
+                    _typed[key] = typed
             if reason is not None:
                 warnings.warn(f"Skipped the torn log segment {path.name} in {folder}: {reason}", TornSegment,
                               stacklevel=2)
@@ -70,20 +80,93 @@ def segments(folder: Path) -> Segments:
     return Segments(files=tuple(good), skipped=tuple(skipped))
 
 
-def _problem(path: Path) -> str | None:
+def _problem(path: Path) -> tuple[str | None, dict[str, str]]:
+    """(None, its typed input columns) for a whole segment, else (why it is not, {})."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(4)
             handle.seek(-4, 2)
             tail = handle.read(4)
         if head != b"PAR1" or tail != b"PAR1":
-            return "not a whole Parquet file (its header or footer is missing)"
-        pq.read_metadata(path)
+            return "not a whole Parquet file (its header or footer is missing)", {}
+        names = pq.read_metadata(path).schema.names
     except OSError as error:
-        return f"cannot be read ({error})"
+        return f"cannot be read ({error})", {}
     except Exception as error:  # pyarrow's ArrowInvalid and friends
-        return f"its metadata cannot be read ({error})"
-    return None
+        return f"its metadata cannot be read ({error})", {}
+    return None, _typed_of(names)
+
+
+def _typed_of(names) -> dict[str, str]:
+    found = {}
+    for column in names:
+        name = input_name(column)
+        if name is not None:
+            found[name] = column
+    return found
+
+
+def typed_inputs(files) -> dict[str, dict[str, str]]:
+    """For each segment in ``files`` (by path text), its typed input columns (input name -> column);
+    {} for a segment written before the log was typed. Read once per segment (name, size, mtime)."""
+    out = {}
+    for path in files:
+        try:
+            stat = Path(path).stat()
+        except FileNotFoundError:  # removed by retention meanwhile
+            out[str(path)] = {}
+            continue
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        with _checked_lock:
+            typed = _typed.get(key)
+        if typed is None:
+            typed = _typed_of(pq.read_schema(path).names)
+            with _checked_lock:
+                _typed[key] = typed
+        out[str(path)] = typed
+    return out
+
+
+def typed_union(files) -> dict[str, str]:
+    """The typed input columns of any segment in ``files``: input name -> column."""
+    return {name: column for typed in typed_inputs(files).values() for name, column in typed.items()}
+
+
+def input_text_sql(name: str, typed: dict[str, str], inputs: str = "inputs") -> str:
+    """SQL for input ``name`` of a log row as text, as the JSON of the row's inputs gives it: its
+    typed column when the segments have one (a whole number without ``.0``, as JSON writes an
+    integer), else (and for rows logged without it) the key of the ``inputs`` JSON; NULL when
+    neither holds it. ``typed``: ``typed_union`` of the segments read."""
+    pointer = "'/" + name.replace("~", "~0").replace("/", "~1").replace("'", "''") + "'"
+    logged = f"CASE WHEN json_valid({inputs}) THEN json_extract_string({inputs}, {pointer}) END"
+    column = typed.get(name)
+    if column is None:
+        return logged
+    value = quoted(column)
+    text = (f"CASE WHEN typeof({value}) <> 'DOUBLE' THEN CAST({value} AS VARCHAR) "
+            f"WHEN {value} = floor({value}) AND abs({value}) < 1e15 THEN CAST(CAST({value} AS BIGINT) AS VARCHAR) "
+            f"ELSE CAST({value} AS VARCHAR) END")
+    return f"coalesce({text}, {logged})"
+
+
+def inputs_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each logged row's inputs as one column per key, from a frame of log rows (its ``inputs``
+    JSON text and any typed ``input:`` columns): a typed value where the row has one, else the
+    JSON's. Same index as ``frame``; values as logged (numbers, text, None)."""
+    if "inputs" in frame.columns and len(frame):
+        records = [json.loads(text) if isinstance(text, str) else {} for text in frame["inputs"]]
+        logged = pd.DataFrame.from_records([r if isinstance(r, dict) else {} for r in records], index=frame.index)
+    else:
+        logged = pd.DataFrame(index=frame.index)
+    columns = {}
+    for column in frame.columns:
+        name = input_name(column)
+        if name is None:
+            continue
+        typed = frame[column]
+        columns[name] = typed.astype(object).where(typed.notna(), logged[name]) if name in logged.columns else typed
+    rest = {name: logged[name] for name in logged.columns if name not in columns}
+    return pd.DataFrame({**columns, **rest}, index=frame.index)
 
 
 def _source(files: tuple[Path, ...]) -> str:
