@@ -21,7 +21,7 @@ import logging
 import os
 import secrets
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -48,6 +48,8 @@ ANSWER, SHADOW = "answer", "shadow"
 # The route of rows written into the log without the service (the simulator's history): the
 # service's own stats leave them out; monitoring reads them (see monitor.marks).
 HISTORY_ROUTE = "simulated"
+ANSWERED_KEY = b"lifecycle.answered"  # footer metadata: the answered rows per version (answered_rows)
+EPOCH, ONE_MICROSECOND = datetime(1970, 1, 1), timedelta(microseconds=1)
 SPEC = "input spec"  # buffered beside the rows (each row's InputSpec), never written as such
 
 
@@ -158,7 +160,31 @@ def prediction_table(columns: dict[str, list]) -> pa.Table:
     table = pa.Table.from_pydict({**columns, "inputs": extras}, schema=PREDICTION_SCHEMA)
     for column, values in typed.items():
         table = table.append_column(column, values)
-    return table
+    answered = answered_rows(columns)
+    return table if answered is None else table.replace_schema_metadata({ANSWERED_KEY: json.dumps(answered)})
+
+
+def answered_rows(columns: dict[str, list]) -> dict[str, list[int]] | None:
+    """What the footer states of the answered rows (``role`` answer, ``status`` below 400), per
+    version id: [rows, first and last ``time`` in microseconds since 1970], so counting a
+    segment's rows per window needs no scan when they all fall in one window
+    (``store.drift_log.window_counts``). None when a time is not a naive UTC datetime (nothing stated)."""
+    out: dict[str, list[int]] = {}
+    for version_id, role, status, at in zip(columns["version_id"], columns["role"], columns["status"],
+                                            columns["time"]):
+        if version_id is None or role != ANSWER or status is None or status >= 400:
+            continue
+        if type(at) is not datetime or at.tzinfo is not None:
+            return None
+        micros = (at - EPOCH) // ONE_MICROSECOND
+        known = out.get(str(int(version_id)))
+        if known is None:
+            out[str(int(version_id))] = [1, micros, micros]
+        else:
+            known[0] += 1
+            known[1] = min(known[1], micros)
+            known[2] = max(known[2], micros)
+    return out
 
 
 class PredictionLog:

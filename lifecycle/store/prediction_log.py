@@ -44,7 +44,9 @@ class Segments:
 
 
 _checked: dict[tuple[str, int, int], str | None] = {}  # (path, size, mtime_ns) -> None if whole, else the reason
-_typed: dict[tuple[str, int, int], dict[str, str]] = {}  # (path, size, mtime_ns) -> input name -> typed column
+# (path, size, mtime_ns) -> (input name -> typed column, the footer's answered rows per version or None)
+_footers: dict[tuple[str, int, int], tuple[dict[str, str], dict[int, tuple[int, int, int]] | None]] = {}
+ANSWERED_KEY = b"lifecycle.answered"  # footer metadata the service writes (deploy.prediction_log)
 _checked_lock = threading.Lock()
 
 
@@ -65,11 +67,11 @@ def segments(folder: Path) -> Segments:
             known = key in _checked
             reason = _checked.get(key)
         if not known:
-            reason, typed = _problem(path)
+            reason, footer = _problem(path)
             with _checked_lock:
                 _checked[key] = reason
                 if reason is None:
-                    _typed[key] = typed
+                    _footers[key] = footer
             if reason is not None:
                 warnings.warn(f"Skipped the torn log segment {path.name} in {folder}: {reason}", TornSegment,
                               stacklevel=2)
@@ -80,21 +82,54 @@ def segments(folder: Path) -> Segments:
     return Segments(files=tuple(good), skipped=tuple(skipped))
 
 
-def _problem(path: Path) -> tuple[str | None, dict[str, str]]:
-    """(None, its typed input columns) for a whole segment, else (why it is not, {})."""
+def _problem(path: Path) -> tuple[str | None, tuple]:
+    """(None, its footer: typed input columns and answered rows) for a whole segment, else (why it is not, ())."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(4)
             handle.seek(-4, 2)
             tail = handle.read(4)
         if head != b"PAR1" or tail != b"PAR1":
-            return "not a whole Parquet file (its header or footer is missing)", {}
-        names = pq.read_metadata(path).schema.names
+            return "not a whole Parquet file (its header or footer is missing)", ()
+        metadata = pq.read_metadata(path)
     except OSError as error:
-        return f"cannot be read ({error})", {}
+        return f"cannot be read ({error})", ()
     except Exception as error:  # pyarrow's ArrowInvalid and friends
-        return f"its metadata cannot be read ({error})", {}
-    return None, _typed_of(names)
+        return f"its metadata cannot be read ({error})", ()
+    return None, _footer(metadata)
+
+
+def _footer(metadata) -> tuple[dict[str, str], dict[int, tuple[int, int, int]] | None]:
+    answered = None
+    try:
+        stated = json.loads((metadata.metadata or {}).get(ANSWERED_KEY, b"null"))
+        if isinstance(stated, dict):
+            answered = {int(k): (int(v[0]), int(v[1]), int(v[2])) for k, v in stated.items()}
+    except (ValueError, TypeError, IndexError):  # a footer this code did not write: counted by a scan
+        answered = None
+    return _typed_of(metadata.schema.names), answered
+
+
+def _footer_of(path) -> tuple[dict[str, str], dict[int, tuple[int, int, int]] | None]:
+    try:
+        stat = Path(path).stat()
+    except FileNotFoundError:  # removed by retention meanwhile
+        return {}, None
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    with _checked_lock:
+        footer = _footers.get(key)
+    if footer is None:
+        footer = _footer(pq.read_metadata(path))
+        with _checked_lock:
+            _footers[key] = footer
+    return footer
+
+
+def answered_rows(path) -> dict[int, tuple[int, int, int]] | None:
+    """What a segment's footer states of its answered rows (``role = 'answer'``, ``status < 400``):
+    version id -> (rows, first and last ``time`` in microseconds since 1970); None when the
+    footer does not say (a segment written before the service stated it)."""
+    return _footer_of(path)[1]
 
 
 def _typed_of(names) -> dict[str, str]:
@@ -109,22 +144,7 @@ def _typed_of(names) -> dict[str, str]:
 def typed_inputs(files) -> dict[str, dict[str, str]]:
     """For each segment in ``files`` (by path text), its typed input columns (input name -> column);
     {} for a segment written before the log was typed. Read once per segment (name, size, mtime)."""
-    out = {}
-    for path in files:
-        try:
-            stat = Path(path).stat()
-        except FileNotFoundError:  # removed by retention meanwhile
-            out[str(path)] = {}
-            continue
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
-        with _checked_lock:
-            typed = _typed.get(key)
-        if typed is None:
-            typed = _typed_of(pq.read_schema(path).names)
-            with _checked_lock:
-                _typed[key] = typed
-        out[str(path)] = typed
-    return out
+    return {str(path): _footer_of(path)[0] for path in files}
 
 
 def typed_union(files) -> dict[str, str]:

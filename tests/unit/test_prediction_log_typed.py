@@ -162,3 +162,26 @@ def test_typed_columns_are_read_by_name_whatever_their_case(tmp_path):
     found = duckdb.sql(f"SELECT * FROM read_parquet('{path}')").df()
     assert found[column_name("Age")].tolist() == [1.0] and found[column_name("age")].tolist() == [2.0]
     assert json.loads(json.dumps(inputs_frame(found).to_dict("records"))) == [{"Age": 1.0, "age": 2.0}]
+
+
+def test_window_counts_read_from_the_footer_equal_a_scan_of_the_rows(tmp_path):
+    log = PredictionLog(tmp_path, flush_rows=10**6, flush_seconds=3600)
+    moments = [START + timedelta(minutes=m) for m in (1, 2, 59, 61, 125, 300)]
+    for group, at in enumerate(moments):  # a segment inside one hour, then one across two
+        for k, (version_id, role, status) in enumerate([(1, "answer", 200), (2, "answer", 200), (1, "shadow", 200),
+                                                        (1, "answer", 422), (1, "answer", 200)]):
+            log.log(request_id=f"r{group}-{k}", version_id=version_id, version=version_id, role=role, route="predict",
+                    status=status, latency_ms=1.0, inputs=[{"age": 1}] * (k + 1), predictions=["yes"] * (k + 1),
+                    time=at, input_schema=SCHEMA)
+        if group % 3 != 1:
+            log.predictions.flush()
+    log.close()
+    folder = tmp_path / "predictions"
+    stated = {json.dumps(drift_log.answered_rows(p)) for p in segments(folder).files}
+    assert '{"1": [6, ' in " ".join(stated) and all(s != "null" for s in stated)
+    for size in (3600, 600, 86400):
+        for version_id in (1, 2, 3):
+            counted, _ = drift_log.window_counts(folder, version_id=version_id, size_seconds=size)
+            scanned, _ = drift_log.window_counts(folder, version_id=version_id, size_seconds=size,
+                                                 since=datetime(1970, 1, 1))
+            assert counted == scanned and (version_id == 3) == (not counted)
