@@ -1,5 +1,5 @@
 """A scored row's inputs as the prediction log stores them: one typed Parquet column per input the
-model's schema names (``lifecycle.log_inputs`` names it), and JSON text of the keys it does not.
+model's schema names (``lifecycle.records.log_names`` names it), and JSON text of the keys it does not.
 
 The type comes from the model version's input schema, known when the version is loaded: a DOUBLE
 for a column the schema reads as a number (numeric kind, or an integer, float or boolean type; as
@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from lifecycle.data.recipe.transformers import category_text
 from lifecycle.deploy.schema import NUMERIC_TYPES
-from lifecycle.log_inputs import column_name
+from lifecycle.records.log_names import column_name
 from lifecycle.records import InputColumn
 
 

@@ -1,7 +1,7 @@
 """Drift aggregates over the prediction log: DuckDB over the Parquet segments, one pass.
 
 A segment holds each input the answering version's schema names in a typed column of its own
-(``input:<name>``, ``lifecycle.log_inputs``): those are read as they are, with no parsing. A
+(``input:<name>``, ``lifecycle.records.log_names``): those are read as they are, with no parsing. A
 segment written before the log was typed holds a row's inputs as JSON text; the features a drift
 check needs are read from it with one JSON parse per row (``json_extract_string`` with a list of
 JSON pointers, RFC 6901, so any column name works), or from each segment's typed columns file
@@ -39,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lifecycle.log_inputs import quoted
+from lifecycle.records.log_names import quoted
 from lifecycle.store.log_columns import columns_files
 from lifecycle.store.prediction_log import Segments, answered_rows, segments, typed_inputs
 from lifecycle.store.window_sql import bucket_sql

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from lifecycle.log_inputs import quoted
+from lifecycle.records.log_names import quoted
 from lifecycle.store.prediction_log import Segments, input_text_sql, segments, typed_union
 from lifecycle.store.window_sql import bucket_sql
 

@@ -7,7 +7,7 @@ change) and a broken one is left out with a warning that names it, so the rest s
 An in-memory DuckDB connection does the reading: the workspace file is never involved.
 
 A segment holds each model input the answering version's schema names in a typed column of its
-own (``input:<name>``, ``lifecycle.log_inputs``) and the other keys as JSON text in ``inputs``;
+own (``input:<name>``, ``lifecycle.records.log_names``) and the other keys as JSON text in ``inputs``;
 segments written before the log was typed hold every key in ``inputs``. ``typed_inputs`` names the
 typed columns of a set of segments; ``inputs_frame`` puts a row's inputs back together from both.
 """
@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
-from lifecycle.log_inputs import input_name, quoted
+from lifecycle.records.log_names import input_name, quoted
 from lifecycle.store.window_sql import bucket_sql
 
 PATTERN = "*.parquet"

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lifecycle.deploy.prediction_log import PredictionLog
-from lifecycle.log_inputs import column_name, input_name
+from lifecycle.records.log_names import column_name, input_name
 from lifecycle.monitor.drift import compute_windows
 from lifecycle.monitor.drift_columns import MonitoredColumn
 from lifecycle.records import InputColumn, ReferenceColumn

@@ -1,5 +1,6 @@
-"""How the prediction log names a model input's own typed column, shared by the service that
-writes the log (``deploy.prediction_log``) and the queries that read it (``store``).
+"""The prediction log's record layout: how a log row names a model input's own typed column,
+shared by the service that writes the log (``deploy.prediction_log``; a serving bundle vendors
+this module, which imports nothing) and the queries that read it (``store``).
 
 Each input the model's schema names gets a Parquet column ``input:<name>`` beside the log's own
 columns (``request_id``, ``time``, ``inputs``, …, none of which starts with ``input:``, so the
