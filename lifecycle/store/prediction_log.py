@@ -13,6 +13,7 @@ typed columns of a set of segments; ``inputs_frame`` puts a row's inputs back to
 """
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import warnings
@@ -107,7 +108,7 @@ def _footer(metadata) -> tuple[dict[str, str], dict[int, tuple[int, int, int]] |
             answered = {int(k): (int(v[0]), int(v[1]), int(v[2])) for k, v in stated.items()}
     except (ValueError, TypeError, IndexError):  # a footer this code did not write: counted by a scan
         answered = None
-    return _typed_of(metadata.schema.names), answered
+    return dict(_typed_of(tuple(metadata.schema.names))), answered
 
 
 def _footer_of(path) -> tuple[dict[str, str], dict[int, tuple[int, int, int]] | None]:
@@ -132,7 +133,9 @@ def answered_rows(path) -> dict[int, tuple[int, int, int]] | None:
     return _footer_of(path)[1]
 
 
-def _typed_of(names) -> dict[str, str]:
+@functools.lru_cache(maxsize=256)
+def _typed_of(names: tuple[str, ...]) -> dict[str, str]:
+    """Input name -> typed column of a segment's column names (segments mostly share them: cached)."""
     found = {}
     for column in names:
         name = input_name(column)
