@@ -361,6 +361,10 @@ def _start(value) -> datetime:
 def _numeric(column: LogColumn, values: np.ndarray, counts: np.ndarray, window: np.ndarray, n: np.ndarray,
              exact: np.ndarray) -> list[ColumnAggregate]:
     windows = len(n)
+    # by window, then value: the query returns groups in no fixed order, and the sums below are
+    # floating point, so they are taken in one order whatever the order of the rows (or segments)
+    order = np.lexsort((values, window))
+    values, counts, window = values[order], counts[order], window[order]
     totals = np.bincount(window, weights=values * counts, minlength=windows)
     boundaries = np.asarray(column.boundaries or (0.0,), dtype=float)
     # DuckDB's histogram(x, boundaries): right-closed buckets (b[i-1], b[i]], one more above the last
@@ -372,14 +376,13 @@ def _numeric(column: LogColumn, values: np.ndarray, counts: np.ndarray, window: 
     below, above = values < column.low, values > column.high
     below_sums = np.bincount(window[below], weights=values[below] * counts[below], minlength=windows)
     above_sums = np.bincount(window[above], weights=values[above] * counts[above], minlength=windows)
-    order = np.lexsort((values, window))  # by window, then value: each exact window's distinct values sorted
-    ends = np.searchsorted(window[order], np.arange(windows), side="right")
+    ends = np.searchsorted(window, np.arange(windows), side="right")  # sorted: each exact window's values
     out = []
     for w in range(windows):
         if exact[w]:
-            chosen = order[(ends[w - 1] if w else 0):ends[w]]
-            out.append(ColumnAggregate(n=int(n[w]), total=float(totals[w]), values=values[chosen],
-                                       counts=counts[chosen]))
+            chosen = slice(ends[w - 1] if w else 0, ends[w])
+            out.append(ColumnAggregate(n=int(n[w]), total=float(totals[w]), values=values[chosen].copy(),
+                                       counts=counts[chosen].copy()))
         else:
             out.append(ColumnAggregate(n=int(n[w]), total=float(totals[w]), grid=grids[w],
                                        below_sum=float(below_sums[w]), above_sum=float(above_sums[w])))
