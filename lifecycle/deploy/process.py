@@ -171,6 +171,27 @@ def port_taken_message(host: str, port: int) -> str:
     return f"Port {port} on {host} is already taken by another program."
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``; PortTaken (naming the port) when it is in use."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortTaken(port_taken_message(host, port)) from None
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class PortTaken(OSError):
+    """The port the service was asked to bind is in use."""
+
+
 def start_service(deploy_folder: Path, log_folder: Path, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
           parent_pid: int | None = None, timeout: float = 30.0, extra_args: tuple[str, ...] = (),
           env: dict[str, str] | None = None) -> ServiceStatus:

@@ -7,18 +7,24 @@ MLflow's protocol (as ``mlflow models serve`` takes it): a JSON object with exac
 (``[{column: value}, ...]``), ``instances`` or ``inputs`` (rows as objects, columns as lists, or
 rows as lists in the schema's column order), optionally ``params``; or CSV with a header row
 and ``Content-Type: text/csv``.
+
+Also read here: the body itself (within the size limit), the request id a client may send
+(``X-Request-Id``) and ``/feedback``'s labels.
 """
 from __future__ import annotations
 
 import io
 import json
-from typing import Any, Mapping, Sequence
+import re
+import uuid
+from typing import Any, AsyncIterable, Mapping, Sequence
 
 import pandas as pd
 
 ACCEPTED_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 JSON_TYPES = ("application/json",)
 CSV_TYPES = ("text/csv", "application/csv")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 class RequestError(Exception):
@@ -150,3 +156,54 @@ def _csv(body: bytes) -> pd.DataFrame:
     if frame.empty:
         raise RequestError(400, "The batch is empty: the CSV body has a header but no rows.")
     return frame
+
+
+def request_id(given: str | None) -> str:
+    """The client's ``X-Request-Id`` when it is a plain id (letters, digits, ``._:-``, at most 128),
+    else a new random one."""
+    return given if given and REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+async def read_body(declared: str | None, stream: AsyncIterable[bytes], limit: int) -> bytes:
+    """The request body, refused (413) as soon as it is known to pass ``limit`` bytes: by its
+    declared ``Content-Length`` or while it streams in."""
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, too_large(limit))
+    chunks, size = [], 0
+    async for chunk in stream:
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(413, too_large(limit))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def too_large(limit: int) -> str:
+    return (f"The request body is over the limit of {limit / 1024 / 1024:g} MB (LIFECYCLE_SERVE_MAX_BODY_MB); "
+            "send smaller batches.")
+
+
+def feedback_items(content_type: str | None, body: bytes, max_rows: int) -> list[tuple[str, Any, int]]:
+    """``/feedback``: ``{"request_id": ID, "label": VALUE[, "row": N]}`` or a list of them, as
+    ``(request id, label, row)``; RequestError names the item and what it lacks."""
+    if content_type and not is_json(content_type):
+        raise RequestError(415, "/feedback takes JSON: send 'Content-Type: application/json'.")
+    payload = parse_json(body)
+    items = payload if isinstance(payload, list) else [payload]
+    if not items:
+        raise RequestError(400, "The feedback list is empty; send at least one label.")
+    if len(items) > max_rows:
+        raise RequestError(413, f"{len(items):,} labels is over the limit of {max_rows:,}.")
+    checked = []
+    for position, item in enumerate(items):
+        where = f"Item {position}" if isinstance(payload, list) else "The feedback"
+        if not isinstance(item, dict) or not isinstance(item.get("request_id"), str) or "label" not in item:
+            raise RequestError(400, f"{where} must be an object with 'request_id' (the X-Request-Id of "
+                                    "the scored request) and 'label' (the true value), optionally 'row'.")
+        row = item.get("row", 0)
+        if not isinstance(row, int) or isinstance(row, bool) or row < 0:
+            raise RequestError(400, f"{where}: 'row' must be a row position (0 or more).")
+        if item["label"] is None:
+            raise RequestError(400, f"{where}: 'label' is empty; send the true value.")
+        checked.append((item["request_id"], item["label"], row))
+    return checked

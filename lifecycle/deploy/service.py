@@ -24,17 +24,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
-import hmac
 import logging
 import os
-import re
 import signal
-import socket
 import sys
 import threading
 import time
-import uuid
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -48,18 +43,19 @@ from starlette.routing import Route
 
 import lifecycle
 from lifecycle.deploy import process
+from lifecycle.deploy.bearer import BearerAuth
 from lifecycle.deploy.live import Deployment, Live, Served
-from lifecycle.deploy.prediction_log import ANSWER, SHADOW, PredictionLog
 from lifecycle.deploy.paths import predictions_dir
-from lifecycle.deploy.protocol import RequestError, invocation_rows, is_json, parse_json, predict_rows
+from lifecycle.deploy.prediction_log import ANSWER, SHADOW, PredictionLog
+from lifecycle.deploy.process import PortTaken
+from lifecycle.deploy.protocol import (RequestError, feedback_items, invocation_rows, predict_rows, read_body,
+                                       request_id as given_request_id)
 from lifecycle.deploy.recent_ids import RecentIds
 from lifecycle.deploy.schema import SchemaError, check_strict
 from lifecycle.deploy.settings import LOOPBACK, ServeSettings, serve_settings
 from lifecycle.errors import InputError
 
 LOGGER = logging.getLogger("lifecycle.deploy.service")
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-OPEN_ROUTES = ("/health",)
 
 
 class Service:
@@ -83,7 +79,7 @@ class Service:
 
     async def score(self, request: Request, route: str) -> Response:
         start = time.perf_counter()
-        request_id = _request_id(request)
+        request_id = given_request_id(request.headers.get("x-request-id"))
         live = self.deployment.live
         served: Served | None = None
         try:
@@ -112,7 +108,7 @@ class Service:
             entry = served.entry
             self.log.log(request_id=request_id, version_id=entry.version_id, version=entry.version, role=ANSWER,
                          route=route, status=200, latency_ms=latency, inputs=logged_inputs, predictions=predictions,
-                         outputs=probabilities or ())
+                         outputs=probabilities or (), input_schema=entry.input_schema)
         if live.shadow is not None:
             task = asyncio.get_running_loop().create_task(self._shadow(live.shadow, records, request_id, route))
             self._shadow_tasks.add(task)
@@ -144,7 +140,8 @@ class Service:
                          role=SHADOW, route=route, status=status, latency_ms=(time.perf_counter() - start) * 1000.0,
                          inputs=inputs, predictions=[served.loaded.named(p) for p, _ in results],
                          outputs=[dict(zip(map(str, classes), probs)) for _, probs in results]
-                         if classes and results and results[0][1] is not None else (), error=error)
+                         if classes and results and results[0][1] is not None else (), error=error,
+                         input_schema=served.entry.input_schema)
 
     def _refused(self, error: Exception, route: str, request_id: str, served: Served | None,
                  start: float) -> Response:
@@ -170,17 +167,7 @@ class Service:
         return JSONResponse(body, status_code=status, headers={"X-Request-Id": request_id})
 
     async def _body(self, request: Request) -> bytes:
-        limit = self.settings.max_body_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise RequestError(413, _too_large(limit))
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise RequestError(413, _too_large(limit))
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return await read_body(request.headers.get("content-length"), request.stream(), self.settings.max_body_bytes)
 
     # --- the other routes ------------------------------------------------------------------
 
@@ -195,27 +182,8 @@ class Service:
         were recorded and, under ``unknown_request_ids``, the ids this service has not answered lately
         (recorded all the same: they join if their prediction is in the log)."""
         try:
-            body = await self._body(request)
-            if request.headers.get("content-type") and not is_json(request.headers.get("content-type")):
-                raise RequestError(415, "/feedback takes JSON: send 'Content-Type: application/json'.")
-            payload = parse_json(body)
-            items = payload if isinstance(payload, list) else [payload]
-            if not items:
-                raise RequestError(400, "The feedback list is empty; send at least one label.")
-            if len(items) > self.settings.max_rows:
-                raise RequestError(413, f"{len(items):,} labels is over the limit of {self.settings.max_rows:,}.")
-            checked = []
-            for position, item in enumerate(items):
-                where = f"Item {position}" if isinstance(payload, list) else "The feedback"
-                if not isinstance(item, dict) or not isinstance(item.get("request_id"), str) or "label" not in item:
-                    raise RequestError(400, f"{where} must be an object with 'request_id' (the X-Request-Id of "
-                                            "the scored request) and 'label' (the true value), optionally 'row'.")
-                row = item.get("row", 0)
-                if not isinstance(row, int) or isinstance(row, bool) or row < 0:
-                    raise RequestError(400, f"{where}: 'row' must be a row position (0 or more).")
-                if item["label"] is None:
-                    raise RequestError(400, f"{where}: 'label' is empty; send the true value.")
-                checked.append((item["request_id"], item["label"], row))
+            checked = feedback_items(request.headers.get("content-type"), await self._body(request),
+                                     self.settings.max_rows)
         except RequestError as error:
             return JSONResponse({"error": error.message}, status_code=error.status)
         if self.log is not None:
@@ -304,35 +272,6 @@ def _serving(live: Live | None) -> list[dict[str, Any]]:
              "share": s.entry.share, "role": role} for s, role in entries]
 
 
-def _request_id(request: Request) -> str:
-    given = request.headers.get("x-request-id")
-    return given if given and REQUEST_ID.match(given) else uuid.uuid4().hex
-
-
-def _too_large(limit: int) -> str:
-    return (f"The request body is over the limit of {limit / 1024 / 1024:g} MB (LIFECYCLE_SERVE_MAX_BODY_MB); "
-            "send smaller batches.")
-
-
-class BearerAuth:
-    """ASGI middleware: every route but ``/health`` needs ``Authorization: Bearer <token>``."""
-
-    def __init__(self, app, token: str):
-        self.app = app
-        self.expected = f"Bearer {token}".encode()
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["path"] not in OPEN_ROUTES:
-            given = dict(scope["headers"]).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
-                response = JSONResponse({"error": "This service needs 'Authorization: Bearer <token>' "
-                                                  "(the LIFECYCLE_SERVE_TOKEN it was started with)."},
-                                        status_code=401, headers={"WWW-Authenticate": "Bearer"})
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
 async def _internal_error(request: Request, error: Exception) -> Response:
     LOGGER.exception("Unexpected error on %s", request.url.path, exc_info=error)
     return JSONResponse({"error": f"The service failed on this request ({type(error).__name__}); "
@@ -363,27 +302,6 @@ def create_app(deploy_folder: Path, log_folder: Path | None, *, settings: ServeS
 # --- running it ---------------------------------------------------------------------------------
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port``; PortTaken (naming the port) when it is in use."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as error:
-        sock.close()
-        if error.errno == errno.EADDRINUSE:
-            raise PortTaken(process.port_taken_message(host, port)) from None
-        raise
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-class PortTaken(OSError):
-    """The port the service was asked to bind is in use."""
-
-
 def _watch_parent(parent_pid: int, server) -> None:
     while not server.should_exit:
         if not process.alive(parent_pid):
@@ -405,7 +323,7 @@ def serve(deploy_folder: Path, log_folder: Path | None, *, host: str = "127.0.0.
     if host not in LOOPBACK and not settings.token:
         raise PermissionError(f"Refusing to listen on {host} without a token: set LIFECYCLE_SERVE_TOKEN (every "
                               "route but /health will then need 'Authorization: Bearer <token>'), or bind 127.0.0.1.")
-    sock = bind(host, port)
+    sock = process.bind(host, port)
     app = create_app(deploy_folder, log_folder, settings=settings, max_batch_rows=max_batch_rows,
                      max_wait_s=max_wait_s)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",

@@ -9,7 +9,6 @@ when the prediction shows up) and counted as unknown. The rule itself is SQL, in
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from lifecycle.errors import shown
 from lifecycle.problem import projects
 from lifecycle.records import Project
 from lifecycle.store import monitor_labels as label_store
+from lifecycle.store import prediction_log as log_store
 from lifecycle.store.monitor_labels import Logs
 from lifecycle.workspace import Workspace
 
@@ -186,8 +186,7 @@ def labelled_production_rows(workspace: Workspace, project_id: int, *, since: da
     found = project_logs(workspace, project_id)
     rule = label_rule(project, found)
     joined = label_store.labelled_inputs(found, rule.sql_classes, since=since, until=until)
-    records = [json.loads(text) if isinstance(text, str) else {} for text in joined["inputs"]]
-    inputs = pd.DataFrame.from_records([r if isinstance(r, dict) else {} for r in records], index=joined.index)
+    inputs = log_store.inputs_frame(joined)
     labels = joined["label"]
     if project.task == "regression":
         labels = pd.to_numeric(labels, errors="coerce")

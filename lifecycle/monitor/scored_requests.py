@@ -33,12 +33,14 @@ class ScoredRequest:
     inputs: list[dict[str, Any]]
     predictions: list[Any]
     outputs: list[Any]
+    input_schema: tuple = ()  # the version's input schema: types the logged inputs' columns
 
     def log_into(self, log: PredictionLog) -> None:
         """Write the request into ``log`` as a served request (status 200, route ``simulated``)."""
         log.log(request_id=self.request_id, version_id=self.version_id, version=self.version, role=self.role,
                 route=HISTORY_ROUTE, status=200, latency_ms=self.latency_ms, inputs=self.inputs,
-                predictions=self.predictions, outputs=self.outputs, time=self.at)
+                predictions=self.predictions, outputs=self.outputs, time=self.at,
+                input_schema=self.input_schema)
 
 
 def score_request(served, role: str, request_id: str, at: datetime, records: list[dict[str, Any]]) -> ScoredRequest:
@@ -54,4 +56,5 @@ def score_request(served, role: str, request_id: str, at: datetime, records: lis
                if classes and results and results[0][1] is not None else [])
     return ScoredRequest(request_id=request_id, at=at, version_id=served.entry.version_id,
                          version=served.entry.version, role=role, latency_ms=latency, inputs=records,
-                         predictions=[loaded.named(p) for p, _ in results], outputs=outputs)
+                         predictions=[loaded.named(p) for p, _ in results], outputs=outputs,
+                         input_schema=served.entry.input_schema)

@@ -1,9 +1,13 @@
 """Drift aggregates over the prediction log: DuckDB over the Parquet segments, one pass.
 
-The log holds each row's inputs as JSON text; the features a drift check needs are read from it
-with one JSON parse per row (``json_extract_string`` with a list of JSON pointers, RFC 6901, so
-any column name works), or from each segment's typed columns file when a cache folder is given
-(``store.log_columns``: the same values, parsed once per segment). Per window of the version's
+A segment holds each input the answering version's schema names in a typed column of its own
+(``input:<name>``, ``lifecycle.records.log_names``): those are read as they are, with no parsing. A
+segment written before the log was typed holds a row's inputs as JSON text; the features a drift
+check needs are read from it with one JSON parse per row (``json_extract_string`` with a list of
+JSON pointers, RFC 6901, so any column name works), or from each segment's typed columns file
+when a cache folder is given (``store.log_columns``: the same values, parsed once per segment).
+Both kinds of segment give the same values (a number as a DOUBLE, NULL when not a finite number;
+a category as its text) and are read in one query. Per window of the version's
 answered rows (``role = 'answer'``, ``status < 400``), one hash aggregation with a grouping set
 per column (``GROUP BY GROUPING SETS ((w), (w, v0), (w, v1), …)``) counts each column's distinct
 values; numpy then turns them into what the statistics need, per column:
@@ -35,8 +39,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lifecycle.records.log_names import quoted
 from lifecycle.store.log_columns import columns_files
-from lifecycle.store.prediction_log import Segments, segments
+from lifecycle.store.prediction_log import Segments, answered_rows, segments, typed_inputs
 from lifecycle.store.window_sql import bucket_sql
 
 INPUT, PREDICTION, SCORE = "input", "prediction", "score"  # where a column's value is read from
@@ -97,11 +102,22 @@ def _source(files: Sequence[Path], *, filename: bool = False) -> str:
     return f"read_parquet([{listed}], union_by_name = true{', filename = true' if filename else ''})"
 
 
+_shared: duckdb.DuckDBPyConnection | None = None  # one in-memory database for the process's log reads
+_shared_lock = threading.Lock()
+
+
 def _connect(threads: int | None) -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
+    """A cursor of the process's in-memory database (starting a database costs ~20 ms of CPU), or,
+    with ``threads`` (a database-wide setting), a database of its own. The caller closes it."""
+    global _shared
     if threads:
+        connection = duckdb.connect()
         connection.execute(f"SET threads = {int(threads)}")
-    return connection
+        return connection
+    with _shared_lock:
+        if _shared is None:
+            _shared = duckdb.connect()
+        return _shared.cursor()
 
 
 # per log folder, version and window size: each segment's (window, rows), keyed by its path, size
@@ -142,6 +158,11 @@ def window_counts(folder: Path, *, version_id: int, size_seconds: int, since: da
     with _counted_lock:
         known = dict(_counted.get(memo_key, {}))
     missing = [path for path, key in keys.items() if key not in known]
+    for path in list(missing):  # the service's footer states its answered rows: one window needs no scan
+        stated = _stated(path, int(version_id), int(size_seconds))
+        if stated is not None:
+            known[keys[path]] = stated
+            missing.remove(path)
     if missing:
         connection = _connect(threads)
         try:
@@ -163,6 +184,22 @@ def window_counts(folder: Path, *, version_id: int, size_seconds: int, since: da
         for start, count in counts:
             totals[start] = totals.get(start, 0) + count
     return sorted(totals.items()), found
+
+
+def _stated(path: Path, version_id: int, size_seconds: int) -> list[tuple[datetime, int]] | None:
+    """A segment's windows from what its footer states (``prediction_log.answered_rows``), when its
+    answered rows of the version all fall in one window (epoch-aligned, as ``bucket_sql``); None
+    when they do not or the footer does not say."""
+    answered = answered_rows(path)
+    if answered is None:
+        return None
+    if version_id not in answered:
+        return []
+    rows, first, last = answered[version_id]
+    size = size_seconds * 1_000_000
+    if first < 0 or first // size != last // size:
+        return None
+    return [(datetime(1970, 1, 1) + timedelta(microseconds=first // size * size), rows)]
 
 
 def value_sql(columns: Sequence[LogColumn]) -> tuple[str, list, list[str]]:
@@ -193,6 +230,33 @@ def value_sql(columns: Sequence[LogColumn]) -> tuple[str, list, list[str]]:
     return ", ".join(extracts) if extracts else "NULL AS nothing", params, expressions
 
 
+def typed_value_sql(columns: Sequence[LogColumn], typed: dict[str, str]) -> tuple[str, list, list[str]]:
+    """Like ``value_sql`` for segments with typed input columns (``typed``: input name -> column,
+    over all of them): the SELECT list and each column's value. An input is its typed column,
+    else (a row logged without the schema naming it) the key of the ``inputs`` JSON, so a
+    segment holding both kinds of rows reads each as ``value_sql`` reads the JSON."""
+    rest = [c for c in columns if c.origin != INPUT]
+    select, params, rest_expressions = value_sql(rest)
+    items = [select] if rest else []
+    others = iter(rest_expressions)
+    expressions = []
+    for i, column in enumerate(columns):
+        if column.origin != INPUT:
+            expressions.append(next(others))
+            continue
+        logged = "json_extract_string(inputs, '" + pointer(column.key).replace("'", "''") + "')"
+        name = typed.get(column.key)
+        if column.numeric:
+            value = (f"coalesce(TRY_CAST({quoted(name)} AS DOUBLE), TRY_CAST({logged} AS DOUBLE))" if name
+                     else f"TRY_CAST({logged} AS DOUBLE)")
+            items.append(f"{value} AS x{i}")
+            expressions.append(f"CASE WHEN isfinite(x{i}) THEN x{i} END")
+        else:
+            items.append(f"{f'coalesce(CAST({quoted(name)} AS VARCHAR), {logged})' if name else logged} AS x{i}")
+            expressions.append(f"x{i}")
+    return ", ".join(items) or "NULL AS nothing", params, expressions
+
+
 def window_aggregates(files: Sequence[Path], *, version_id: int, size_seconds: int, windows: Sequence[datetime],
                       exact_windows: Sequence[datetime], columns: Sequence[LogColumn],
                       threads: int | None = None, cache: Path | None = None) -> list[WindowAggregates]:
@@ -206,19 +270,33 @@ def window_aggregates(files: Sequence[Path], *, version_id: int, size_seconds: i
     window_list = sorted(set(windows))
     small_windows = sorted(set(exact_windows) & set(window_list))
     span = [window_list[0], window_list[-1] + timedelta(seconds=int(size_seconds))]
-    select, select_params, expressions = value_sql(columns)
+    per_file = typed_inputs(files)
+    typed_files = [f for f in files if per_file.get(str(f))]
+    json_files = [f for f in files if not per_file.get(str(f))]
     values = "".join(f", v{i}" for i in range(len(columns)))
-    if cache is not None:
-        typed = columns_files(files, cache, select=select, expressions=expressions, params=select_params,
-                              threads=threads)
-        source = (f"SELECT {bucket} AS w{values} FROM {_source(typed)} "
-                  'WHERE version_id = ? AND "time" >= ? AND "time" < ?')
-        source_params = [int(version_id), *span]
-    else:
+    where = "role = 'answer' AND status < 400 AND version_id = ? AND \"time\" >= ? AND \"time\" < ?"
+    parts, source_params = [], []
+    if typed_files:
+        union = {name: column for f in typed_files for name, column in per_file[str(f)].items()}
+        select, select_params, expressions = typed_value_sql(columns, union)
         computed = "".join(f", {e} AS v{i}" for i, e in enumerate(expressions))
-        source = (f"SELECT {bucket} AS w{computed} FROM (SELECT \"time\", {select} FROM {_source(files)} "
-                  "WHERE role = 'answer' AND status < 400 AND version_id = ? AND \"time\" >= ? AND \"time\" < ?)")
-        source_params = [*select_params, int(version_id), *span]
+        parts.append(f"SELECT {bucket} AS w{computed} FROM (SELECT \"time\", {select} FROM "
+                     f"{_source(typed_files)} WHERE {where})")
+        source_params += [*select_params, int(version_id), *span]
+    if json_files:
+        select, select_params, expressions = value_sql(columns)
+        if cache is not None:
+            cached = columns_files(json_files, cache, select=select, expressions=expressions, params=select_params,
+                                   threads=threads)
+            parts.append(f"SELECT {bucket} AS w{values} FROM {_source(cached)} "
+                         'WHERE version_id = ? AND "time" >= ? AND "time" < ?')
+            source_params += [int(version_id), *span]
+        else:
+            computed = "".join(f", {e} AS v{i}" for i, e in enumerate(expressions))
+            parts.append(f"SELECT {bucket} AS w{computed} FROM (SELECT \"time\", {select} FROM "
+                         f"{_source(json_files)} WHERE {where})")
+            source_params += [*select_params, int(version_id), *span]
+    source = " UNION ALL ".join(parts)
     names = [f"v{i}" for i in range(len(columns))]
     chunks = [names[k:k + GROUPING_CHUNK] for k in range(0, len(names), GROUPING_CHUNK)]
     flags = "".join(f", grouping({', '.join(chunk)}) AS g{k}" for k, chunk in enumerate(chunks))
@@ -283,6 +361,10 @@ def _start(value) -> datetime:
 def _numeric(column: LogColumn, values: np.ndarray, counts: np.ndarray, window: np.ndarray, n: np.ndarray,
              exact: np.ndarray) -> list[ColumnAggregate]:
     windows = len(n)
+    # by window, then value: the query returns groups in no fixed order, and the sums below are
+    # floating point, so they are taken in one order whatever the order of the rows (or segments)
+    order = np.lexsort((values, window))
+    values, counts, window = values[order], counts[order], window[order]
     totals = np.bincount(window, weights=values * counts, minlength=windows)
     boundaries = np.asarray(column.boundaries or (0.0,), dtype=float)
     # DuckDB's histogram(x, boundaries): right-closed buckets (b[i-1], b[i]], one more above the last
@@ -294,14 +376,13 @@ def _numeric(column: LogColumn, values: np.ndarray, counts: np.ndarray, window: 
     below, above = values < column.low, values > column.high
     below_sums = np.bincount(window[below], weights=values[below] * counts[below], minlength=windows)
     above_sums = np.bincount(window[above], weights=values[above] * counts[above], minlength=windows)
-    order = np.lexsort((values, window))  # by window, then value: each exact window's distinct values sorted
-    ends = np.searchsorted(window[order], np.arange(windows), side="right")
+    ends = np.searchsorted(window, np.arange(windows), side="right")  # sorted: each exact window's values
     out = []
     for w in range(windows):
         if exact[w]:
-            chosen = order[(ends[w - 1] if w else 0):ends[w]]
-            out.append(ColumnAggregate(n=int(n[w]), total=float(totals[w]), values=values[chosen],
-                                       counts=counts[chosen]))
+            chosen = slice(ends[w - 1] if w else 0, ends[w])
+            out.append(ColumnAggregate(n=int(n[w]), total=float(totals[w]), values=values[chosen].copy(),
+                                       counts=counts[chosen].copy()))
         else:
             out.append(ColumnAggregate(n=int(n[w]), total=float(totals[w]), grid=grids[w],
                                        below_sum=float(below_sums[w]), above_sum=float(above_sums[w])))

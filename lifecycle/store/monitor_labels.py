@@ -20,7 +20,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from lifecycle.store.prediction_log import Segments, segments
+from lifecycle.records.log_names import quoted
+from lifecycle.store.prediction_log import Segments, input_text_sql, segments, typed_union
 from lifecycle.store.window_sql import bucket_sql
 
 NUMBER_TYPES = ("BIGINT", "UBIGINT", "HUGEINT", "DOUBLE")
@@ -108,11 +109,18 @@ def rule_params(classes: tuple[str, ...] | None) -> dict[str, Any]:
     return _rule(classes)
 
 
-def _predicted_sql(found: Logs, size_seconds: int) -> str:
+def _predicted_sql(found: Logs, size_seconds: int, *, attributes: tuple[str, ...] = (),
+                   typed: bool = False) -> str:
+    """CTE ``predicted``: the answered rows; with ``attributes`` each input as text (``s0``, ..);
+    with ``typed`` the segments' typed input columns too (``store.prediction_log``)."""
+    union = typed_union(found.predictions.files) if attributes or typed else {}
+    extra = "".join(f", {input_text_sql(name, union)} AS s{i}" for i, name in enumerate(attributes))
+    if typed:
+        extra += "".join(f", {quoted(column)}" for column in union.values())
     return f"""
         predicted AS (
             SELECT request_id, "row", version_id, "time", {bucket_sql('"time"', size_seconds)} AS window_start,
-                   prediction, outputs, inputs
+                   prediction, outputs, inputs{extra}
             FROM read_parquet({_files(found.predictions.files)}, union_by_name = true)
             WHERE status < 400 AND "row" IS NOT NULL AND version_id IS NOT NULL AND prediction IS NOT NULL)"""
 
@@ -292,11 +300,9 @@ def window_rows(found: Logs, size_seconds: int, classes: tuple[str, ...] | None,
     for i, name in enumerate(probability_of):
         params[f"c{i}"] = json_pointer(name)
         extra.append(f"TRY_CAST(json_extract(p.outputs, $c{i}) AS DOUBLE) AS p{i}")
-    for i, name in enumerate(attributes):
-        params[f"a{i}"] = json_pointer(name)
-        extra.append(f"CASE WHEN json_valid(p.inputs) THEN json_extract_string(p.inputs, $a{i}) END AS s{i}")
+    extra += [f"p.s{i}" for i in range(len(attributes))]
     listed = "".join(", " + e for e in extra)
-    return _run(f"""WITH {_feedback_sql(found)}, {_predicted_sql(found, size_seconds)}
+    return _run(f"""WITH {_feedback_sql(found)}, {_predicted_sql(found, size_seconds, attributes=attributes)}
         SELECT p.window_start, p.request_id, p."row", {_canonical('CASE WHEN json_valid(p.prediction) THEN p.prediction END')}
                AS predicted, l.label_text AS label{listed}
         FROM predicted p LEFT JOIN labels l USING (request_id, "row")
@@ -329,16 +335,18 @@ def known_keys(found: Logs, keys: pd.DataFrame, classes: tuple[str, ...] | None)
 def labelled_inputs(found: Logs, classes: tuple[str, ...] | None, *, since: datetime | None = None,
                     until: datetime | None = None) -> pd.DataFrame:
     """Every answered row with a label that counts (the module's rule), logged at or after ``since``
-    and before ``until`` (None: unbounded), oldest first: request_id, row, time, version_id, inputs (the
-    row as the client sent it, JSON text) and label (the winning label's text). A row scored by several
-    versions (an answer and its shadow) appears once."""
+    and before ``until`` (None: unbounded), oldest first: request_id, row, time, version_id, label (the
+    winning label's text), inputs (JSON text) and the segments' typed ``input:`` columns: the row's
+    inputs are ``prediction_log.inputs_frame`` of them. A row scored by several versions (an answer
+    and its shadow) appears once."""
     columns = ["request_id", "row", "time", "version_id", "inputs", "label"]
     if not found.predictions.files:
         return pd.DataFrame(columns=columns)
-    frame = _run(f"""WITH {_feedback_sql(found)}, {_predicted_sql(found, 3600)}
-        SELECT p.request_id, p."row", p."time", p.version_id, p.inputs, l.label_text AS label
+    typed = [quoted(column) for column in typed_union(found.predictions.files).values()]
+    frame = _run(f"""WITH {_feedback_sql(found)}, {_predicted_sql(found, 3600, typed=True)}
+        SELECT p.request_id, p."row", p."time", p.version_id, p.inputs, l.label_text AS label{"".join(", p." + t for t in typed)}
         FROM predicted p JOIN labels l USING (request_id, "row")
         WHERE ($since IS NULL OR p."time" >= $since) AND ($until IS NULL OR p."time" < $until)
         QUALIFY row_number() OVER (PARTITION BY p.request_id, p."row" ORDER BY p."time", p.version_id) = 1
         ORDER BY p."time", p.request_id, p."row" """, {**_rule(classes), "since": since, "until": until})
-    return frame[columns]
+    return frame[[*columns, *(c for c in frame.columns if c not in columns)]]

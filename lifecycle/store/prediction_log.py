@@ -5,9 +5,16 @@ torn (a disk that filled up, a copy cut short, a hand edit). Each ``*.parquet`` 
 is checked once (its footer read; results cached by name, size and mtime, since segments never
 change) and a broken one is left out with a warning that names it, so the rest stay readable.
 An in-memory DuckDB connection does the reading: the workspace file is never involved.
+
+A segment holds each model input the answering version's schema names in a typed column of its
+own (``input:<name>``, ``lifecycle.records.log_names``) and the other keys as JSON text in ``inputs``;
+segments written before the log was typed hold every key in ``inputs``. ``typed_inputs`` names the
+typed columns of a set of segments; ``inputs_frame`` puts a row's inputs back together from both.
 """
 from __future__ import annotations
 
+import functools
+import json
 import threading
 import warnings
 from dataclasses import dataclass
@@ -19,6 +26,7 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
+from lifecycle.records.log_names import input_name, quoted
 from lifecycle.store.window_sql import bucket_sql
 
 PATTERN = "*.parquet"
@@ -37,6 +45,9 @@ class Segments:
 
 
 _checked: dict[tuple[str, int, int], str | None] = {}  # (path, size, mtime_ns) -> None if whole, else the reason
+# (path, size, mtime_ns) -> (input name -> typed column, the footer's answered rows per version or None)
+_footers: dict[tuple[str, int, int], tuple[dict[str, str], dict[int, tuple[int, int, int]] | None]] = {}
+ANSWERED_KEY = b"lifecycle.answered"  # footer metadata the service writes (deploy.prediction_log)
 _checked_lock = threading.Lock()
 
 
@@ -57,9 +68,11 @@ def segments(folder: Path) -> Segments:
             known = key in _checked
             reason = _checked.get(key)
         if not known:
-            reason = _problem(path)
+            reason, footer = _problem(path)
             with _checked_lock:
                 _checked[key] = reason
+                if reason is None:
+                    _footers[key] = footer
             if reason is not None:
                 warnings.warn(f"Skipped the torn log segment {path.name} in {folder}: {reason}", TornSegment,
                               stacklevel=2)
@@ -70,20 +83,113 @@ def segments(folder: Path) -> Segments:
     return Segments(files=tuple(good), skipped=tuple(skipped))
 
 
-def _problem(path: Path) -> str | None:
+def _problem(path: Path) -> tuple[str | None, tuple]:
+    """(None, its footer: typed input columns and answered rows) for a whole segment, else (why it is not, ())."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(4)
             handle.seek(-4, 2)
             tail = handle.read(4)
         if head != b"PAR1" or tail != b"PAR1":
-            return "not a whole Parquet file (its header or footer is missing)"
-        pq.read_metadata(path)
+            return "not a whole Parquet file (its header or footer is missing)", ()
+        metadata = pq.read_metadata(path)
     except OSError as error:
-        return f"cannot be read ({error})"
+        return f"cannot be read ({error})", ()
     except Exception as error:  # pyarrow's ArrowInvalid and friends
-        return f"its metadata cannot be read ({error})"
-    return None
+        return f"its metadata cannot be read ({error})", ()
+    return None, _footer(metadata)
+
+
+def _footer(metadata) -> tuple[dict[str, str], dict[int, tuple[int, int, int]] | None]:
+    answered = None
+    try:
+        stated = json.loads((metadata.metadata or {}).get(ANSWERED_KEY, b"null"))
+        if isinstance(stated, dict):
+            answered = {int(k): (int(v[0]), int(v[1]), int(v[2])) for k, v in stated.items()}
+    except (ValueError, TypeError, IndexError):  # a footer this code did not write: counted by a scan
+        answered = None
+    return dict(_typed_of(tuple(metadata.schema.names))), answered
+
+
+def _footer_of(path) -> tuple[dict[str, str], dict[int, tuple[int, int, int]] | None]:
+    try:
+        stat = Path(path).stat()
+    except FileNotFoundError:  # removed by retention meanwhile
+        return {}, None
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    with _checked_lock:
+        footer = _footers.get(key)
+    if footer is None:
+        footer = _footer(pq.read_metadata(path))
+        with _checked_lock:
+            _footers[key] = footer
+    return footer
+
+
+def answered_rows(path) -> dict[int, tuple[int, int, int]] | None:
+    """What a segment's footer states of its answered rows (``role = 'answer'``, ``status < 400``):
+    version id -> (rows, first and last ``time`` in microseconds since 1970); None when the
+    footer does not say (a segment written before the service stated it)."""
+    return _footer_of(path)[1]
+
+
+@functools.lru_cache(maxsize=256)
+def _typed_of(names: tuple[str, ...]) -> dict[str, str]:
+    """Input name -> typed column of a segment's column names (segments mostly share them: cached)."""
+    found = {}
+    for column in names:
+        name = input_name(column)
+        if name is not None:
+            found[name] = column
+    return found
+
+
+def typed_inputs(files) -> dict[str, dict[str, str]]:
+    """For each segment in ``files`` (by path text), its typed input columns (input name -> column);
+    {} for a segment written before the log was typed. Read once per segment (name, size, mtime)."""
+    return {str(path): _footer_of(path)[0] for path in files}
+
+
+def typed_union(files) -> dict[str, str]:
+    """The typed input columns of any segment in ``files``: input name -> column."""
+    return {name: column for typed in typed_inputs(files).values() for name, column in typed.items()}
+
+
+def input_text_sql(name: str, typed: dict[str, str], inputs: str = "inputs") -> str:
+    """SQL for input ``name`` of a log row as text, as the JSON of the row's inputs gives it: its
+    typed column when the segments have one (a whole number without ``.0``, as JSON writes an
+    integer), else (and for rows logged without it) the key of the ``inputs`` JSON; NULL when
+    neither holds it. ``typed``: ``typed_union`` of the segments read."""
+    pointer = "'/" + name.replace("~", "~0").replace("/", "~1").replace("'", "''") + "'"
+    logged = f"CASE WHEN json_valid({inputs}) THEN json_extract_string({inputs}, {pointer}) END"
+    column = typed.get(name)
+    if column is None:
+        return logged
+    value = quoted(column)
+    text = (f"CASE WHEN typeof({value}) <> 'DOUBLE' THEN CAST({value} AS VARCHAR) "
+            f"WHEN {value} = floor({value}) AND abs({value}) < 1e15 THEN CAST(CAST({value} AS BIGINT) AS VARCHAR) "
+            f"ELSE CAST({value} AS VARCHAR) END")
+    return f"coalesce({text}, {logged})"
+
+
+def inputs_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each logged row's inputs as one column per key, from a frame of log rows (its ``inputs``
+    JSON text and any typed ``input:`` columns): a typed value where the row has one, else the
+    JSON's. Same index as ``frame``; values as logged (numbers, text, None)."""
+    if "inputs" in frame.columns and len(frame):
+        records = [json.loads(text) if isinstance(text, str) else {} for text in frame["inputs"]]
+        logged = pd.DataFrame.from_records([r if isinstance(r, dict) else {} for r in records], index=frame.index)
+    else:
+        logged = pd.DataFrame(index=frame.index)
+    columns = {}
+    for column in frame.columns:
+        name = input_name(column)
+        if name is None:
+            continue
+        typed = frame[column]
+        columns[name] = typed.astype(object).where(typed.notna(), logged[name]) if name in logged.columns else typed
+    rest = {name: logged[name] for name in logged.columns if name not in columns}
+    return pd.DataFrame({**columns, **rest}, index=frame.index)
 
 
 def _source(files: tuple[Path, ...]) -> str:

@@ -139,11 +139,11 @@ def test_income_has_simulated_history_with_its_planted_drift(seeded):
     workspace, steps = seeded
     income = projects.find_project(workspace, "Income over 50K")
     folder = log_dir(workspace.path, income.id)
-    history_rows = f"""(SELECT * FROM read_parquet('{folder}/predictions/*.parquet')
+    history_rows = f"""(SELECT * FROM read_parquet('{folder}/predictions/*.parquet', union_by_name = true)
                          WHERE request_id LIKE '{marks.SIMULATED_PREFIX}h%')"""  # not the A/B test's traffic
     days = duckdb.sql(f"""
         SELECT floor(epoch("time" - (SELECT min("time") FROM {history_rows})) / 86400)::INT AS day, count(*) AS n,
-               avg(json_extract(inputs, '$.age')::DOUBLE) AS age,
+               avg("input:age") AS age,
                bool_and(request_id LIKE '{marks.SIMULATED_PREFIX}%' AND route = '{marks.HISTORY_ROUTE}') AS marked
         FROM {history_rows} GROUP BY day ORDER BY day""").df()
     assert days["n"].sum() == demo.DEMO_HISTORY_DAYS * demo.DEMO_HISTORY_ROWS_PER_DAY and days["marked"].all()

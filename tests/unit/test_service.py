@@ -16,7 +16,7 @@ from lifecycle.deploy.rows import RowChecker
 from lifecycle.deploy.schema import check_strict, frame_from_records
 from lifecycle.deploy.service import create_app, serve
 from lifecycle.deploy.settings import ServeSettings
-from lifecycle.store.prediction_log import feedback_rows, prediction_rows
+from lifecycle.store.prediction_log import feedback_rows, inputs_frame, prediction_rows
 from tests.unit.deploy_fixtures import deploy, register, rows
 
 
@@ -193,11 +193,16 @@ def test_every_request_is_logged_with_inputs_outputs_latency_and_status(setup):
     with client:
         client.post("/predict", json=rows(X, 3), headers={"X-Request-Id": "batch"})
         client.post("/predict", json=[dict(rows(X, 1)[0], city="west")], headers={"X-Request-Id": "bad"})
+        client.post("/predict", json=[dict(rows(X, 1)[0], sex="F")], headers={"X-Request-Id": "extra"})
     logged, found = prediction_rows(logs / "predictions")
     assert found.skipped == ()
     batch = logged[logged.request_id == "batch"]
     assert list(batch["row"]) == [0, 1, 2] and set(batch["status"]) == {200}
-    assert [json.loads(t) for t in batch["inputs"]] == rows(X, 3)
+    inputs = inputs_frame(batch)  # one typed column per input of the schema (deploy.log_inputs)
+    assert inputs.astype(object).where(inputs.notna(), None).to_dict("records") == rows(X, 3)
+    assert batch["inputs"].isna().all() and {f"input:{c.name}" for c in entry.input_schema} <= set(logged.columns)
+    extra = logged[logged.request_id == "extra"]
+    assert json.loads(extra["inputs"].iloc[0]) == {"sex": "F"}  # a key the schema does not name stays JSON
     assert [json.loads(t) for t in batch["prediction"]] == list(pipeline.predict(X.head(3)))
     assert json.loads(batch["outputs"].iloc[0]).keys() == {"no", "yes"}
     assert (batch["latency_ms"] > 0).all() and set(batch["version_id"]) == {entry.version_id}

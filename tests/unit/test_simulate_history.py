@@ -23,6 +23,7 @@ from lifecycle.monitor.drift_spec import parse_drift
 from lifecycle.monitor.replay_rows import cached_replay_rows, replay_rows, simulation_dir
 from lifecycle.monitor.row_stream import RowStream, records_of
 from lifecycle.store.db import close_database
+from lifecycle.store.prediction_log import inputs_frame
 from tests.unit.simulate_world import new_workspace, production_project, users
 
 END = datetime(2026, 1, 10, 0, 0, 0)
@@ -48,7 +49,14 @@ def clean(world):
 
 def _log(workspace, project, kind="predictions"):
     folder = log_dir(workspace.path, project.id) / kind
-    return duckdb.sql(f"SELECT * FROM read_parquet('{folder}/*.parquet') ORDER BY \"time\", request_id, \"row\"").df()
+    return duckdb.sql(f"SELECT * FROM read_parquet('{folder}/*.parquet', union_by_name = true) "
+                      "ORDER BY \"time\", request_id, \"row\"").df()
+
+
+def _inputs(frame):
+    """The logged rows' inputs (typed columns and JSON, ``inputs_frame``), None where empty."""
+    inputs = inputs_frame(frame)
+    return inputs.astype(object).where(inputs.notna(), None)
 
 
 def test_history_holds_the_days_the_shift_and_the_delayed_labels(clean):
@@ -67,14 +75,15 @@ def test_history_holds_the_days_the_shift_and_the_delayed_labels(clean):
     # The planted shift, per day, in the log: 600 rows a day are whole passes over the held-out rows,
     # so a clean day's mean age is theirs exactly and the drifted day's is 10 more.
     day = ((logged["time"] - summary.start) // timedelta(days=1)).astype(int)
-    age = logged["inputs"].map(lambda text: json.loads(text)["age"])
+    assert logged["inputs"].isna().all()  # every input typed by the version's schema (deploy.log_inputs)
+    age = _inputs(logged)["age"].astype(float)
     means = age.groupby(day).mean()
     held_out = rows.frame["age"].mean()
     assert means.tolist() == pytest.approx([held_out, held_out, held_out + 10], abs=1e-9)
     assert logged.groupby(day).size().tolist() == [600, 600, 600]
     # Predictions and probabilities are the production model's own.
     pipeline = registry.load_pipeline(workspace, registry.get_version(workspace, summary.version_id))
-    inputs = rows.frame.iloc[:0]._constructor.from_records([json.loads(t) for t in logged["inputs"]])
+    inputs = rows.frame.iloc[:0]._constructor.from_records(_inputs(logged).to_dict("records"))
     probabilities = pipeline.predict_proba(inputs.astype({"city": object}))
     yes = list(pipeline.classes_).index(1)
     logged_yes = logged["outputs"].map(lambda text: json.loads(text)["yes"])
@@ -93,8 +102,7 @@ def test_history_holds_the_days_the_shift_and_the_delayed_labels(clean):
     truth = {(r["age"], r["hours"], r["city"]): label for r, label in zip(records_of(rows.frame), rows.labels)}
     assert len(truth) == len(rows)  # each held-out row told apart by its inputs
     shifted = ((joined["time"] - summary.start) // timedelta(days=1)).astype(int).eq(2).to_numpy()
-    for inputs_text, label, moved in zip(joined["inputs"], joined["label"], shifted):
-        row = json.loads(inputs_text)
+    for row, label, moved in zip(_inputs(joined).to_dict("records"), joined["label"], shifted):
         assert truth[(row["age"] - 10 * moved, row["hours"], row["city"])] == json.loads(label)
     # On record: the history file live traffic continues from, and the audit trail.
     (run,) = history.history_runs(workspace.path, project.id)
@@ -117,7 +125,7 @@ def test_the_same_seed_writes_the_same_log(clean):
 
     first, again, other = written(7), written(7), written(8)
     assert first[0].equals(again[0]) and first[1].equals(again[1])
-    assert not first[0]["inputs"].equals(other[0]["inputs"])
+    assert not _inputs(first[0]).equals(_inputs(other[0]))
 
 
 def test_history_goes_before_traffic_already_logged(clean):

@@ -21,6 +21,7 @@ from lifecycle.monitor.replay_rows import replay_rows
 from lifecycle.monitor.row_stream import records_of
 from lifecycle.store import settings
 from lifecycle.store.db import close_database
+from lifecycle.store.prediction_log import inputs_frame
 from tests.unit.simulate_world import new_workspace, production_project, users
 
 
@@ -41,12 +42,19 @@ def served(tmp_path_factory):
         close_database(path)
 
 
+def _inputs(frame):
+    """The logged rows' inputs (typed columns and JSON, ``inputs_frame``), None where empty."""
+    inputs = inputs_frame(frame)
+    return inputs.astype(object).where(inputs.notna(), None)
+
+
 def _logged(workspace, project, tag, kind="predictions", expected=None, timeout=15.0):
     """The log rows of requests ``sim-<tag>-…``, once ``expected`` of them are written."""
     folder = log_dir(workspace.path, project.id) / kind
     deadline = time.monotonic() + timeout
     while True:
-        found = duckdb.sql(f"SELECT * FROM read_parquet('{folder}/*.parquet') WHERE request_id LIKE 'sim-{tag}-%' "
+        found = duckdb.sql(f"SELECT * FROM read_parquet('{folder}/*.parquet', union_by_name = true) "
+                           f"WHERE request_id LIKE 'sim-{tag}-%' "
                            "ORDER BY \"time\", request_id, \"row\"").df() if list(folder.glob("*.parquet")) else None
         count = 0 if found is None else len(found)
         if (expected is None and count) or count == expected or time.monotonic() > deadline:
@@ -69,8 +77,8 @@ def test_every_row_sent_is_logged_and_every_label_comes_after_its_delay(served):
     assert len(joined) == 60
     assert ((joined["time_label"] - joined["time"]) >= timedelta(seconds=1.0)).all()
     truth = {tuple(r.values()): label for r, label in zip(records_of(rows.frame), rows.labels)}
-    assert all(truth[tuple(json.loads(i).values())] == json.loads(label)
-               for i, label in zip(joined["inputs"], joined["label"]))
+    assert all(truth[tuple(row.values())] == json.loads(label)
+               for row, label in zip(_inputs(joined).to_dict("records"), joined["label"]))
 
 
 def test_the_drift_reaches_the_log_from_its_row_on(served):
@@ -81,8 +89,7 @@ def test_the_drift_reaches_the_log_from_its_row_on(served):
     assert summary.drifted_rows == 20 and summary.labels_sent == 0
     logged = _logged(workspace, project, summary.tag, expected=40)
     known = {tuple(r.values()) for r in records_of(rows.frame)}
-    for position, text in enumerate(logged["inputs"]):
-        row = json.loads(text)
+    for position, row in enumerate(_inputs(logged).to_dict("records")):
         if position >= 20:
             row["age"] -= 10
         assert tuple(row.values()) in known, position
@@ -134,11 +141,11 @@ def test_live_traffic_runs_only_in_a_demo_with_history_and_flows_through_the_ser
         assert traffic.rows_sent >= 20 and traffic.last_error is None
         folder = log_dir(workspace.path, project.id) / "predictions"
         time.sleep(0.5)  # the service's last flush
-        live = duckdb.execute(f"SELECT inputs FROM read_parquet('{folder}/*.parquet') WHERE route = 'predict' "
-                              "AND request_id LIKE 'sim-%' AND \"time\" >= ?", [began]).df()
+        live = duckdb.execute(f"SELECT * FROM read_parquet('{folder}/*.parquet', union_by_name = true) "
+                              "WHERE route = 'predict' AND request_id LIKE 'sim-%' AND \"time\" >= ?", [began]).df()
         assert len(live) >= 20
         known = {tuple(r.values()) for r in records_of(rows.frame)}
-        shifted = [json.loads(text) for text in live["inputs"]]
+        shifted = _inputs(live).to_dict("records")
         assert all((r["age"] - 10, r["hours"], r["city"]) in known for r in shifted)  # the history's drift goes on
     finally:
         with workspace.db.transaction() as cursor:
