@@ -8,7 +8,11 @@ app stopped, the workspace holds each record exactly once and its audit chain ve
 The app serves its own small workspace (not the shared demo's), so this test can stop it and read it."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +29,10 @@ from lifecycle.govern import signoff
 from lifecycle.models import registry
 from lifecycle.problem import projects
 from lifecycle.records import ModelState
-from lifecycle.store.db import close_database
+from lifecycle.store.db import LOCK_WAIT_SECONDS, close_database
 from lifecycle.validate import stage as validate_stage
 from lifecycle.workspace import open_workspace
-from tests.browser.conftest import streamlit_app
+from tests.browser.conftest import ROOT, streamlit_app
 
 TIMEOUT = 60_000
 PASSWORD = "lifecycle-concurrent"
@@ -155,5 +159,39 @@ def test_three_browser_pages_at_once(browser: Browser, world: World, tmp_path):
         verdict = audit.verify_chain(workspace)
         assert verdict.ok, verdict.reason
         assert verdict.events == sum(after.values())
+    finally:
+        close_database(world.path)
+
+
+def _cli(path: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "lifecycle", "--workspace", str(path), "--user", "admin", *args],
+                          cwd=ROOT, env={**os.environ, "LIFECYCLE_AUTOSERVE": "0"}, capture_output=True, text=True,
+                          timeout=60)
+    return done, time.perf_counter() - started
+
+
+def test_the_cli_beside_the_running_app_is_told_plainly(browser: Browser, world: World):
+    """While `streamlit run` holds the workspace (a session has opened it), a CLI command in another
+    process, writing or reading, exits 2 within seconds with one line naming the app and its process."""
+    with streamlit_app(world.path, LIFECYCLE_DEMO="0", LIFECYCLE_AUTOSERVE="0") as (url, process):
+        page = _open_signed_in(browser, url, "", "sam")
+        _heading(page, "Portfolio")  # a session has run: the app has the file open
+        for args in (["user", "add", "lee", "--role", "analyst", "--password", PASSWORD], ["audit", "verify"]):
+            done, took = _cli(world.path, *args)
+            print(f"\n{' '.join(args[:2])}: exit {done.returncode} in {took:.1f} s: {done.stderr.strip()}")
+            assert done.returncode == 2, (args, done.stdout, done.stderr)
+            assert took < LOCK_WAIT_SECONDS + 10, f"{args[:2]} took {took:.1f} s"
+            lines = done.stderr.strip().splitlines()
+            assert len(lines) == 1, done.stderr
+            assert f"held for writing by the Lifecycle app, process {process.pid} " in lines[0], lines[0]
+            assert "Ctrl+C" in lines[0] and "Traceback" not in done.stderr
+        page.context.close()
+    # With the app stopped the file is free, and the refused write left nothing behind.
+    done, _took = _cli(world.path, "audit", "verify")
+    assert done.returncode == 0, done.stderr
+    workspace = open_workspace(world.path)
+    try:
+        assert "lee" not in [u.name for u in auth.list_users(workspace)]
     finally:
         close_database(world.path)
