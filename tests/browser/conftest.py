@@ -8,7 +8,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -42,13 +44,14 @@ def browser_workspace(tmp_path_factory) -> Path:
     return workspace
 
 
-@pytest.fixture(scope="session")
-def app_url(browser_workspace):
+@contextmanager
+def streamlit_app(workspace: Path, **env_extra: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` on ``workspace`` (a free local port): yields its URL and the process once
+    it answers its health check; stops it afterwards (the workspace file is free again then)."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: `apt-get install -y chromium` (.ci/run does this).")
-    workspace = browser_workspace
     port = _free_port()
-    env = {**os.environ, "LIFECYCLE_WORKSPACE": str(workspace), "LIFECYCLE_DEMO": "1"}
+    env = {**os.environ, "LIFECYCLE_WORKSPACE": str(workspace), "LIFECYCLE_DEMO": "1", **env_extra}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
          "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
@@ -65,12 +68,21 @@ def app_url(browser_workspace):
     else:
         process.kill()
         pytest.fail("streamlit did not become healthy in 60 s:\n" + process.stdout.read().decode()[-3000:])
-    yield url
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield url, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_workspace):
+    with streamlit_app(browser_workspace) as (url, _process):
+        yield url
 
 
 @pytest.fixture(scope="session")
