@@ -66,7 +66,8 @@ def _sign_off(page: Page, reviewer: str) -> None:
     expect(page.get_by_role("heading", name=re.compile(rf"Model {VERSION} "))).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text("No approval is possible until")).to_have_count(0)  # no blocking evidence missing
     form = page.locator('[data-testid="stForm"]')
-    statements = form.locator('[data-testid="stHorizontalBlock"]').filter(has_text="statement needed")
+    statements = form.locator('[data-testid="stHorizontalBlock"]').filter(
+        has_text=re.compile(r"statement needed|your statement is needed"))  # the 2nd reviewer sees "attested" + this
     expect(statements.first).to_be_visible(timeout=TIMEOUT)
     count = statements.count()
     assert count >= 5, f"a high-risk checklist asks for several statements, found {count}"
