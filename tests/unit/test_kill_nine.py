@@ -5,6 +5,7 @@ visible and the audit chain verifies (``kill_nine.whole``)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import signal
 import subprocess
@@ -147,7 +148,10 @@ def test_the_app_server_killed_mid_ingest(world, tmp_path):
             except OSError:
                 assert server.poll() is None, server.stderr.read()
                 time.sleep(0.05)
-        asyncio.run(_open_a_session(port, marker))
+        # In its own thread: after the browser tests, pytest-playwright's sync API keeps an event loop
+        # running in this one for the whole session, and asyncio.run refuses to start beside it.
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            thread.submit(lambda: asyncio.run(_open_a_session(port, marker))).result()
         assert marker.read_text() == "READY", server.stderr.read() if server.poll() is not None else ""
         os.kill(server.pid, signal.SIGKILL)
         assert server.wait(timeout=30) == -signal.SIGKILL

@@ -173,7 +173,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
     assert bound == "memory"
     # The result is 1.5 GB: unbounded, materialising it took 3.7 GB. Bounded, the process peaked at
     # 0.3 GB alone and 1.1 GB once on a busy machine (strings in flight on both threads).
-    assert int(peak_mb) < 1400
+    # 1.5 GB was seen once under heavy load (CI beside other work): the bound is there to tell a bounded
+    # run from the unbounded 3.7 GB, not to time DuckDB's threads.
+    assert int(peak_mb) < 2200
 
 
 # --- the sandbox reaches no file, not even its own temp folder (issue 11, case 2) -----------
