@@ -147,7 +147,7 @@ REGISTRY: dict[str, Permission | Access] = {
     "problem.projects.set_objectives": Permission.EDIT_PROJECT,
     "problem.projects.set_archived": Permission.ARCHIVE_PROJECT,
     # recovery
-    "recovery.reclaim": Access.SYSTEM,
+    "access.recovery.reclaim": Access.SYSTEM,
     # retire.cleanup
     "retire.cleanup.run_cleanup": Permission.CLEAN_DATA,
     # retire.decommissioning
@@ -190,17 +190,17 @@ REGISTRY: dict[str, Permission | Access] = {
     "review.mitigation_tradeoff.compute_trade_off": Access.AUTOMATIC,
     "review.mitigation_tradeoff.trade_off": Permission.READ,
     # session_cookie
-    "session_cookie.issue": Access.READS_ONLY,
+    "access.session_cookie.issue": Access.READS_ONLY,
     # sessions
-    "sessions.sign_in": Access.SYSTEM,
+    "access.sessions.sign_in": Access.SYSTEM,
     # users
-    "users.set_role": Permission.MANAGE_USERS,
-    "users.set_active": Permission.MANAGE_USERS,
-    "users.reset_password": Permission.MANAGE_USERS,
-    "users.change_own_password": Access.SIGNED_IN,
-    "users.record_sign_in": Access.SYSTEM,
-    "users.last_project": Access.READS_ONLY,
-    "users.remember_project": Access.SIGNED_IN,
+    "access.users.set_role": Permission.MANAGE_USERS,
+    "access.users.set_active": Permission.MANAGE_USERS,
+    "access.users.reset_password": Permission.MANAGE_USERS,
+    "access.users.change_own_password": Access.SIGNED_IN,
+    "access.users.record_sign_in": Access.SYSTEM,
+    "access.users.last_project": Access.READS_ONLY,
+    "access.users.remember_project": Access.SIGNED_IN,
     # validate.fairness
     "validate.fairness.store_review": Permission.READ,
     # validate.held_out
@@ -217,7 +217,7 @@ REGISTRY: dict[str, Permission | Access] = {
 
 
 def access(name: str) -> Permission | Access:
-    """The registered access of ``"module.function"`` (under ``lifecycle``, e.g. ``"users.set_role"``).
+    """The registered access of ``"module.function"`` (under ``lifecycle``, e.g. ``"access.users.set_role"``).
     Raises KeyError for a function that is not registered."""
     return REGISTRY[name]
 

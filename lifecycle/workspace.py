@@ -5,7 +5,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifecycle import config, recovery
+from lifecycle import config
+from lifecycle.access import recovery
 from lifecycle.store import audit_log
 from lifecycle.store import settings as settings_store
 from lifecycle.store.db import Database, open_database
@@ -38,7 +39,7 @@ _recovery_lock = threading.Lock()
 def open_workspace(path: Path | str | None = None, *, reclaim: bool = True) -> Workspace:
     """Open (creating and upgrading as needed) the workspace file for this process.
 
-    The first open of a handle reclaims what a killed process left (``lifecycle.recovery``); other
+    The first open of a handle reclaims what a killed process left (``lifecycle.access.recovery``); other
     threads opening it meanwhile wait, so nothing they write can be taken for a leftover.
     ``reclaim=False`` leaves that to the caller (``workspace clean --dry-run``)."""
     workspace = Workspace(open_database(path or config.workspace_path()))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lifecycle import auth, users
+from lifecycle import auth
+from lifecycle.access import users
 from lifecycle.problem import projects
 from ui import state
 from ui.frame import reported_errors, text

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lifecycle import activity, auth, portfolio
+from lifecycle import auth, portfolio
+from lifecycle.access import activity
 from ui import state
 from ui.badges import badge
 from ui.frame import COLOURS, ICONS, STATE_WORDS, text

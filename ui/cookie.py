@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from lifecycle import session_cookie
+from lifecycle.access import session_cookie
 from ui import state
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lifecycle import auth, demo, sessions
+from lifecycle import auth, demo
+from lifecycle.access import sessions
 from lifecycle.workspace import Workspace
 from ui import state
 from ui.frame import reported_errors
@@ -34,7 +35,7 @@ def render() -> None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        with reported_errors():  # a mismatch, or a wait after repeated failures (lifecycle.sessions)
+        with reported_errors():  # a mismatch, or a wait after repeated failures (lifecycle.access.sessions)
             user = sessions.sign_in(workspace, name.strip(), password, client=st.context.ip_address or "unknown")
             state.sign_in(user)
             st.rerun()

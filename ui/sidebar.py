@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lifecycle import auth, users
+from lifecycle import auth
+from lifecycle.access import users
 from lifecycle.models import registry
 from lifecycle.problem import projects
 from lifecycle.records import ModelState, User

@@ -13,14 +13,15 @@ from typing import Any
 
 import streamlit as st
 
-from lifecycle import auth, config, session_cookie, sessions, users
+from lifecycle import auth, config
+from lifecycle.access import session_cookie, sessions, users
 from lifecycle.hashing import sha256_text
 from lifecycle.errors import NotFound
 from lifecycle.records import User
 from lifecycle.workspace import Workspace, open_workspace
 
 USER = "user"
-SESSION_ID = "session_id"  # this browser session's id for the idle expiry (lifecycle.sessions)
+SESSION_ID = "session_id"  # this browser session's id for the idle expiry (lifecycle.access.sessions)
 SIGNED_OUT_IDLE = "signed_out_idle"  # the last sign-out was the idle expiry's
 PROJECT = "project_id"
 MODEL_VERSION = "model_version_id"

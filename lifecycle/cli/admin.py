@@ -8,7 +8,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from lifecycle import audit, auth, backup, recovery, users
+from lifecycle import audit, auth, backup
+from lifecycle.access import recovery, users
 from lifecycle.cli.context import Context, Result, stderr_progress
 from lifecycle.errors import LifecycleError
 from lifecycle.workspace import recover_workspace

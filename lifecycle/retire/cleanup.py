@@ -9,7 +9,7 @@ Files are first moved into ``<workspace>.files/retention-trash/<clean-up id>/`` 
 same disk), each hashed as it goes; the records, the dataset versions' deletion marks and the audit
 events are then committed together; only then is the trash emptied. A failure before the commit
 moves every file back. A process killed in between leaves the trash behind: the next open of the
-workspace (``lifecycle.recovery``) or the next clean-up empties it when its clean-up is on record, and
+workspace (``lifecycle.access.recovery``) or the next clean-up empties it when its clean-up is on record, and
 otherwise puts the files back.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ import shutil
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from lifecycle import recovery
+from lifecycle.access import recovery
 from lifecycle.auth import Permission, require
 from lifecycle.errors import InputError
 from lifecycle.hashing import sha256_file, sha256_json
@@ -109,5 +109,5 @@ def cleanups(workspace: Workspace, project_id: int) -> list[Cleanup]:
 def settle_trash(workspace: Workspace) -> list[str]:
     """Finish what a killed clean-up left in the trash: empty a clean-up's folder when it is on record,
     else put its files back where they were. Returns what was done, one line per folder. (Opening the
-    workspace does it too: ``lifecycle.recovery``.)"""
+    workspace does it too: ``lifecycle.access.recovery``.)"""
     return recovery.settle_trash(workspace)

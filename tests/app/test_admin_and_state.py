@@ -1,7 +1,8 @@
 """The Admin page, and state that must neither leak nor reset (issue 9, defect 7)."""
 from __future__ import annotations
 
-from lifecycle import auth, jobs, users
+from lifecycle import auth, jobs
+from lifecycle.access import users
 from lifecycle.problem import projects
 from lifecycle.workspace import open_workspace
 from tests.app.conftest import no_exceptions, signed_in

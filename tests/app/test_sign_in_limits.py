@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from lifecycle import sessions
+from lifecycle.access import sessions
 from tests.app.conftest import APP, no_exceptions
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle import audit, recovery
+from lifecycle import audit
+from lifecycle.access import recovery
 from lifecycle.data import datasets
 from lifecycle.models import registry
 from lifecycle.problem import projects

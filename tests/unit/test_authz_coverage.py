@@ -36,7 +36,7 @@ def test_the_scan_finds_the_functions_it_must():
     for name in ("problem.projects.create_project",  # a transaction in its own body
                  "develop.training.record_run",  # a write outside a transaction, through a store function
                  "monitor.refresh.refresh",  # steps held in a module-level table
-                 "users.change_own_password"):  # a user parameter named `user`, writes through auth
+                 "access.users.change_own_password"):  # a user parameter named `user`, writes through auth
         assert f"lifecycle.{name}" in FOUND, name
         assert authz_scan.reach(FOUND[f"lifecycle.{name}"]).writes, name
 
@@ -85,11 +85,11 @@ def test_system_entries_that_reach_checks_are_the_known_ones():
 
 
 def test_roles_allowed_reads_the_grants():
-    assert authz.roles_allowed("users.set_role") == ("admin",)
+    assert authz.roles_allowed("access.users.set_role") == ("admin",)
     assert authz.roles_allowed("govern.signoff.sign_off") == ("reviewer",)
-    assert authz.roles_allowed("users.remember_project") == auth.ROLES
+    assert authz.roles_allowed("access.users.remember_project") == auth.ROLES
     assert authz.roles_allowed("models.states.transition") is None
-    assert authz.roles_allowed("sessions.sign_in") == ()
+    assert authz.roles_allowed("access.sessions.sign_in") == ()
     with pytest.raises(KeyError):
         authz.access("nothing.here")
 
@@ -124,7 +124,7 @@ def test_a_reviewer_cannot_ingest(workspace, actors, project):
 
 
 def test_an_analyst_cannot_add_a_user_or_set_a_role(workspace, actors):
-    from lifecycle import users
+    from lifecycle.access import users
     _refused(workspace, lambda: users.add_user(workspace, actors["analyst"], "eve", "admin"))
     _refused(workspace, lambda: users.set_role(workspace, actors["analyst"], "analyst", "admin"))
     assert auth.get_user(workspace, "analyst").role == "analyst"

@@ -145,7 +145,7 @@ def test_monitoring_windows_and_ab_tests_are_evidence(workspace, actors, project
 
 
 def test_governance_events_read_as_sentences_in_the_activity_feed(trained):
-    from lifecycle import activity
+    from lifecycle.access import activity
     from lifecycle.govern import signoff
 
     workspace, version_id = trained

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle import audit, recovery
+from lifecycle import audit
+from lifecycle.access import recovery
 from lifecycle.models import registry
 from lifecycle.store import runs as run_store
 from lifecycle.store.db import close_database

@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 
-from lifecycle import audit, recovery
+from lifecycle import audit
+from lifecycle.access import recovery
 from lifecycle.models import registry
 from lifecycle.problem import projects
 from lifecycle.retire import decommission, retirements

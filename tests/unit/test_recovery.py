@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle import audit, auth, recovery
+from lifecycle import audit, auth
+from lifecycle.access import recovery
 from lifecycle.cli import main
 from lifecycle.data import datasets
 from lifecycle.store import datasets as dataset_store

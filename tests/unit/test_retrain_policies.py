@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from lifecycle import audit, users
+from lifecycle import audit
+from lifecycle.access import users
 from lifecycle.cli import main
 from lifecycle.errors import InputError, PermissionDenied
 from lifecycle.monitor import alerts

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from lifecycle import audit, recovery
+from lifecycle import audit
+from lifecycle.access import recovery
 from lifecycle.clock import utc_now
 from lifecycle.data import datasets, preparation
 from lifecycle.develop import runs as develop_runs

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from lifecycle import audit, auth, sessions
+from lifecycle import audit, auth
+from lifecycle.access import sessions
 from lifecycle.errors import InputError
 
 RIGHT = "correct horse battery"

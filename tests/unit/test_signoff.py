@@ -66,7 +66,7 @@ def test_a_high_risk_version_needs_two_distinct_reviewers(governed):
 
 def test_a_reviewer_never_signs_what_they_trained_or_registered(governed):
     workspace, users, version_id = governed
-    from lifecycle import users as user_admin
+    from lifecycle.access import users as user_admin
 
     user_admin.set_role(workspace, users["admin"], "analyst", "reviewer")  # the builder becomes a reviewer
     builder = auth.get_user(workspace, "analyst")

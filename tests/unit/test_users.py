@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle import audit, auth, session_cookie, users
+from lifecycle import audit, auth
+from lifecycle.access import session_cookie, users
 from lifecycle.errors import InputError, PermissionDenied
 from lifecycle.problem import projects
 

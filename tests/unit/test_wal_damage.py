@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lifecycle import audit, auth, users
+from lifecycle import audit, auth
+from lifecycle.access import users
 from lifecycle.cli import main
 from lifecycle.errors import WorkspaceDamaged
 from lifecycle.hashing import sha256_file

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lifecycle import users
+from lifecycle.access import users
 from lifecycle.errors import WorkspaceLocked, WriteConflict
 from lifecycle.store.db import Database
 
