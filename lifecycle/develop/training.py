@@ -358,6 +358,12 @@ def rerun(workspace: Workspace, actor: User, run_id: int) -> Run:
     """Reproduce a run from its record (data, split, recipe, params, seed, folds, rows); a new run."""
     require(actor, Permission.TRAIN)
     original = get_run(workspace, run_id)
+    if original.is_imported:
+        source = original.params.get("imported_from", "a skops file")
+        raise InputError(f"Run #{original.id} records a model imported from a file ({source!r}); Lifecycle holds "
+                         "no training code for it, so it cannot be re-run.",
+                         "Train a model of your own on the Develop page (or `python -m lifecycle train`), or import "
+                         "a newer file with `model import`.")
     if original.is_mitigation:
         raise InputError(f"Run #{original.id} is a fairness mitigation ({original.algorithm}) of model "
                          f"#{original.mitigated_version_id}, not a trained search trial; it is not re-run.",

@@ -32,9 +32,10 @@ from lifecycle.errors import InputError
 from lifecycle.hashing import sha256_file
 from lifecycle.models.artifacts import TRUSTED_TYPES
 from lifecycle.records import ModelVersion, User
+from lifecycle.records.runs import IMPORTED_RUN
 from lifecycle.workspace import Workspace
 
-IMPORTED = "imported"  # the algorithm and status of an imported model's run
+IMPORTED = IMPORTED_RUN  # the algorithm and status of an imported model's run
 FIX = ("Load the model in the environment that trained it and export it with skops: "
        "`skops.io.dump(model, 'model.skops')`; then import the .skops file.")
 

@@ -9,6 +9,8 @@ SEARCH_METHODS = ("none", "grid", "random", "halving", "rerun")
 SEARCH_STATUSES = ("running", "finished", "cancelled", "failed", "interrupted")  # interrupted: the process died
 RUN_STATUSES = ("finished", "failed", "cancelled")
 
+IMPORTED_RUN = "imported"  # algorithm and status of an imported model's run (models.imports)
+
 
 def mitigation_params(params: dict[str, Any]) -> tuple[str, int] | None:
     """``(method, base model version id)`` when a run's stored params say it is a fairness
@@ -78,6 +80,11 @@ class Run:
     @property
     def ok(self) -> bool:
         return self.status == "finished"
+
+    @property
+    def is_imported(self) -> bool:
+        """True for the run of a model imported from a file (``models.imports``): no training code to repeat."""
+        return self.status == IMPORTED_RUN
 
     @property
     def is_mitigation(self) -> bool:

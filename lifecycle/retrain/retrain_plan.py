@@ -64,6 +64,10 @@ def resolve_search(workspace: Workspace, policy: RetrainPolicy, run: Run) -> dic
         found = {"algorithm": choice.algorithm, "method": choice.method, "space": choice.space,
                  "trials": choice.trials, "cv_folds": choice.cv_folds, "seed": choice.seed}
     else:
+        if run.is_imported:
+            raise InputError(f"The production version's run #{run.id} records a model imported from a file: no search "
+                             "or training code to repeat.", "Give the policy a custom search (an algorithm of the "
+                                                            "catalogue and its space).")
         if run.is_mitigation:
             raise InputError(f"The production version's run #{run.id} is a fairness mitigation ({run.mitigation_method}), "
                              "which no search produced.", "Give the policy a custom search.")

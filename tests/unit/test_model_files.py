@@ -240,3 +240,29 @@ def test_the_cli_imports_and_refuses(capsys, workspace, actors, project, split_p
     assert not marker.exists()
     assert main([*base, str(good), "--project", "Churn", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["state"] == "candidate"
+
+
+def test_an_imported_model_is_not_rerun_nor_retrained_from_its_run(workspace, actors, project, split_project,
+                                                                     tmp_path):
+    """No training code came with the file: re-running its run, or a retrain repeating it, says so plainly."""
+    from lifecycle.develop import training
+    from types import SimpleNamespace
+
+    from lifecycle.records import SearchChoice
+    from lifecycle.retrain import retrain_plan
+    from lifecycle.store import runs as run_store
+
+    pipeline, _ = _pipeline(workspace, *split_project)
+    sio.dump(pipeline, tmp_path / "partner.skops")
+    version = imports.import_model(workspace, actors["analyst"], project.id, tmp_path / "partner.skops")
+    run = run_store.get_run(workspace.db.cursor(), version.run_id)
+    assert run.is_imported and not run.is_mitigation
+    before = _fingerprint(workspace)
+    with pytest.raises(InputError, match="imported from a file \\('partner.skops'\\).*cannot be re-run"):
+        training.rerun(workspace, actors["analyst"], run.id)
+    assert _fingerprint(workspace) == before
+    for source in ("production_search", "production_params"):  # a custom search names its own algorithm
+        policy = SimpleNamespace(search=SearchChoice(source=source))  # resolve_search reads only the search
+        with pytest.raises(InputError, match="imported from a file") as refused:
+            retrain_plan.resolve_search(workspace, policy, run)
+        assert "custom search" in refused.value.fix
