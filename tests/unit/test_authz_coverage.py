@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle import auth, authz
+from lifecycle import auth
+from lifecycle.access import authz
+from lifecycle.access.authz import Access
 from lifecycle.auth import Permission
-from lifecycle.authz import Access
 from lifecycle.errors import PermissionDenied
 
 from tests.unit import authz_scan
@@ -22,7 +23,7 @@ def _name(key: str) -> str:
 def test_every_state_changing_function_is_registered():
     missing = sorted(_name(k) for k in FOUND if _name(k) not in authz.REGISTRY)
     assert not missing, (
-        "State-changing functions with no entry in lifecycle/authz.py REGISTRY (say which Permission "
+        "State-changing functions with no entry in lifecycle/access/authz.py REGISTRY (say which Permission "
         f"they require, or which Access): {missing}")
 
 
